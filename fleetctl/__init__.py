@@ -1,0 +1,1 @@
+"""fleetctl: promotion, rollback, release diffs and the live audit of a fleet."""
