@@ -1,0 +1,443 @@
+"""The stack configuration of fleet: parsed and validated in one place, before any resource is declared.
+
+Plain dataclasses, no Pulumi: the program, `fleetctl` and the tests all read stack files through `parse_config`,
+so a key means the same thing everywhere. Every problem is collected and reported at once, each naming its key
+path (`fleet:services.web.capacity`) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+NAMESPACE = "fleet"
+
+SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
+VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+ECR_DIGEST_REF = re.compile(
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)@(?P<digest>sha256:[0-9a-f]{64})$"
+)
+AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Instance counts of a service's autoscaling group. Changing them is a scale change, never a release."""
+
+    min: int
+    desired: int
+    max: int
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """What the service's hosts run: built here from `build`, or a promoted `ref` pinned by digest."""
+
+    version: str
+    """Release version, also the image tag pushed to ECR: tag-safe, 1-128 characters."""
+    build: str | None = None
+    """Docker build context, relative to the project (staging)."""
+    ref: str | None = None
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>` (promoted stacks)."""
+
+    @property
+    def ref_match(self) -> re.Match[str] | None:
+        return ECR_DIGEST_REF.match(self.ref) if self.ref else None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """Target-group health check. Defaults make a new instance healthy after 2 x 10 s instead of AWS's 5 x 30 s."""
+
+    interval_seconds: int = 10
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    timeout_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One web service: its image, the hosts that run it, and how the load balancer reaches it."""
+
+    name: str
+    image: ImageSource
+    host_image: str
+    """The host OS image (AMI), pinned per stack."""
+    instance_type: str = "t3.small"
+    port: int = 8080
+    """The port the container listens on, on the host."""
+    public_port: int = 80
+    """The load balancer listener port of this service: unique per stack."""
+    health_check_path: str = "/healthz"
+    health_check: HealthCheck = field(default_factory=HealthCheck)
+    capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
+    drain_seconds: int = 30
+    """Target-group deregistration delay: how long the old release's instances finish in-flight requests."""
+    boot_grace_seconds: int = 120
+    """ASG health-check grace period: how long a booting instance may fail ELB checks before it is replaced."""
+    cutover_timeout_minutes: int = 10
+    """How long a release waits for its instances to be healthy before the update fails (old release serving)."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Where the load balancer and hosts live; None fields mean the account's default VPC and its subnets."""
+
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PromotionConfig:
+    """A stack that only runs images its source stack has deployed (prod, promoted from staging)."""
+
+    source: str
+    """The source stack: a name in this project, or `org/project/stack`."""
+    allow_unverified: bool = False
+    """Emergency override: run an image the source stack never deployed. Shown in the stack outputs."""
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    stack: str
+    services: tuple[ServiceConfig, ...]
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    promotion: PromotionConfig | None = None
+
+
+class ConfigError(ValueError):
+    """Every problem found in a stack's configuration, one per line, each naming its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid fleet configuration:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
+class _Problems:
+    """Collects problems so that a user sees all of them in one run, not one per run."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{NAMESPACE}:{key}: {message}")
+
+    def mapping(self, key: str, value: Any, allowed: Mapping[str, object]) -> dict[str, Any]:
+        """`value` as a mapping holding only `allowed` keys (unknown keys are typos: reported with the allowed ones)."""
+        if not isinstance(value, dict):
+            self.add(key, f"must be a mapping with keys {', '.join(allowed)}; got {_describe(value)}")
+            return {}
+        for unknown in sorted(set(value) - set(allowed)):
+            self.add(f"{key}.{unknown}", f"unknown key; allowed keys are {', '.join(allowed)}")
+        return {name: value[name] for name in allowed if name in value}
+
+    def integer(self, key: str, value: Any, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(key, f"must be a whole number from {low} to {high}; got {_describe(value)}")
+            return None
+        if not low <= value <= high:
+            self.add(key, f"must be from {low} to {high}; got {value}")
+            return None
+        return value
+
+    def optional_integer(
+        self, key: str, settings: Mapping[str, Any], option: str, low: int, high: int, default: int
+    ) -> Any:
+        """The checked value of an optional whole-number key, or its default when the key is absent."""
+        if option not in settings:
+            return default
+        return self.integer(f"{key}.{option}", settings[option], low, high)
+
+    def text(self, key: str, value: Any, pattern: re.Pattern[str], allowed: str) -> str | None:
+        if not isinstance(value, str) or not pattern.match(value):
+            self.add(key, f"must be {allowed}; got {_describe(value)}")
+            return None
+        return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return repr(value) if value else "an empty string"
+    return f"{type(value).__name__} {value!r}"
+
+
+SERVICE_KEYS: dict[str, object] = {
+    "image": None,
+    "hostImage": None,
+    "instanceType": None,
+    "port": None,
+    "publicPort": None,
+    "healthCheckPath": None,
+    "healthCheck": None,
+    "capacity": None,
+    "drainSeconds": None,
+    "bootGraceSeconds": None,
+    "cutoverTimeoutMinutes": None,
+}
+IMAGE_KEYS: dict[str, object] = {"version": None, "build": None, "ref": None}
+CAPACITY_KEYS: dict[str, object] = {"min": None, "desired": None, "max": None}
+HEALTH_CHECK_KEYS: dict[str, object] = {
+    "intervalSeconds": None,
+    "healthyThreshold": None,
+    "unhealthyThreshold": None,
+    "timeoutSeconds": None,
+}
+NETWORK_KEYS: dict[str, object] = {"vpcId": None, "subnetIds": None}
+PROMOTION_KEYS: dict[str, object] = {"from": None, "allowUnverified": None}
+TOP_LEVEL_KEYS: dict[str, object] = {"services": None, "network": None, "promotion": None}
+MAX_INSTANCES = 100
+
+
+def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None = None) -> FleetConfig:
+    """Validate the `fleet:` namespace of a stack's config (keys without the `fleet:` prefix).
+
+    With `project_root`, build contexts must exist there and hold a Dockerfile; without it (reading a stack file
+    at an old git revision) only their form is checked. Raises ConfigError listing every problem.
+    """
+    problems = _Problems()
+    for unknown in sorted(set(raw) - set(TOP_LEVEL_KEYS)):
+        problems.add(unknown, f"unknown key; allowed keys are {', '.join(TOP_LEVEL_KEYS)}")
+    services = _services(problems, raw.get("services"), project_root)
+    network = _network(problems, raw.get("network"))
+    promotion = _promotion(problems, raw.get("promotion"))
+    if promotion is not None:
+        for service in services:
+            if service.image.build is not None:
+                problems.add(
+                    f"services.{service.name}.image.build",
+                    f"a stack promoted from {promotion.source} never builds: set image.ref to the image "
+                    f"{promotion.source} deployed (fleetctl promote writes it)",
+                )
+    if problems.items:
+        raise ConfigError(problems.items)
+    return FleetConfig(stack=stack, services=services, network=network, promotion=promotion)
+
+
+def _services(problems: _Problems, value: Any, project_root: Path | None) -> tuple[ServiceConfig, ...]:
+    if not isinstance(value, dict) or not value:
+        problems.add("services", f"must map service names to their settings, at least one; got {_describe(value)}")
+        return ()
+    services = []
+    for name, settings in value.items():
+        if not isinstance(name, str) or not SERVICE_NAME.match(name):
+            problems.add(
+                f"services.{name}",
+                "service names must be 1-20 lowercase letters, digits or '-', starting with a letter and not "
+                "ending with '-'",
+            )
+            continue
+        service = _service(problems, name, settings, project_root)
+        if service is not None:
+            services.append(service)
+    _unique_public_ports(problems, services)
+    return tuple(services)
+
+
+def _service(problems: _Problems, name: str, value: Any, project_root: Path | None) -> ServiceConfig | None:
+    key = f"services.{name}"
+    before = len(problems.items)
+    settings = problems.mapping(key, value, SERVICE_KEYS)
+
+    def integer(option: str, low: int, high: int, field_name: str) -> Any:
+        return problems.optional_integer(key, settings, option, low, high, _default(ServiceConfig, field_name))
+
+    image = _image(problems, f"{key}.image", settings.get("image"), project_root)
+    host_image = problems.text(
+        f"{key}.hostImage", settings.get("hostImage"), AMI_ID, "an AMI id such as ami-0abc1234def567890"
+    )
+    instance_type = settings.get("instanceType", _default(ServiceConfig, "instance_type"))
+    problems.text(f"{key}.instanceType", instance_type, INSTANCE_TYPE, "an EC2 instance type such as t3.small")
+    path = settings.get("healthCheckPath", _default(ServiceConfig, "health_check_path"))
+    if not isinstance(path, str) or not path.startswith("/") or any(c.isspace() for c in path):
+        problems.add(
+            f"{key}.healthCheckPath",
+            f"must be a URL path starting with '/' and without spaces, such as /healthz; got {_describe(path)}",
+        )
+    service = ServiceConfig(
+        name=name,
+        image=image,  # type: ignore[arg-type]  # checked below: nothing is returned while problems were added
+        host_image=host_image,  # type: ignore[arg-type]
+        instance_type=instance_type,
+        port=integer("port", 1, 65535, "port"),
+        public_port=integer("publicPort", 1, 65535, "public_port"),
+        health_check_path=path,
+        health_check=_health_check(problems, f"{key}.healthCheck", settings.get("healthCheck")),  # type: ignore[arg-type]
+        capacity=_capacity(problems, f"{key}.capacity", settings.get("capacity")),  # type: ignore[arg-type]
+        drain_seconds=integer("drainSeconds", 0, 3600, "drain_seconds"),
+        boot_grace_seconds=integer("bootGraceSeconds", 0, 7200, "boot_grace_seconds"),
+        cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, 60, "cutover_timeout_minutes"),
+    )
+    return service if len(problems.items) == before else None
+
+
+def _default(cls: type, name: str) -> Any:
+    """A dataclass field's default: the one place each default is written down."""
+    spec = next(f for f in fields(cls) if f.name == name)
+    if spec.default is MISSING:
+        return spec.default_factory()  # type: ignore[operator]
+    return spec.default
+
+
+def _image(problems: _Problems, key: str, value: Any, project_root: Path | None) -> ImageSource | None:
+    settings = problems.mapping(key, value, IMAGE_KEYS)
+    if not isinstance(value, dict):
+        return None
+    version = problems.text(
+        f"{key}.version",
+        settings.get("version"),
+        VERSION,
+        "a quoted release version of 1-128 characters from A-Z a-z 0-9 . _ - (not starting with . or -), "
+        'such as "1.4.2"',
+    )
+    build, ref = settings.get("build"), settings.get("ref")
+    if (build is None) == (ref is None):
+        problems.add(
+            key,
+            "set exactly one of build (a Docker build context, for the stack that builds) or ref (an image "
+            "pinned by digest, for a promoted stack)",
+        )
+        return None
+    if build is not None:
+        build = _build_context(problems, f"{key}.build", build, project_root)
+    else:
+        ref = problems.text(
+            f"{key}.ref",
+            ref,
+            ECR_DIGEST_REF,
+            "an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>",
+        )
+    if version is None or (build is None and ref is None):
+        return None
+    return ImageSource(version=version, build=build, ref=ref)
+
+
+def _build_context(problems: _Problems, key: str, value: Any, project_root: Path | None) -> str | None:
+    if not isinstance(value, str) or not value or value.startswith("/") or ".." in Path(value).parts:
+        problems.add(key, f"must be a directory inside the project, such as images/web; got {_describe(value)}")
+        return None
+    if project_root is not None and not (project_root / value / "Dockerfile").is_file():
+        problems.add(key, f"must be a directory holding a Dockerfile; {value}/Dockerfile does not exist")
+        return None
+    return value
+
+
+def _health_check(problems: _Problems, key: str, value: Any) -> HealthCheck | None:
+    if value is None:
+        return HealthCheck()
+    settings = problems.mapping(key, value, HEALTH_CHECK_KEYS)
+
+    def integer(option: str, low: int, high: int, field_name: str) -> Any:
+        return problems.optional_integer(key, settings, option, low, high, _default(HealthCheck, field_name))
+
+    check = HealthCheck(
+        interval_seconds=integer("intervalSeconds", 5, 300, "interval_seconds"),
+        healthy_threshold=integer("healthyThreshold", 2, 10, "healthy_threshold"),
+        unhealthy_threshold=integer("unhealthyThreshold", 2, 10, "unhealthy_threshold"),
+        timeout_seconds=integer("timeoutSeconds", 2, 120, "timeout_seconds"),
+    )
+    if not isinstance(value, dict) or None in (check.interval_seconds, check.timeout_seconds):
+        return None
+    if check.timeout_seconds >= check.interval_seconds:
+        problems.add(
+            key,
+            f"timeoutSeconds ({check.timeout_seconds}) must be less than intervalSeconds ({check.interval_seconds})",
+        )
+    return check
+
+
+def _capacity(problems: _Problems, key: str, value: Any) -> Capacity | None:
+    if value is None:
+        return _default(ServiceConfig, "capacity")
+    settings = problems.mapping(key, value, CAPACITY_KEYS)
+    if not isinstance(value, dict):
+        return None
+    sizes: dict[str, Any] = {}
+    for name in CAPACITY_KEYS:
+        if name not in settings:
+            problems.add(f"{key}.{name}", f"is required: a whole number from 0 to {MAX_INSTANCES}")
+            continue
+        sizes[name] = problems.integer(f"{key}.{name}", settings[name], 0, MAX_INSTANCES)
+    if len(sizes) < len(CAPACITY_KEYS) or None in sizes.values():
+        return None
+    capacity = Capacity(min=sizes["min"], desired=sizes["desired"], max=sizes["max"])
+    if capacity.desired < 1:
+        problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
+    if capacity.min > capacity.desired:
+        problems.add(key, f"min ({capacity.min}) must not exceed desired ({capacity.desired})")
+    if capacity.desired > capacity.max:
+        problems.add(key, f"desired ({capacity.desired}) must not exceed max ({capacity.max})")
+    return capacity
+
+
+def _unique_public_ports(problems: _Problems, services: list[ServiceConfig]) -> None:
+    owners: dict[int, str] = {}
+    for service in services:
+        if service.public_port in owners:
+            problems.add(
+                f"services.{service.name}.publicPort",
+                f"port {service.public_port} is already the listener of service {owners[service.public_port]}; "
+                "each service needs its own publicPort",
+            )
+        owners.setdefault(service.public_port, service.name)
+
+
+def _network(problems: _Problems, value: Any) -> NetworkConfig:
+    if value is None:
+        return NetworkConfig()
+    settings = problems.mapping("network", value, NETWORK_KEYS)
+    vpc_id = settings.get("vpcId")
+    if vpc_id is not None:
+        vpc_id = problems.text("network.vpcId", vpc_id, VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
+    subnet_ids = settings.get("subnetIds")
+    if subnet_ids is None:
+        return NetworkConfig(vpc_id=vpc_id)
+    if vpc_id is None and "vpcId" not in settings:
+        problems.add("network.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
+    if (
+        not isinstance(subnet_ids, list)
+        or len(subnet_ids) < 2
+        or not all(isinstance(s, str) and SUBNET_ID.match(s) for s in subnet_ids)
+        or len(set(subnet_ids)) != len(subnet_ids)
+    ):
+        problems.add(
+            "network.subnetIds",
+            "must be a list of at least two distinct subnet ids (subnet-0123456789abcdef0) in different "
+            f"availability zones, as the load balancer requires; got {_describe(subnet_ids)}",
+        )
+        return NetworkConfig(vpc_id=vpc_id)
+    return NetworkConfig(vpc_id=vpc_id, subnet_ids=tuple(subnet_ids))
+
+
+def _promotion(problems: _Problems, value: Any) -> PromotionConfig | None:
+    if value is None:
+        return None
+    settings = problems.mapping("promotion", value, PROMOTION_KEYS)
+    if not isinstance(value, dict):
+        return None
+    source = problems.text(
+        "promotion.from",
+        settings.get("from"),
+        STACK_NAME,
+        "the stack this one is promoted from: a stack name such as staging, or org/project/stack",
+    )
+    allow = settings.get("allowUnverified", False)
+    if not isinstance(allow, bool):
+        problems.add("promotion.allowUnverified", f"must be true or false; got {_describe(allow)}")
+        return None
+    return PromotionConfig(source=source, allow_unverified=allow) if source else None
+
+
+def fleet_keys(stack_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The `fleet:` keys of a stack's `config:` mapping, without their prefix (other namespaces are not ours)."""
+    prefix = f"{NAMESPACE}:"
+    return {key[len(prefix) :]: value for key, value in stack_config.items() if key.startswith(prefix)}

@@ -1,0 +1,101 @@
+"""Release identity: what runs on a host, reduced to a short id.
+
+A release is a new launch template and a new autoscaling group. The program feeds `release_id` to
+`replacement_trigger`, and `fleetctl diff` compares identities between git revisions: both call `identify`, so
+the reason a pull request gives for a replacement is the reason Pulumi replaces. Every input is known at preview
+time (config and files in the repo), never a build digest, which is unknown until the build runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from fleet.config import ServiceConfig
+
+BOOT_SCRIPT = "components/boot.sh"
+"""The script every host runs at boot, relative to the project: changing it changes every service's release."""
+
+IGNORED_CONTEXT_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+
+LABELS = {
+    "version": "version",
+    "image": "image",
+    "host_image": "host image",
+    "instance_type": "instance type",
+    "port": "port",
+    "boot_script": "boot script",
+}
+
+
+@dataclass(frozen=True)
+class ReleaseIdentity:
+    """The inputs that, when any changes, make a new release."""
+
+    version: str
+    image: str
+    """`ref:<digest-pinned ref>`, or `build:<context>#<fingerprint of its files>`."""
+    host_image: str
+    instance_type: str
+    port: int
+    boot_script: str
+    """sha256 of the boot script."""
+
+    @property
+    def release_id(self) -> str:
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def changes_since(self, previous: ReleaseIdentity) -> list[str]:
+        """Human labels of what differs from `previous`, in a stable order ("version", "host image", ...)."""
+        return [LABELS[spec.name] for spec in fields(self) if getattr(self, spec.name) != getattr(previous, spec.name)]
+
+
+def fingerprint(files: Mapping[str, bytes]) -> str:
+    """A digest of a file tree (relative path -> content), independent of where the tree was read from."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    return digest.hexdigest()[:16]
+
+
+def ignored(relative_path: str) -> bool:
+    """Caches a build context may hold on a developer's machine: not part of the image, nor of its identity."""
+    parts = Path(relative_path).parts
+    return any(part in IGNORED_CONTEXT_PARTS for part in parts) or relative_path.endswith(".pyc")
+
+
+def read_tree(directory: Path) -> dict[str, bytes]:
+    """The files of a build context on disk, keyed by their path relative to it."""
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in directory.rglob("*")
+        if path.is_file() and not ignored(path.relative_to(directory).as_posix())
+    }
+
+
+def identify(service: ServiceConfig, boot_script: str, build_context: Mapping[str, bytes] | None) -> ReleaseIdentity:
+    """The release identity of `service`. `build_context` holds its context's files when the image is built."""
+    if service.image.build is not None:
+        if build_context is None:
+            raise ValueError(f"service {service.name} builds {service.image.build}: its files are needed")
+        image = f"build:{service.image.build}#{fingerprint(build_context)}"
+    else:
+        image = f"ref:{service.image.ref}"
+    return ReleaseIdentity(
+        version=service.image.version,
+        image=image,
+        host_image=service.host_image,
+        instance_type=service.instance_type,
+        port=service.port,
+        boot_script=hashlib.sha256(boot_script.encode()).hexdigest()[:16],
+    )
+
+
+def identify_on_disk(service: ServiceConfig, project_root: Path) -> ReleaseIdentity:
+    """The release identity of `service` as the working tree defines it: what the program deploys."""
+    context = read_tree(project_root / service.image.build) if service.image.build else None
+    return identify(service, (project_root / BOOT_SCRIPT).read_text(), context)
