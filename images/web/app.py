@@ -146,8 +146,11 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     server: WebServer
     server_version = "fleet-web"
-    sys_version = ""  # do not advertise the Python version
     timeout = REQUEST_TIMEOUT_SECONDS  # a stalled client cannot hold the drain hostage
+
+    def version_string(self) -> str:
+        """The Server header, without the Python version the standard library would advertise."""
+        return self.server_version
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -170,7 +173,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # a HEAD answer must carry no body, even an error's
+            self.wfile.write(payload)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log every response, ours and the standard library's own errors alike, as one JSON line."""

@@ -80,7 +80,8 @@ def run_app() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 @pytest.fixture
 def run_image_command() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run an exec-form command of a Dockerfile as the image would: from its WORKDIR, our python for `python`.
+    """Run a Dockerfile's exec-form command as the image would: in the image's folder (its WORKDIR's content),
+    with this interpreter standing in for `python`.
 
     The tests cannot run Docker, so this is how a HEALTHCHECK or CMD written in a Dockerfile gets exercised.
     """
