@@ -1,0 +1,1 @@
+"""Fleet's immutability policy pack: rules in `policy.rules`, plain resource records in `policy.records`."""
