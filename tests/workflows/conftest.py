@@ -30,6 +30,12 @@ def workflow_paths() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def dependabot_path() -> Path:
+    """Dependabot's config, which keeps the SHA pins of the actions current."""
+    return REPO_ROOT / ".github" / "dependabot.yml"
+
+
+@pytest.fixture(scope="session")
 def workflows(workflow_paths: list[Path]) -> dict[str, dict[str, Any]]:
     """Parsed workflows by file name."""
     return {path.name: load_workflow(path) for path in workflow_paths}

@@ -1,4 +1,4 @@
-"""The workflows pass GitHub's workflow schema and zizmor, and both gates reject a known-bad workflow."""
+"""The workflows and Dependabot's config pass their schemas and zizmor; both gates reject a known-bad workflow."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
-def check_jsonschema(tool: Callable[[str], str], paths: list[Path]) -> subprocess.CompletedProcess[str]:
-    return run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, paths))
+def check_jsonschema(
+    tool: Callable[[str], str], paths: list[Path], schema: str = "vendor.github-workflows"
+) -> subprocess.CompletedProcess[str]:
+    return run(tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths))
 
 
 def zizmor(tool: Callable[[str], str], paths: list[Path]) -> subprocess.CompletedProcess[str]:
@@ -45,14 +47,21 @@ def test_every_workflow_matches_the_github_workflow_schema(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_dependabot_config_matches_its_schema(tool: Callable[[str], str], dependabot_path: Path) -> None:
+    result = check_jsonschema(tool, [dependabot_path], schema="vendor.dependabot")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_schema_check_rejects_a_job_without_runs_on(tool: Callable[[str], str], tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(BAD_WORKFLOW.replace("    runs-on: ubuntu-latest\n", ""))
     assert check_jsonschema(tool, [broken]).returncode != 0
 
 
-def test_zizmor_reports_nothing_on_any_workflow(tool: Callable[[str], str], workflow_paths: list[Path]) -> None:
-    result = zizmor(tool, workflow_paths)
+def test_zizmor_reports_nothing_on_any_workflow_or_the_dependabot_config(
+    tool: Callable[[str], str], workflow_paths: list[Path], dependabot_path: Path
+) -> None:
+    result = zizmor(tool, [*workflow_paths, dependabot_path])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
