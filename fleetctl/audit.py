@@ -1,0 +1,131 @@
+"""`fleetctl audit`: check that the running fleet is still exactly what the stack deployed.
+
+Immutability breaks silently (a host changed by hand, an ASG leaked by a failed cut-over, an SSH rule added for
+a quick fix), so the audit compares the stack outputs with AWS after every deploy and on a schedule, and exits 1
+when anything has drifted. `--cleanup` deletes the leaked ASGs, the one finding that is always safe to undo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases
+from fleetctl.audit_rules import Finding, audit, orphans
+from fleetctl.cli import CommandError
+from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+
+COLUMNS = ("kind", "service", "resource", "detail")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "audit",
+        help="report where the live fleet has drifted from what the stack deployed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--stack", required=True, help="the stack to audit, e.g. prod")
+    add_outputs_arguments(parser)
+    parser.add_argument(
+        "--max-age-days",
+        type=_positive_int,
+        default=30,
+        metavar="N",
+        help="report instances launched more than N days ago (default 30)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
+    parser.add_argument(
+        "--cleanup", action="store_true", help="force-delete the orphan ASGs (and their instances) after confirming"
+    )
+    parser.add_argument("--yes", action="store_true", help="with --cleanup: do not ask for confirmation (CI)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit the stack, print the findings, optionally clean up orphans; 1 if any finding remains."""
+    if args.yes and not args.cleanup:
+        raise CommandError("--yes only confirms --cleanup; pass both or neither")
+    if args.cleanup and not args.yes and not sys.stdin.isatty():
+        raise CommandError("--cleanup asks for confirmation but stdin is not a terminal: pass --yes to confirm")
+    releases = live_releases(read_stack_outputs(args.stack, args.from_outputs), args.stack)
+    session = _session(releases)
+    try:
+        facts = gather_facts(session, args.stack, releases)
+        findings = audit(facts, now=datetime.now(UTC), max_age=timedelta(days=args.max_age_days))
+        print(json.dumps([asdict(finding) for finding in findings], indent=2) if args.json else render(findings))
+        if args.cleanup:
+            deleted = cleanup(session.client("autoscaling"), orphans(facts), args.stack, confirmed=args.yes)
+            findings = [
+                finding for finding in findings if finding.kind != "orphan-asg" or finding.resource not in deleted
+            ]
+    except (BotoCoreError, ClientError) as error:
+        raise CommandError(f"AWS request failed: {error}") from error
+    return 1 if findings else 0
+
+
+def render(findings: list[Finding]) -> str:
+    """An aligned table, one finding a line; the detail column is last so it may run long."""
+    if not findings:
+        return "no findings: the fleet is what the stack deployed"
+    rows = [tuple(column.upper() for column in COLUMNS)] + [
+        (finding.kind, finding.service, finding.resource, finding.detail) for finding in findings
+    ]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]) for row in rows
+    )
+
+
+def cleanup(autoscaling: Any, names: list[str], stack: str, *, confirmed: bool) -> list[str]:
+    """Force-delete the orphan ASGs `names` (their instances go with them); the names actually deleted."""
+    if not names:
+        print(f"--cleanup: stack {stack} has no orphan ASGs, nothing to delete", file=sys.stderr)
+        return []
+    listing = "\n".join(f"  {name}" for name in names)
+    print(f"orphan ASGs of stack {stack} to force-delete with their instances:\n{listing}", file=sys.stderr)
+    if not confirmed and not _confirm(f"delete these {len(names)} ASG(s)? [y/N] "):
+        print("--cleanup: nothing deleted", file=sys.stderr)
+        return []
+    for name in names:
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+        print(f"deleted {name}", file=sys.stderr)
+    return names
+
+
+def _confirm(prompt: str) -> bool:
+    # The prompt goes to stderr so that `--json` output on stdout stays parseable.
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+
+
+def _session(releases: tuple[LiveRelease, ...]) -> Any:
+    """A boto3 session for the stack's region: auditing another region would report every service missing."""
+    session = boto3.Session()
+    if session.region_name is None:
+        raise CommandError("no AWS region configured: set AWS_DEFAULT_REGION or a region in the AWS config")
+    for release in releases:
+        arn_region = release.target_group_arn.split(":")[3] if release.target_group_arn.count(":") >= 5 else ""
+        if arn_region and arn_region != session.region_name:
+            raise CommandError(
+                f"service {release.service} runs in {arn_region} (its target group ARN) "
+                f"but the AWS region is {session.region_name}: set AWS_DEFAULT_REGION={arn_region}"
+            )
+    return session
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (days), got {text!r}")
+    return value

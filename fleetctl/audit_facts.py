@@ -1,0 +1,328 @@
+"""What the audit knows about a deployed fleet: stack outputs and AWS state, read into plain dataclasses.
+
+Reading AWS is kept apart from judging it (fleetctl/audit_rules.py) so the rules are pure functions of these
+facts, and so every AWS call the audit makes is in this one module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fleetctl.cli import CommandError
+
+STACK_TAG = "fleet:stack"
+SERVICE_TAG = "fleet:service"
+RELEASE_TAG = "fleet:release"
+# EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
+TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
+TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
+# Instances in these states cost money or serve traffic; terminated ones are history.
+LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+
+
+@dataclass(frozen=True)
+class LiveRelease:
+    """One service's live release, as the stack outputs record it."""
+
+    service: str
+    release_id: str
+    asg_name: str
+    launch_template_id: str
+    launch_template_version: int
+    target_group_arn: str
+
+
+@dataclass(frozen=True)
+class AutoScalingGroup:
+    name: str
+    created: datetime
+    instance_ids: tuple[str, ...]
+    tags: Mapping[str, str]
+    # A force delete is asynchronous: the group lingers, terminating its instances, for a few minutes.
+    deleting: bool
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    state: str
+    launched: datetime
+    # (launch template id, version) the instance was launched from; None when it was not launched from one.
+    launch_template: tuple[str, int] | None
+    security_group_ids: tuple[str, ...]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target registered in a target group and its health as the load balancer sees it."""
+
+    id: str
+    state: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class LaunchTemplateVersion:
+    template_id: str
+    template_name: str
+    version: int
+    http_tokens: str | None
+    security_group_ids: tuple[str, ...]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """One ingress permission of a security group: protocol, port range (None = all ports), sources."""
+
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    name: str
+    ingress: tuple[PortRule, ...]
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    release: LiveRelease
+    asg: AutoScalingGroup | None
+    # None when the target group itself is gone.
+    targets: tuple[Target, ...] | None
+
+
+@dataclass(frozen=True)
+class FleetFacts:
+    stack: str
+    services: tuple[ServiceFacts, ...]
+    # Every ASG tagged with the stack, plus the live ones even if their tags were lost.
+    asgs: tuple[AutoScalingGroup, ...]
+    instances: Mapping[str, Instance]
+    launch_template_versions: tuple[LaunchTemplateVersion, ...]
+    security_groups: Mapping[str, SecurityGroup]
+
+
+def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
+    """The live release of every service in `outputs`, checked against the stack-outputs contract."""
+    if outputs.get("stack", stack) != stack:
+        raise CommandError(f"the outputs are for stack {outputs['stack']!r}, not {stack!r}")
+    services = outputs.get("services")
+    if not isinstance(services, dict):
+        raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
+    return tuple(_live_release(name, service) for name, service in sorted(services.items()))
+
+
+def _live_release(name: str, service: Any) -> LiveRelease:
+    release = service.get("release") if isinstance(service, dict) else None
+    if not isinstance(release, dict):
+        raise CommandError(f"stack outputs: services.{name}.release must be an object")
+    fields = {
+        "releaseId": release.get("releaseId"),
+        "asgName": release.get("asgName"),
+        "launchTemplateId": release.get("launchTemplateId"),
+        "targetGroupArn": service.get("targetGroupArn"),
+    }
+    for key, value in fields.items():
+        if not isinstance(value, str) or not value:
+            where = key if key == "targetGroupArn" else f"release.{key}"
+            raise CommandError(f"stack outputs: services.{name}.{where} must be a non-empty string")
+    version = release.get("launchTemplateVersion")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
+    return LiveRelease(
+        service=name,
+        release_id=fields["releaseId"],
+        asg_name=fields["asgName"],
+        launch_template_id=fields["launchTemplateId"],
+        launch_template_version=version,
+        target_group_arn=fields["targetGroupArn"],
+    )
+
+
+def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease]) -> FleetFacts:
+    """Read everything the audit rules look at, with a handful of describe calls per service."""
+    releases = tuple(releases)
+    ec2 = session.client("ec2")
+    autoscaling = session.client("autoscaling")
+    elbv2 = session.client("elbv2")
+
+    asgs = _auto_scaling_groups(autoscaling, stack, [release.asg_name for release in releases])
+    asgs_by_name = {asg.name: asg for asg in asgs}
+    services = tuple(
+        ServiceFacts(release, asgs_by_name.get(release.asg_name), _targets(elbv2, release.target_group_arn))
+        for release in releases
+    )
+    member_ids = {instance_id for asg in asgs for instance_id in asg.instance_ids}
+    target_ids = {target.id for service in services for target in service.targets or () if target.id.startswith("i-")}
+    instances = _instances(ec2, stack, member_ids | target_ids)
+    template_ids = (
+        {release.launch_template_id for release in releases}
+        | {instance.launch_template[0] for instance in instances.values() if instance.launch_template}
+        | _tagged_template_ids(ec2, stack)
+    )
+    versions = tuple(version for template_id in sorted(template_ids) for version in _versions(ec2, template_id))
+    group_ids = {group for instance in instances.values() for group in instance.security_group_ids} | {
+        group for version in versions for group in version.security_group_ids
+    }
+    return FleetFacts(
+        stack=stack,
+        services=services,
+        asgs=asgs,
+        instances=instances,
+        launch_template_versions=versions,
+        security_groups=_security_groups(ec2, group_ids),
+    )
+
+
+def _tags(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in items or ()}
+
+
+def _utc(moment: datetime) -> datetime:
+    """AWS timestamps are UTC; some emulators omit the zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _auto_scaling_groups(autoscaling: Any, stack: str, live_names: list[str]) -> tuple[AutoScalingGroup, ...]:
+    pages = autoscaling.get_paginator("describe_auto_scaling_groups")
+    tagged = pages.paginate(Filters=[{"Name": f"tag:{STACK_TAG}", "Values": [stack]}])
+    named = pages.paginate(AutoScalingGroupNames=live_names) if live_names else []
+    groups = {
+        group["AutoScalingGroupName"]: AutoScalingGroup(
+            name=group["AutoScalingGroupName"],
+            created=_utc(group["CreatedTime"]),
+            instance_ids=tuple(instance["InstanceId"] for instance in group.get("Instances", ())),
+            tags=_tags(group.get("Tags")),
+            deleting=group.get("Status") == "Delete in progress",
+        )
+        for result in (tagged, named)
+        for page in result
+        for group in page["AutoScalingGroups"]
+    }
+    return tuple(groups[name] for name in sorted(groups))
+
+
+def _targets(elbv2: Any, target_group_arn: str) -> tuple[Target, ...] | None:
+    try:
+        descriptions = elbv2.describe_target_health(TargetGroupArn=target_group_arn)
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        return None
+    return tuple(
+        Target(
+            id=description["Target"]["Id"],
+            state=description["TargetHealth"]["State"],
+            reason=description["TargetHealth"].get("Reason"),
+        )
+        for description in descriptions["TargetHealthDescriptions"]
+    )
+
+
+def _instances(ec2: Any, stack: str, instance_ids: set[str]) -> dict[str, Instance]:
+    """The stack's tagged instances plus the given ones (ASG members, targets), whatever their tags."""
+    live = {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)}
+    filter_sets = [[{"Name": f"tag:{STACK_TAG}", "Values": [stack]}, live]]
+    if instance_ids:
+        filter_sets.append([{"Name": "instance-id", "Values": sorted(instance_ids)}, live])
+    pages = ec2.get_paginator("describe_instances")
+    instances = (
+        _instance(raw)
+        for filters in filter_sets
+        for page in pages.paginate(Filters=filters)
+        for reservation in page["Reservations"]
+        for raw in reservation["Instances"]
+    )
+    return {instance.id: instance for instance in instances}
+
+
+def _instance(raw: Mapping[str, Any]) -> Instance:
+    tags = _tags(raw.get("Tags"))
+    template_id, version = tags.get(TEMPLATE_ID_TAG), tags.get(TEMPLATE_VERSION_TAG, "")
+    return Instance(
+        id=raw["InstanceId"],
+        state=raw["State"]["Name"],
+        launched=_utc(raw["LaunchTime"]),
+        launch_template=(template_id, int(version)) if template_id and version.isdigit() else None,
+        security_group_ids=tuple(group["GroupId"] for group in raw.get("SecurityGroups", ())),
+        tags=tags,
+    )
+
+
+def _tagged_template_ids(ec2: Any, stack: str) -> set[str]:
+    pages = ec2.get_paginator("describe_launch_templates")
+    return {
+        template["LaunchTemplateId"]
+        for page in pages.paginate(Filters=[{"Name": f"tag:{STACK_TAG}", "Values": [stack]}])
+        for template in page["LaunchTemplates"]
+    }
+
+
+def _versions(ec2: Any, template_id: str) -> list[LaunchTemplateVersion]:
+    """Every version of one launch template; none when it no longer exists (the rules report that)."""
+    try:
+        template = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])["LaunchTemplates"][0]
+        pages = ec2.get_paginator("describe_launch_template_versions").paginate(LaunchTemplateId=template_id)
+        raw_versions = [version for page in pages for version in page["LaunchTemplateVersions"]]
+    except ec2.exceptions.ClientError as error:
+        if error.response["Error"]["Code"].startswith("InvalidLaunchTemplate"):
+            return []
+        raise
+    tags = _tags(template.get("Tags"))
+    return [
+        LaunchTemplateVersion(
+            template_id=template_id,
+            template_name=raw["LaunchTemplateName"],
+            version=raw["VersionNumber"],
+            http_tokens=raw["LaunchTemplateData"].get("MetadataOptions", {}).get("HttpTokens"),
+            security_group_ids=_template_group_ids(raw["LaunchTemplateData"]),
+            tags=tags,
+        )
+        for raw in raw_versions
+    ]
+
+
+def _template_group_ids(data: Mapping[str, Any]) -> tuple[str, ...]:
+    interface_groups = [
+        group for interface in data.get("NetworkInterfaces", ()) for group in interface.get("Groups", ())
+    ]
+    return tuple(dict.fromkeys([*data.get("SecurityGroupIds", ()), *interface_groups]))
+
+
+def _security_groups(ec2: Any, group_ids: set[str]) -> dict[str, SecurityGroup]:
+    if not group_ids:
+        return {}
+    pages = ec2.get_paginator("describe_security_groups")
+    return {
+        raw["GroupId"]: SecurityGroup(
+            id=raw["GroupId"],
+            name=raw["GroupName"],
+            ingress=tuple(_port_rule(permission) for permission in raw.get("IpPermissions", ())),
+        )
+        for page in pages.paginate(Filters=[{"Name": "group-id", "Values": sorted(group_ids)}])
+        for raw in page["SecurityGroups"]
+    }
+
+
+def _port_rule(permission: Mapping[str, Any]) -> PortRule:
+    sources = (
+        *(item["CidrIp"] for item in permission.get("IpRanges", ())),
+        *(item["CidrIpv6"] for item in permission.get("Ipv6Ranges", ())),
+        *(item["PrefixListId"] for item in permission.get("PrefixListIds", ())),
+        *(item["GroupId"] for item in permission.get("UserIdGroupPairs", ())),
+    )
+    protocol = permission["IpProtocol"]
+    all_ports = protocol == "-1" or "FromPort" not in permission or permission["FromPort"] == -1
+    return PortRule(
+        protocol=protocol,
+        from_port=None if all_ports else permission["FromPort"],
+        to_port=None if all_ports else permission["ToPort"],
+        sources=sources,
+    )

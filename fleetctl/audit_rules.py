@@ -1,0 +1,204 @@
+"""The audit's rules: pure functions from the facts about a fleet to findings, one function per kind.
+
+Each rule states one property an immutable fleet keeps between deploys; a finding is a place where the live
+fleet has drifted from what the stack deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fleetctl.audit_facts import RELEASE_TAG, SERVICE_TAG, AutoScalingGroup, FleetFacts, PortRule
+
+SSH_PORT = 22
+# A target in these states serves traffic (or is about to); any other state means the fleet is short of hosts.
+SERVING_TARGET_STATES = frozenset({"healthy", "initial"})
+UNKNOWN_SERVICE = "-"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    service: str
+    resource: str
+    detail: str
+
+
+def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta) -> list[Finding]:
+    """All findings, rule by rule. `now` is a parameter so the phoenix rule can be checked at any date."""
+    rules: list[Callable[[FleetFacts], Iterator[Finding]]] = [
+        missing_resources,
+        stray_instances,
+        orphan_asgs(now),
+        old_instances(now, max_age),
+        ssh_open,
+        imdsv1,
+        unhealthy_targets,
+    ]
+    return [finding for rule in rules for finding in rule(facts)]
+
+
+def orphans(facts: FleetFacts) -> list[str]:
+    """Names of the orphan ASGs not already being deleted: exactly what `--cleanup` may delete."""
+    return [asg.name for asg in _orphan_asgs(facts) if not asg.deleting]
+
+
+def missing_resources(facts: FleetFacts) -> Iterator[Finding]:
+    """What the outputs say is live but AWS no longer has: the service is down or half-deleted."""
+    template_versions = {(version.template_id, version.version) for version in facts.launch_template_versions}
+    for service in facts.services:
+        release = service.release
+        if service.asg is None:
+            yield Finding("missing-asg", release.service, release.asg_name, "the live release's ASG does not exist")
+        if service.targets is None:
+            yield Finding(
+                "missing-target-group", release.service, release.target_group_arn, "the target group does not exist"
+            )
+        if (release.launch_template_id, release.launch_template_version) not in template_versions:
+            yield Finding(
+                "missing-launch-template",
+                release.service,
+                f"{release.launch_template_id}:{release.launch_template_version}",
+                "the live release's launch template version does not exist",
+            )
+
+
+def stray_instances(facts: FleetFacts) -> Iterator[Finding]:
+    """Hosts serving a service that were not launched from its live release: changed by hand or added."""
+    for service in facts.services:
+        release = service.release
+        live_template = (release.launch_template_id, release.launch_template_version)
+        members = set(service.asg.instance_ids if service.asg else ())
+        targets = {target.id for target in service.targets or ()}
+        for instance_id in sorted(members | targets):
+            instance = facts.instances.get(instance_id)
+            if instance is None or instance.launch_template == live_template:
+                continue
+            where = " and ".join(
+                place
+                for place, present in (
+                    ("in the ASG", instance_id in members),
+                    ("in the target group", instance_id in targets),
+                )
+                if present
+            )
+            origin = (
+                f"launched from {instance.launch_template[0]}:{instance.launch_template[1]}"
+                if instance.launch_template
+                else "not launched from a launch template"
+            )
+            yield Finding(
+                "stray-instance",
+                release.service,
+                instance_id,
+                f"{where}; {origin}, live release {release.release_id} is {live_template[0]}:{live_template[1]}",
+            )
+
+
+def orphan_asgs(now: datetime) -> Callable[[FleetFacts], Iterator[Finding]]:
+    def rule(facts: FleetFacts) -> Iterator[Finding]:
+        """ASGs of the stack that no live release owns: leaked by a failed or interrupted cut-over."""
+        for asg in _orphan_asgs(facts):
+            deleting = ", deletion in progress" if asg.deleting else ""
+            yield Finding(
+                "orphan-asg",
+                asg.tags.get(SERVICE_TAG, UNKNOWN_SERVICE),
+                asg.name,
+                f"{len(asg.instance_ids)} instance(s), created {_age(now - asg.created)} ago, "
+                f"release {asg.tags.get(RELEASE_TAG, 'unknown')}{deleting}",
+            )
+
+    return rule
+
+
+def old_instances(now: datetime, max_age: timedelta) -> Callable[[FleetFacts], Iterator[Finding]]:
+    def rule(facts: FleetFacts) -> Iterator[Finding]:
+        """The phoenix rule: every host is replaced within `max_age`, so none accumulates drift."""
+        owners = _instance_owners(facts)
+        for instance in sorted(facts.instances.values(), key=lambda instance: instance.id):
+            age = now - instance.launched
+            if age > max_age:
+                yield Finding(
+                    "old-instance",
+                    owners.get(instance.id, UNKNOWN_SERVICE),
+                    instance.id,
+                    f"launched {_age(age)} ago ({instance.launched:%Y-%m-%d}), limit {max_age.days} days",
+                )
+
+    return rule
+
+
+def ssh_open(facts: FleetFacts) -> Iterator[Finding]:
+    """Immutable hosts are never logged into: no security group of the fleet may let SSH in."""
+    owners = _instance_owners(facts)
+    users: dict[str, set[str]] = {group_id: set() for group_id in facts.security_groups}
+    for instance in facts.instances.values():
+        for group_id in instance.security_group_ids:
+            users.setdefault(group_id, set()).add(owners.get(instance.id, UNKNOWN_SERVICE))
+    for version in facts.launch_template_versions:
+        for group_id in version.security_group_ids:
+            users.setdefault(group_id, set()).add(version.tags.get(SERVICE_TAG, UNKNOWN_SERVICE))
+    for group_id, group in sorted(facts.security_groups.items()):
+        for rule in group.ingress:
+            if _allows_ssh(rule):
+                ports = "all traffic" if rule.from_port is None else f"{rule.protocol} {rule.from_port}-{rule.to_port}"
+                yield Finding(
+                    "ssh-open",
+                    ",".join(sorted(users[group_id])),
+                    f"{group_id} ({group.name})",
+                    f"allows {ports} from {', '.join(rule.sources) or 'nowhere'}",
+                )
+
+
+def imdsv1(facts: FleetFacts) -> Iterator[Finding]:
+    """Without required IMDSv2 tokens, an SSRF in the app can read the host's credentials."""
+    for version in facts.launch_template_versions:
+        if version.http_tokens != "required":
+            yield Finding(
+                "imdsv1",
+                version.tags.get(SERVICE_TAG, UNKNOWN_SERVICE),
+                f"{version.template_id}:{version.version} ({version.template_name})",
+                f"HttpTokens is {version.http_tokens or 'unset (optional)'}, not required",
+            )
+
+
+def unhealthy_targets(facts: FleetFacts) -> Iterator[Finding]:
+    """A target the load balancer does not send traffic to is capacity the fleet believes it has."""
+    for service in facts.services:
+        for target in service.targets or ():
+            if target.state not in SERVING_TARGET_STATES:
+                reason = f" ({target.reason})" if target.reason else ""
+                yield Finding("unhealthy-target", service.release.service, target.id, f"{target.state}{reason}")
+
+
+def _orphan_asgs(facts: FleetFacts) -> list[AutoScalingGroup]:
+    live = {service.release.asg_name for service in facts.services}
+    return [asg for asg in facts.asgs if asg.name not in live]
+
+
+def _allows_ssh(rule: PortRule) -> bool:
+    if rule.from_port is None or rule.to_port is None:
+        return rule.protocol in {"-1", "tcp", "6"}
+    return rule.protocol in {"tcp", "6"} and rule.from_port <= SSH_PORT <= rule.to_port
+
+
+def _instance_owners(facts: FleetFacts) -> dict[str, str]:
+    """Which service each instance belongs to: by its ASG or target group, else by its own tag."""
+    owners = {
+        instance_id: instance.tags[SERVICE_TAG]
+        for instance_id, instance in facts.instances.items()
+        if SERVICE_TAG in instance.tags
+    }
+    for asg in facts.asgs:
+        if SERVICE_TAG in asg.tags:
+            owners.update(dict.fromkeys(asg.instance_ids, asg.tags[SERVICE_TAG]))
+    for service in facts.services:
+        owners.update(dict.fromkeys((target.id for target in service.targets or ()), service.release.service))
+        owners.update(dict.fromkeys(service.asg.instance_ids if service.asg else (), service.release.service))
+    return owners
+
+
+def _age(age: timedelta) -> str:
+    return f"{age.days}d" if age.days else f"{age.seconds // 3600}h{age.seconds % 3600 // 60:02d}m"

@@ -1,0 +1,294 @@
+"""`fleetctl audit` against a fleet built in a real moto_server: each kind of drift is found, a clean fleet is not."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from moto_fleet import AMI, STACK, Fleet
+
+from fleetctl.audit_facts import gather_facts, live_releases
+from fleetctl.audit_rules import Finding, audit
+from fleetctl.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Terminal(io.StringIO):
+    """Standard input as an interactive user's terminal, with the user's typed answer."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_audit(fleet: Fleet, *options: str) -> int:
+    return main(["audit", "--stack", fleet.stack, "--from-outputs", str(fleet.outputs_file), *options])
+
+
+def findings(fleet: Fleet, capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, list[Finding]]:
+    """Run the audit with --json; its exit code and the findings it printed."""
+    code = run_audit(fleet, "--json", *options)
+    return code, [Finding(**item) for item in json.loads(capsys.readouterr().out)]
+
+
+def test_clean_fleet_reports_nothing_and_exits_0(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_audit(fleet) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
+def test_instance_registered_in_target_group_not_from_live_template_is_stray(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stray = fleet.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=fleet.subnet_ids[0])
+    stray_id = stray["Instances"][0]["InstanceId"]
+    fleet.elbv2.register_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": stray_id}])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert [(f.kind, f.service, f.resource) for f in found] == [("stray-instance", "web", stray_id)]
+    assert "in the target group; not launched from a launch template" in found[0].detail
+
+
+def test_asg_left_by_failed_cutover_is_orphan_and_its_instances_stray(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orphan = fleet.release("0badc0ffee00")
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    orphans = [f for f in found if f.kind == "orphan-asg"]
+    assert [(f.service, f.resource) for f in orphans] == [("web", orphan.asg_name)]
+    assert orphans[0].detail.startswith("2 instance(s), created ")
+    assert "release 0badc0ffee00" in orphans[0].detail
+    strays = {f.resource for f in found if f.kind == "stray-instance"}
+    assert strays == set(fleet.asg_instance_ids(orphan.asg_name))
+
+
+@pytest.mark.parametrize(
+    ("age", "reported"),
+    [(timedelta(days=31), True), (timedelta(days=29), False)],
+    ids=["older-than-limit", "within-limit"],
+)
+def test_instances_older_than_max_age_are_reported(fleet: Fleet, age: timedelta, reported: bool) -> None:
+    # moto stamps instances with the real launch time, so the audit's clock moves instead.
+    facts = gather_facts(fleet.session, STACK, live_releases(fleet.outputs(), STACK))
+    now = datetime.now(UTC) + age
+
+    found = audit(facts, now=now, max_age=timedelta(days=30))
+
+    assert fleet.live is not None
+    expected = {("old-instance", "web", instance_id) for instance_id in fleet.asg_instance_ids(fleet.live.asg_name)}
+    assert {(f.kind, f.service, f.resource) for f in found} == (expected if reported else set())
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ports"),
+    [("tcp", (22, 22)), ("tcp", (20, 30)), ("-1", None)],
+    ids=["port-22", "range-covering-22", "all-traffic"],
+)
+def test_security_group_letting_ssh_in_is_reported(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], protocol: str, ports: tuple[int, int] | None
+) -> None:
+    permission: dict[str, object] = {"IpProtocol": protocol, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    if ports:
+        permission |= {"FromPort": ports[0], "ToPort": ports[1]}
+    fleet.ec2.authorize_security_group_ingress(GroupId=fleet.security_group_id, IpPermissions=[permission])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert [(f.kind, f.service) for f in found] == [("ssh-open", "web")]
+    assert found[0].resource.startswith(fleet.security_group_id)
+    assert found[0].detail.endswith("from 0.0.0.0/0")
+
+
+def test_port_range_not_covering_22_is_not_ssh(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    fleet.ec2.authorize_security_group_ingress(
+        GroupId=fleet.security_group_id,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 23, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
+
+    assert findings(fleet, capsys) == (0, [])
+
+
+def test_launch_template_version_not_requiring_imdsv2_is_reported(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fleet.live is not None
+    fleet.ec2.create_launch_template_version(
+        LaunchTemplateId=fleet.live.launch_template_id,
+        SourceVersion="1",
+        LaunchTemplateData={"MetadataOptions": {"HttpTokens": "optional"}},
+    )
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert [(f.kind, f.service) for f in found] == [("imdsv1", "web")]
+    assert found[0].resource.startswith(f"{fleet.live.launch_template_id}:2 ")
+
+
+def test_launch_template_of_another_stack_is_not_audited(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    fleet.ec2.create_launch_template(
+        LaunchTemplateName="someone-elses",
+        LaunchTemplateData={"ImageId": AMI, "MetadataOptions": {"HttpTokens": "optional"}},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "fleet:stack", "Value": "staging"}]}],
+    )
+
+    assert findings(fleet, capsys) == (0, [])
+
+
+def test_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    # moto reports a registered target as healthy unless its instance is stopped ("unused"); it cannot
+    # represent a failing health check ("unhealthy") or "draining" of a registered target.
+    assert fleet.live is not None
+    stopped = fleet.asg_instance_ids(fleet.live.asg_name)[0]
+    fleet.ec2.stop_instances(InstanceIds=[stopped])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert found == [Finding("unhealthy-target", "web", stopped, "unused (Target.InvalidState)")]
+
+
+def test_service_whose_asg_is_gone_is_a_finding_not_a_crash(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = fleet.outputs()
+    outputs["services"]["web"]["release"]["asgName"] = "fleet-prod-web-deleted"
+    fleet.write_outputs(outputs)
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert Finding("missing-asg", "web", "fleet-prod-web-deleted", "the live release's ASG does not exist") in found
+
+
+def test_table_lists_one_aligned_row_per_finding(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    orphan = fleet.release("0badc0ffee00")
+
+    assert run_audit(fleet) == 1
+
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["KIND", "SERVICE", "RESOURCE", "DETAIL"]
+    assert len(rows) == 3  # the orphan ASG and its two instances
+    assert {row.index("web") for row in rows} == {header.index("SERVICE")}
+    assert any(row.startswith("orphan-asg") and orphan.asg_name in row for row in rows)
+
+
+def test_cleanup_yes_deletes_exactly_the_orphans(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fleet.live is not None
+    orphan = fleet.release("0badc0ffee00")
+    other_stack = Fleet(fleet.session, fleet.outputs_file, stack="staging", subnet_ids=fleet.subnet_ids)
+    other_stack.security_group_id, other_stack.target_group_arn = fleet.security_group_id, fleet.target_group_arn
+    staging = other_stack.release("5ea51de00000")
+    live_instances = fleet.asg_instance_ids(fleet.live.asg_name)
+
+    assert run_audit(fleet, "--cleanup", "--yes") == 1  # the orphan's instances were reported as strays
+
+    assert fleet.asg_names() == {fleet.live.asg_name, staging.asg_name}
+    running = fleet.ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
+    running_ids = {i["InstanceId"] for r in running["Reservations"] for i in r["Instances"]}
+    assert set(live_instances) <= running_ids
+    assert not set(fleet.asg_instance_ids(orphan.asg_name)) & running_ids
+    assert f"deleted {orphan.asg_name}" in capsys.readouterr().err
+
+
+def test_cleanup_without_yes_and_without_terminal_refuses(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    orphan = fleet.release("0badc0ffee00")
+
+    assert run_audit(fleet, "--cleanup") == 2
+
+    assert "pass --yes" in capsys.readouterr().err
+    assert orphan.asg_name in fleet.asg_names()
+
+
+@pytest.mark.parametrize(("answer", "deleted"), [("y\n", True), ("\n", False), ("no\n", False)])
+def test_cleanup_at_a_terminal_deletes_only_when_the_prompt_is_answered_yes(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, answer: str, deleted: bool
+) -> None:
+    orphan = fleet.release("0badc0ffee00")
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+
+    run_audit(fleet, "--cleanup")
+
+    assert (orphan.asg_name not in fleet.asg_names()) is deleted
+    assert f"  {orphan.asg_name}\ndelete these 1 ASG(s)? [y/N] " in capsys.readouterr().err
+
+
+def test_cleanup_of_stack_without_orphans_says_so(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_audit(fleet, "--cleanup", "--yes") == 0
+
+    assert "has no orphan ASGs, nothing to delete" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten"])
+def test_max_age_days_must_be_a_positive_integer(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "--stack", STACK, "--max-age-days", value])
+
+    assert exit_info.value.code == 2
+    assert "--max-age-days: must be a positive integer" in capsys.readouterr().err
+
+
+def test_yes_without_cleanup_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--stack", STACK, "--yes"]) == 2
+    assert "--yes only confirms --cleanup" in capsys.readouterr().err
+
+
+def test_outputs_without_launch_template_version_name_the_key(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = fleet.outputs()
+    del outputs["services"]["web"]["release"]["launchTemplateVersion"]
+    fleet.write_outputs(outputs)
+
+    assert run_audit(fleet) == 2
+    assert "services.web.release.launchTemplateVersion must be a positive integer" in capsys.readouterr().err
+
+
+def test_outputs_of_another_stack_are_rejected(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--stack", "staging", "--from-outputs", str(fleet.outputs_file)]) == 2
+    assert "the outputs are for stack 'prod', not 'staging'" in capsys.readouterr().err
+
+
+def test_region_other_than_the_fleets_is_rejected(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    assert run_audit(fleet) == 2
+    assert "set AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
+
+
+def test_python_m_fleetctl_audit_prints_json_and_exits_1_on_findings(fleet: Fleet) -> None:
+    orphan = fleet.release("0badc0ffee00")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fleetctl",
+            "audit",
+            "--stack",
+            STACK,
+            "--from-outputs",
+            str(fleet.outputs_file),
+            "--json",
+        ],
+        cwd=REPO,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert {(item["kind"], item["resource"]) for item in json.loads(result.stdout) if item["kind"] == "orphan-asg"} == {
+        ("orphan-asg", orphan.asg_name)
+    }
