@@ -1,0 +1,199 @@
+"""`fleetctl diff BASE [HEAD]`: what a change to the stack files does, as Markdown for a pull request.
+
+Per stack and service: a **release** (new launch template and autoscaling group, replaced create-before-delete)
+naming what caused it, an in-place change naming the keys, or nothing. Release identities come from
+`fleet.release.identify` on each revision's files, so the reason given here is the reason the program replaces.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from fleet.config import NAMESPACE, ConfigError, FleetConfig, ServiceConfig, fleet_keys, parse_config
+from fleet.release import BOOT_SCRIPT, LABELS, ReleaseIdentity, identify
+from fleetctl.pinning import short_ref
+from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
+
+FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
+RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
+# Service settings outside the release identity: Pulumi updates them in place, the hosts stay.
+IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", *RELEASE_FIELDS}]
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="describe what changes to the stack files do, as Markdown",
+        description="Compare every Pulumi.<stack>.yaml between two git revisions and print, per service, whether "
+        "it makes a new release (and why) or an in-place change. Exit code 1 when a stack is invalid at HEAD.",
+    )
+    parser.add_argument("base", metavar="BASE_REF", help="the revision to compare against, such as origin/main")
+    parser.add_argument("head", metavar="HEAD_REF", nargs="?", help="the revision to describe (default: working tree)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path(), metavar="DIR", help="the project directory (default: current)"
+    )
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class ParsedStack:
+    """One valid stack file at one revision, with each service's release identity at that revision."""
+
+    config: FleetConfig
+    identities: dict[str, ReleaseIdentity]
+    other_keys: dict[str, Any]
+    """Config keys outside the `fleet:` namespace (aws:region, secrets of the services)."""
+
+
+Problems = list[str]
+"""Why a stack file could not be parsed, one line each."""
+
+
+def run(args: argparse.Namespace) -> int:
+    base = GitTree(args.project_dir, args.base)
+    head: ProjectTree = GitTree(args.project_dir, args.head) if args.head else WorkingTree(args.project_dir)
+    lines, invalid = describe(base, head)
+    print("\n".join(lines))
+    return 1 if invalid else 0
+
+
+def describe(base: ProjectTree, head: ProjectTree) -> tuple[list[str], bool]:
+    """The Markdown report of every stack file, and whether any is invalid at `head`."""
+    lines = [f"## fleet: stack changes `{base.label}` → `{head.label}`"]
+    invalid = False
+    base_files, head_files = base.stack_files(), head.stack_files()
+    for name in sorted({*base_files, *head_files}):
+        stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
+        before = load_stack(base, name, stack) if name in base_files else None
+        after = load_stack(head, name, stack) if name in head_files else None
+        lines.append("")
+        if after is None:
+            lines.append(f"### `{stack}`: removed ({name} deleted; this does not destroy the stack)")
+        elif isinstance(after, list):
+            invalid = True
+            lines.append(f"### `{stack}`: **invalid configuration** at `{head.label}`")
+            lines.extend(f"- `{problem}`" for problem in after)
+        else:
+            lines.extend(_stack_changes(stack, before, after, base.label))
+    return lines, invalid
+
+
+def load_stack(tree: ProjectTree, name: str, stack: str) -> ParsedStack | Problems:
+    """Parse a stack file at `tree` and compute each service's release identity from the same tree."""
+    try:
+        document = YAML(typ="safe").load(tree.read(name) or b"")
+    except YAMLError as error:
+        return [f"{name} is not valid YAML: {' '.join(str(error).split())}"]
+    raw = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(raw, dict):
+        return [f"{name} has no `config:` mapping"]
+    try:
+        config = parse_config(fleet_keys(raw), stack, project_root=None)
+    except ConfigError as error:
+        return error.problems
+    boot_script = (tree.read(BOOT_SCRIPT) or b"").decode()
+    identities = {
+        service.name: identify(
+            service, boot_script, tree.files_under(service.image.build) if service.image.build else None
+        )
+        for service in config.services
+    }
+    others = {key: value for key, value in raw.items() if not key.startswith(f"{NAMESPACE}:")}
+    return ParsedStack(config=config, identities=identities, other_keys=others)
+
+
+def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: ParsedStack, base: str) -> list[str]:
+    previous = before if isinstance(before, ParsedStack) else None
+    if before is None:
+        heading, details = f"### `{stack}`: new stack", []
+    elif previous is None:
+        heading, details = f"### `{stack}`", [f"- was invalid at `{base}`: every service is new here"]
+    else:
+        heading, details = f"### `{stack}`", _stack_settings(previous, after)
+    old = {service.name: service for service in previous.config.services} if previous else {}
+    new = {service.name: service for service in after.config.services}
+    for name in [*new, *(name for name in old if name not in new)]:
+        if name not in new:
+            details.append(f"- **{name}**: removed (its autoscaling group and instances are deleted)")
+        elif previous is None or name not in old:
+            identity = after.identities[name]
+            details.append(f"- **{name}**: added, **release** `{identity.release_id}` of `{new[name].image.version}`")
+        else:
+            details.extend(_service_changes(name, old[name], new[name], previous, after))
+    if not details:
+        return [f"{heading}: unchanged"]
+    return [heading, *details]
+
+
+def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
+    """Changes outside the services: network, promotion, other namespaces' keys."""
+    lines = [
+        f"- {key}: {_value(getattr(before.config, key))} → {_value(getattr(after.config, key))}"
+        for key in ("network", "promotion")
+        if getattr(before.config, key) != getattr(after.config, key)
+    ]
+    changed = sorted(
+        key
+        for key in {*before.other_keys, *after.other_keys}
+        if before.other_keys.get(key) != after.other_keys.get(key)
+    )
+    if changed:
+        lines.append(f"- other config keys changed: {', '.join(f'`{key}`' for key in changed)}")
+    return lines
+
+
+def _service_changes(
+    name: str, old: ServiceConfig, new: ServiceConfig, before: ParsedStack, after: ParsedStack
+) -> list[str]:
+    previous, identity = before.identities[name], after.identities[name]
+    releases = identity.changes_since(previous)
+    in_place = [key for key in IN_PLACE_FIELDS if getattr(old, key) != getattr(new, key)]
+    if not releases and not in_place:
+        return [f"- **{name}**: unchanged"]
+    lines = []
+    if releases:
+        lines.append(
+            f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
+            f"autoscaling group, replaced once healthy) because of: {', '.join(releases)}"
+        )
+        for label in releases:
+            key = FIELD_OF_LABEL[label]
+            old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
+            lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
+    if in_place:
+        lines.append(f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}")
+        lines.extend(
+            f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place
+        )
+    return lines
+
+
+def _identity_value(key: str, value: Any) -> str:
+    """A release identity field as a reviewer reads it: short digests, the build context's file fingerprint."""
+    if key == "image":
+        kind, _, source = str(value).partition(":")
+        if kind == "ref":
+            return short_ref(source)
+        context, _, files = source.partition("#")
+        return f"build {context} (files {files[:12]})"
+    if key == "boot_script":
+        return f"{BOOT_SCRIPT} {str(value)[:12]}"
+    return str(value)
+
+
+def _value(value: Any) -> str:
+    if is_dataclass(value) and not isinstance(value, type):
+        value = ", ".join(f"{_camel(key)} {item}" for key, item in asdict(value).items())
+    return f"`{value}`"
+
+
+def _camel(name: str) -> str:
+    """The stack-file key of a config field: `drain_seconds` → `drainSeconds`."""
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)

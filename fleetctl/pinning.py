@@ -1,0 +1,174 @@
+"""Pinning deployed releases into a stack file: what `promote` and `rollback` both write.
+
+A pin is the exact image a stack already ran (version, digest-pinned ref, host image), taken from deployed
+outputs, never rebuilt. The stack file is edited in place and the resulting config validated with
+`parse_config` before anything is written, so a command either writes a valid stack file or writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from fleet.config import AMI_ID, ECR_DIGEST_REF, NAMESPACE, VERSION, ConfigError, fleet_keys, parse_config
+from fleetctl.cli import CommandError
+from fleetctl.stackfile import StackFile, StackFileError
+
+SERVICES_KEY = f"{NAMESPACE}:services"
+SERVICES_PATH = ("config", SERVICES_KEY)
+
+# Release entry key in the stack outputs -> what it must be.
+RELEASE_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
+    "version": (VERSION, "a release version such as 1.4.2"),
+    "imageRef": (
+        ECR_DIGEST_REF,
+        "an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>",
+    ),
+    "hostImage": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
+}
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What a stack file pins of a release a stack has run."""
+
+    version: str
+    image_ref: str
+    host_image: str
+
+    @classmethod
+    def from_release(cls, release: Any, where: str) -> Pin:
+        """The pin of a release entry of the stack outputs; `where` names the entry in error messages."""
+        if not isinstance(release, Mapping):
+            raise CommandError(f"{where} is not a release object; got {release!r}")
+        missing = [name for name in RELEASE_FIELDS if name not in release]
+        if missing:
+            raise CommandError(f"{where} lacks {', '.join(missing)}: cannot pin a release without it")
+        for name, (pattern, allowed) in RELEASE_FIELDS.items():
+            value = release[name]
+            if not isinstance(value, str) or not pattern.match(value):
+                raise CommandError(f"{where}.{name} must be {allowed}; got {value!r}")
+        return cls(version=release["version"], image_ref=release["imageRef"], host_image=release["hostImage"])
+
+
+def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that edits a stack file."""
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="the directory holding Pulumi.<stack>.yaml (default: the current directory)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print what would change without writing the file")
+
+
+def deployed_services(outputs: Mapping[str, Any], stack: str) -> Mapping[str, Any]:
+    """The `services` output of a stack: per service its live release and release history."""
+    services = outputs.get("services")
+    if not isinstance(services, Mapping) or not services:
+        raise CommandError(f"stack {stack} has no `services` output: has this program deployed it?")
+    return services
+
+
+def short_ref(ref: str) -> str:
+    """`<repository>@sha256:<12 hex>`: enough to tell images apart in a terminal or a PR comment."""
+    match = ECR_DIGEST_REF.match(ref)
+    if match is None:
+        return ref
+    return f"{match['repository']}@{match['digest'][: len('sha256:') + 12]}"
+
+
+class PinTarget:
+    """The stack file of the stack being pinned, edited in memory until `save`."""
+
+    def __init__(self, project_dir: Path, stack: str) -> None:
+        self.project_dir = project_dir
+        self.stack = stack
+        self.path = project_dir / f"Pulumi.{stack}.yaml"
+        try:
+            text = self.path.read_text()
+        except OSError as error:
+            raise CommandError(f"cannot read the stack file {self.path}: {error.strerror}") from error
+        try:
+            self.file = StackFile(text)
+        except StackFileError as error:
+            raise CommandError(f"{self.path} {error}") from error
+        services = self.file.get(SERVICES_PATH)
+        if not isinstance(services, Mapping):
+            raise CommandError(f"{self.path} has no {SERVICES_KEY} mapping: not a fleet stack file")
+        self.services: list[str] = list(services)
+        self.changed = False
+
+    def select(self, deployed: Mapping[str, Any], service: str | None, source: str) -> list[str]:
+        """`service` when given, else every service both deployed on `source` and configured here."""
+        if service is not None:
+            if service not in deployed:
+                raise CommandError(f"stack {source} has no service {service}; it has: {', '.join(deployed)}")
+            self._require(service)
+            return [service]
+        names = [name for name in self.services if name in deployed]
+        if not names:
+            raise CommandError(
+                f"no service is both deployed on {source} ({', '.join(deployed)}) and in {self.path.name} "
+                f"({', '.join(self.services)})"
+            )
+        return names
+
+    def pin(self, service: str, pin: Pin) -> None:
+        """Pin `service` to `pin` (a `build:` becomes a `ref:`); print old → new per field."""
+        self._require(service)
+        path = (*SERVICES_PATH, service)
+        image = (*path, "image")
+        if not isinstance(self.file.get(image), Mapping):
+            raise CommandError(f"{SERVICES_KEY}.{service}.image in {self.path.name} is not a mapping")
+        build = self.file.get((*image, "build"))
+        old_image = f"build {build}" if build is not None else short_ref(str(self.file.get((*image, "ref"))))
+        if build is not None:
+            self.file.rename((*image, "build"), "ref")
+        fields = (
+            ("version", (*image, "version"), pin.version, pin.version),
+            ("image", (*image, "ref"), pin.image_ref, short_ref(pin.image_ref)),
+            ("host image", (*path, "hostImage"), pin.host_image, pin.host_image),
+        )
+        for label, key_path, value, shown in fields:
+            current = self.file.get(key_path)
+            if current == value:
+                print(f"  {service}: {label} unchanged ({shown})")
+                continue
+            old = old_image if label == "image" else current
+            self.file.set(key_path, value)
+            print(f"  {service}: {label} {old} → {shown}")
+            self.changed = True
+
+    def save(self, *, dry_run: bool) -> None:
+        """Validate the edited file as the program will read it; write it unless unchanged or a dry run."""
+        text = self.file.dump()
+        try:
+            document = YAML(typ="safe").load(text)
+            parse_config(fleet_keys(document["config"]), self.stack, project_root=self.project_dir)
+        except (YAMLError, ConfigError) as error:
+            problems = error.problems if isinstance(error, ConfigError) else [str(error)]
+            raise CommandError(
+                f"{self.path} would not be a valid stack config, not written: {'; '.join(problems)}"
+            ) from error
+        if not self.changed:
+            print(f"{self.path.name}: already pins these releases; nothing to write")
+        elif dry_run:
+            print(f"{self.path.name}: not written (--dry-run)")
+        else:
+            self.path.write_text(text)
+            print(f"{self.path.name}: written")
+
+    def _require(self, service: str) -> None:
+        if service not in self.services:
+            raise CommandError(
+                f"{self.path.name} has no service {service} under {SERVICES_KEY}; it has: {', '.join(self.services)}"
+            )

@@ -1,0 +1,233 @@
+"""`fleetctl promote`: staging's live images pinned into prod's stack file, nothing else changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def web_lines(version: str, ref: str, host_image: str) -> tuple[str, str, str]:
+    """The three lines promote writes for prod's web service, as the fixture's prod file lays them out."""
+    return (
+        f'        version: "{version}"   # set by fleetctl promote\n',
+        f"        ref: {ref}\n",
+        f"      hostImage: {host_image}\n      instanceType",
+    )
+
+
+def replace_lines(text: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    for before, after in zip(old, new, strict=True):
+        assert text.count(before) == 1
+        text = text.replace(before, after)
+    return text
+
+
+def test_promote_changes_only_the_pinned_lines_keeping_comments_order_and_secrets(project, fleetctl, write_outputs):
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0", AMI_NEW)], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    expected = replace_lines(
+        before,
+        web_lines("1.0.0", image_ref("web", "1.0.0"), AMI_OLD),
+        web_lines("1.1.0", image_ref("web", "1.1.0"), AMI_NEW),
+    )
+    assert project.read("Pulumi.prod.yaml") == expected
+
+
+def test_promote_prints_old_and_new_values_and_unchanged_fields(project, fleetctl, write_outputs):
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    web_digest = image_ref("web", "1.1.0").split("@")[1][:19]
+    assert "web: version 1.0.0 → 1.1.0" in result.out
+    assert f"→ fleet-staging-web@{web_digest}" in result.out
+    assert f"web: host image unchanged ({AMI_OLD})" in result.out
+    assert "api: version unchanged (2.0.0)" in result.out
+
+
+def test_promote_of_one_service_leaves_the_others_untouched(project, fleetctl, write_outputs):
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--service", "web", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    expected = replace_lines(
+        before,
+        web_lines("1.0.0", image_ref("web", "1.0.0"), AMI_OLD),
+        web_lines("1.1.0", image_ref("web", "1.1.0"), AMI_OLD),
+    )
+    assert project.read("Pulumi.prod.yaml") == expected
+    assert "api" not in result.out
+
+
+def test_promote_replaces_build_with_the_digest_ref(project, fleetctl, write_outputs):
+    staging_file = project.read("Pulumi.staging.yaml")
+    project.write("Pulumi.qa.yaml", staging_file)
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "qa", "--service", "web", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    expected = staging_file.replace('"1.0.0"', '"1.1.0"').replace(
+        "build: images/web", f"ref: {image_ref('web', '1.1.0')}"
+    )
+    assert project.read("Pulumi.qa.yaml") == expected
+    assert "web: image build images/web → fleet-staging-web@sha256:" in result.out
+
+
+def test_promote_reads_the_source_outputs_from_the_pulumi_cli(project, fleetctl, pulumi):
+    pulumi.record("staging", outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]}))
+
+    result = fleetctl("promote", "staging", "prod")
+
+    assert result.code == 0, result.err
+    assert pulumi.calls() == [["stack", "output", "--json", "--stack", "staging"]]
+    assert f"ref: {image_ref('web', '1.1.0')}" in project.read("Pulumi.prod.yaml")
+
+
+def test_promote_dry_run_prints_the_changes_and_writes_nothing(project, fleetctl, write_outputs):
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--dry-run", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0
+    assert "web: version 1.0.0 → 1.1.0" in result.out
+    assert "not written (--dry-run)" in result.out
+    assert project.read("Pulumi.prod.yaml") == before
+
+
+def test_promote_of_the_live_releases_leaves_the_file_as_it_is(project, fleetctl, write_outputs):
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.0.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0
+    assert "nothing to write" in result.out
+    assert project.read("Pulumi.prod.yaml") == before
+
+
+def test_promote_as_a_subprocess_calls_pulumi_and_writes_the_stack_file(project, pulumi):
+    pulumi.record("staging", outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]}))
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetctl", "promote", "staging", "prod"],
+        cwd=project.root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "web: version 1.0.0 → 1.1.0" in result.stdout
+    assert pulumi.calls() == [["stack", "output", "--json", "--stack", "staging"]]
+    assert 'version: "1.1.0"   # set by fleetctl promote' in project.read("Pulumi.prod.yaml")
+
+
+# Failures: exit code 2, a message naming what is wrong, the stack file untouched.
+
+
+@pytest.fixture
+def prod_before(project) -> str:
+    return project.read("Pulumi.prod.yaml")
+
+
+def test_promote_fails_when_the_source_has_no_services_output(project, fleetctl, write_outputs, prod_before):
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs({"stack": "staging"}))
+
+    assert result.code == 2
+    assert "stack staging has no `services` output" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_fails_when_the_source_lacks_the_service(project, fleetctl, write_outputs, prod_before):
+    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--service", "api", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "stack staging has no service api; it has: web" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_fails_when_a_release_lacks_a_field(project, fleetctl, write_outputs, prod_before):
+    web = release("web", "1.1.0")
+    del web["hostImage"]
+    staging = outputs("staging", {"web": [web]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "staging outputs services.web.release lacks hostImage" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_fails_when_the_image_ref_is_not_pinned_by_digest(project, fleetctl, write_outputs, prod_before):
+    web = release("web", "1.1.0")
+    web["imageRef"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web:1.1.0"
+    staging = outputs("staging", {"web": [web]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "staging outputs services.web.release.imageRef must be an ECR image pinned by digest" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_fails_when_the_target_file_lacks_the_service(project, fleetctl, write_outputs, prod_before):
+    staging = outputs("staging", {"worker": [release("worker", "1.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--service", "worker", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "Pulumi.prod.yaml has no service worker under fleet:services; it has: web, api" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_fails_when_the_target_file_is_not_yaml(project, fleetctl, write_outputs):
+    project.write("Pulumi.prod.yaml", "config: [unclosed\n")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "Pulumi.prod.yaml is not valid YAML" in result.err
+    assert project.read("Pulumi.prod.yaml") == "config: [unclosed\n"
+
+
+def test_promote_fails_when_the_target_file_has_no_config_mapping(project, fleetctl, write_outputs):
+    project.write("Pulumi.prod.yaml", "encryptionsalt: v1:abc\n")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "Pulumi.prod.yaml has no `config:` mapping" in result.err
+
+
+def test_promote_refuses_to_write_a_config_that_would_be_invalid(project, fleetctl, write_outputs):
+    project.edit("Pulumi.prod.yaml", "drainSeconds: 60", "drainSeconds: 9000")
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "would not be a valid stack config, not written" in result.err
+    assert "fleet:services.web.drainSeconds: must be from 0 to 3600; got 9000" in result.err
+    assert project.read("Pulumi.prod.yaml") == before
