@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -95,7 +95,14 @@ def identify(service: ServiceConfig, boot_script: str, build_context: Mapping[st
     )
 
 
-def identify_on_disk(service: ServiceConfig, project_root: Path) -> ReleaseIdentity:
-    """The release identity of `service` as the working tree defines it: what the program deploys."""
-    context = read_tree(project_root / service.image.build) if service.image.build else None
-    return identify(service, (project_root / BOOT_SCRIPT).read_text(), context)
+def identify_on_disk(services: Iterable[ServiceConfig], project_root: Path) -> dict[str, ReleaseIdentity]:
+    """The release identity of each service as the working tree defines it: what the program deploys."""
+    boot_script = (project_root / BOOT_SCRIPT).read_text()
+    contexts: dict[str, dict[str, bytes]] = {}
+    identities = {}
+    for service in services:
+        context = None
+        if service.image.build is not None:
+            context = contexts.setdefault(service.image.build, read_tree(project_root / service.image.build))
+        identities[service.name] = identify(service, boot_script, context)
+    return identities

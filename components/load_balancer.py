@@ -1,0 +1,65 @@
+"""The stack's internet-facing load balancer: it outlives every release, and is the only way in to the hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.tags import ROLE_TAG, stack_tags
+
+
+@dataclass
+class LoadBalancerArgs:
+    stack: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    listener_ports: list[int]
+    """One HTTP listener per service; each port is opened to the internet on the load balancer only."""
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    security_group_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:load_balancer:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = stack_tags(args.stack)
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description=f"fleet {args.stack}: internet to the load balancer",
+            vpc_id=args.vpc_id,
+            tags={**tags, ROLE_TAG: "load-balancer"},
+            opts=child,
+        )
+        for port in args.listener_ports:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-http-{port}",
+                security_group_id=security_group.id,
+                description=f"HTTP listener {port}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                tags=tags,
+                opts=child,
+            )
+        load_balancer = aws.lb.LoadBalancer(
+            name,
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[security_group.id],
+            subnets=args.subnet_ids,
+            drop_invalid_header_fields=True,
+            tags=tags,
+            opts=child,
+        )
+
+        self.security_group_id = security_group.id
+        self.arn = load_balancer.arn
+        self.dns_name = load_balancer.dns_name
+        self.register_outputs({"arn": self.arn, "dnsName": self.dns_name})

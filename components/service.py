@@ -1,0 +1,252 @@
+"""A web service: what outlives its releases (target group, listener, firewall, identity, logs) and the live release.
+
+The target group is the service's fixed point. Each release's autoscaling group attaches to it, so the load
+balancer moves traffic from one release to the next by target health, with no DNS or listener change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.host_role import HostRole, HostRoleArgs
+from components.release import Release, ReleaseArgs
+from components.service_image import ServiceImage, ServiceImageArgs
+from components.tags import ROLE_TAG, release_tags, service_tags
+from fleet.config import ServiceConfig
+
+LOG_RETENTION_DAYS = 30
+HISTORY_DEPTH = 5
+"""Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
+
+
+@dataclass
+class ServiceArgs:
+    stack: str
+    config: ServiceConfig
+    release_id: str
+    boot_script: str
+    project_root: Path
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    load_balancer_arn: pulumi.Input[str]
+    load_balancer_dns_name: pulumi.Input[str]
+    load_balancer_security_group_id: pulumi.Input[str]
+    previous: pulumi.Input[dict[str, Any] | None]
+    """This service's outputs from the last successful update of the stack, None on its first."""
+    image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
+    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
+
+
+class Service(pulumi.ComponentResource):
+    target_group_arn: pulumi.Output[str]
+    image_ref: pulumi.Output[str]
+    release: Release
+    desired_capacity: pulumi.Output[int]
+    outputs: pulumi.Output[dict[str, Any]]
+    """What the stack exports for this service: URL, live release, built digest, release history."""
+
+    def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:service:Service", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        config = args.config
+        tags = service_tags(args.stack, config.name)
+        settings_path = f"/fleet/{args.stack}/{config.name}/"
+
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            vpc_id=args.vpc_id,
+            port=config.port,
+            protocol="HTTP",
+            target_type="instance",
+            deregistration_delay=config.drain_seconds,
+            health_check={
+                "path": config.health_check_path,
+                "port": "traffic-port",
+                "protocol": "HTTP",
+                "matcher": "200",
+                "interval": config.health_check.interval_seconds,
+                "timeout": config.health_check.timeout_seconds,
+                "healthy_threshold": config.health_check.healthy_threshold,
+                "unhealthy_threshold": config.health_check.unhealthy_threshold,
+            },
+            tags=tags,
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-listener",
+            load_balancer_arn=args.load_balancer_arn,
+            port=config.public_port,
+            protocol="HTTP",
+            default_actions=[{"type": "forward", "target_group_arn": target_group.arn}],
+            tags=tags,
+            opts=child,
+        )
+
+        instances = aws.ec2.SecurityGroup(
+            f"{name}-instances-sg",
+            description=f"fleet {args.stack}/{config.name}: hosts, reached only through the load balancer",
+            vpc_id=args.vpc_id,
+            tags={**tags, ROLE_TAG: "instances"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-load-balancer",
+            security_group_id=instances.id,
+            referenced_security_group_id=args.load_balancer_security_group_id,
+            description="service port, from the load balancer only",
+            ip_protocol="tcp",
+            from_port=config.port,
+            to_port=config.port,
+            tags=tags,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-to-instances",
+            security_group_id=args.load_balancer_security_group_id,
+            referenced_security_group_id=instances.id,
+            description=f"load balancer to {config.name} hosts",
+            ip_protocol="tcp",
+            from_port=config.port,
+            to_port=config.port,
+            tags=tags,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-https-out",
+            security_group_id=instances.id,
+            description="HTTPS out: ECR, SSM, CloudWatch Logs and the OS package mirror",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            tags=tags,
+            opts=child,
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/fleet/{args.stack}/{config.name}",
+            retention_in_days=LOG_RETENTION_DAYS,
+            tags=tags,
+            opts=child,
+        )
+        image = ServiceImage(
+            f"{name}-image",
+            ServiceImageArgs(
+                stack=args.stack,
+                service=config.name,
+                source=config.image,
+                instance_type=config.instance_type,
+                project_root=args.project_root,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        image_ref = args.image_guard(image.image_ref) if args.image_guard else image.image_ref
+        host_role = HostRole(
+            f"{name}-host",
+            HostRoleArgs(
+                region=args.region,
+                account_id=args.account_id,
+                repository_arn=image.repository_arn,
+                settings_path=settings_path,
+                log_group_arn=log_group.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        previous = pulumi.Output.from_input(args.previous)
+        self.desired_capacity = previous.apply(lambda outputs: cutover_capacity(config, args.release_id, outputs))
+        self.release = Release(
+            f"{name}-release",
+            ReleaseArgs(
+                stack=args.stack,
+                service=config,
+                release_id=args.release_id,
+                boot_script=args.boot_script,
+                boot_values={
+                    "FLEET_STACK": args.stack,
+                    "FLEET_SERVICE": config.name,
+                    "FLEET_RELEASE": args.release_id,
+                    "FLEET_VERSION": config.image.version,
+                    "FLEET_IMAGE_REF": image_ref,
+                    "FLEET_PORT": str(config.port),
+                    "FLEET_REGION": args.region,
+                    "FLEET_LOG_GROUP": log_group.name,
+                    "FLEET_SETTINGS_PATH": settings_path,
+                },
+                subnet_ids=args.subnet_ids,
+                security_group_id=instances.id,
+                instance_profile_arn=host_role.instance_profile_arn,
+                target_group_arn=target_group.arn,
+                desired_capacity=self.desired_capacity,
+                tags=release_tags(args.stack, config.name, args.release_id),
+            ),
+            opts=child,
+        )
+
+        self.target_group_arn = target_group.arn
+        self.image_ref = image_ref
+        entry = image_ref.apply(
+            lambda ref: {
+                "releaseId": args.release_id,
+                "version": config.image.version,
+                "imageRef": ref,
+                "hostImage": config.host_image,
+                "instanceType": config.instance_type,
+            }
+        )
+        self.outputs = pulumi.Output.all(
+            entry=entry,
+            previous=previous,
+            dns=args.load_balancer_dns_name,
+            target_group_arn=target_group.arn,
+            digest=image.built_digest,
+            asg_name=self.release.group_name,
+            template_id=self.release.launch_template_id,
+            template_version=self.release.launch_template_version,
+        ).apply(
+            lambda v: {
+                "url": f"http://{v['dns']}:{config.public_port}",
+                "targetGroupArn": v["target_group_arn"],
+                "imageDigest": v["digest"],
+                "release": {
+                    **v["entry"],
+                    "asgName": v["asg_name"],
+                    "launchTemplateId": v["template_id"],
+                    "launchTemplateVersion": v["template_version"],
+                },
+                "history": release_history(v["entry"], v["previous"]),
+            }
+        )
+        self.register_outputs({"outputs": self.outputs})
+
+
+def cutover_capacity(config: ServiceConfig, release_id: str, previous: dict[str, Any] | None) -> Any:
+    """The desired capacity of this release: the configured one, or on a cut-over what the old release runs now.
+
+    Autoscaling may have scaled the live release out since the last deploy; starting the new release smaller
+    would shrink the fleet at the worst moment. A scale change (same release) takes the configured value.
+    """
+    live = (previous or {}).get("release") or {}
+    if not live.get("asgName") or live.get("releaseId") == release_id:
+        return config.capacity.desired
+    group = aws.autoscaling.get_group_output(name=live["asgName"])
+    return group.desired_capacity.apply(lambda running: min(config.capacity.max, max(config.capacity.desired, running)))
+
+
+def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The last releases, newest first: the live one, then those before it (a re-deploy is not a new entry)."""
+    earlier = [
+        entry for entry in (previous or {}).get("history") or [] if entry.get("releaseId") != current["releaseId"]
+    ]
+    return [current, *earlier][:HISTORY_DEPTH]

@@ -1,0 +1,113 @@
+"""The container image a service runs: built and pushed here (staging), or a promoted reference (prod)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from fleet.config import ImageSource
+
+KEEP_IMAGES = 30
+"""Images kept per repository: enough to roll back through many releases, bounded so storage does not grow."""
+
+GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
+
+
+def platform_for(instance_type: str) -> str:
+    """The image platform the hosts need: arm64 on Graviton families (t4g, m7g, c8gd...), amd64 elsewhere."""
+    family = instance_type.split(".", 1)[0]
+    return "linux/arm64" if GRAVITON_FAMILY.match(family) else "linux/amd64"
+
+
+@dataclass
+class ServiceImageArgs:
+    stack: str
+    service: str
+    source: ImageSource
+    instance_type: str
+    """Decides the platform the image is built for."""
+    project_root: Path
+    tags: dict[str, str]
+
+
+class ServiceImage(pulumi.ComponentResource):
+    image_ref: pulumi.Output[str]
+    """`<repository>@sha256:<digest>`: hosts pull by digest, never by a tag that can move."""
+    built_digest: pulumi.Output[str | None]
+    """The digest this stack built, or None where it only runs a promoted reference."""
+    repository_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:service_image:ServiceImage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        if args.source.ref is not None:
+            self.image_ref = pulumi.Output.from_input(args.source.ref)
+            self.built_digest = pulumi.Output.from_input(None)
+            self.repository_arn = pulumi.Output.from_input(_repository_arn(args.source))
+        else:
+            assert args.source.build is not None, "config guarantees exactly one of build and ref"
+            repository = aws.ecr.Repository(
+                f"{name}-repository",
+                name=f"fleet-{args.stack}-{args.service}",
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration={"scan_on_push": True},
+                encryption_configurations=[{"encryption_type": "AES256"}],
+                tags=args.tags,
+                opts=child,
+            )
+            aws.ecr.LifecyclePolicy(
+                f"{name}-lifecycle",
+                repository=repository.name,
+                policy=json.dumps(
+                    {
+                        "rules": [
+                            {
+                                "rulePriority": 1,
+                                "description": f"keep the last {KEEP_IMAGES} images",
+                                "selection": {
+                                    "tagStatus": "any",
+                                    "countType": "imageCountMoreThan",
+                                    "countNumber": KEEP_IMAGES,
+                                },
+                                "action": {"type": "expire"},
+                            }
+                        ]
+                    }
+                ),
+                opts=child,
+            )
+            token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+            image = docker.Image(
+                f"{name}-image",
+                image_name=pulumi.Output.concat(repository.repository_url, ":", args.source.version),
+                build={
+                    "context": str(args.project_root / args.source.build),
+                    "platform": platform_for(args.instance_type),
+                    "args": {"APP_VERSION": args.source.version},
+                },
+                registry={
+                    "server": repository.repository_url,
+                    "username": token.user_name,
+                    "password": pulumi.Output.secret(token.password),
+                },
+                opts=child,
+            )
+            self.image_ref = image.repo_digest
+            self.built_digest = image.repo_digest.apply(lambda ref: ref.split("@", 1)[1])
+            self.repository_arn = repository.arn
+
+        self.register_outputs({"imageRef": self.image_ref, "builtDigest": self.built_digest})
+
+
+def _repository_arn(source: ImageSource) -> str:
+    """The ECR repository a digest-pinned reference lives in: the only one the hosts may pull from."""
+    match = source.ref_match
+    assert match is not None, "config guarantees a promoted reference is an ECR reference pinned by digest"
+    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"

@@ -1,0 +1,213 @@
+"""Runs the real fleet program (`__main__.py`) under the Pulumi SDK's mock monitor and records what it declares.
+
+Nothing here talks to AWS or a Pulumi engine: the mock monitor answers resource registrations and invokes with
+the values below, and a stack transformation records each resource's options (which the mocks never see).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import runpy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+ORGANIZATION = "acme"
+DEFAULT_VPC = "vpc-0default0000000000"
+DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
+DIGEST = "sha256:" + "ab" * 32
+"""The digest the mocked docker build reports for every image it pushes."""
+
+
+def stack_file(stack: str) -> dict[str, Any]:
+    """The `config:` mapping of a stack file of this repository."""
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+@dataclass
+class Declared:
+    """One resource the program declared: its resolved inputs and the options it was declared with."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    options: pulumi.ResourceOptions
+    parent: str | None
+
+    @property
+    def replacement_trigger(self) -> Any:
+        return self.options.replacement_trigger
+
+    @property
+    def replace_with(self) -> list[str]:
+        return [resource._name for resource in self.options.replace_with or []]  # type: ignore[attr-defined]
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program declared, invoked and exported."""
+
+    resources: list[Declared]
+    outputs: dict[str, Any]
+    invokes: list[tuple[str, dict[str, Any]]]
+    warnings: list[str]
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Declared:
+        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
+        assert len(matches) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in matches]}"
+        return matches[0]
+
+    def by_name(self) -> dict[str, Declared]:
+        return {f"{r.type}::{r.name}": r for r in self.resources}
+
+
+@dataclass
+class FleetMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the values the program reads; records resolved inputs and invokes."""
+
+    stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Outputs of other stacks (and of this stack's last update), by fully qualified stack name."""
+    live_desired: dict[str, int] = field(default_factory=dict)
+    """Desired capacity of live autoscaling groups, by group name."""
+    inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.inputs[(args.typ, args.name)] = args.inputs
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        match args.typ:
+            case "pulumi:pulumi:StackReference":
+                state["outputs"] = copy.deepcopy(self.stack_outputs.get(args.inputs["name"], {}))
+            case "aws:ec2/launchTemplate:LaunchTemplate":
+                resource_id = "lt-" + hashlib.sha256(args.name.encode()).hexdigest()[:17]
+                state["latestVersion"] = 1
+            case "aws:autoscaling/group:Group":
+                state["name"] = f"{args.inputs['namePrefix']}20261121000000000000000001"
+            case "aws:ecr/repository:Repository":
+                state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
+                state["registryId"] = ACCOUNT
+            case "docker:index/image:Image":
+                repository = args.inputs["imageName"].rsplit(":", 1)[0]
+                state["repoDigest"] = f"{repository}@{DIGEST}"
+            case "aws:lb/loadBalancer:LoadBalancer":
+                state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
+            case "aws:cloudwatch/logGroup:LogGroup":
+                state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
+        state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.invokes.append((args.token, dict(args.args)))
+        match args.token:
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
+            case "aws:ec2/getVpc:getVpc":
+                return {"id": DEFAULT_VPC, "default": True}
+            case "aws:ec2/getSubnets:getSubnets":
+                return {"ids": list(reversed(DEFAULT_SUBNETS))}
+            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+                return {"userName": "AWS", "password": "token", "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr"}
+            case "aws:autoscaling/getGroup:getGroup":
+                return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
+        raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
+
+
+def qualified(stack: str) -> str:
+    return f"{ORGANIZATION}/fleet/{stack}"
+
+
+def run_program(
+    stack: str,
+    config: dict[str, Any],
+    *,
+    stack_outputs: dict[str, dict[str, Any]] | None = None,
+    live_desired: dict[str, int] | None = None,
+    mocks: FleetMocks | None = None,
+) -> ProgramRun:
+    """Run `__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the program raises.
+
+    Pass `mocks` to look at what was registered even when the program fails.
+    """
+    mocks = mocks or FleetMocks()
+    mocks.stack_outputs.update(stack_outputs or {})
+    mocks.live_desired.update(live_desired or {})
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
+    pulumi.runtime.set_mocks(mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION)
+    declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
+    warnings: list[str] = []
+
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        parent = args.opts.parent._name if args.opts.parent else None  # type: ignore[attr-defined]
+        declared.append((args.type_, args.name, args.opts, parent))
+
+    pulumi.runtime.register_stack_transformation(record)
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        original_warn = pulumi.log.warn
+        pulumi.log.warn = lambda message, *rest, **kw: warnings.append(message)  # type: ignore[assignment]
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        finally:
+            pulumi.log.warn = original_warn  # type: ignore[assignment]
+        stack_resource = pulumi.runtime.settings.get_root_resource()
+        outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
+        return outputs.apply(exported.update)
+
+    program()
+    resources = [
+        Declared(type_, name, mocks.inputs.get((type_, name), {}), options, parent)
+        for type_, name, options, parent in declared
+    ]
+    return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes, warnings=warnings)
+
+
+def _engine_value(value: Any) -> str:
+    """Config as the engine passes it: strings, structured values as JSON text."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@pytest.fixture
+def staging_config() -> dict[str, Any]:
+    return stack_file("staging")
+
+
+@pytest.fixture
+def prod_config() -> dict[str, Any]:
+    return stack_file("prod")
+
+
+@pytest.fixture
+def staging_outputs() -> Callable[..., dict[str, Any]]:
+    """Staging's outputs as prod's promotion guard reads them, having deployed the image in prod's stack file."""
+
+    def outputs(image_ref: str | None = None) -> dict[str, Any]:
+        ref = image_ref or stack_file("prod")["fleet:services"]["web"]["image"]["ref"]
+        entry = {"releaseId": "0123456789ab", "version": "1.0.0", "imageRef": ref}
+        return {"services": {"web": {"release": entry, "history": [entry]}}}
+
+    return outputs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pulumi_runtime() -> Iterator[None]:
+    """Each program run starts from an empty runtime: no config, no root stack left over from the last test."""
+    yield
+    pulumi.runtime.set_all_config({})
+    pulumi.runtime.settings.ROOT.set(None)
