@@ -118,16 +118,11 @@ def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: Par
         heading, details = f"### `{stack}`", _stack_settings(previous, after)
     old = {service.name: service for service in previous.config.services} if previous else {}
     new = {service.name: service for service in after.config.services}
-    for name in [*new, *(name for name in old if name not in new)]:
-        if name not in new:
-            details.append(f"- **{name}**: removed (its autoscaling group and instances are deleted)")
-        elif previous is None or name not in old:
-            identity = after.identities[name]
-            details.append(f"- **{name}**: added, **release** `{identity.release_id}` of `{new[name].image.version}`")
-        else:
-            details.extend(_service_changes(name, old[name], new[name], previous, after))
-    if not details:
+    services = {name: _service_lines(name, old.get(name), new.get(name), previous, after) for name in {**new, **old}}
+    if not details and not any(services.values()):
         return [f"{heading}: unchanged"]
+    for name, lines in services.items():
+        details.extend(lines or [f"- **{name}**: unchanged"])
     return [heading, *details]
 
 
@@ -148,30 +143,32 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
     return lines
 
 
-def _service_changes(
-    name: str, old: ServiceConfig, new: ServiceConfig, before: ParsedStack, after: ParsedStack
+def _service_lines(
+    name: str, old: ServiceConfig | None, new: ServiceConfig | None, before: ParsedStack | None, after: ParsedStack
 ) -> list[str]:
-    previous, identity = before.identities[name], after.identities[name]
+    """What happens to one service; no lines when nothing does."""
+    if new is None:
+        return [f"- **{name}**: removed (its autoscaling group and instances are deleted)"]
+    identity = after.identities[name]
+    if old is None or before is None:
+        return [f"- **{name}**: added, **release** `{identity.release_id}` of `{new.image.version}`"]
+    previous = before.identities[name]
     releases = identity.changes_since(previous)
     in_place = [key for key in IN_PLACE_FIELDS if getattr(old, key) != getattr(new, key)]
     if not releases and not in_place:
-        return [f"- **{name}**: unchanged"]
-    lines = []
-    if releases:
-        lines.append(
-            f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
-            f"autoscaling group, replaced once healthy) because of: {', '.join(releases)}"
-        )
-        for label in releases:
-            key = FIELD_OF_LABEL[label]
-            old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
-            lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
-    if in_place:
-        lines.append(f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}")
-        lines.extend(
-            f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place
-        )
-    return lines
+        return []
+    settings = [f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place]
+    if not releases:
+        return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings]
+    lines = [
+        f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
+        f"autoscaling group, replaced once healthy) because of: {', '.join(releases)}"
+    ]
+    for label in releases:
+        key = FIELD_OF_LABEL[label]
+        old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
+        lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
+    return lines + [f"{line} (set on the new release)" for line in settings]
 
 
 def _identity_value(key: str, value: Any) -> str:

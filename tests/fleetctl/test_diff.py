@@ -1,0 +1,143 @@
+"""`fleetctl diff`: per stack and service, a release (and which field caused it), an in-place change, or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from fleetctl_samples import AMI_NEW, AMI_OLD
+from ruamel.yaml import YAML
+
+from fleet.config import fleet_keys, parse_config
+from fleet.release import identify_on_disk
+from fleetctl.diff import load_stack
+from fleetctl.revisions import GitTree
+
+
+def service_lines(report: str, stack: str, service: str) -> list[str]:
+    """The lines of `service` (and its detail lines) in `stack`'s section of the report."""
+    section = report.split(f"### `{stack}`", 1)[1].split("\n### ", 1)[0]
+    lines, inside = [], False
+    for line in section.splitlines():
+        if line.startswith("- "):
+            inside = line.startswith(f"- **{service}**")
+        if inside:
+            lines.append(line)
+    return lines
+
+
+@pytest.fixture
+def base(project) -> str:
+    return project.git("rev-parse", "HEAD")
+
+
+def test_version_bump_is_a_release_naming_the_version(project, fleetctl, base):
+    project.edit("Pulumi.staging.yaml", '"1.0.0"', '"1.1.0"')
+
+    result = fleetctl("diff", base)
+
+    web = service_lines(result.out, "staging", "web")
+    assert result.code == 0
+    assert web[0].startswith("- **web**: **release**")
+    assert web[0].endswith("because of: version")
+    assert web[1] == "  - version: `1.0.0` → `1.1.0`"
+    assert service_lines(result.out, "staging", "api") == ["- **api**: unchanged"]
+
+
+def test_host_image_change_is_a_release_naming_the_host_image(project, fleetctl, base):
+    web_host = "hostImage: {}\n      instanceType"
+    project.edit("Pulumi.prod.yaml", web_host.format(AMI_OLD), web_host.format(AMI_NEW))
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web[0].endswith("because of: host image")
+    assert web[1] == f"  - host image: `{AMI_OLD}` → `{AMI_NEW}`"
+
+
+def test_instance_type_change_is_a_release_naming_the_instance_type(project, fleetctl, base):
+    project.edit("Pulumi.prod.yaml", "instanceType: t3.small", "instanceType: m7g.large")
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web[0].endswith("because of: instance type")
+    assert web[1] == "  - instance type: `t3.small` → `m7g.large`"
+
+
+def test_build_context_file_change_is_a_release_naming_the_image(project, fleetctl, base):
+    project.edit("images/web/app.py", "web 1", "web 2")
+    head = project.commit("change the web app")
+
+    result = fleetctl("diff", base, head)
+
+    web = service_lines(result.out, "staging", "web")
+    assert web[0].endswith("because of: image")
+    assert web[1].startswith("  - image: `build images/web (files ")
+    assert service_lines(result.out, "staging", "api") == ["- **api**: unchanged"]
+    assert "### `prod`: unchanged" in result.out
+
+
+def test_cache_files_in_a_build_context_are_not_a_release(project, fleetctl, base):
+    project.write("images/web/__pycache__/app.cpython-311.pyc", "bytecode")
+
+    result = fleetctl("diff", base)
+
+    assert "### `staging`: unchanged" in result.out
+
+
+def test_boot_script_change_is_a_release_of_every_service(project, fleetctl, base):
+    project.write("components/boot.sh", project.read("components/boot.sh") + "echo booted\n")
+
+    result = fleetctl("diff", base)
+
+    for stack, service in [("staging", "web"), ("staging", "api"), ("prod", "web"), ("prod", "api")]:
+        assert service_lines(result.out, stack, service)[0].endswith("because of: boot script")
+
+
+def test_capacity_change_is_in_place(project, fleetctl, base):
+    project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 4, max: 12")
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web == [
+        "- **web**: in-place: capacity",
+        "  - capacity: `min 2, desired 3, max 10` → `min 2, desired 4, max 12`",
+    ]
+
+
+def test_invalid_head_config_is_reported_with_its_problems_and_exit_code_1(project, fleetctl, base):
+    project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 30, max: 10")
+
+    result = fleetctl("diff", base)
+
+    assert result.code == 1
+    assert "### `prod`: **invalid configuration** at `working tree`" in result.out
+    assert "- `fleet:services.web.capacity: desired (30) must not exceed max (10)`" in result.out
+    assert "Traceback" not in result.err
+
+
+def test_added_and_removed_services_and_stacks_are_named(project, fleetctl, base):
+    project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
+    project.edit("Pulumi.prod.yaml", "    api:\n", "    apiv2:\n")
+
+    result = fleetctl("diff", base)
+
+    assert "### `qa`: new stack" in result.out
+    assert service_lines(result.out, "prod", "apiv2")[0].startswith("- **apiv2**: added, **release** `")
+    assert service_lines(result.out, "prod", "api")[0].startswith("- **api**: removed")
+
+
+def test_unknown_revision_is_a_command_error(project, fleetctl):
+    result = fleetctl("diff", "no-such-branch")
+
+    assert result.code == 2
+    assert "no-such-branch is not a commit" in result.err
+
+
+def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
+    project.write("images/web/static/site.css", "body {}\n")
+    head = project.commit("add a stylesheet")
+
+    at_revision = load_stack(GitTree(project.root, head), "Pulumi.staging.yaml", "staging")
+
+    raw = YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"]
+    config = parse_config(fleet_keys(raw), "staging", project_root=project.root)
+    on_disk = identify_on_disk(config.services, project.root)
+    assert at_revision.identities == on_disk

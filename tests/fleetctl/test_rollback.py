@@ -1,0 +1,92 @@
+"""`fleetctl rollback`: pin a release the stack ran before, from its own outputs' history, nothing rebuilt."""
+
+from __future__ import annotations
+
+import pytest
+from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+# prod's web history, newest first: 1.2.0 is live, on a new host image.
+HISTORY = [release("web", "1.2.0", AMI_NEW), release("web", "1.1.0", AMI_OLD), release("web", "1.0.0", AMI_OLD)]
+
+
+@pytest.fixture
+def prod_on_1_2_0(project) -> str:
+    """prod's file pinning web 1.2.0, as after its last promotion."""
+    project.edit("Pulumi.prod.yaml", '"1.0.0"', '"1.2.0"')
+    project.edit("Pulumi.prod.yaml", image_ref("web", "1.0.0"), image_ref("web", "1.2.0"))
+    web_host = "hostImage: {}\n      instanceType"
+    project.edit("Pulumi.prod.yaml", web_host.format(AMI_OLD), web_host.format(AMI_NEW))
+    return project.read("Pulumi.prod.yaml")
+
+
+def pinned_web(text: str) -> tuple[str, str, str]:
+    web = text.split("    web:\n", 1)[1].split("    api:\n", 1)[0]
+    version = web.split("version: ", 1)[1].split()[0].strip('"')
+    ref = web.split("ref: ", 1)[1].split()[0]
+    host_image = web.split("hostImage: ", 1)[1].split()[0]
+    return version, ref, host_image
+
+
+def test_rollback_pins_the_release_before_the_live_one(project, fleetctl, pulumi, prod_on_1_2_0):
+    pulumi.record("prod", outputs("prod", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web")
+
+    assert result.code == 0, result.err
+    assert pulumi.calls() == [["stack", "output", "--json", "--stack", "prod"]]
+    assert pinned_web(project.read("Pulumi.prod.yaml")) == ("1.1.0", image_ref("web", "1.1.0"), AMI_OLD)
+    assert "web: version 1.2.0 → 1.1.0" in result.out
+
+
+def test_rollback_changes_only_the_pinned_lines(project, fleetctl, write_outputs, prod_on_1_2_0):
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    expected = (
+        prod_on_1_2_0.replace('"1.2.0"', '"1.1.0"')
+        .replace(image_ref("web", "1.2.0"), image_ref("web", "1.1.0"))
+        .replace(f"hostImage: {AMI_NEW}", f"hostImage: {AMI_OLD}")
+    )
+    assert project.read("Pulumi.prod.yaml") == expected
+
+
+def test_rollback_to_a_version_pins_that_release(project, fleetctl, write_outputs, prod_on_1_2_0):
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--to", "1.0.0", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    assert pinned_web(project.read("Pulumi.prod.yaml")) == ("1.0.0", image_ref("web", "1.0.0"), AMI_OLD)
+
+
+def test_rollback_fails_without_history(project, fleetctl, write_outputs, prod_on_1_2_0):
+    stack_outputs = outputs("prod", {"web": HISTORY})
+    stack_outputs["services"]["web"]["history"] = []
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", write_outputs(stack_outputs))
+
+    assert result.code == 2
+    assert "prod outputs services.web.history is missing or empty" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def test_rollback_fails_when_the_live_release_is_the_oldest(project, fleetctl, write_outputs, prod_on_1_2_0):
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY[:1]}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 2
+    assert "prod outputs services.web.history has no release before the live one (1.2.0)" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def test_rollback_to_an_unknown_version_lists_the_versions_available(project, fleetctl, write_outputs, prod_on_1_2_0):
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--to", "0.9.0", "--from-outputs", stack_outputs)
+
+    assert result.code == 2
+    assert "has no release of version 0.9.0; versions available: 1.2.0, 1.1.0, 1.0.0" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
