@@ -2,7 +2,8 @@
 
 Immutability breaks silently (a host changed by hand, an ASG leaked by a failed cut-over, an SSH rule added for
 a quick fix), so the audit compares the stack outputs with AWS after every deploy and on a schedule, and exits 1
-when anything has drifted. `--cleanup` deletes the leaked ASGs, the one finding that is always safe to undo.
+when anything has drifted. `--cleanup` force-deletes the leaked ASGs; an ASG that a deploy is creating right now
+is not in the outputs yet and looks leaked, so never clean up while a deploy of the stack is running.
 """
 
 from __future__ import annotations

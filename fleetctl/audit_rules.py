@@ -143,7 +143,7 @@ def ssh_open(facts: FleetFacts) -> Iterator[Finding]:
     for group_id, group in sorted(facts.security_groups.items()):
         for rule in group.ingress:
             if _allows_ssh(rule):
-                ports = "all traffic" if rule.from_port is None else f"{rule.protocol} {rule.from_port}-{rule.to_port}"
+                ports = _ports(rule)
                 yield Finding(
                     "ssh-open",
                     ",".join(sorted(users[group_id])),
@@ -182,6 +182,13 @@ def _allows_ssh(rule: PortRule) -> bool:
     if rule.from_port is None or rule.to_port is None:
         return rule.protocol in {"-1", "tcp", "6"}
     return rule.protocol in {"tcp", "6"} and rule.from_port <= SSH_PORT <= rule.to_port
+
+
+def _ports(rule: PortRule) -> str:
+    if rule.from_port is None:
+        return "all traffic" if rule.protocol == "-1" else f"{rule.protocol} all ports"
+    span = str(rule.from_port) if rule.from_port == rule.to_port else f"{rule.from_port}-{rule.to_port}"
+    return f"{rule.protocol} {span}"
 
 
 def _instance_owners(facts: FleetFacts) -> dict[str, str]:

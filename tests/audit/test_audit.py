@@ -11,10 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from moto_fleet import AMI, STACK, Fleet
+from moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
 
-from fleetctl.audit_facts import gather_facts, live_releases
-from fleetctl.audit_rules import Finding, audit
+from fleetctl.audit_facts import (
+    AutoScalingGroup,
+    FleetFacts,
+    LaunchTemplateVersion,
+    LiveRelease,
+    ServiceFacts,
+    gather_facts,
+    live_releases,
+)
+from fleetctl.audit_rules import Finding, audit, orphans
 from fleetctl.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,12 +98,12 @@ def test_instances_older_than_max_age_are_reported(fleet: Fleet, age: timedelta,
 
 
 @pytest.mark.parametrize(
-    ("protocol", "ports"),
-    [("tcp", (22, 22)), ("tcp", (20, 30)), ("-1", None)],
+    ("protocol", "ports", "expected"),
+    [("tcp", (22, 22), "tcp 22"), ("tcp", (20, 30), "tcp 20-30"), ("-1", None, "all traffic")],
     ids=["port-22", "range-covering-22", "all-traffic"],
 )
 def test_security_group_letting_ssh_in_is_reported(
-    fleet: Fleet, capsys: pytest.CaptureFixture[str], protocol: str, ports: tuple[int, int] | None
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], protocol: str, ports: tuple[int, int] | None, expected: str
 ) -> None:
     permission: dict[str, object] = {"IpProtocol": protocol, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     if ports:
@@ -107,7 +115,7 @@ def test_security_group_letting_ssh_in_is_reported(
     assert code == 1
     assert [(f.kind, f.service) for f in found] == [("ssh-open", "web")]
     assert found[0].resource.startswith(fleet.security_group_id)
-    assert found[0].detail.endswith("from 0.0.0.0/0")
+    assert found[0].detail == f"allows {expected} from 0.0.0.0/0"
 
 
 def test_port_range_not_covering_22_is_not_ssh(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,15 +167,45 @@ def test_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.CaptureFixt
     assert found == [Finding("unhealthy-target", "web", stopped, "unused (Target.InvalidState)")]
 
 
-def test_service_whose_asg_is_gone_is_a_finding_not_a_crash(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "kind"),
+    [
+        ("asgName", "fleet-prod-web-deleted", "missing-asg"),
+        ("launchTemplateVersion", 7, "missing-launch-template"),
+        ("targetGroupArn", "/0000000000000000", "missing-target-group"),
+    ],
+)
+def test_live_resource_gone_from_aws_is_a_finding_not_a_crash(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], key: str, value: str | int, kind: str
+) -> None:
     outputs = fleet.outputs()
-    outputs["services"]["web"]["release"]["asgName"] = "fleet-prod-web-deleted"
+    service = outputs["services"]["web"]
+    if key == "targetGroupArn":
+        service[key] = service[key].rsplit("/", 1)[0] + str(value)
+    else:
+        service["release"][key] = value
     fleet.write_outputs(outputs)
 
     code, found = findings(fleet, capsys)
 
     assert code == 1
-    assert Finding("missing-asg", "web", "fleet-prod-web-deleted", "the live release's ASG does not exist") in found
+    assert kind in {finding.kind for finding in found}
+
+
+def test_orphan_being_deleted_is_reported_but_not_deleted_again() -> None:
+    # moto force-deletes synchronously; AWS keeps the group in "Delete in progress" for minutes.
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    release = LiveRelease("web", LIVE_RELEASE, "fleet-prod-web-live", "lt-0123", 1, "arn:tg")
+    live = AutoScalingGroup(release.asg_name, created, (), {}, deleting=False)
+    leaving = AutoScalingGroup("fleet-prod-web-old", created, (), {"fleet:release": "0badc0ffee00"}, deleting=True)
+    template = LaunchTemplateVersion("lt-0123", "fleet-prod-web", 1, "required", (), {})
+    facts = FleetFacts(STACK, (ServiceFacts(release, live, ()),), (leaving, live), {}, (template,), {})
+
+    found = audit(facts, now=created + timedelta(days=2), max_age=timedelta(days=30))
+
+    detail = "0 instance(s), created 2d ago, release 0badc0ffee00, deletion in progress"
+    assert found == [Finding("orphan-asg", "-", leaving.name, detail)]
+    assert orphans(facts) == []
 
 
 def test_table_lists_one_aligned_row_per_finding(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
