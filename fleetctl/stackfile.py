@@ -89,6 +89,7 @@ def _round_trip_yaml(text: str) -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long line (an image reference) that was on one line
+    yaml.explicit_start = text.startswith("---")
     mapping_indent = _smallest_indent(re.findall(r"^( +)[^\s#-]", text, flags=re.MULTILINE)) or 2
     dash = re.search(r"^( *)- ", text, flags=re.MULTILINE)
     offset = 0

@@ -231,3 +231,15 @@ def test_promote_refuses_to_write_a_config_that_would_be_invalid(project, fleetc
     assert "would not be a valid stack config, not written" in result.err
     assert "fleet:services.web.drainSeconds: must be from 0 to 3600; got 9000" in result.err
     assert project.read("Pulumi.prod.yaml") == before
+
+
+def test_promote_refuses_a_file_it_cannot_rewrite_without_reformatting_other_lines(project, fleetctl, write_outputs):
+    project.edit("Pulumi.prod.yaml", "capacity: {min: 2, desired: 3, max: 10}", "capacity: {min: 2,desired: 3,max: 10}")
+    before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "cannot be edited without reformatting line 16" in result.err
+    assert project.read("Pulumi.prod.yaml") == before
