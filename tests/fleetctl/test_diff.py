@@ -8,7 +8,7 @@ from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
 from fleet.release import identify_on_disk
-from fleetctl.diff import load_stack
+from fleetctl.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
 
 
@@ -139,5 +139,14 @@ def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
 
     raw = YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"]
     config = parse_config(fleet_keys(raw), "staging", project_root=project.root)
-    on_disk = identify_on_disk(config.services, project.root)
-    assert at_revision.identities == on_disk
+    assert isinstance(at_revision, ParsedStack)
+    assert at_revision.identities == identify_on_disk(config.services, project.root)
+
+
+def test_removed_stack_file_is_named(project, fleetctl, base):
+    (project.root / "Pulumi.staging.yaml").unlink()
+
+    result = fleetctl("diff", base)
+
+    assert "### `staging`: removed (Pulumi.staging.yaml deleted; this does not destroy the stack)" in result.out
+    assert result.code == 0
