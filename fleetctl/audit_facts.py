@@ -268,14 +268,16 @@ def _tagged_template_ids(ec2: Any, stack: str) -> set[str]:
 def _versions(ec2: Any, template_id: str) -> list[LaunchTemplateVersion]:
     """Every version of one launch template; none when it no longer exists (the rules report that)."""
     try:
-        template = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])["LaunchTemplates"][0]
+        templates = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])["LaunchTemplates"]
+        if not templates:  # AWS answers an unknown id with NotFound, moto with an empty list
+            return []
         pages = ec2.get_paginator("describe_launch_template_versions").paginate(LaunchTemplateId=template_id)
         raw_versions = [version for page in pages for version in page["LaunchTemplateVersions"]]
     except ec2.exceptions.ClientError as error:
         if error.response["Error"]["Code"].startswith("InvalidLaunchTemplate"):
             return []
         raise
-    tags = _tags(template.get("Tags"))
+    tags = _tags(templates[0].get("Tags"))
     return [
         LaunchTemplateVersion(
             template_id=template_id,

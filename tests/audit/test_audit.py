@@ -172,6 +172,7 @@ def test_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.CaptureFixt
     [
         ("asgName", "fleet-prod-web-deleted", "missing-asg"),
         ("launchTemplateVersion", 7, "missing-launch-template"),
+        ("launchTemplateId", "lt-0000000000000000f", "missing-launch-template"),
         ("targetGroupArn", "/0000000000000000", "missing-target-group"),
     ],
 )
