@@ -60,7 +60,6 @@ class ProgramRun:
     resources: list[Declared]
     outputs: dict[str, Any]
     invokes: list[tuple[str, dict[str, Any]]]
-    warnings: list[str]
 
     def of_type(self, type_: str) -> list[Declared]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -100,6 +99,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             case "aws:ecr/repository:Repository":
                 state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
                 state["registryId"] = ACCOUNT
+                state["arn"] = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{args.inputs['name']}"
             case "docker:index/image:Image":
                 repository = args.inputs["imageName"].rsplit(":", 1)[0]
                 state["repoDigest"] = f"{repository}@{DIGEST}"
@@ -149,7 +149,6 @@ def run_program(
     pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
     pulumi.runtime.set_mocks(mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION)
     declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
-    warnings: list[str] = []
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
         parent = args.opts.parent._name if args.opts.parent else None  # type: ignore[attr-defined]
@@ -160,12 +159,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        original_warn = pulumi.log.warn
-        pulumi.log.warn = lambda message, *rest, **kw: warnings.append(message)  # type: ignore[assignment]
-        try:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        finally:
-            pulumi.log.warn = original_warn  # type: ignore[assignment]
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
         return outputs.apply(exported.update)
@@ -175,7 +169,7 @@ def run_program(
         Declared(type_, name, mocks.inputs.get((type_, name), {}), options, parent)
         for type_, name, options, parent in declared
     ]
-    return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes, warnings=warnings)
+    return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)
 
 
 def _engine_value(value: Any) -> str:
@@ -211,3 +205,26 @@ def _fresh_pulumi_runtime() -> Iterator[None]:
     yield
     pulumi.runtime.set_all_config({})
     pulumi.runtime.settings.ROOT.set(None)
+
+
+@pytest.fixture
+def program() -> Callable[..., ProgramRun]:
+    """`program(stack, config, ...)`: run the real program under mocks (see `run_program`)."""
+    return run_program
+
+
+@pytest.fixture
+def with_service() -> Callable[..., dict[str, Any]]:
+    """`with_service(config, **settings)`: a copy of a stack config whose `web` service has `settings` merged in."""
+
+    def change(config: dict[str, Any], service: str = "web", **settings: Any) -> dict[str, Any]:
+        changed = copy.deepcopy(config)
+        target = changed["fleet:services"][service]
+        for key, value in settings.items():
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                target[key] = {**target[key], **value}
+            else:
+                target[key] = value
+        return changed
+
+    return change

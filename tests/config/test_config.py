@@ -1,0 +1,294 @@
+"""Every invalid config value stops the program with one error naming its key and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet.config import Capacity, ConfigError, fleet_keys, parse_config
+from tests.conftest import ROOT, FleetMocks, stack_file
+
+VALID_REF = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "a" * 64
+
+
+def staging() -> dict[str, Any]:
+    return fleet_keys(stack_file("staging"))
+
+
+def problems(raw: dict[str, Any], project_root: Path | None = ROOT) -> list[str]:
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw, "staging", project_root)
+    return error.value.problems
+
+
+def with_web(**settings: Any) -> dict[str, Any]:
+    raw = staging()
+    raw["services"]["web"].update(settings)
+    return raw
+
+
+def test_repository_stack_files_are_valid():
+    for stack in ("staging", "prod"):
+        config = parse_config(fleet_keys(stack_file(stack)), stack, ROOT)
+        assert [service.name for service in config.services] == ["web"]
+
+
+def test_optional_keys_take_their_documented_defaults():
+    raw = staging()
+    raw["services"]["web"] = {
+        "image": {"version": "1.0.0", "build": "images/web"},
+        "hostImage": "ami-0123456789abcdef0",
+    }
+
+    (web,) = parse_config(raw, "staging", ROOT).services
+
+    assert (web.instance_type, web.port, web.public_port, web.health_check_path) == ("t3.small", 8080, 80, "/healthz")
+    assert web.capacity == Capacity(min=2, desired=2, max=6)
+    assert (web.drain_seconds, web.boot_grace_seconds, web.cutover_timeout_minutes) == (30, 120, 10)
+    assert (web.health_check.interval_seconds, web.health_check.healthy_threshold) == (10, 2)
+
+
+def test_missing_services_is_an_error():
+    assert problems({}) == ["fleet:services: must map service names to their settings, at least one; got nothing"]
+
+
+def test_empty_services_is_an_error():
+    assert problems({"services": {}})[0].startswith("fleet:services: must map service names")
+
+
+def test_unknown_top_level_key_is_an_error():
+    raw = staging()
+    raw["servces"] = {}
+    assert problems(raw) == ["fleet:servces: unknown key; allowed keys are services, network, promotion"]
+
+
+def test_misspelled_service_key_is_named_with_the_allowed_ones():
+    (problem,) = problems(with_web(instanceTyp="t3.small"))
+    assert problem.startswith("fleet:services.web.instanceTyp: unknown key; allowed keys are image, hostImage")
+
+
+@pytest.mark.parametrize("name", ["Web", "9web", "web-", "a" * 21, "web_api"])
+def test_malformed_service_name_is_an_error(name):
+    raw = staging()
+    raw["services"][name] = raw["services"].pop("web")
+    (problem,) = problems(raw)
+    assert problem.startswith(f"fleet:services.{name}: service names must be 1-20 lowercase letters")
+
+
+def test_missing_version_is_an_error():
+    (problem,) = problems(with_web(image={"build": "images/web"}))
+    assert problem.startswith("fleet:services.web.image.version: must be a quoted release version")
+    assert problem.endswith("got nothing")
+
+
+@pytest.mark.parametrize("version", ["", "-1.0", ".1", "1.0/2", "v 1", "a" * 129, 1.4])
+def test_malformed_version_is_an_error(version):
+    (problem,) = problems(with_web(image={"version": version, "build": "images/web"}))
+    assert problem.startswith("fleet:services.web.image.version: must be a quoted release version of 1-128")
+
+
+def test_both_build_and_ref_is_an_error():
+    (problem,) = problems(with_web(image={"version": "1.0.0", "build": "images/web", "ref": VALID_REF}))
+    assert problem.startswith("fleet:services.web.image: set exactly one of build")
+
+
+def test_neither_build_nor_ref_is_an_error():
+    (problem,) = problems(with_web(image={"version": "1.0.0"}))
+    assert problem.startswith("fleet:services.web.image: set exactly one of build")
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.0.0",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:abc",
+        "docker.io/library/web@sha256:" + "a" * 64,
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:latest@sha256:" + "a" * 64,
+    ],
+)
+def test_ref_not_pinned_to_an_ecr_digest_is_an_error(ref):
+    (problem,) = problems(with_web(image={"version": "1.0.0", "ref": ref}))
+    assert problem.startswith("fleet:services.web.image.ref: must be an ECR image pinned by digest")
+
+
+def test_build_context_without_a_dockerfile_is_an_error():
+    (problem,) = problems(with_web(image={"version": "1.0.0", "build": "images/missing"}))
+    assert problem == (
+        "fleet:services.web.image.build: must be a directory holding a Dockerfile; "
+        "images/missing/Dockerfile does not exist"
+    )
+
+
+@pytest.mark.parametrize("context", ["/etc", "../elsewhere", ""])
+def test_build_context_outside_the_project_is_an_error(context):
+    (problem,) = problems(with_web(image={"version": "1.0.0", "build": context}))
+    assert problem.startswith("fleet:services.web.image.build: must be a directory inside the project")
+
+
+def test_min_above_desired_is_an_error():
+    (problem,) = problems(with_web(capacity={"min": 3, "desired": 2, "max": 6}))
+    assert problem == "fleet:services.web.capacity: min (3) must not exceed desired (2)"
+
+
+def test_desired_above_max_is_an_error():
+    (problem,) = problems(with_web(capacity={"min": 1, "desired": 7, "max": 6}))
+    assert problem == "fleet:services.web.capacity: desired (7) must not exceed max (6)"
+
+
+def test_negative_size_is_an_error():
+    (problem,) = problems(with_web(capacity={"min": -1, "desired": 2, "max": 6}))
+    assert problem == "fleet:services.web.capacity.min: must be from 0 to 100; got -1"
+
+
+def test_zero_desired_is_an_error():
+    (problem,) = problems(with_web(capacity={"min": 0, "desired": 0, "max": 6}))
+    assert problem.startswith("fleet:services.web.capacity: desired must be at least 1")
+
+
+def test_missing_size_is_an_error():
+    (problem,) = problems(with_web(capacity={"min": 1, "max": 6}))
+    assert problem == "fleet:services.web.capacity.desired: is required: a whole number from 0 to 100"
+
+
+@pytest.mark.parametrize(("value", "shown"), [("2", "'2'"), (True, "bool True"), (2.5, "float 2.5")])
+def test_non_integer_size_is_an_error(value, shown):
+    (problem,) = problems(with_web(capacity={"min": 1, "desired": 2, "max": value}))
+    assert problem == f"fleet:services.web.capacity.max: must be a whole number from 0 to 100; got {shown}"
+
+
+@pytest.mark.parametrize("port", [0, 65536, -80, "8080"])
+def test_port_outside_the_tcp_range_is_an_error(port):
+    (problem,) = problems(with_web(port=port))
+    assert problem.startswith("fleet:services.web.port: must be")
+    assert "1 to 65535" in problem
+
+
+def test_public_port_outside_the_tcp_range_is_an_error():
+    assert problems(with_web(publicPort=70000)) == ["fleet:services.web.publicPort: must be from 1 to 65535; got 70000"]
+
+
+def test_two_services_on_one_public_port_is_an_error():
+    raw = staging()
+    raw["services"]["api"] = copy.deepcopy(raw["services"]["web"])
+    (problem,) = problems(raw)
+    assert problem.startswith("fleet:services.api.publicPort: port 80 is already the listener of service web")
+
+
+@pytest.mark.parametrize("path", ["healthz", "", "/health z", 42])
+def test_health_check_path_not_starting_with_a_slash_is_an_error(path):
+    (problem,) = problems(with_web(healthCheckPath=path))
+    assert problem.startswith("fleet:services.web.healthCheckPath: must be a URL path starting with '/'")
+
+
+@pytest.mark.parametrize("ami", ["ami-123", "ami-0A1B2C3D4E5F60718", "0a1b2c3d4e5f60718", "", None])
+def test_malformed_host_image_is_an_error(ami):
+    (problem,) = problems(with_web(hostImage=ami))
+    assert problem.startswith("fleet:services.web.hostImage: must be an AMI id such as ami-0abc1234def567890")
+
+
+def test_malformed_instance_type_is_an_error():
+    (problem,) = problems(with_web(instanceType="large"))
+    assert problem.startswith("fleet:services.web.instanceType: must be an EC2 instance type")
+
+
+@pytest.mark.parametrize(
+    ("health_check", "key"),
+    [
+        ({"intervalSeconds": 4}, "healthCheck.intervalSeconds: must be from 5 to 300"),
+        ({"healthyThreshold": 11}, "healthCheck.healthyThreshold: must be from 2 to 10"),
+        ({"unhealthyThreshold": 1}, "healthCheck.unhealthyThreshold: must be from 2 to 10"),
+        ({"timeoutSeconds": 121}, "healthCheck.timeoutSeconds: must be from 2 to 120"),
+        ({"intervalSeconds": 10, "timeoutSeconds": 10}, "healthCheck: timeoutSeconds (10) must be less than"),
+        ({"interval": 10}, "healthCheck.interval: unknown key"),
+    ],
+)
+def test_health_check_outside_the_target_group_limits_is_an_error(health_check, key):
+    (problem,) = problems(with_web(healthCheck=health_check))
+    assert problem.startswith(f"fleet:services.web.{key}")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "limits"),
+    [
+        ("drainSeconds", 3601, "0 to 3600"),
+        ("bootGraceSeconds", -1, "0 to 7200"),
+        ("cutoverTimeoutMinutes", 0, "1 to 60"),
+    ],
+)
+def test_cutover_timing_outside_its_limits_is_an_error(key, value, limits):
+    assert problems(with_web(**{key: value})) == [f"fleet:services.web.{key}: must be from {limits}; got {value}"]
+
+
+def test_subnets_without_a_vpc_is_an_error():
+    raw = staging()
+    raw["network"] = {"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+    assert problems(raw) == ["fleet:network.subnetIds: needs network.vpcId: name the VPC these subnets belong to"]
+
+
+@pytest.mark.parametrize(
+    "subnets", [["subnet-0123456789abcdef0"], ["subnet-a", "subnet-b"], "subnet-0123456789abcdef0", []]
+)
+def test_fewer_than_two_valid_subnets_is_an_error(subnets):
+    raw = staging()
+    raw["network"] = {"vpcId": "vpc-0123456789abcdef0", "subnetIds": subnets}
+    (problem,) = problems(raw)
+    assert problem.startswith("fleet:network.subnetIds: must be a list of at least two distinct subnet ids")
+
+
+def test_malformed_vpc_is_an_error():
+    raw = staging()
+    raw["network"] = {"vpcId": "default"}
+    assert problems(raw) == ["fleet:network.vpcId: must be a VPC id such as vpc-0123456789abcdef0; got 'default'"]
+
+
+def test_promoted_stack_that_builds_is_an_error():
+    raw = staging()
+    raw["promotion"] = {"from": "staging"}
+    (problem,) = problems(raw)
+    assert problem.startswith("fleet:services.web.image.build: a stack promoted from staging never builds")
+
+
+def test_promotion_override_must_be_a_boolean():
+    raw = fleet_keys(stack_file("prod"))
+    raw["promotion"]["allowUnverified"] = "yes"
+    assert problems(raw) == ["fleet:promotion.allowUnverified: must be true or false; got 'yes'"]
+
+
+def test_every_problem_is_reported_at_once():
+    raw = with_web(port=0, hostImage="ami-1", capacity={"min": 3, "desired": 2, "max": 6})
+    raw["network"] = {"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+
+    keys = [problem.split(": ", 1)[0] for problem in problems(raw)]
+
+    assert keys == [
+        "fleet:services.web.hostImage",
+        "fleet:services.web.port",
+        "fleet:services.web.capacity",
+        "fleet:network.subnetIds",
+    ]
+
+
+def test_error_message_lists_every_problem_on_its_own_line():
+    with pytest.raises(ConfigError) as error:
+        parse_config(with_web(port=0, hostImage="ami-1"), "staging", ROOT)
+    assert str(error.value).splitlines()[0] == "invalid fleet configuration:"
+    assert len(str(error.value).splitlines()) == 3
+
+
+def test_program_with_bad_config_declares_no_resource(program, staging_config):
+    staging_config["fleet:services"]["web"]["capacity"] = {"min": 3, "desired": 2, "max": 6}
+    staging_config["fleet:typo"] = "x"
+    mocks = FleetMocks()
+
+    with pytest.raises(ConfigError) as error:
+        program("staging", staging_config, mocks=mocks)
+
+    assert error.value.problems == [
+        "fleet:typo: unknown key; allowed keys are services, network, promotion",
+        "fleet:services.web.capacity: min (3) must not exceed desired (2)",
+    ]
+    assert mocks.inputs == {}
+    assert mocks.invokes == []

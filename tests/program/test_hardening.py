@@ -1,0 +1,102 @@
+"""Hosts are hardened: IMDSv2, no key pair, no SSH, encrypted disks, least privilege, logs off the box."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from tests.conftest import ACCOUNT
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def test_instances_require_imdsv2_with_a_hop_limit_containers_can_reach(program, staging_config):
+    run = program("staging", staging_config)
+
+    options = run.one(LAUNCH_TEMPLATE).inputs["metadataOptions"]
+    assert options["httpTokens"] == "required"
+    assert options["httpPutResponseHopLimit"] == 2
+
+
+def test_instances_have_no_key_pair(program, staging_config):
+    run = program("staging", staging_config)
+
+    assert "keyName" not in run.one(LAUNCH_TEMPLATE).inputs
+
+
+def test_root_volume_is_encrypted(program, staging_config):
+    run = program("staging", staging_config)
+
+    (root,) = run.one(LAUNCH_TEMPLATE).inputs["blockDeviceMappings"]
+    assert root["deviceName"] == "/dev/xvda"
+    assert root["ebs"]["encrypted"] == "true"
+
+
+def test_no_ingress_rule_opens_port_22(program, staging_config):
+    run = program("staging", staging_config)
+
+    rules = run.of_type(INGRESS)
+    assert rules
+    assert all(not r.inputs["fromPort"] <= 22 <= r.inputs["toPort"] for r in rules)
+
+
+def test_instances_accept_traffic_only_from_the_load_balancer_on_the_service_port(program, staging_config):
+    run = program("staging", staging_config)
+
+    instance_rules = [r for r in run.of_type(INGRESS) if r.parent == "web"]
+    assert [(r.inputs["fromPort"], r.inputs["toPort"], r.inputs.get("cidrIpv4")) for r in instance_rules] == [
+        (8080, 8080, None)
+    ]
+    assert instance_rules[0].inputs["referencedSecurityGroupId"] == "fleet-alb-sg-id"
+
+
+def test_only_the_load_balancer_is_open_to_the_internet(program, staging_config):
+    run = program("staging", staging_config)
+
+    open_rules = [r for r in run.of_type(INGRESS) if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
+    assert [(r.inputs["securityGroupId"], r.inputs["fromPort"]) for r in open_rules] == [("fleet-alb-sg-id", 80)]
+
+
+def test_host_policy_is_scoped_to_the_services_repository_settings_and_log_group(program, staging_config):
+    run = program("staging", staging_config)
+
+    statements = {
+        s["Sid"]: s for s in json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+    }
+    assert statements["EcrPull"]["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/fleet-staging-web"
+    assert statements["ReadSettings"]["Resource"] == [
+        f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/fleet/staging/web",
+        f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/fleet/staging/web/*",
+    ]
+    assert statements["ShipLogs"]["Resource"] == f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/fleet/staging/web:*"
+    wildcard = [sid for sid, s in statements.items() if s["Resource"] == "*" and "Condition" not in s]
+    assert wildcard == ["EcrLogin"]
+
+
+def test_promoted_stack_hosts_may_pull_only_from_the_promoted_repository(program, prod_config, staging_outputs):
+    from tests.conftest import qualified
+
+    run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    pull = next(s for s in policy["Statement"] if s["Sid"] == "EcrPull")
+    assert pull["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/fleet-staging-web"
+
+
+def test_boot_script_reads_settings_from_the_services_ssm_path_and_ships_logs(program, staging_config):
+    run = program("staging", staging_config)
+
+    script = base64.b64decode(run.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
+    assert script.startswith("#!/bin/bash\n")
+    assert "readonly FLEET_SETTINGS_PATH=/fleet/staging/web/\n" in script
+    assert "readonly FLEET_LOG_GROUP=/fleet/staging/web\n" in script
+    assert "--log-driver awslogs" in script
+    assert 'get-parameters-by-path --region "${FLEET_REGION}" --path "${FLEET_SETTINGS_PATH}"' in script
+
+
+def test_log_group_keeps_thirty_days(program, staging_config):
+    run = program("staging", staging_config)
+
+    log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    assert (log_group["name"], log_group["retentionInDays"]) == ("/fleet/staging/web", 30)

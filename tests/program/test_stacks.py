@@ -1,0 +1,145 @@
+"""What a staging and a prod stack declare, and what they export."""
+
+from __future__ import annotations
+
+import base64
+
+from tests.conftest import ACCOUNT, DEFAULT_SUBNETS, DEFAULT_VPC, DIGEST, qualified
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+GROUP = "aws:autoscaling/group:Group"
+
+
+def user_data(run) -> str:
+    return base64.b64decode(run.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
+
+
+def test_staging_declares_load_balancer_service_image_build_and_release(program, staging_config):
+    run = program("staging", staging_config)
+
+    assert {(r.type, r.name) for r in run.resources} == {
+        ("fleet:load_balancer:LoadBalancer", "fleet-alb"),
+        ("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg"),
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "fleet-alb-http-80"),
+        ("aws:lb/loadBalancer:LoadBalancer", "fleet-alb"),
+        ("pulumi:pulumi:StackReference", "previous-deployment"),
+        ("fleet:service:Service", "web"),
+        ("aws:lb/targetGroup:TargetGroup", "web-tg"),
+        ("aws:lb/listener:Listener", "web-listener"),
+        ("aws:ec2/securityGroup:SecurityGroup", "web-instances-sg"),
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "web-from-load-balancer"),
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "web-to-instances"),
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "web-https-out"),
+        ("aws:cloudwatch/logGroup:LogGroup", "web-logs"),
+        ("fleet:service_image:ServiceImage", "web-image"),
+        ("aws:ecr/repository:Repository", "web-image-repository"),
+        ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "web-image-lifecycle"),
+        ("docker:index/image:Image", "web-image-image"),
+        ("fleet:host_role:HostRole", "web-host"),
+        ("aws:iam/role:Role", "web-host-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "web-host-policy"),
+        ("aws:iam/instanceProfile:InstanceProfile", "web-host-profile"),
+        ("fleet:release:Release", "web-release"),
+        (LAUNCH_TEMPLATE, "web-release-launch-template"),
+        (GROUP, "web-release-group"),
+    }
+
+
+def test_every_resource_is_a_child_of_its_component(program, staging_config):
+    run = program("staging", staging_config)
+
+    parents = {r.name: r.parent for r in run.resources}
+    assert parents["web-release-launch-template"] == "web-release"
+    assert parents["web-release-group"] == "web-release"
+    assert parents["web-release"] == "web"
+    assert parents["web-image-image"] == "web-image"
+    assert parents["web-host-role"] == "web-host"
+    assert parents["web-tg"] == "web"
+
+
+def test_staging_builds_the_image_from_its_context_and_tags_it_with_the_version(program, staging_config):
+    run = program("staging", staging_config)
+
+    image = run.one("docker:index/image:Image")
+    assert image.inputs["build"]["context"].endswith("/images/web")
+    assert image.inputs["build"]["platform"] == "linux/amd64"
+    assert image.inputs["build"]["args"] == {"APP_VERSION": "1.0.0"}
+    assert image.inputs["imageName"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web:1.0.0"
+
+
+def test_staging_repository_scans_on_push_keeps_tags_immutable_and_expires_old_images(program, staging_config):
+    run = program("staging", staging_config)
+
+    repository = run.one("aws:ecr/repository:Repository")
+    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert '"countNumber": 30' in run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"]
+
+
+def test_staging_hosts_run_the_built_image_by_digest(program, staging_config):
+    run = program("staging", staging_config)
+
+    ref = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@{DIGEST}"
+    assert f"readonly FLEET_IMAGE_REF={ref}\n" in user_data(run)
+    assert run.outputs["services"]["web"]["imageDigest"] == DIGEST
+    assert run.outputs["services"]["web"]["release"]["imageRef"] == ref
+
+
+def test_prod_declares_no_repository_and_no_build(program, prod_config, staging_outputs):
+    run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+
+    assert run.of_type("docker:index/image:Image") == []
+    assert run.of_type("aws:ecr/repository:Repository") == []
+    assert run.outputs["services"]["web"]["imageDigest"] is None
+
+
+def test_prod_hosts_run_the_promoted_reference_by_digest(program, prod_config, staging_outputs):
+    run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+
+    ref = prod_config["fleet:services"]["web"]["image"]["ref"]
+    assert f"readonly FLEET_IMAGE_REF={ref}\n" in user_data(run)
+    assert "@sha256:" in ref
+
+
+def test_default_network_is_the_default_vpc_and_all_its_subnets(program, staging_config):
+    run = program("staging", staging_config)
+
+    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == DEFAULT_VPC
+    assert run.one(GROUP).inputs["vpcZoneIdentifiers"] == sorted(DEFAULT_SUBNETS)
+    assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == sorted(DEFAULT_SUBNETS)
+
+
+def test_configured_network_is_used_without_lookups(program, staging_config):
+    subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    staging_config["fleet:network"] = {"vpcId": "vpc-0123456789abcdef0", "subnetIds": subnets}
+
+    run = program("staging", staging_config)
+
+    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-0123456789abcdef0"
+    assert run.one(GROUP).inputs["vpcZoneIdentifiers"] == subnets
+    assert not [token for token, _ in run.invokes if token.startswith("aws:ec2/")]
+
+
+def test_outputs_name_the_url_and_the_live_release(program, staging_config):
+    run = program("staging", staging_config)
+
+    web = run.outputs["services"]["web"]
+    assert web["url"] == "http://fleet-alb-1234.eu-west-1.elb.amazonaws.com:80"
+    assert web["release"]["version"] == "1.0.0"
+    assert web["release"]["asgName"].startswith("fleet-staging-web-")
+    assert web["release"]["launchTemplateId"].startswith("lt-")
+    assert web["release"]["launchTemplateVersion"] == 1
+    assert web["targetGroupArn"] == run.one(GROUP).inputs["targetGroupArns"][0]
+    assert run.outputs["stack"] == "staging"
+
+
+def test_each_service_gets_its_own_listener_target_group_and_release(program, staging_config, with_service):
+    config = with_service(staging_config, service="web")
+    config["fleet:services"]["api"] = {**config["fleet:services"]["web"], "publicPort": 8081}
+
+    run = program("staging", config)
+
+    assert sorted(r.inputs["port"] for r in run.of_type("aws:lb/listener:Listener")) == [80, 8081]
+    assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2
+    assert len(run.of_type(GROUP)) == 2
+    assert set(run.outputs["services"]) == {"web", "api"}
