@@ -43,6 +43,7 @@ class Declared:
     inputs: dict[str, Any]
     options: pulumi.ResourceOptions
     parent: str | None
+    resource_id: str | None
 
     @property
     def replacement_trigger(self) -> Any:
@@ -82,6 +83,7 @@ class FleetMocks(pulumi.runtime.Mocks):
     live_desired: dict[str, int] = field(default_factory=dict)
     """Desired capacity of live autoscaling groups, by group name."""
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -95,7 +97,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                 resource_id = "lt-" + hashlib.sha256(args.name.encode()).hexdigest()[:17]
                 state["latestVersion"] = 1
             case "aws:autoscaling/group:Group":
-                state["name"] = f"{args.inputs['namePrefix']}20261121000000000000000001"
+                state["name"] = args.inputs.get("name") or f"{args.inputs['namePrefix']}20261121000000000000000001"
             case "aws:ecr/repository:Repository":
                 state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
                 state["registryId"] = ACCOUNT
@@ -107,6 +109,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
             case "aws:cloudwatch/logGroup:LogGroup":
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
+        self.ids[(args.typ, args.name)] = resource_id
         state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
         return resource_id, state
 
@@ -166,7 +169,7 @@ def run_program(
 
     program()
     resources = [
-        Declared(type_, name, mocks.inputs.get((type_, name), {}), options, parent)
+        Declared(type_, name, mocks.inputs.get((type_, name), {}), options, parent, mocks.ids.get((type_, name)))
         for type_, name, options, parent in declared
     ]
     return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)

@@ -1,0 +1,66 @@
+"""The policy pack passes what the real program declares for staging and prod, and catches a broken variant."""
+
+from __future__ import annotations
+
+import pytest
+
+import components.release
+from policy.records import declared
+from policy.rules import evaluate
+from tests.conftest import qualified
+
+
+def violations(run) -> list[tuple[str, str]]:
+    records = [
+        declared(r.type, r.name, r.inputs, r.options, resource_id=r.resource_id)
+        for r in run.resources
+        if not r.type.startswith(("fleet:", "pulumi:"))
+    ]
+    return [(violation.policy, violation.urn.rsplit("::", 1)[-1]) for violation in evaluate(records)]
+
+
+def test_staging_passes_every_policy(program, staging_config):
+    assert violations(program("staging", staging_config)) == []
+
+
+def test_prod_passes_every_policy(program, prod_config, staging_outputs):
+    run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+
+    assert violations(run) == []
+
+
+def test_launch_template_without_imdsv2_is_caught(program, staging_config, monkeypatch):
+    real = components.release.aws.ec2.LaunchTemplate
+
+    def imdsv1(name, **kwargs):
+        kwargs["metadata_options"] = {**kwargs["metadata_options"], "http_tokens": "optional"}
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(components.release.aws.ec2, "LaunchTemplate", imdsv1)
+
+    found = violations(program("staging", staging_config))
+
+    assert [name for _, name in found] == ["web-release-launch-template"]
+    assert "imds" in found[0][0].lower()
+
+
+@pytest.mark.parametrize(
+    ("change", "resource"),
+    [
+        ({"health_check_type": "EC2"}, "web-release-group"),
+        ({"wait_for_capacity_timeout": "0"}, "web-release-group"),
+        ({"name": "fleet-staging-web"}, "web-release-group"),
+    ],
+)
+def test_group_that_breaks_the_health_gate_or_naming_is_caught(program, staging_config, monkeypatch, change, resource):
+    real = components.release.aws.autoscaling.Group
+
+    def broken(name, **kwargs):
+        kwargs.update(change)
+        if "name" in change:
+            kwargs.pop("name_prefix")
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(components.release.aws.autoscaling, "Group", broken)
+
+    assert {name for _, name in violations(program("staging", staging_config))} == {resource}
