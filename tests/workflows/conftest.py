@@ -52,6 +52,17 @@ def deploy(workflows: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def scheduled_audit(workflows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return workflows["audit.yml"]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout the workflows run in: their relative paths (policy pack, .venv) resolve against it."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
 def tool() -> Callable[[str], str]:
     """Path of a command-line tool installed in the project's virtualenv."""
 

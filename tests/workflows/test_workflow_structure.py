@@ -6,16 +6,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
+from ruamel.yaml import YAML
 
 PULUMI_ACTION = "pulumi/actions"
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
 CHECKOUT_ACTION = "actions/checkout"
 STICKY_COMMENT_ACTION = "marocchino/sticky-pull-request-comment"
 INSTALL_REQUIREMENTS = "python -m venv .venv && .venv/bin/pip install -r requirements.txt"
+POLICY_PACK = "policy"
+AUDIT_COMMAND = 'fleetctl audit --stack "$STACK"'
+BACKEND_URL = "${{ vars.PULUMI_BACKEND_URL }}"
+ACCESS_TOKEN = "${{ secrets.PULUMI_ACCESS_TOKEN }}"
 # owner/repo[/path]@<40 hex> # v<version>
 PINNED_USES = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}  # v\d+(?:\.\d+)*$")
 EXPRESSION = re.compile(r"\$\{\{")
+REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 Job = dict[str, Any]
 Step = dict[str, Any]
@@ -40,8 +45,21 @@ def only_step_using(job: Job, action: str) -> Step:
     return step
 
 
+def pulumi_operations(job: Job) -> list[Step]:
+    """Pulumi action steps that run a stack operation (a step without `command` only installs the CLI)."""
+    return [step for step in steps_using(job, PULUMI_ACTION) if "command" in step.get("with", {})]
+
+
+def audit_steps(job: Job) -> list[Step]:
+    return [step for step in job.get("steps", []) if AUDIT_COMMAND in step.get("run", "")]
+
+
+def index_of(job: Job, step: Step) -> int:
+    return next(i for i, candidate in enumerate(job["steps"]) if candidate is step)
+
+
 def comments_on_pull_request(job: Job) -> bool:
-    pulumi_comments = any(step["with"].get("comment-on-pr") is True for step in steps_using(job, PULUMI_ACTION))
+    pulumi_comments = any(step["with"].get("comment-on-pr") is True for step in pulumi_operations(job))
     return pulumi_comments or bool(steps_using(job, STICKY_COMMENT_ACTION))
 
 
@@ -139,9 +157,8 @@ def test_no_checkout_keeps_the_github_token_in_git_config(workflows: dict[str, d
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
-@pytest.mark.parametrize("workflow_name", ["preview.yml", "deploy.yml"])
-def test_workflow_level_permissions_grant_nothing(workflows: dict[str, dict[str, Any]], workflow_name: str) -> None:
-    assert workflows[workflow_name]["permissions"] == {}
+def test_workflow_level_permissions_grant_nothing(workflows: dict[str, dict[str, Any]]) -> None:
+    assert [name for name, workflow in workflows.items() if workflow["permissions"] != {}] == []
 
 
 def test_a_job_writes_only_where_it_comments_or_assumes_an_aws_role(workflows: dict[str, dict[str, Any]]) -> None:
@@ -157,11 +174,11 @@ def test_a_job_writes_only_where_it_comments_or_assumes_an_aws_role(workflows: d
 def test_every_pulumi_run_reads_the_backend_from_a_variable_and_the_token_from_a_secret(
     workflows: dict[str, dict[str, Any]],
 ) -> None:
-    steps = [step for _, job in jobs_of(workflows) for step in steps_using(job, PULUMI_ACTION)]
+    steps = [step for _, job in jobs_of(workflows) for step in pulumi_operations(job)]
     assert len(steps) == 3
     for step in steps:
-        assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-        assert step["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
+        assert step["with"]["cloud-url"] == BACKEND_URL
+        assert step["env"] == {"PULUMI_ACCESS_TOKEN": ACCESS_TOKEN}
 
 
 def test_every_aws_role_and_region_comes_from_repository_variables(workflows: dict[str, dict[str, Any]]) -> None:
@@ -183,3 +200,83 @@ def test_project_dependencies_are_installed_into_the_venv_before_pulumi_runs(
         install = next(i for i, step in enumerate(steps) if step.get("run") == INSTALL_REQUIREMENTS)
         pulumi = next(i for i, step in enumerate(steps) if uses(step, PULUMI_ACTION))
         assert setup < install < pulumi, name
+
+
+def test_pr_preview_and_every_pulumi_up_enforce_the_policy_pack(workflows: dict[str, dict[str, Any]]) -> None:
+    operations = {name: step for name, job in jobs_of(workflows) for step in pulumi_operations(job)}
+    assert {step["with"]["command"] for step in operations.values()} == {"preview", "up"}
+    assert {name: step["with"].get("policyPacks") for name, step in operations.items()} == dict.fromkeys(
+        operations, POLICY_PACK
+    )
+
+
+def test_policy_pack_runs_in_the_virtualenv_the_workflows_install_with_pulumi_policy(repo_root: Path) -> None:
+    pack = YAML(typ="safe", pure=True).load((repo_root / POLICY_PACK / "PulumiPolicy.yaml").read_text())
+    assert pack["runtime"]["name"] == "python"
+    virtualenv = (repo_root / POLICY_PACK / pack["runtime"]["options"]["virtualenv"]).resolve()
+    assert virtualenv == repo_root / ".venv"  # the one INSTALL_REQUIREMENTS creates
+    requirements = (repo_root / "requirements.txt").read_text().splitlines()
+    assert "pulumi-policy" in {match.group() for line in requirements if (match := REQUIREMENT_NAME.match(line))}
+
+
+def test_every_pulumi_up_is_followed_by_an_audit_of_the_same_stack_whose_findings_fail_the_job(
+    deploy: dict[str, Any],
+) -> None:
+    up_jobs = {job_id: job for job_id, job in deploy["jobs"].items() if pulumi_operations(job)}
+    assert set(up_jobs) == {"staging", "prod"}
+    for job in up_jobs.values():
+        [up] = pulumi_operations(job)
+        [audit] = audit_steps(job)
+        assert index_of(job, up) < index_of(job, audit)
+        assert audit["env"]["STACK"] == up["with"]["stack-name"]
+        # No `if:`, so the audit runs only once the update succeeded; no `continue-on-error`, so a finding fails.
+        assert "if" not in audit
+        assert "continue-on-error" not in audit
+
+
+def test_every_audit_runs_after_the_venv_the_aws_role_and_the_pulumi_cli_are_in_place(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    audited = [(name, job, audit) for name, job in jobs_of(workflows) for audit in audit_steps(job)]
+    assert len(audited) == 3
+    for name, job, audit in audited:
+        [install] = [step for step in job["steps"] if step.get("run") == INSTALL_REQUIREMENTS]
+        prerequisites = [install, only_step_using(job, AWS_CREDENTIALS_ACTION), only_step_using(job, PULUMI_ACTION)]
+        assert max(index_of(job, step) for step in prerequisites) < index_of(job, audit), name
+
+
+def test_every_audit_runs_the_same_script_reading_outputs_from_the_backend_the_deploys_use(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    audits = [audit for _, job in jobs_of(workflows) for audit in audit_steps(job)]
+    assert len({audit["run"] for audit in audits}) == 1
+    for audit in audits:
+        assert audit["shell"] == "bash"
+        assert audit["env"]["PULUMI_BACKEND_URL"] == BACKEND_URL
+        assert audit["env"]["PULUMI_ACCESS_TOKEN"] == ACCESS_TOKEN
+
+
+def test_scheduled_audit_runs_daily_on_both_stacks_with_their_read_only_roles(
+    scheduled_audit: dict[str, Any],
+) -> None:
+    [schedule] = scheduled_audit["on"]["schedule"]
+    minute, hour, *day_fields = schedule["cron"].split()
+    assert (minute.isdigit(), hour.isdigit(), day_fields) == (True, True, ["*", "*", "*"])
+    job = scheduled_audit["jobs"]["audit"]
+    assert job["strategy"]["fail-fast"] is False
+    roles = {entry["stack"]: entry["aws-role"] for entry in job["strategy"]["matrix"]["include"]}
+    assert roles == {
+        "staging": "${{ vars.AWS_AUDIT_ROLE_ARN_STAGING }}",
+        "prod": "${{ vars.AWS_AUDIT_ROLE_ARN_PROD }}",
+    }
+    assert only_step_using(job, AWS_CREDENTIALS_ACTION)["with"]["role-to-assume"] == "${{ matrix.aws-role }}"
+    [audit] = audit_steps(job)
+    assert audit["env"]["STACK"] == "${{ matrix.stack }}"
+
+
+def test_scheduled_audit_only_installs_the_pulumi_cli_and_never_cleans_up(scheduled_audit: dict[str, Any]) -> None:
+    job = scheduled_audit["jobs"]["audit"]
+    assert "with" not in only_step_using(job, PULUMI_ACTION)
+    assert pulumi_operations(job) == []
+    [audit] = audit_steps(job)
+    assert "--cleanup" not in audit["run"]

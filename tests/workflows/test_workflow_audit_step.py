@@ -1,0 +1,85 @@
+"""The audit step's script, run as GitHub runs it: fleetctl's report goes to the step summary, its exit code fails
+the step. All audit steps run the same script (checked in test_workflow_structure.py).
+
+Here the Pulumi CLI is not on PATH, so fleetctl really fails (exit 2) before it reads any stack output; the finding
+path (exit 1) needs `pulumi stack output` and is covered by fleetctl's own tests, not here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PATH_WITHOUT_PULUMI = "/usr/bin:/bin"
+
+AuditRun = Callable[[str], subprocess.CompletedProcess[str]]
+
+
+def environment(stack: str, summary: Path) -> dict[str, str]:
+    assert shutil.which("pulumi", path=PATH_WITHOUT_PULUMI) is None
+    return {"PATH": PATH_WITHOUT_PULUMI, "STACK": stack, "GITHUB_STEP_SUMMARY": str(summary)}
+
+
+@pytest.fixture
+def summary(tmp_path: Path) -> Path:
+    """The step summary file; earlier steps (e.g. the Pulumi action's summary) may already have written to it."""
+    path = tmp_path / "step_summary.md"
+    path.write_text("earlier step\n")
+    return path
+
+
+@pytest.fixture
+def run_audit_step(deploy: dict[str, Any], repo_root: Path, summary: Path, tmp_path: Path) -> AuditRun:
+    """Run the staging job's audit step with GitHub's `shell: bash` flags, in the checkout, for a stack."""
+    [step] = [step for step in deploy["jobs"]["staging"]["steps"] if "fleetctl audit" in step.get("run", "")]
+    assert step["shell"] == "bash"
+    script = tmp_path / "audit.sh"
+    script.write_text(step["run"])
+
+    def run(stack: str) -> subprocess.CompletedProcess[str]:
+        command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+        return subprocess.run(
+            command, cwd=repo_root, env=environment(stack, summary), capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
+@pytest.fixture
+def run_fleetctl(repo_root: Path, summary: Path) -> AuditRun:
+    """fleetctl's own answer in the same environment: what the step must pass on, whatever its wording."""
+
+    def run(stack: str) -> subprocess.CompletedProcess[str]:
+        command = [str(repo_root / ".venv" / "bin" / "python"), "-m", "fleetctl", "audit", "--stack", stack]
+        return subprocess.run(
+            command, cwd=repo_root, env=environment(stack, summary), capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
+def test_audit_step_fails_with_fleetctl_exit_code(run_audit_step: AuditRun, run_fleetctl: AuditRun) -> None:
+    expected = run_fleetctl("staging").returncode
+    assert expected == 2
+    assert run_audit_step("staging").returncode == expected
+
+
+def test_audit_step_appends_the_report_to_the_step_summary_under_the_stack_and_exit_code(
+    run_audit_step: AuditRun, run_fleetctl: AuditRun, summary: Path
+) -> None:
+    report = run_fleetctl("prod")
+    assert "Pulumi CLI" in report.stderr
+    run_audit_step("prod")
+    assert summary.read_text() == (
+        f"earlier step\n### fleetctl audit --stack prod: exit code 2\n\n```\n{report.stdout}{report.stderr}```\n"
+    )
+
+
+def test_audit_step_prints_the_report_in_the_job_log(run_audit_step: AuditRun, run_fleetctl: AuditRun) -> None:
+    report = run_fleetctl("staging")
+    assert run_audit_step("staging").stdout == report.stdout + report.stderr
