@@ -2,8 +2,9 @@
 
 Immutability breaks silently (a host changed by hand, an ASG leaked by a failed cut-over, an SSH rule added for
 a quick fix), so the audit compares the stack outputs with AWS after every deploy and on a schedule, and exits 1
-when anything has drifted. `--cleanup` force-deletes the leaked ASGs; an ASG that a deploy is creating right now
-is not in the outputs yet and looks leaked, so never clean up while a deploy of the stack is running.
+when anything has drifted. `--cleanup` force-deletes the leaked ASGs. The new release's ASG of a deploy still
+running is in AWS but not yet in the outputs, so it looks leaked: `--cleanup` keeps every orphan younger than
+`--min-orphan-age-minutes`, which by default outlasts the longest cut-over the config allows.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +21,13 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases
-from fleetctl.audit_rules import Finding, audit, orphans
+from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import CommandError
 from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
 
 COLUMNS = ("kind", "service", "resource", "detail")
+# cutoverTimeoutMinutes is at most 60; the margin covers the launch template and ASG creation before the wait.
+DEFAULT_MIN_ORPHAN_AGE_MINUTES = 90
 
 
 def add_parser(subparsers: Any) -> None:
@@ -37,21 +41,36 @@ def add_parser(subparsers: Any) -> None:
     add_outputs_arguments(parser)
     parser.add_argument(
         "--max-age-days",
-        type=_positive_int,
+        type=_positive_int("days"),
         default=30,
         metavar="N",
         help="report instances launched more than N days ago (default 30)",
     )
+    parser.add_argument(
+        "--min-orphan-age-minutes",
+        type=_positive_int("minutes"),
+        default=DEFAULT_MIN_ORPHAN_AGE_MINUTES,
+        metavar="N",
+        help="orphan ASGs created less than N minutes ago may be a running deploy's new release: reported as "
+        f"young, never deleted by --cleanup (default {DEFAULT_MIN_ORPHAN_AGE_MINUTES})",
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
     parser.add_argument(
-        "--cleanup", action="store_true", help="force-delete the orphan ASGs (and their instances) after confirming"
+        "--cleanup",
+        action="store_true",
+        help="force-delete the orphan ASGs that are not young (and their instances) after confirming",
     )
     parser.add_argument("--yes", action="store_true", help="with --cleanup: do not ask for confirmation (CI)")
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Audit the stack, print the findings, optionally clean up orphans; 1 if any finding remains."""
+def run(args: argparse.Namespace, now: datetime | None = None) -> int:
+    """Audit the stack, print the findings, optionally clean up orphans; 1 if any finding remains.
+
+    `now` is the clock by default; tests pass a later one to age what moto created a moment ago.
+    """
+    now = now or datetime.now(UTC)
+    min_orphan_age = timedelta(minutes=args.min_orphan_age_minutes)
     if args.yes and not args.cleanup:
         raise CommandError("--yes only confirms --cleanup; pass both or neither")
     if args.cleanup and not args.yes and not sys.stdin.isatty():
@@ -60,10 +79,17 @@ def run(args: argparse.Namespace) -> int:
     session = _session(releases)
     try:
         facts = gather_facts(session, args.stack, releases)
-        findings = audit(facts, now=datetime.now(UTC), max_age=timedelta(days=args.max_age_days))
+        findings = audit(facts, now=now, max_age=timedelta(days=args.max_age_days), min_orphan_age=min_orphan_age)
         print(json.dumps([asdict(finding) for finding in findings], indent=2) if args.json else render(findings))
         if args.cleanup:
-            deleted = cleanup(session.client("autoscaling"), orphans(facts), args.stack, confirmed=args.yes)
+            candidates = orphans(facts, now=now, min_age=min_orphan_age)
+            deleted = cleanup(
+                session.client("autoscaling"),
+                candidates,
+                args.stack,
+                min_age_minutes=args.min_orphan_age_minutes,
+                confirmed=args.yes,
+            )
             findings = [
                 finding for finding in findings if finding.kind != "orphan-asg" or finding.resource not in deleted
             ]
@@ -85,13 +111,22 @@ def render(findings: list[Finding]) -> str:
     )
 
 
-def cleanup(autoscaling: Any, names: list[str], stack: str, *, confirmed: bool) -> list[str]:
-    """Force-delete the orphan ASGs `names` (their instances go with them); the names actually deleted."""
+def cleanup(autoscaling: Any, candidates: Orphans, stack: str, *, min_age_minutes: int, confirmed: bool) -> list[str]:
+    """Force-delete the old orphan ASGs (their instances go with them), keep the young; the names deleted."""
+    if candidates.young:
+        print(
+            f"--cleanup: keeping orphan ASGs of stack {stack} created less than {min_age_minutes} minutes ago, "
+            f"a cut-over may be in progress:\n{_listing(candidates.young)}",
+            file=sys.stderr,
+        )
+    names = candidates.old
     if not names:
-        print(f"--cleanup: stack {stack} has no orphan ASGs, nothing to delete", file=sys.stderr)
+        print(
+            f"--cleanup: stack {stack} has no orphan ASGs older than {min_age_minutes} minutes, nothing to delete",
+            file=sys.stderr,
+        )
         return []
-    listing = "\n".join(f"  {name}" for name in names)
-    print(f"orphan ASGs of stack {stack} to force-delete with their instances:\n{listing}", file=sys.stderr)
+    print(f"orphan ASGs of stack {stack} to force-delete with their instances:\n{_listing(names)}", file=sys.stderr)
     if not confirmed and not _confirm(f"delete these {len(names)} ASG(s)? [y/N] "):
         print("--cleanup: nothing deleted", file=sys.stderr)
         return []
@@ -99,6 +134,10 @@ def cleanup(autoscaling: Any, names: list[str], stack: str, *, confirmed: bool) 
         autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
         print(f"deleted {name}", file=sys.stderr)
     return names
+
+
+def _listing(names: list[str]) -> str:
+    return "\n".join(f"  {name}" for name in names)
 
 
 def _confirm(prompt: str) -> bool:
@@ -122,11 +161,16 @@ def _session(releases: tuple[LiveRelease, ...]) -> Any:
     return session
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (days), got {text!r}")
-    return value
+def _positive_int(unit: str) -> Callable[[str], int]:
+    """An argparse type: a positive whole number of `unit`, else an error naming the unit."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be a positive integer ({unit}), got {text!r}")
+        return value
+
+    return parse

@@ -1,4 +1,4 @@
-"""The audit's rules: pure functions from the facts about a fleet to findings, one function per kind.
+"""The audit's rules: pure functions from the facts about a fleet to findings, one function per property.
 
 Each rule states one property an immutable fleet keeps between deploys; a finding is a place where the live
 fleet has drifted from what the stack deployed.
@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from fleetctl.audit_facts import RELEASE_TAG, SERVICE_TAG, AutoScalingGroup, FleetFacts, PortRule
+from fleetctl.audit_facts import RELEASE_TAG, SERVICE_TAG, STACK_TAG, AutoScalingGroup, FleetFacts, PortRule
 
 SSH_PORT = 22
 # A target in these states serves traffic (or is about to); any other state means the fleet is short of hosts.
 SERVING_TARGET_STATES = frozenset({"healthy", "initial"})
 UNKNOWN_SERVICE = "-"
+# Only a running host is detached: a pending one may be an ASG launch newer than the ASG listing the audit read.
+DETACHED_STATE = "running"
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,21 @@ class Finding:
     detail: str
 
 
-def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta) -> list[Finding]:
-    """All findings, rule by rule. `now` is a parameter so the phoenix rule can be checked at any date."""
+class Orphans(NamedTuple):
+    """The orphan ASGs `--cleanup` may act on, by age; those already being deleted are in neither list."""
+
+    old: list[str]
+    # Younger than the minimum age: possibly the new release of a `pulumi up` still running, never deleted.
+    young: list[str]
+
+
+def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_age: timedelta) -> list[Finding]:
+    """All findings, rule by rule. `now` is a parameter so the age rules can be checked at any date."""
     rules: list[Callable[[FleetFacts], Iterator[Finding]]] = [
         missing_resources,
         stray_instances,
-        orphan_asgs(now),
+        detached_instances,
+        orphan_asgs(now, min_orphan_age),
         old_instances(now, max_age),
         ssh_open,
         imdsv1,
@@ -40,9 +52,13 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta) -> list[Findi
     return [finding for rule in rules for finding in rule(facts)]
 
 
-def orphans(facts: FleetFacts) -> list[str]:
-    """Names of the orphan ASGs not already being deleted: exactly what `--cleanup` may delete."""
-    return [asg.name for asg in _orphan_asgs(facts) if not asg.deleting]
+def orphans(facts: FleetFacts, *, now: datetime, min_age: timedelta) -> Orphans:
+    """The orphan ASGs not already being deleted; `--cleanup` deletes exactly the old ones."""
+    candidates = [asg for asg in _orphan_asgs(facts) if not asg.deleting]
+    return Orphans(
+        old=[asg.name for asg in candidates if not _young(asg, now, min_age)],
+        young=[asg.name for asg in candidates if _young(asg, now, min_age)],
+    )
 
 
 def missing_resources(facts: FleetFacts) -> Iterator[Finding]:
@@ -97,17 +113,42 @@ def stray_instances(facts: FleetFacts) -> Iterator[Finding]:
             )
 
 
-def orphan_asgs(now: datetime) -> Callable[[FleetFacts], Iterator[Finding]]:
+def detached_instances(facts: FleetFacts) -> Iterator[Finding]:
+    """Hosts of a service outside all its ASGs and its target group: detached by hand, still running and paid for."""
+    attached: dict[str, set[str]] = {}
+    for asg in facts.asgs:
+        attached.setdefault(asg.tags.get(SERVICE_TAG, UNKNOWN_SERVICE), set()).update(asg.instance_ids)
+    for service in facts.services:
+        ids = attached.setdefault(service.release.service, set())
+        ids.update(service.asg.instance_ids if service.asg else ())
+        ids.update(target.id for target in service.targets or ())
+    for instance in sorted(facts.instances.values(), key=lambda instance: instance.id):
+        name = instance.tags.get(SERVICE_TAG)
+        if (
+            name is not None
+            and instance.tags.get(STACK_TAG) == facts.stack
+            and instance.state == DETACHED_STATE
+            and instance.id not in attached.get(name, set())
+        ):
+            yield Finding("stray-instance", name, instance.id, "detached: in no autoscaling group or target group")
+
+
+def orphan_asgs(now: datetime, min_age: timedelta) -> Callable[[FleetFacts], Iterator[Finding]]:
     def rule(facts: FleetFacts) -> Iterator[Finding]:
         """ASGs of the stack that no live release owns: leaked by a failed or interrupted cut-over."""
         for asg in _orphan_asgs(facts):
-            deleting = ", deletion in progress" if asg.deleting else ""
+            if asg.deleting:
+                status = ", deletion in progress"
+            elif _young(asg, now, min_age):
+                status = "; young: may be a cut-over in progress, not cleaned up"
+            else:
+                status = ""
             yield Finding(
                 "orphan-asg",
                 asg.tags.get(SERVICE_TAG, UNKNOWN_SERVICE),
                 asg.name,
                 f"{len(asg.instance_ids)} instance(s), created {_age(now - asg.created)} ago, "
-                f"release {asg.tags.get(RELEASE_TAG, 'unknown')}{deleting}",
+                f"release {asg.tags.get(RELEASE_TAG, 'unknown')}{status}",
             )
 
     return rule
@@ -176,6 +217,10 @@ def unhealthy_targets(facts: FleetFacts) -> Iterator[Finding]:
 def _orphan_asgs(facts: FleetFacts) -> list[AutoScalingGroup]:
     live = {service.release.asg_name for service in facts.services}
     return [asg for asg in facts.asgs if asg.name not in live]
+
+
+def _young(asg: AutoScalingGroup, now: datetime, min_age: timedelta) -> bool:
+    return now - asg.created < min_age
 
 
 def _allows_ssh(rule: PortRule) -> bool:

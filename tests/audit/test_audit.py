@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
 
+from fleetctl import audit as audit_command
 from fleetctl.audit_facts import (
     AutoScalingGroup,
     FleetFacts,
@@ -22,10 +23,13 @@ from fleetctl.audit_facts import (
     gather_facts,
     live_releases,
 )
-from fleetctl.audit_rules import Finding, audit, orphans
-from fleetctl.cli import main
+from fleetctl.audit_rules import Finding, Orphans, audit, orphans
+from fleetctl.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MIN_ORPHAN_AGE = timedelta(minutes=90)
+# moto stamps what it creates with the real time, so tests that need an old orphan move the audit's clock instead.
+OLD_ENOUGH = DEFAULT_MIN_ORPHAN_AGE + timedelta(minutes=1)
 
 
 class Terminal(io.StringIO):
@@ -37,6 +41,14 @@ class Terminal(io.StringIO):
 
 def run_audit(fleet: Fleet, *options: str) -> int:
     return main(["audit", "--stack", fleet.stack, "--from-outputs", str(fleet.outputs_file), *options])
+
+
+def run_audit_later(fleet: Fleet, later: timedelta, *options: str) -> int:
+    """Run the audit as if `later` had passed since the fleet was built."""
+    args = build_parser().parse_args(
+        ["audit", "--stack", fleet.stack, "--from-outputs", str(fleet.outputs_file), *options]
+    )
+    return audit_command.run(args, now=datetime.now(UTC) + later)
 
 
 def findings(fleet: Fleet, capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, list[Finding]]:
@@ -90,7 +102,7 @@ def test_instances_older_than_max_age_are_reported(fleet: Fleet, age: timedelta,
     facts = gather_facts(fleet.session, STACK, live_releases(fleet.outputs(), STACK))
     now = datetime.now(UTC) + age
 
-    found = audit(facts, now=now, max_age=timedelta(days=30))
+    found = audit(facts, now=now, max_age=timedelta(days=30), min_orphan_age=DEFAULT_MIN_ORPHAN_AGE)
 
     assert fleet.live is not None
     expected = {("old-instance", "web", instance_id) for instance_id in fleet.asg_instance_ids(fleet.live.asg_name)}
@@ -202,11 +214,13 @@ def test_orphan_being_deleted_is_reported_but_not_deleted_again() -> None:
     template = LaunchTemplateVersion("lt-0123", "fleet-prod-web", 1, "required", (), {})
     facts = FleetFacts(STACK, (ServiceFacts(release, live, ()),), (leaving, live), {}, (template,), {})
 
-    found = audit(facts, now=created + timedelta(days=2), max_age=timedelta(days=30))
+    now = created + timedelta(days=2)
+
+    found = audit(facts, now=now, max_age=timedelta(days=30), min_orphan_age=DEFAULT_MIN_ORPHAN_AGE)
 
     detail = "0 instance(s), created 2d ago, release 0badc0ffee00, deletion in progress"
     assert found == [Finding("orphan-asg", "-", leaving.name, detail)]
-    assert orphans(facts) == []
+    assert orphans(facts, now=now, min_age=DEFAULT_MIN_ORPHAN_AGE) == Orphans(old=[], young=[])
 
 
 def test_table_lists_one_aligned_row_per_finding(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
@@ -229,7 +243,7 @@ def test_cleanup_yes_deletes_exactly_the_orphans(fleet: Fleet, capsys: pytest.Ca
     staging = other_stack.release("5ea51de00000")
     live_instances = fleet.asg_instance_ids(fleet.live.asg_name)
 
-    assert run_audit(fleet, "--cleanup", "--yes") == 1  # the orphan's instances were reported as strays
+    assert run_audit_later(fleet, OLD_ENOUGH, "--cleanup", "--yes") == 1  # its instances were reported as strays
 
     assert fleet.asg_names() == {fleet.live.asg_name, staging.asg_name}
     running = fleet.ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
@@ -237,6 +251,51 @@ def test_cleanup_yes_deletes_exactly_the_orphans(fleet: Fleet, capsys: pytest.Ca
     assert set(live_instances) <= running_ids
     assert not set(fleet.asg_instance_ids(orphan.asg_name)) & running_ids
     assert f"deleted {orphan.asg_name}" in capsys.readouterr().err
+
+
+def test_orphan_younger_than_the_default_minimum_age_is_reported_as_a_cutover_and_survives_cleanup(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fleet.live is not None
+    cutover = fleet.release("0badc0ffee00")
+
+    code = run_audit_later(fleet, DEFAULT_MIN_ORPHAN_AGE - timedelta(minutes=1), "--json", "--cleanup", "--yes")
+
+    assert code == 1
+    out, err = capsys.readouterr()
+    [orphan] = [Finding(**item) for item in json.loads(out) if item["kind"] == "orphan-asg"]
+    assert orphan.resource == cutover.asg_name
+    assert orphan.detail.endswith("release 0badc0ffee00; young: may be a cut-over in progress, not cleaned up")
+    assert fleet.asg_names() == {fleet.live.asg_name, cutover.asg_name}
+    assert "keeping orphan ASGs of stack prod created less than 90 minutes ago" in err
+    assert f"  {cutover.asg_name}\n--cleanup: stack prod has no orphan ASGs older than 90 minutes" in err
+
+
+def test_min_orphan_age_minutes_sets_the_age_from_which_cleanup_deletes(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fleet.live is not None
+    orphan = fleet.release("0badc0ffee00")
+
+    run_audit_later(fleet, timedelta(minutes=20), "--min-orphan-age-minutes", "10", "--cleanup", "--yes")
+
+    assert fleet.asg_names() == {fleet.live.asg_name}
+    assert f"deleted {orphan.asg_name}" in capsys.readouterr().err
+
+
+def test_running_instance_detached_from_its_asg_is_stray(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fleet.live is not None
+    detached = fleet.asg_instance_ids(fleet.live.asg_name)[0]
+    fleet.autoscaling.detach_instances(
+        AutoScalingGroupName=fleet.live.asg_name, InstanceIds=[detached], ShouldDecrementDesiredCapacity=True
+    )
+    # AWS deregisters a detached instance from the ASG's target groups; moto leaves it registered.
+    fleet.elbv2.deregister_targets(TargetGroupArn=fleet.target_group_arn, Targets=[{"Id": detached}])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert found == [Finding("stray-instance", "web", detached, "detached: in no autoscaling group or target group")]
 
 
 def test_cleanup_without_yes_and_without_terminal_refuses(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,7 +314,7 @@ def test_cleanup_at_a_terminal_deletes_only_when_the_prompt_is_answered_yes(
     orphan = fleet.release("0badc0ffee00")
     monkeypatch.setattr("sys.stdin", Terminal(answer))
 
-    run_audit(fleet, "--cleanup")
+    run_audit_later(fleet, OLD_ENOUGH, "--cleanup")
 
     assert (orphan.asg_name not in fleet.asg_names()) is deleted
     assert f"  {orphan.asg_name}\ndelete these 1 ASG(s)? [y/N] " in capsys.readouterr().err
@@ -264,16 +323,19 @@ def test_cleanup_at_a_terminal_deletes_only_when_the_prompt_is_answered_yes(
 def test_cleanup_of_stack_without_orphans_says_so(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_audit(fleet, "--cleanup", "--yes") == 0
 
-    assert "has no orphan ASGs, nothing to delete" in capsys.readouterr().err
+    assert "has no orphan ASGs older than 90 minutes, nothing to delete" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("option", "unit"), [("--max-age-days", "days"), ("--min-orphan-age-minutes", "minutes")])
 @pytest.mark.parametrize("value", ["0", "-3", "ten"])
-def test_max_age_days_must_be_a_positive_integer(capsys: pytest.CaptureFixture[str], value: str) -> None:
+def test_age_options_must_be_positive_integers(
+    capsys: pytest.CaptureFixture[str], option: str, unit: str, value: str
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["audit", "--stack", STACK, "--max-age-days", value])
+        main(["audit", "--stack", STACK, option, value])
 
     assert exit_info.value.code == 2
-    assert "--max-age-days: must be a positive integer" in capsys.readouterr().err
+    assert f"{option}: must be a positive integer ({unit}), got {value!r}" in capsys.readouterr().err
 
 
 def test_yes_without_cleanup_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
