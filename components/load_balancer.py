@@ -29,25 +29,24 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = stack_tags(args.stack)
 
+        # Inline rules: the group is this component's alone. Egress to each service's hosts is added by the service.
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description=f"fleet {args.stack}: internet to the load balancer",
             vpc_id=args.vpc_id,
+            ingress=[
+                {
+                    "description": f"HTTP listener {port}",
+                    "protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "cidr_blocks": ["0.0.0.0/0"],
+                }
+                for port in args.listener_ports
+            ],
             tags={**tags, ROLE_TAG: "load-balancer"},
             opts=child,
         )
-        for port in args.listener_ports:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-http-{port}",
-                security_group_id=security_group.id,
-                description=f"HTTP listener {port}",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
-                tags=tags,
-                opts=child,
-            )
         load_balancer = aws.lb.LoadBalancer(
             name,
             load_balancer_type="application",

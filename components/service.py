@@ -94,18 +94,25 @@ class Service(pulumi.ComponentResource):
             f"{name}-instances-sg",
             description=f"fleet {args.stack}/{config.name}: hosts, reached only through the load balancer",
             vpc_id=args.vpc_id,
+            ingress=[
+                {
+                    "description": "service port, from the load balancer only",
+                    "protocol": "tcp",
+                    "from_port": config.port,
+                    "to_port": config.port,
+                    "security_groups": [args.load_balancer_security_group_id],
+                }
+            ],
+            egress=[
+                {
+                    "description": "HTTPS out: ECR, SSM, CloudWatch Logs and the OS package mirror",
+                    "protocol": "tcp",
+                    "from_port": 443,
+                    "to_port": 443,
+                    "cidr_blocks": ["0.0.0.0/0"],
+                }
+            ],
             tags={**tags, ROLE_TAG: "instances"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-load-balancer",
-            security_group_id=instances.id,
-            referenced_security_group_id=args.load_balancer_security_group_id,
-            description="service port, from the load balancer only",
-            ip_protocol="tcp",
-            from_port=config.port,
-            to_port=config.port,
-            tags=tags,
             opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
@@ -119,18 +126,6 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-https-out",
-            security_group_id=instances.id,
-            description="HTTPS out: ECR, SSM, CloudWatch Logs and the OS package mirror",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            tags=tags,
-            opts=child,
-        )
-
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/fleet/{args.stack}/{config.name}",

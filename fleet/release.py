@@ -101,8 +101,8 @@ def identify_on_disk(services: Iterable[ServiceConfig], project_root: Path) -> d
     contexts: dict[str, dict[str, bytes]] = {}
     identities = {}
     for service in services:
-        context = None
-        if service.image.build is not None:
-            context = contexts.setdefault(service.image.build, read_tree(project_root / service.image.build))
-        identities[service.name] = identify(service, boot_script, context)
+        build = service.image.build
+        if build is not None and build not in contexts:
+            contexts[build] = read_tree(project_root / build)
+        identities[service.name] = identify(service, boot_script, contexts.get(build) if build else None)
     return identities

@@ -8,7 +8,7 @@ import json
 from tests.conftest import ACCOUNT
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 
 def test_instances_require_imdsv2_with_a_hop_limit_containers_can_reach(program, staging_config):
@@ -33,29 +33,48 @@ def test_root_volume_is_encrypted(program, staging_config):
     assert root["ebs"]["encrypted"] == "true"
 
 
-def test_no_ingress_rule_opens_port_22(program, staging_config):
-    run = program("staging", staging_config)
+def ingress(run) -> dict[str, list[dict]]:
+    """Every ingress rule the program declares, by security group."""
+    return {r.name: r.inputs.get("ingress", []) for r in run.of_type(SECURITY_GROUP)}
 
-    rules = run.of_type(INGRESS)
+
+def test_no_ingress_rule_opens_port_22(program, staging_config):
+    rules = [rule for rules in ingress(program("staging", staging_config)).values() for rule in rules]
+
     assert rules
-    assert all(not r.inputs["fromPort"] <= 22 <= r.inputs["toPort"] for r in rules)
+    assert all(not rule["fromPort"] <= 22 <= rule["toPort"] for rule in rules)
+    assert all(rule["protocol"] != "-1" for rule in rules)
 
 
 def test_instances_accept_traffic_only_from_the_load_balancer_on_the_service_port(program, staging_config):
     run = program("staging", staging_config)
 
-    instance_rules = [r for r in run.of_type(INGRESS) if r.parent == "web"]
-    assert [(r.inputs["fromPort"], r.inputs["toPort"], r.inputs.get("cidrIpv4")) for r in instance_rules] == [
-        (8080, 8080, None)
+    assert ingress(run)["web-instances-sg"] == [
+        {
+            "description": "service port, from the load balancer only",
+            "protocol": "tcp",
+            "fromPort": 8080,
+            "toPort": 8080,
+            "securityGroups": ["fleet-alb-sg-id"],
+        }
     ]
-    assert instance_rules[0].inputs["referencedSecurityGroupId"] == "fleet-alb-sg-id"
 
 
-def test_only_the_load_balancer_is_open_to_the_internet(program, staging_config):
+def test_only_the_load_balancer_is_open_to_the_internet_and_only_on_its_listener_ports(program, staging_config):
     run = program("staging", staging_config)
 
-    open_rules = [r for r in run.of_type(INGRESS) if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
-    assert [(r.inputs["securityGroupId"], r.inputs["fromPort"]) for r in open_rules] == [("fleet-alb-sg-id", 80)]
+    open_to_internet = {
+        name: [rule["fromPort"] for rule in rules if "0.0.0.0/0" in rule.get("cidrBlocks", [])]
+        for name, rules in ingress(run).items()
+    }
+    assert open_to_internet == {"fleet-alb-sg": [80], "web-instances-sg": []}
+
+
+def test_hosts_may_only_call_out_on_https(program, staging_config):
+    run = program("staging", staging_config)
+
+    egress = run.one(SECURITY_GROUP, "web-instances-sg").inputs["egress"]
+    assert [(rule["protocol"], rule["fromPort"], rule["toPort"]) for rule in egress] == [("tcp", 443, 443)]
 
 
 def test_host_policy_is_scoped_to_the_services_repository_settings_and_log_group(program, staging_config):

@@ -20,16 +20,13 @@ def test_staging_declares_load_balancer_service_image_build_and_release(program,
     assert {(r.type, r.name) for r in run.resources} == {
         ("fleet:load_balancer:LoadBalancer", "fleet-alb"),
         ("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg"),
-        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "fleet-alb-http-80"),
         ("aws:lb/loadBalancer:LoadBalancer", "fleet-alb"),
         ("pulumi:pulumi:StackReference", "previous-deployment"),
         ("fleet:service:Service", "web"),
         ("aws:lb/targetGroup:TargetGroup", "web-tg"),
         ("aws:lb/listener:Listener", "web-listener"),
         ("aws:ec2/securityGroup:SecurityGroup", "web-instances-sg"),
-        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "web-from-load-balancer"),
         ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "web-to-instances"),
-        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "web-https-out"),
         ("aws:cloudwatch/logGroup:LogGroup", "web-logs"),
         ("fleet:service_image:ServiceImage", "web-image"),
         ("aws:ecr/repository:Repository", "web-image-repository"),
@@ -140,6 +137,8 @@ def test_each_service_gets_its_own_listener_target_group_and_release(program, st
     run = program("staging", config)
 
     assert sorted(r.inputs["port"] for r in run.of_type("aws:lb/listener:Listener")) == [80, 8081]
+    load_balancer_group = run.one("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg")
+    assert sorted(rule["fromPort"] for rule in load_balancer_group.inputs["ingress"]) == [80, 8081]
     assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2
     assert len(run.of_type(GROUP)) == 2
     assert set(run.outputs["services"]) == {"web", "api"}
