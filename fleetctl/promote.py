@@ -1,15 +1,23 @@
 """`fleetctl promote SOURCE TARGET`: pin in the target's stack file the exact images the source stack runs.
 
-The target never rebuilds: it runs the digest the source deployed, so what was tested is what ships.
+The target never rebuilds: it runs the digest the source deployed, so what was tested is what ships. A target
+whose file declares `fleet:promotion.from` is only ever promoted from that stack, so prod cannot be handed images
+from a stack that never ran them the way staging did.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Mapping
 from typing import Any
 
+from fleet.config import NAMESPACE
+from fleetctl.cli import CommandError
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
 from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+
+PROMOTION_KEY = f"{NAMESPACE}:promotion"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -29,6 +37,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = PinTarget(args.project_dir, args.target)
+    _check_promotion_path(target, args.source)
     deployed = deployed_services(read_stack_outputs(args.source, args.from_outputs), args.source)
     print(f"{target.path.name} ← live releases of {args.source}")
     for name in target.select(deployed, args.service, args.source):
@@ -37,3 +46,29 @@ def run(args: argparse.Namespace) -> int:
         target.pin(name, Pin.from_release(release, f"{args.source} outputs services.{name}.release"))
     target.save(dry_run=args.dry_run)
     return 0
+
+
+def _check_promotion_path(target: PinTarget, source: str) -> None:
+    """Refuse a source other than the one the target's `fleet:promotion.from` names; warn when it names none."""
+    promotion = target.file.get(("config", PROMOTION_KEY))
+    if promotion is None:
+        print(
+            f"warning: {target.path.name} has no {PROMOTION_KEY}: stack {target.stack} has no promotion guard, "
+            "images from any stack can be promoted into it",
+            file=sys.stderr,
+        )
+        return
+    declared = promotion.get("from") if isinstance(promotion, Mapping) else None
+    # Any other malformed `fleet:promotion` is reported, with every other problem, when the file is validated.
+    if isinstance(declared, str) and not _same_stack(declared, source):
+        raise CommandError(
+            f"{target.path.name} declares {PROMOTION_KEY}.from: {declared}, so stack {target.stack} is promoted "
+            f"only from {declared}, not from {source}"
+        )
+
+
+def _same_stack(declared: str, source: str) -> bool:
+    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
+    declared_parts, source_parts = declared.split("/"), source.split("/")
+    common = min(len(declared_parts), len(source_parts))
+    return declared_parts[-common:] == source_parts[-common:]

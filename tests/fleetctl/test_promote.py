@@ -139,7 +139,59 @@ def test_promote_as_a_subprocess_calls_pulumi_and_writes_the_stack_file(project,
     assert 'version: "1.1.0"   # set by fleetctl promote' in project.read("Pulumi.prod.yaml")
 
 
+@pytest.mark.parametrize(
+    ("declared", "source"),
+    [("staging", "staging"), ("acme/fleet/staging", "staging"), ("staging", "acme/fleet/staging")],
+)
+def test_promote_from_the_declared_source_is_allowed_without_warning(
+    project, fleetctl, write_outputs, declared, source
+):
+    project.edit("Pulumi.prod.yaml", "from: staging", f"from: {declared}")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", source, "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    assert 'version: "1.1.0"' in project.read("Pulumi.prod.yaml")
+    assert "warning" not in result.err
+
+
+def test_promote_into_a_stack_without_promotion_guard_warns_and_writes(project, fleetctl, write_outputs):
+    project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "qa", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    assert result.err == (
+        "warning: Pulumi.qa.yaml has no fleet:promotion: stack qa has no promotion guard, "
+        "images from any stack can be promoted into it\n"
+    )
+    assert f"ref: {image_ref('web', '1.1.0')}" in project.read("Pulumi.qa.yaml")
+
+
 # Failures: exit code 2, a message naming what is wrong, the stack file untouched.
+
+
+@pytest.mark.parametrize(
+    ("declared", "source"),
+    [("staging", "qa"), ("acme/fleet/staging", "qa"), ("acme/fleet/staging", "other/fleet/staging")],
+)
+def test_promote_refuses_a_source_other_than_the_declared_promotion_source(
+    project, fleetctl, write_outputs, declared, source
+):
+    project.edit("Pulumi.prod.yaml", "from: staging", f"from: {declared}")
+    before = project.read("Pulumi.prod.yaml")
+    qa = outputs("qa", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", source, "prod", "--from-outputs", write_outputs(qa))
+
+    assert result.code == 2
+    assert (
+        f"Pulumi.prod.yaml declares fleet:promotion.from: {declared}, so stack prod is promoted only from "
+        f"{declared}, not from {source}"
+    ) in result.err
+    assert project.read("Pulumi.prod.yaml") == before
 
 
 @pytest.fixture
