@@ -66,11 +66,11 @@ def measure(body: str, repeats: int) -> float:
 
 def cutover_critical_path() -> tuple[int, int]:
     """(fleet defaults, AWS defaults) in seconds: health checks until a new instance serves, plus the drain."""
-    from fleet.config import HealthCheck, ServiceConfig
+    from fleet.config import ImageSource, ServiceConfig
 
-    health = HealthCheck()
-    drain = ServiceConfig.__dataclass_fields__["drain_seconds"].default
-    fleet = health.healthy_threshold * health.interval_seconds + drain
+    defaults = ServiceConfig(name="web", image=ImageSource(version="0"), host_image="ami-00000000")
+    health = defaults.health_check
+    fleet = health.healthy_threshold * health.interval_seconds + defaults.drain_seconds
     return fleet, AWS_HEALTHY_SECONDS + AWS_DRAIN_SECONDS
 
 
