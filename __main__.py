@@ -58,8 +58,10 @@ load_balancer = LoadBalancer(
     LoadBalancerArgs(
         stack=stack,
         vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
         subnet_ids=network.subnet_ids,
         listener_ports=[service.public_port for service in config.services],
+        target_ports=[service.port for service in config.services],
     ),
 )
 account_id = aws.get_caller_identity_output().account_id

@@ -77,7 +77,6 @@ def cutover_critical_path() -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes per measurement (default 5)")
-    parser.add_argument("--stack", choices=("staging", "prod"), default="staging")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
@@ -85,8 +84,8 @@ def main() -> int:
     print(f"floor: import pulumi + pulumi_aws submodules      {floor * 1000:8.1f} ms")
     times = {}
     for count in SERVICE_COUNTS:
-        times[count] = measure(PROGRAM_BODY.format(stack=args.stack, count=count), args.repeats)
-        print(f"{args.stack} program, {count:2d} service(s), under mocks   {times[count] * 1000:8.1f} ms")
+        times[count] = measure(PROGRAM_BODY.format(stack="staging", count=count), args.repeats)
+        print(f"staging program, {count:2d} service(s), under mocks   {times[count] * 1000:8.1f} ms")
     first, last = SERVICE_COUNTS[0], SERVICE_COUNTS[-1]
     per_service = (times[last] - times[first]) / (last - first)
     print(f"one service / floor                              {times[first] / floor:8.2f} x   (target <= 1.5 x)")

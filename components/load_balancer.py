@@ -15,8 +15,11 @@ class LoadBalancerArgs:
     stack: str
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
+    vpc_cidr: pulumi.Input[str]
     listener_ports: list[int]
     """One HTTP listener per service; each port is opened to the internet on the load balancer only."""
+    target_ports: list[int]
+    """The services' ports on their hosts: the only traffic the load balancer may send, and only into the VPC."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -29,7 +32,7 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = stack_tags(args.stack)
 
-        # Inline rules: the group is this component's alone. Egress to each service's hosts is added by the service.
+        # Inline rules: the group is this component's alone.
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description=f"fleet {args.stack}: internet to the load balancer",
@@ -43,6 +46,16 @@ class LoadBalancer(pulumi.ComponentResource):
                     "cidr_blocks": ["0.0.0.0/0"],
                 }
                 for port in args.listener_ports
+            ],
+            egress=[
+                {
+                    "description": f"to service hosts on {port}",
+                    "protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "cidr_blocks": [args.vpc_cidr],
+                }
+                for port in sorted(set(args.target_ports))
             ],
             tags={**tags, ROLE_TAG: "load-balancer"},
             opts=child,

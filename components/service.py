@@ -115,17 +115,6 @@ class Service(pulumi.ComponentResource):
             tags={**tags, ROLE_TAG: "instances"},
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-instances",
-            security_group_id=args.load_balancer_security_group_id,
-            referenced_security_group_id=instances.id,
-            description=f"load balancer to {config.name} hosts",
-            ip_protocol="tcp",
-            from_port=config.port,
-            to_port=config.port,
-            tags=tags,
-            opts=child,
-        )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/fleet/{args.stack}/{config.name}",

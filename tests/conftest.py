@@ -24,6 +24,7 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 ORGANIZATION = "acme"
 DEFAULT_VPC = "vpc-0default0000000000"
+VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
 DIGEST = "sha256:" + "ab" * 32
 """The digest the mocked docker build reports for every image it pushes."""
@@ -119,7 +120,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             case "aws:index/getCallerIdentity:getCallerIdentity":
                 return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
             case "aws:ec2/getVpc:getVpc":
-                return {"id": DEFAULT_VPC, "default": True}
+                return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
             case "aws:ec2/getSubnets:getSubnets":
                 return {"ids": list(reversed(DEFAULT_SUBNETS))}
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.conftest import ACCOUNT
+from tests.conftest import ACCOUNT, VPC_CIDR
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -119,3 +119,16 @@ def test_log_group_keeps_thirty_days(program, staging_config):
 
     log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs
     assert (log_group["name"], log_group["retentionInDays"]) == ("/fleet/staging/web", 30)
+
+
+def test_load_balancer_may_only_send_to_service_ports_inside_the_vpc(program, staging_config, with_service):
+    config = with_service(staging_config)
+    config["fleet:services"]["api"] = {**config["fleet:services"]["web"], "publicPort": 8081, "port": 9000}
+
+    run = program("staging", config)
+
+    egress = run.one(SECURITY_GROUP, "fleet-alb-sg").inputs["egress"]
+    assert [(rule["fromPort"], rule["toPort"], rule["cidrBlocks"]) for rule in egress] == [
+        (8080, 8080, [VPC_CIDR]),
+        (9000, 9000, [VPC_CIDR]),
+    ]

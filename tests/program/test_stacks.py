@@ -26,7 +26,6 @@ def test_staging_declares_load_balancer_service_image_build_and_release(program,
         ("aws:lb/targetGroup:TargetGroup", "web-tg"),
         ("aws:lb/listener:Listener", "web-listener"),
         ("aws:ec2/securityGroup:SecurityGroup", "web-instances-sg"),
-        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "web-to-instances"),
         ("aws:cloudwatch/logGroup:LogGroup", "web-logs"),
         ("fleet:service_image:ServiceImage", "web-image"),
         ("aws:ecr/repository:Repository", "web-image-repository"),
@@ -114,7 +113,9 @@ def test_configured_network_is_used_without_lookups(program, staging_config):
 
     assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-0123456789abcdef0"
     assert run.one(GROUP).inputs["vpcZoneIdentifiers"] == subnets
-    assert not [token for token, _ in run.invokes if token.startswith("aws:ec2/")]
+    assert [(token, args) for token, args in run.invokes if token.startswith("aws:ec2/")] == [
+        ("aws:ec2/getVpc:getVpc", {"id": "vpc-0123456789abcdef0"})
+    ]
 
 
 def test_outputs_name_the_url_and_the_live_release(program, staging_config):
