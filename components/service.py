@@ -46,10 +46,7 @@ class ServiceArgs:
 
 
 class Service(pulumi.ComponentResource):
-    target_group_arn: pulumi.Output[str]
-    image_ref: pulumi.Output[str]
     release: Release
-    desired_capacity: pulumi.Output[int]
     outputs: pulumi.Output[dict[str, Any]]
     """What the stack exports for this service: URL, live release, built digest, release history."""
 
@@ -149,7 +146,7 @@ class Service(pulumi.ComponentResource):
         )
 
         previous = pulumi.Output.from_input(args.previous)
-        self.desired_capacity = previous.apply(lambda outputs: cutover_capacity(config, args.release_id, outputs))
+        desired_capacity = previous.apply(lambda outputs: cutover_capacity(config, args.release_id, outputs))
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -172,14 +169,12 @@ class Service(pulumi.ComponentResource):
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
                 target_group_arn=target_group.arn,
-                desired_capacity=self.desired_capacity,
+                desired_capacity=desired_capacity,
                 tags=release_tags(args.stack, config.name, args.release_id),
             ),
             opts=child,
         )
 
-        self.target_group_arn = target_group.arn
-        self.image_ref = image_ref
         entry = image_ref.apply(
             lambda ref: {
                 "releaseId": args.release_id,

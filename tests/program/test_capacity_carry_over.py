@@ -13,6 +13,16 @@ def last_update(release_id: str) -> dict:
     return {"services": {"web": {"release": {"releaseId": release_id, "asgName": OLD_GROUP}, "history": []}}}
 
 
+def cutover(program, config, live_release_id: str, live_desired: int):
+    """Run the program as an update of a stack whose live release has `live_release_id` and `live_desired` hosts."""
+    return program(
+        "staging",
+        config,
+        stack_outputs={qualified("staging"): last_update(live_release_id)},
+        live_desired={OLD_GROUP: live_desired},
+    )
+
+
 def desired(run) -> tuple[int, int]:
     group = run.one(GROUP).inputs
     return group["desiredCapacity"], group["waitForElbCapacity"]
@@ -26,35 +36,20 @@ def test_first_deploy_starts_with_the_configured_capacity(program, staging_confi
 
 
 def test_cutover_starts_the_new_release_with_the_old_ones_live_capacity(program, staging_config):
-    run = program(
-        "staging",
-        staging_config,
-        stack_outputs={qualified("staging"): last_update("000000000000")},
-        live_desired={OLD_GROUP: 5},
-    )
+    run = cutover(program, staging_config, "000000000000", 5)
 
     assert desired(run) == (5, 5)
     assert ("aws:autoscaling/getGroup:getGroup", {"name": OLD_GROUP}) in run.invokes
 
 
 def test_cutover_keeps_the_configured_capacity_when_the_old_release_runs_fewer(program, staging_config):
-    run = program(
-        "staging",
-        staging_config,
-        stack_outputs={qualified("staging"): last_update("000000000000")},
-        live_desired={OLD_GROUP: 1},
-    )
+    run = cutover(program, staging_config, "000000000000", 1)
 
     assert desired(run) == (2, 2)
 
 
 def test_cutover_capacity_never_exceeds_the_configured_max(program, staging_config):
-    run = program(
-        "staging",
-        staging_config,
-        stack_outputs={qualified("staging"): last_update("000000000000")},
-        live_desired={OLD_GROUP: 40},
-    )
+    run = cutover(program, staging_config, "000000000000", 40)
 
     assert desired(run) == (6, 6)
 
@@ -62,12 +57,7 @@ def test_cutover_capacity_never_exceeds_the_configured_max(program, staging_conf
 def test_scale_change_of_the_live_release_takes_the_configured_capacity(program, staging_config):
     release_id = program("staging", staging_config).one(GROUP).replacement_trigger
 
-    run = program(
-        "staging",
-        staging_config,
-        stack_outputs={qualified("staging"): last_update(release_id)},
-        live_desired={OLD_GROUP: 5},
-    )
+    run = cutover(program, staging_config, release_id, 5)
 
     assert desired(run) == (2, 2)
     assert "aws:autoscaling/getGroup:getGroup" not in [token for token, _ in run.invokes]
