@@ -44,7 +44,8 @@ FORCE_NEW = {
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
 }
-"""Inputs whose change the provider answers with a replacement (terraform-provider-aws schemas: ForceNew)."""
+"""Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
+(internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go)."""
 
 
 class CapacityWaitTimeoutError(Exception):
