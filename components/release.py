@@ -132,15 +132,7 @@ class Release(pulumi.ComponentResource):
             # health-gates a fresh group.
             ignore_failed_scaling_activities=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=[
-                *({"key": key, "value": value, "propagate_at_launch": True} for key, value in args.tags.items()),
-                # What the policy pack reads as a deliberate choice, not a forgotten scaling policy.
-                *(
-                    []
-                    if service.scaling.enabled
-                    else [{"key": SCALING_TAG, "value": "off", "propagate_at_launch": False}]
-                ),
-            ],
+            tags=group_tags(args.tags, scaling_off=not service.scaling.enabled),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 replacement_trigger=group_trigger,
@@ -175,6 +167,17 @@ class Release(pulumi.ComponentResource):
                 "groupTrigger": self.group_trigger,
             }
         )
+
+
+def group_tags(tags: Mapping[str, str], *, scaling_off: bool) -> list[aws.autoscaling.GroupTagArgs]:
+    """The release tags, for the group and its instances; where scaling is off, a tag that says it is deliberate."""
+    group = [
+        aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True) for key, value in tags.items()
+    ]
+    if scaling_off:
+        # What the policy pack reads as a deliberate choice, not a forgotten scaling policy.
+        group.append(aws.autoscaling.GroupTagArgs(key=SCALING_TAG, value="off", propagate_at_launch=False))
+    return group
 
 
 def target_tracking_metrics(scaling: Scaling, request_count_label: pulumi.Input[str]) -> dict[str, dict[str, Any]]:
