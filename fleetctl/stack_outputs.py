@@ -28,7 +28,19 @@ def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str
         raise CommandError(f"{source} is not JSON: {error}") from error
     if not isinstance(outputs, dict):
         raise CommandError(f"{source} is not a JSON object of stack outputs")
+    # The program exports its stack's name: outputs of another stack would pin, roll back or audit the wrong one.
+    if "stack" not in outputs:
+        raise CommandError(f"{source} has no `stack` output: cannot tell which stack these outputs are from")
+    if not same_stack(str(outputs["stack"]), stack):
+        raise CommandError(f"{source} holds the outputs of stack {outputs['stack']}, not of {stack}")
     return outputs
+
+
+def same_stack(one: str, other: str) -> bool:
+    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
+    one_parts, other_parts = one.split("/"), other.split("/")
+    common = min(len(one_parts), len(other_parts))
+    return one_parts[-common:] == other_parts[-common:]
 
 
 def add_outputs_arguments(parser: Any) -> None:

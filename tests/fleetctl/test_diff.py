@@ -98,7 +98,7 @@ def test_capacity_change_is_in_place(project, fleetctl, base):
 
     assert web == [
         "- **web**: in-place: capacity",
-        "  - capacity: `min 2, desired 3, max 10` → `min 2, desired 4, max 12`",
+        "  - capacity: `{min: 2, desired: 3, max: 10}` → `{min: 2, desired: 4, max: 12}`",
     ]
 
 
@@ -135,7 +135,7 @@ def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
     project.write("images/web/static/site.css", "body {}\n")
     head = project.commit("add a stylesheet")
 
-    at_revision = load_stack(GitTree(project.root, head), "Pulumi.staging.yaml", "staging")
+    at_revision = load_stack(GitTree(project.root, head), "staging")
 
     raw = YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"]
     config = parse_config(fleet_keys(raw), "staging", project_root=project.root)
@@ -143,10 +143,12 @@ def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
     assert at_revision.identities == identify_on_disk(config.services, project.root)
 
 
-def test_removed_stack_file_is_named(project, fleetctl, base):
-    (project.root / "Pulumi.staging.yaml").unlink()
+def test_removed_stack_file_is_named(project, fleetctl):
+    project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
+    base = project.commit("add qa")
+    (project.root / "Pulumi.qa.yaml").unlink()
 
     result = fleetctl("diff", base)
 
-    assert "### `staging`: removed (Pulumi.staging.yaml deleted; this does not destroy the stack)" in result.out
+    assert "### `qa`: removed (Pulumi.qa.yaml deleted; this does not destroy the stack)" in result.out
     assert result.code == 0
