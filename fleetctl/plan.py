@@ -19,7 +19,7 @@ from fleetctl.cli import CommandError, project_dir
 from fleetctl.revisions import WorkingTree
 from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
-from fleetctl.stack_outputs import read_stack_outputs
+from fleetctl.stack_outputs import read_outputs_of
 
 ASG = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(problem_lines(args.stack, valid)))
         return 1
     config = valid.config
-    deployed = read_stack_outputs(args.stack, args.from_outputs) if args.from_outputs else None
+    deployed = read_outputs_of(args.stack, args.from_outputs) if args.from_outputs else None
     source, guard_line = _promotion_source(config, args.source_outputs)
 
     stack_outputs = {qualified(args.stack): deployed or {}}
@@ -105,7 +105,7 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
             raise CommandError(f"stack {config.stack} has no fleet:promotion: --source-outputs has nothing to check")
         return {}, None
     if outputs_file is not None:
-        return read_stack_outputs(promotion.source, outputs_file), (
+        return read_outputs_of(promotion.source, outputs_file), (
             f"promotion guard: checked: every image.ref was deployed by {promotion.source} ({outputs_file})"
         )
     # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.

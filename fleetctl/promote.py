@@ -15,7 +15,7 @@ from typing import Any
 from fleet.config import NAMESPACE
 from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs, same_stack
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, same_stack
 
 PROMOTION_KEY = f"{NAMESPACE}:promotion"
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.target)
     target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
-    deployed = deployed_services(read_stack_outputs(args.source, args.from_outputs), args.source)
+    deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
     target.report.append(f"{target.path.name} ← live releases of {args.source}")
     for name in target.select(deployed, args.service, args.source):
         service = deployed[name]

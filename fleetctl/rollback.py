@@ -11,7 +11,7 @@ from typing import Any
 
 from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.stack)
     target.refuse_builds(args.service)
-    deployed = deployed_services(read_stack_outputs(args.stack, args.from_outputs), args.stack)
+    deployed = deployed_services(read_outputs_of(args.stack, args.from_outputs), args.stack)
     target.report.append(
         f"{target.path.name} ← {'version ' + args.to if args.to else 'previous release'} from its history"
     )

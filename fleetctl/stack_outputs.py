@@ -28,7 +28,16 @@ def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str
         raise CommandError(f"{source} is not JSON: {error}") from error
     if not isinstance(outputs, dict):
         raise CommandError(f"{source} is not a JSON object of stack outputs")
-    # The program exports its stack's name: outputs of another stack would pin, roll back or audit the wrong one.
+    return outputs
+
+
+def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
+    """`read_stack_outputs`, refused unless they name `stack`: another stack's would pin or plan the wrong one.
+
+    The program exports its stack's name as the `stack` output.
+    """
+    outputs = read_stack_outputs(stack, outputs_file)
+    source = outputs_file or f"`pulumi stack output --json --stack {stack}`"
     if "stack" not in outputs:
         raise CommandError(f"{source} has no `stack` output: cannot tell which stack these outputs are from")
     if not same_stack(str(outputs["stack"]), stack):

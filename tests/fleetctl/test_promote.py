@@ -282,3 +282,69 @@ def test_promote_refuses_a_file_it_cannot_rewrite_without_reformatting_other_lin
     assert result.code == 2
     assert "cannot be edited without reformatting line 16" in result.err
     assert project.read("Pulumi.prod.yaml") == before
+
+
+def refused(result, prod_before: str, project) -> str:
+    """The one line of a refusal: exit code 2, nothing on stdout, the stack file untouched."""
+    assert result.code == 2
+    assert result.out == ""
+    assert project.read("Pulumi.prod.yaml") == prod_before
+    assert len(result.err.splitlines()) == 1
+    return result.err
+
+
+@pytest.mark.parametrize("source", ["prod", "acme/fleet/prod"])
+def test_promote_refuses_a_stack_into_itself(project, fleetctl, write_outputs, prod_before, source):
+    prod = outputs("prod", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", source, "prod", "--from-outputs", write_outputs(prod))
+
+    assert refused(result, prod_before, project) == (
+        "fleetctl promote: cannot promote stack prod into itself: promotion pins another stack's images; "
+        "to return to an earlier release use `fleetctl rollback prod`\n"
+    )
+
+
+def test_promote_refuses_a_target_that_builds_its_images(project, fleetctl, write_outputs, prod_before):
+    staging_before = project.read("Pulumi.staging.yaml")
+    prod = outputs("prod", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "prod", "staging", "--from-outputs", write_outputs(prod))
+
+    assert refused(result, prod_before, project) == (
+        "fleetctl promote: Pulumi.staging.yaml builds web from images/web: a stack that builds its images is "
+        "released by changing its files and image.version, never pinned to a built image\n"
+    )
+    assert project.read("Pulumi.staging.yaml") == staging_before
+
+
+def test_promote_refuses_outputs_of_another_stack_than_the_source(project, fleetctl, write_outputs, prod_before):
+    qa_outputs = write_outputs(outputs("qa", {"web": [release("web", "1.1.0")]}))
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", qa_outputs)
+
+    assert refused(result, prod_before, project) == (
+        f"fleetctl promote: {qa_outputs} holds the outputs of stack qa, not of staging\n"
+    )
+
+
+def test_promote_refuses_outputs_that_do_not_name_their_stack(project, fleetctl, write_outputs, prod_before):
+    unnamed = outputs("staging", {"web": [release("web", "1.1.0")]})
+    del unnamed["stack"]
+    path = write_outputs(unnamed)
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", path)
+
+    assert refused(result, prod_before, project) == (
+        f"fleetctl promote: {path} has no `stack` output: cannot tell which stack these outputs are from\n"
+    )
+
+
+def test_promote_prints_no_change_when_the_result_is_invalid(project, fleetctl, write_outputs):
+    project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 30, max: 10")
+    prod_before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert "would not be a valid stack config, not written" in refused(result, prod_before, project)
