@@ -91,9 +91,8 @@ def run(args: argparse.Namespace) -> int:
     for service in config.services:
         print()
         print("\n".join(_service_plan(service, declared, deployed)))
-    if deployed is not None:
-        removed = sorted(set(_deployed_services(deployed)) - {service.name for service in config.services})
-        print("\n".join(f"\n{name}\n  pulumi up: removes the service (its ASG and instances)" for name in removed))
+    for name in sorted(set(_deployed_services(deployed or {})) - {service.name for service in config.services}):
+        print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
     return 0
 
 

@@ -118,6 +118,18 @@ def test_a_service_the_deployed_stack_lacks_is_new(plan, outputs_file):
     assert f"  pulumi up:      new service: creates its first release {release_id('staging')}" in out
 
 
+def test_a_deployed_service_the_stack_file_no_longer_has_is_removed(plan, outputs_file):
+    live = deployed("staging", release_id("staging"))
+    live["services"]["api"] = live["services"]["web"]
+    stack_outputs = outputs_file("staging", live)
+
+    _, out, _ = plan("staging", "--from-outputs", stack_outputs)
+
+    assert out.endswith(
+        "\n\napi\n  pulumi up:      removes the service: its ASG and instances, target group and listener\n"
+    )
+
+
 def test_outputs_of_another_stack_are_refused(plan, outputs_file):
     prod = outputs_file("prod", deployed("prod", release_id("prod")))
 
