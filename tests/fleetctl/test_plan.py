@@ -56,6 +56,8 @@ def deployed(stack: str, release: str, version: str = "1.0.0", image_ref: str | 
 
 
 def test_plan_prints_what_the_program_declares_per_service(plan):
+    (web,) = parse_config(fleet_keys(stack_file("staging")), "staging", ROOT).services
+
     code, out, _ = plan("staging")
 
     assert code == 0
@@ -67,7 +69,7 @@ def test_plan_prints_what_the_program_declares_per_service(plan):
         "  instance type:  t3.small",
         "  capacity:       min 2, desired 2, max 6",
         "  health check:   HTTP /healthz on port 8080 answers 200, every 10 s (timeout 5 s): healthy after 2, "
-        "unhealthy after 2; boot grace 120 s",
+        f"unhealthy after 2; boot grace {web.boot_grace_seconds} s",
         "  health gate:    a new release waits for 2 healthy instances (wait_for_elb_capacity) for at most 10m "
         "(cut-over timeout), else `pulumi up` fails and the old release keeps serving",
         "  drain:          30 s for the old release's instances",
