@@ -1,4 +1,4 @@
-"""The `python -m fleetctl` entry point: one sub-command per module."""
+"""The `fleetctl` command (and `python -m fleetctl`): one sub-command per module."""
 
 from __future__ import annotations
 
@@ -6,10 +6,34 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from fleetctl import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
-# (a function of the parsed arguments returning the exit code).
-COMMAND_MODULES = ("promote", "rollback", "diff", "audit")
+# (a function of the parsed arguments returning the exit code). In the order the help lists them.
+COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "audit")
+
+DESCRIPTION = """\
+fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
+on a host is a new release (new launch template and autoscaling group, cut over once healthy).
+
+It checks and tries out a stack on your machine (no AWS account, no Pulumi CLI), describes a change for its
+pull request, pins released images into a stack file (promotion, rollback) and audits what runs in AWS."""
+
+EPILOG = """\
+try a stack locally, with nothing but the repository:
+  fleetctl check staging                 validate Pulumi.staging.yaml as `pulumi up` would read it
+  fleetctl plan staging                  what each service would run: release, image, capacity, health gate
+
+ship a release:
+  fleetctl diff origin/main              which services a change releases, and why (Markdown for the PR)
+  fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
+  fleetctl rollback prod --to 1.4.1      pin a release prod ran before
+  fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
+
+Every command works from any directory with --project-dir DIR (before or after the command).
+`fleetctl COMMAND --help` lists a command's options."""
 
 
 class CommandError(Exception):
@@ -17,11 +41,41 @@ class CommandError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fleetctl", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="fleetctl",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
+    _add_project_dir(parser, default=Path())
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     for name in COMMAND_MODULES:
         importlib.import_module(f"fleetctl.{name}").add_parser(subparsers)
+        # Also after the command; SUPPRESS keeps a value given before it when none is given after.
+        _add_project_dir(subparsers.choices[name], default=argparse.SUPPRESS)
     return parser
+
+
+def _add_project_dir(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="the fleet project: the directory holding Pulumi.yaml and the stack files (default: current directory)",
+    )
+
+
+def project_dir(args: argparse.Namespace) -> Path:
+    """The project the command works on; refused when it is not a Pulumi project."""
+    directory: Path = args.project_dir
+    if not (directory / "Pulumi.yaml").is_file():
+        raise CommandError(
+            f"{directory.resolve()} holds no Pulumi.yaml: run fleetctl in the project directory or pass "
+            "--project-dir DIR"
+        )
+    return directory
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict, dataclass, fields, is_dataclass
-from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from fleet.config import NAMESPACE, ConfigError, FleetConfig, ServiceConfig, fleet_keys, parse_config
+from fleet.config import NAMESPACE, FleetConfig, ServiceConfig
 from fleet.release import BOOT_SCRIPT, LABELS, ReleaseIdentity, identify
+from fleetctl.cli import project_dir
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
+from fleetctl.stack_check import validate_stack
 
 FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
 RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
@@ -35,9 +33,6 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("base", metavar="BASE_REF", help="the revision to compare against, such as origin/main")
     parser.add_argument("head", metavar="HEAD_REF", nargs="?", help="the revision to describe (default: working tree)")
-    parser.add_argument(
-        "--project-dir", type=Path, default=Path(), metavar="DIR", help="the project directory (default: current)"
-    )
     parser.set_defaults(handler=run)
 
 
@@ -49,6 +44,8 @@ class ParsedStack:
     identities: dict[str, ReleaseIdentity]
     other_keys: dict[str, Any]
     """Config keys outside the `fleet:` namespace (aws:region, secrets of the services)."""
+    raw: dict[str, Any]
+    """The file's `config:` mapping as written: what the report quotes."""
 
 
 Problems = list[str]
@@ -56,8 +53,9 @@ Problems = list[str]
 
 
 def run(args: argparse.Namespace) -> int:
-    base = GitTree(args.project_dir, args.base)
-    head: ProjectTree = GitTree(args.project_dir, args.head) if args.head else WorkingTree(args.project_dir)
+    project = project_dir(args)
+    base = GitTree(project, args.base)
+    head: ProjectTree = GitTree(project, args.head) if args.head else WorkingTree(project)
     lines, invalid = describe(base, head)
     print("\n".join(lines))
     return 1 if invalid else 0
@@ -70,8 +68,8 @@ def describe(base: ProjectTree, head: ProjectTree) -> tuple[list[str], bool]:
     base_files, head_files = base.stack_files(), head.stack_files()
     for name in sorted({*base_files, *head_files}):
         stack = name.removeprefix("Pulumi.").removesuffix(".yaml")
-        before = load_stack(base, name, stack) if name in base_files else None
-        after = load_stack(head, name, stack) if name in head_files else None
+        before = load_stack(base, stack) if name in base_files else None
+        after = load_stack(head, stack) if name in head_files else None
         lines.append("")
         if after is None:
             lines.append(f"### `{stack}`: removed ({name} deleted; this does not destroy the stack)")
@@ -84,28 +82,20 @@ def describe(base: ProjectTree, head: ProjectTree) -> tuple[list[str], bool]:
     return lines, invalid
 
 
-def load_stack(tree: ProjectTree, name: str, stack: str) -> ParsedStack | Problems:
-    """Parse a stack file at `tree` and compute each service's release identity from the same tree."""
-    try:
-        document = YAML(typ="safe").load(tree.read(name) or b"")
-    except YAMLError as error:
-        return [f"{name} is not valid YAML: {' '.join(str(error).split())}"]
-    raw = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(raw, dict):
-        return [f"{name} has no `config:` mapping"]
-    try:
-        config = parse_config(fleet_keys(raw), stack, project_root=None)
-    except ConfigError as error:
-        return error.problems
+def load_stack(tree: ProjectTree, stack: str) -> ParsedStack | Problems:
+    """A stack as the program would read it at `tree` (or its problems), with each service's release identity."""
+    valid = validate_stack(tree, stack)
+    if isinstance(valid, list):
+        return valid
     boot_script = (tree.read(BOOT_SCRIPT) or b"").decode()
     identities = {
         service.name: identify(
             service, boot_script, tree.files_under(service.image.build) if service.image.build else None
         )
-        for service in config.services
+        for service in valid.config.services
     }
-    others = {key: value for key, value in raw.items() if not key.startswith(f"{NAMESPACE}:")}
-    return ParsedStack(config=config, identities=identities, other_keys=others)
+    others = {key: value for key, value in valid.raw.items() if not key.startswith(f"{NAMESPACE}:")}
+    return ParsedStack(config=valid.config, identities=identities, other_keys=others, raw=valid.raw)
 
 
 def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: ParsedStack, base: str) -> list[str]:
@@ -127,9 +117,9 @@ def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: Par
 
 
 def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
-    """Changes outside the services: network, promotion, other namespaces' keys."""
+    """Changes outside the services: network, promotion (quoted from the files), other namespaces' keys."""
     lines = [
-        f"- {key}: {_value(getattr(before.config, key))} → {_value(getattr(after.config, key))}"
+        f"- {key}: {_setting(before, key)} → {_setting(after, key)}"
         for key in ("network", "promotion")
         if getattr(before.config, key) != getattr(after.config, key)
     ]
@@ -168,6 +158,12 @@ def _service_lines(
         key = FIELD_OF_LABEL[label]
         old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
         lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
+    if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
+        lines.append(
+            f"  - ⚠️ **warning**: the image's files changed but `image.version` is still `{new.image.version}`: "
+            "ECR tags are immutable, so pushing that tag again fails the update (before any host changes); "
+            "set a new `image.version`"
+        )
     return lines + [f"{line} (set on the new release)" for line in settings]
 
 
@@ -184,10 +180,26 @@ def _identity_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def _setting(stack: ParsedStack, key: str) -> str:
+    value = stack.raw.get(f"{NAMESPACE}:{key}")
+    return "not set" if value is None else _value(value)
+
+
 def _value(value: Any) -> str:
+    """A value as a stack file writes it, in YAML flow style: `{from: staging, allowUnverified: false}`."""
+    return f"`{_flow(value)}`"
+
+
+def _flow(value: Any) -> str:
     if is_dataclass(value) and not isinstance(value, type):
-        value = ", ".join(f"{_camel(key)} {item}" for key, item in asdict(value).items())
-    return f"`{value}`"
+        value = {_camel(key): item for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)
 
 
 def _camel(name: str) -> str:

@@ -60,13 +60,6 @@ class Pin:
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of every command that edits a stack file."""
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        default=Path(),
-        metavar="DIR",
-        help="the directory holding Pulumi.<stack>.yaml (default: the current directory)",
-    )
     parser.add_argument("--dry-run", action="store_true", help="print what would change without writing the file")
 
 
@@ -106,6 +99,8 @@ class PinTarget:
             raise CommandError(f"{self.path} has no {SERVICES_KEY} mapping: not a fleet stack file")
         self.services: list[str] = list(services)
         self.changed = False
+        self.report: list[str] = []
+        """What `pin` changed and kept, printed only once the edited file is known to be valid."""
 
     def select(self, deployed: Mapping[str, Any], service: str | None, source: str) -> list[str]:
         """`service` when given, else every service both deployed on `source` and configured here."""
@@ -122,17 +117,23 @@ class PinTarget:
             )
         return names
 
+    def refuse_builds(self, service: str | None) -> None:
+        """Refuse a target that builds the images to pin: it releases its own builds, never another's images."""
+        for name in [service] if service is not None else self.services:
+            build = self.file.get((*SERVICES_PATH, name, "image", "build"))
+            if build is not None:
+                raise CommandError(
+                    f"{self.path.name} builds {name} from {build}: a stack that builds its images is released "
+                    "by changing its files and image.version, never pinned to a built image"
+                )
+
     def pin(self, service: str, pin: Pin) -> None:
-        """Pin `service` to `pin` (a `build:` becomes a `ref:`); print old → new per field."""
+        """Pin `service` to `pin`; report old → new per field (printed by `save` once the file is valid)."""
         self._require(service)
         path = (*SERVICES_PATH, service)
         image = (*path, "image")
         if not isinstance(self.file.get(image), Mapping):
             raise CommandError(f"{SERVICES_KEY}.{service}.image in {self.path.name} is not a mapping")
-        build = self.file.get((*image, "build"))
-        old_image = f"build {build}" if build is not None else short_ref(str(self.file.get((*image, "ref"))))
-        if build is not None:
-            self.file.rename((*image, "build"), "ref")
         fields = (
             ("version", (*image, "version"), pin.version, pin.version),
             ("image", (*image, "ref"), pin.image_ref, short_ref(pin.image_ref)),
@@ -141,15 +142,16 @@ class PinTarget:
         for label, key_path, value, shown in fields:
             current = self.file.get(key_path)
             if current == value:
-                print(f"  {service}: {label} unchanged ({shown})")
+                self.report.append(f"  {service}: {label} unchanged ({shown})")
                 continue
-            old = old_image if label == "image" else current
+            old = short_ref(str(current)) if label == "image" else current
             self.file.set(key_path, value)
-            print(f"  {service}: {label} {old} → {shown}")
+            self.report.append(f"  {service}: {label} {old} → {shown}")
             self.changed = True
 
     def save(self, *, dry_run: bool) -> None:
-        """Validate the edited file as the program will read it; write it unless unchanged or a dry run."""
+        """Validate the edited file as the program will read it; then print the report and write the file
+        unless unchanged or a dry run. A file that would be invalid is reported alone: nothing is written."""
         text = self.file.dump()
         try:
             document = YAML(typ="safe").load(text)
@@ -159,6 +161,7 @@ class PinTarget:
             raise CommandError(
                 f"{self.path} would not be a valid stack config, not written: {'; '.join(problems)}"
             ) from error
+        print("\n".join(self.report))
         if not self.changed:
             print(f"{self.path.name}: already pins these releases; nothing to write")
         elif dry_run:

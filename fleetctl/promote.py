@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleet.config import NAMESPACE
-from fleetctl.cli import CommandError
+from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, same_stack
 
 PROMOTION_KEY = f"{NAMESPACE}:promotion"
 
@@ -36,10 +36,16 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = PinTarget(args.project_dir, args.target)
+    if same_stack(args.source, args.target):
+        raise CommandError(
+            f"cannot promote stack {args.target} into itself: promotion pins another stack's images; "
+            f"to return to an earlier release use `fleetctl rollback {args.target}`"
+        )
+    target = PinTarget(project_dir(args), args.target)
+    target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
-    deployed = deployed_services(read_stack_outputs(args.source, args.from_outputs), args.source)
-    print(f"{target.path.name} ← live releases of {args.source}")
+    deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
+    target.report.append(f"{target.path.name} ← live releases of {args.source}")
     for name in target.select(deployed, args.service, args.source):
         service = deployed[name]
         release = service.get("release") if isinstance(service, dict) else None
@@ -60,15 +66,8 @@ def _check_promotion_path(target: PinTarget, source: str) -> None:
         return
     declared = promotion.get("from") if isinstance(promotion, Mapping) else None
     # Any other malformed `fleet:promotion` is reported, with every other problem, when the file is validated.
-    if isinstance(declared, str) and not _same_stack(declared, source):
+    if isinstance(declared, str) and not same_stack(declared, source):
         raise CommandError(
             f"{target.path.name} declares {PROMOTION_KEY}.from: {declared}, so stack {target.stack} is promoted "
             f"only from {declared}, not from {source}"
         )
-
-
-def _same_stack(declared: str, source: str) -> bool:
-    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
-    declared_parts, source_parts = declared.split("/"), source.split("/")
-    common = min(len(declared_parts), len(source_parts))
-    return declared_parts[-common:] == source_parts[-common:]

@@ -16,6 +16,8 @@ STACK_FILE_PATTERN = "Pulumi.*.yaml"
 
 class ProjectTree(Protocol):
     label: str
+    project_root: Path | None
+    """The directory `parse_config` checks build contexts in: None for a git revision (not checked out)."""
 
     def stack_files(self) -> list[str]:
         """Names of the stack files at the project root."""
@@ -35,6 +37,7 @@ class WorkingTree:
 
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
+        self.project_root: Path | None = project_dir
         self.label = "working tree"
 
     def stack_files(self) -> list[str]:
@@ -54,6 +57,7 @@ class GitTree:
 
     def __init__(self, project_dir: Path, revision: str) -> None:
         self.project_dir = project_dir
+        self.project_root: Path | None = None
         self.label = revision
         self.commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
 

@@ -9,9 +9,9 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from fleetctl.cli import CommandError
+from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,9 +30,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = PinTarget(args.project_dir, args.stack)
-    deployed = deployed_services(read_stack_outputs(args.stack, args.from_outputs), args.stack)
-    print(f"{target.path.name} ← {'version ' + args.to if args.to else 'previous release'} from its history")
+    target = PinTarget(project_dir(args), args.stack)
+    target.refuse_builds(args.service)
+    deployed = deployed_services(read_outputs_of(args.stack, args.from_outputs), args.stack)
+    target.report.append(
+        f"{target.path.name} ← {'version ' + args.to if args.to else 'previous release'} from its history"
+    )
     for name in target.select(deployed, args.service, args.stack):
         where = f"{args.stack} outputs services.{name}.history"
         entry, index = _release_to_pin(deployed[name], args.to, where)

@@ -31,6 +31,27 @@ def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str
     return outputs
 
 
+def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
+    """`read_stack_outputs`, refused unless they name `stack`: another stack's would pin or plan the wrong one.
+
+    The program exports its stack's name as the `stack` output.
+    """
+    outputs = read_stack_outputs(stack, outputs_file)
+    source = outputs_file or f"`pulumi stack output --json --stack {stack}`"
+    if "stack" not in outputs:
+        raise CommandError(f"{source} has no `stack` output: cannot tell which stack these outputs are from")
+    if not same_stack(str(outputs["stack"]), stack):
+        raise CommandError(f"{source} holds the outputs of stack {outputs['stack']}, not of {stack}")
+    return outputs
+
+
+def same_stack(one: str, other: str) -> bool:
+    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
+    one_parts, other_parts = one.split("/"), other.split("/")
+    common = min(len(one_parts), len(other_parts))
+    return one_parts[-common:] == other_parts[-common:]
+
+
 def add_outputs_arguments(parser: Any) -> None:
     """The `--from-outputs FILE` option every command that reads deployed outputs takes."""
     parser.add_argument(

@@ -58,18 +58,6 @@ class StackFile:
         old = parent.get(key)
         parent[key] = type(old)(value) if isinstance(old, str) and type(old) is not str else value
 
-    def rename(self, path: Sequence[str], new_key: str) -> None:
-        """Rename the last key of `path` in place: same position, same comments (e.g. `build:` to `ref:`)."""
-        parent = self._mapping(path[:-1])
-        old_key = path[-1]
-        position = list(parent).index(old_key)
-        value = parent[old_key]
-        comment = parent.ca.items.pop(old_key, None)
-        del parent[old_key]
-        parent.insert(position, new_key, value)
-        if comment is not None:
-            parent.ca.items[new_key] = comment
-
     def dump(self) -> str:
         stream = io.StringIO()
         self._yaml.dump(self.document, stream)

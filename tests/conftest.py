@@ -1,270 +1,16 @@
-"""Runs the real fleet program (`__main__.py`) under the Pulumi SDK's mock monitor and records what it declares.
-
-Nothing here talks to AWS or a Pulumi engine: the mock monitor answers resource registrations and invokes with
-the values below, and a stack transformation records each resource's options (which the mocks never see).
-"""
+"""Fixtures on the program harness (`fleetctl.simulation`): the real `__main__.py` run under the SDK's mocks."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import runpy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 
-import pulumi
 import pytest
-import yaml
-from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
 
-ROOT = Path(__file__).resolve().parent.parent
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-ORGANIZATION = "acme"
-DEFAULT_VPC = "vpc-0default0000000000"
-VPC_CIDR = "172.31.0.0/16"
-DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
-DIGEST = "sha256:" + "ab" * 32
-"""The digest the mocked docker build reports for every image it pushes."""
-
-
-def stack_file(stack: str) -> dict[str, Any]:
-    """The `config:` mapping of a stack file of this repository."""
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-@dataclass(frozen=True)
-class Registration:
-    """The resource options as the engine receives them, resolved: what the monitor read off RegisterResource."""
-
-    replacement_trigger: Any
-    replace_on_changes: tuple[str, ...]
-    replace_with: tuple[str, ...]
-    """URNs."""
-    delete_before_replace: bool
-    ignore_changes: tuple[str, ...]
-
-
-class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also keeping each registration's resource options (the mocks see only inputs)."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: dict[tuple[str, str], Registration] = {}
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
-        self.registrations[(request.type, request.name)] = self.registration(request)
-        return super().RegisterResource(request)
-
-    @staticmethod
-    def registration(request: Any) -> Registration:
-        trigger = None
-        if request.HasField("replacement_trigger"):
-            trigger = pulumi.runtime.rpc.deserialize_property(json_format.MessageToDict(request.replacement_trigger))
-        return Registration(
-            replacement_trigger=trigger,
-            replace_on_changes=tuple(request.replaceOnChanges),
-            replace_with=tuple(request.replace_with),
-            delete_before_replace=request.deleteBeforeReplace,
-            ignore_changes=tuple(request.ignoreChanges),
-        )
-
-
-@dataclass
-class Declared:
-    """One resource the program declared: its resolved inputs and the options it was declared with."""
-
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    options: pulumi.ResourceOptions
-    parent: str | None
-    resource_id: str | None
-    registration: Registration | None = None
-    """The options as the engine would receive them, Outputs resolved; None if the program failed before."""
-
-    @property
-    def replacement_trigger(self) -> Any:
-        return self.registration.replacement_trigger if self.registration else None
-
-    @property
-    def replace_with(self) -> list[str]:
-        return [resource._name for resource in self.options.replace_with or []]  # type: ignore[attr-defined]
-
-
-@dataclass
-class ProgramRun:
-    """What one run of the program declared, invoked and exported."""
-
-    resources: list[Declared]
-    outputs: dict[str, Any]
-    invokes: list[tuple[str, dict[str, Any]]]
-
-    def of_type(self, type_: str) -> list[Declared]:
-        return [resource for resource in self.resources if resource.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> Declared:
-        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
-        assert len(matches) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in matches]}"
-        return matches[0]
-
-    def by_name(self) -> dict[str, Declared]:
-        return {f"{r.type}::{r.name}": r for r in self.resources}
-
-
-@dataclass
-class FleetMocks(pulumi.runtime.Mocks):
-    """Answers like AWS would for the values the program reads; records resolved inputs and invokes."""
-
-    stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Outputs of other stacks (and of this stack's last update), by fully qualified stack name."""
-    live_desired: dict[str, int] = field(default_factory=dict)
-    """Desired capacity of live autoscaling groups, by group name."""
-    inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    ids: dict[tuple[str, str], str] = field(default_factory=dict)
-    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.inputs[(args.typ, args.name)] = args.inputs
-        state = dict(args.inputs)
-        resource_id = f"{args.name}-id"
-        match args.typ:
-            case "pulumi:pulumi:StackReference":
-                state["outputs"] = copy.deepcopy(self.stack_outputs.get(args.inputs["name"], {}))
-            case "aws:ec2/launchTemplate:LaunchTemplate":
-                # The template is replaced on any change of its inputs (`replace_on_changes=["*"]`), and a new
-                # template has a new id: the id follows the inputs.
-                identity = json.dumps([args.name, args.inputs], sort_keys=True, default=str)
-                resource_id = "lt-" + hashlib.sha256(identity.encode()).hexdigest()[:17]
-                state["latestVersion"] = 1
-            case "aws:autoscaling/group:Group":
-                state["name"] = args.inputs.get("name") or f"{args.inputs['namePrefix']}20261121000000000000000001"
-                resource_id = state["name"]  # an autoscaling group's id is its name
-            case "aws:ecr/repository:Repository":
-                state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
-                state["registryId"] = ACCOUNT
-                state["arn"] = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{args.inputs['name']}"
-            case "docker:index/image:Image":
-                repository = args.inputs["imageName"].rsplit(":", 1)[0]
-                state["repoDigest"] = f"{repository}@{DIGEST}"
-            case "aws:lb/loadBalancer:LoadBalancer":
-                state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
-                state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
-            case "aws:lb/targetGroup:TargetGroup":
-                state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
-            case "aws:cloudwatch/logGroup:LogGroup":
-                state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
-        self.ids[(args.typ, args.name)] = resource_id
-        state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
-        return resource_id, state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        self.invokes.append((args.token, dict(args.args)))
-        match args.token:
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
-            case "aws:ec2/getVpc:getVpc":
-                return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
-            case "aws:ec2/getSubnets:getSubnets":
-                return {"ids": list(reversed(DEFAULT_SUBNETS))}
-            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-                return {"userName": "AWS", "password": "token", "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr"}
-            case "pulumi:pulumi:readStackOutputs":
-                outputs = copy.deepcopy(self.stack_outputs.get(args.args["name"], {}))
-                return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
-            case "aws:autoscaling/getAmiIds:getAmiIds":
-                return {"names": [name for name in args.args["names"] if name in self.live_desired], "arns": []}
-            case "aws:autoscaling/getGroup:getGroup":
-                return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
-        raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
-
-
-def qualified(stack: str) -> str:
-    return f"{ORGANIZATION}/fleet/{stack}"
-
-
-def run_program(
-    stack: str,
-    config: dict[str, Any],
-    *,
-    stack_outputs: dict[str, dict[str, Any]] | None = None,
-    live_desired: dict[str, int] | None = None,
-    mocks: FleetMocks | None = None,
-    monitor: RecordingMonitor | None = None,
-) -> ProgramRun:
-    """Run `__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the program raises.
-
-    Pass `mocks` to look at what was registered even when the program fails, and `monitor` to answer the
-    registrations another way (tests/engine_model.py).
-    """
-    mocks = mocks or FleetMocks()
-    mocks.stack_outputs.update(stack_outputs or {})
-    mocks.live_desired.update(live_desired or {})
-    pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
-    monitor = monitor or RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(
-        mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION, monitor=monitor
-    )
-    declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
-
-    def record(args: pulumi.ResourceTransformationArgs) -> None:
-        parent = args.opts.parent._name if args.opts.parent else None  # type: ignore[attr-defined]
-        declared.append((args.type_, args.name, args.opts, parent))
-
-    pulumi.runtime.register_stack_transformation(record)
-    exported: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        stack_resource = pulumi.runtime.settings.get_root_resource()
-        outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
-        return outputs.apply(exported.update)
-
-    program()
-    resources = [
-        Declared(
-            type_,
-            name,
-            mocks.inputs.get((type_, name), {}),
-            options,
-            parent,
-            mocks.ids.get((type_, name)),
-            monitor.registrations.get((type_, name)),
-        )
-        for type_, name, options, parent in declared
-    ]
-    return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)
-
-
-def run_update(
-    stack: str, config: dict[str, Any], last: ProgramRun, *, live_desired: dict[str, int] | None = None, **kwargs: Any
-) -> ProgramRun:
-    """Run the program as the next update of `stack` after the successful update `last`.
-
-    The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
-    `live_desired` (group name -> desired) says autoscaling moved it since.
-    """
-    declared = {
-        service["release"]["asgName"]: group.inputs["desiredCapacity"]
-        for service, group in zip(
-            last.outputs["services"].values(), last.of_type("aws:autoscaling/group:Group"), strict=True
-        )
-    }
-    outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
-    return run_program(
-        stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs
-    )
-
-
-def _engine_value(value: Any) -> str:
-    """Config as the engine passes it: strings, structured values as JSON text."""
-    return value if isinstance(value, str) else json.dumps(value)
+from fleetctl.simulation import ProgramRun, reset_runtime, run_program, run_update
+from tests.checkout import ROOT, stack_file
 
 
 @pytest.fixture
@@ -293,20 +39,19 @@ def staging_outputs() -> Callable[..., dict[str, Any]]:
 def _fresh_pulumi_runtime() -> Iterator[None]:
     """Each program run starts from an empty runtime: no config, no root stack left over from the last test."""
     yield
-    pulumi.runtime.set_all_config({})
-    pulumi.runtime.settings.ROOT.set(None)
+    reset_runtime()
 
 
 @pytest.fixture
 def program() -> Callable[..., ProgramRun]:
-    """`program(stack, config, ...)`: run the real program under mocks (see `run_program`)."""
-    return run_program
+    """`program(stack, config, ...)`: run the real program of this repository under mocks (see `run_program`)."""
+    return partial(run_program, project_root=ROOT)
 
 
 @pytest.fixture
 def update() -> Callable[..., ProgramRun]:
     """`update(stack, config, last, ...)`: run the program as the next update after `last` (see `run_update`)."""
-    return run_update
+    return partial(run_update, project_root=ROOT)
 
 
 @pytest.fixture

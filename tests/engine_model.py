@@ -34,7 +34,8 @@ from typing import Any
 
 import pulumi
 
-from tests.conftest import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
+from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
+from tests.checkout import ROOT
 
 GROUP = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -132,7 +133,9 @@ class EngineModel:
         self._replaced: set[str] = set()
         stack_outputs = {qualified(self.stack): self.outputs, **kwargs.pop("stack_outputs", {})}
         try:
-            update.run = run_program(self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor)
+            update.run = run_program(
+                self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor, project_root=ROOT
+            )
         except Exception:  # any failure of the update: nothing is deleted (rule 5)
             return update
         update.succeeded = True

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from fleet.config import Capacity, ConfigError, Scaling, fleet_keys, parse_config
-from tests.conftest import ROOT, FleetMocks, stack_file
+from fleetctl.simulation import FleetMocks
+from tests.checkout import ROOT, stack_file
 
 VALID_REF = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "a" * 64
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD
+from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
@@ -98,7 +98,7 @@ def test_capacity_change_is_in_place(project, fleetctl, base):
 
     assert web == [
         "- **web**: in-place: capacity",
-        "  - capacity: `min 2, desired 3, max 10` → `min 2, desired 4, max 12`",
+        "  - capacity: `{min: 2, desired: 3, max: 10}` → `{min: 2, desired: 4, max: 12}`",
     ]
 
 
@@ -135,7 +135,7 @@ def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
     project.write("images/web/static/site.css", "body {}\n")
     head = project.commit("add a stylesheet")
 
-    at_revision = load_stack(GitTree(project.root, head), "Pulumi.staging.yaml", "staging")
+    at_revision = load_stack(GitTree(project.root, head), "staging")
 
     raw = YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"]
     config = parse_config(fleet_keys(raw), "staging", project_root=project.root)
@@ -143,10 +143,82 @@ def test_identity_at_a_revision_equals_the_one_the_program_computes(project):
     assert at_revision.identities == identify_on_disk(config.services, project.root)
 
 
-def test_removed_stack_file_is_named(project, fleetctl, base):
-    (project.root / "Pulumi.staging.yaml").unlink()
+def test_removed_stack_file_is_named(project, fleetctl):
+    project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
+    base = project.commit("add qa")
+    (project.root / "Pulumi.qa.yaml").unlink()
 
     result = fleetctl("diff", base)
 
-    assert "### `staging`: removed (Pulumi.staging.yaml deleted; this does not destroy the stack)" in result.out
+    assert "### `qa`: removed (Pulumi.qa.yaml deleted; this does not destroy the stack)" in result.out
     assert result.code == 0
+
+
+@pytest.mark.parametrize(
+    ("stack", "old", "new", "problem"),
+    [
+        (
+            "staging",
+            "build: images/web",
+            "build: images/wbe",
+            "fleet:services.web.image.build: must be a directory holding a Dockerfile; images/wbe/Dockerfile does "
+            "not exist",
+        ),
+        ("staging", "  aws:region: eu-west-1\n", "", "aws:region: is required"),
+        ("prod", "from: staging", "from: stagign", "fleet:promotion.from: names stack stagign, but the project has no"),
+    ],
+    ids=["misspelled-build-directory", "no-region", "unknown-promotion-source"],
+)
+@pytest.mark.parametrize("committed", [False, True], ids=["working-tree", "commit"])
+def test_a_stack_the_program_rejects_is_an_error_never_a_release(
+    project, fleetctl, base, stack, old, new, problem, committed
+):
+    project.edit(f"Pulumi.{stack}.yaml", old, new)
+    head = [project.commit("break the stack")] if committed else []
+
+    result = fleetctl("diff", base, *head)
+
+    assert result.code == 1
+    section = result.out.split(f"### `{stack}`", 1)[1].split("\n### ", 1)[0]
+    assert section.startswith(": **invalid configuration** at ")
+    assert f"- `{problem}" in section
+    assert "**release**" not in section
+
+
+def test_image_files_changed_without_a_new_version_are_warned_about(project, fleetctl, base):
+    project.edit("images/web/app.py", "web 1", "web 2")
+
+    web = service_lines(fleetctl("diff", base).out, "staging", "web")
+
+    assert web[-1] == (
+        "  - ⚠️ **warning**: the image's files changed but `image.version` is still `1.0.0`: ECR tags are immutable, "
+        "so pushing that tag again fails the update (before any host changes); set a new `image.version`"
+    )
+
+
+def test_image_files_changed_with_a_new_version_are_not_warned_about(project, fleetctl, base):
+    project.edit("images/web/app.py", "web 1", "web 2")
+    project.edit("Pulumi.staging.yaml", '"1.0.0"', '"1.1.0"')
+
+    web = service_lines(fleetctl("diff", base).out, "staging", "web")
+
+    assert web[0].endswith("because of: version, image")
+    assert not any("warning" in line for line in web)
+
+
+def test_stack_settings_are_shown_as_the_file_writes_them(project, fleetctl, base):
+    project.edit("Pulumi.prod.yaml", "    from: staging\n", "    from: staging\n    allowUnverified: true\n")
+
+    result = fleetctl("diff", base)
+
+    assert "- promotion: `{from: staging}` → `{from: staging, allowUnverified: true}`" in result.out
+
+
+def test_an_added_setting_block_is_shown_from_not_set(project, fleetctl, base):
+    project.edit("Pulumi.staging.yaml", "  fleet:services:\n", "  fleet:promotion: {from: prod}\n  fleet:services:\n")
+    project.edit("Pulumi.staging.yaml", "build: images/web", f"ref: {image_ref('web', '1.0.0')}")
+    project.edit("Pulumi.staging.yaml", "build: images/api", f"ref: {image_ref('api', '2.0.0')}")
+
+    result = fleetctl("diff", base)
+
+    assert "- promotion: not set → `{from: prod}`" in result.out

@@ -72,21 +72,6 @@ def test_promote_of_one_service_leaves_the_others_untouched(project, fleetctl, w
     assert "api" not in result.out
 
 
-def test_promote_replaces_build_with_the_digest_ref(project, fleetctl, write_outputs):
-    staging_file = project.read("Pulumi.staging.yaml")
-    project.write("Pulumi.qa.yaml", staging_file)
-    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
-
-    result = fleetctl("promote", "staging", "qa", "--service", "web", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 0, result.err
-    expected = staging_file.replace('"1.0.0"', '"1.1.0"').replace(
-        "build: images/web", f"ref: {image_ref('web', '1.1.0')}"
-    )
-    assert project.read("Pulumi.qa.yaml") == expected
-    assert "web: image build images/web → fleet-staging-web@sha256:" in result.out
-
-
 def test_promote_reads_the_source_outputs_from_the_pulumi_cli(project, fleetctl, pulumi):
     pulumi.record("staging", outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]}))
 
@@ -157,7 +142,9 @@ def test_promote_from_the_declared_source_is_allowed_without_warning(
 
 
 def test_promote_into_a_stack_without_promotion_guard_warns_and_writes(project, fleetctl, write_outputs):
-    project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
+    project.write(
+        "Pulumi.qa.yaml", project.read("Pulumi.prod.yaml").replace("  fleet:promotion:\n    from: staging\n", "")
+    )
     staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
 
     result = fleetctl("promote", "staging", "qa", "--from-outputs", write_outputs(staging))
@@ -295,3 +282,69 @@ def test_promote_refuses_a_file_it_cannot_rewrite_without_reformatting_other_lin
     assert result.code == 2
     assert "cannot be edited without reformatting line 16" in result.err
     assert project.read("Pulumi.prod.yaml") == before
+
+
+def refused(result, prod_before: str, project) -> str:
+    """The one line of a refusal: exit code 2, nothing on stdout, the stack file untouched."""
+    assert result.code == 2
+    assert result.out == ""
+    assert project.read("Pulumi.prod.yaml") == prod_before
+    assert len(result.err.splitlines()) == 1
+    return result.err
+
+
+@pytest.mark.parametrize("source", ["prod", "acme/fleet/prod"])
+def test_promote_refuses_a_stack_into_itself(project, fleetctl, write_outputs, prod_before, source):
+    prod = outputs("prod", {"web": [release("web", "1.1.0")]})
+
+    result = fleetctl("promote", source, "prod", "--from-outputs", write_outputs(prod))
+
+    assert refused(result, prod_before, project) == (
+        "fleetctl promote: cannot promote stack prod into itself: promotion pins another stack's images; "
+        "to return to an earlier release use `fleetctl rollback prod`\n"
+    )
+
+
+def test_promote_refuses_a_target_that_builds_its_images(project, fleetctl, write_outputs, prod_before):
+    staging_before = project.read("Pulumi.staging.yaml")
+    prod = outputs("prod", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "prod", "staging", "--from-outputs", write_outputs(prod))
+
+    assert refused(result, prod_before, project) == (
+        "fleetctl promote: Pulumi.staging.yaml builds web from images/web: a stack that builds its images is "
+        "released by changing its files and image.version, never pinned to a built image\n"
+    )
+    assert project.read("Pulumi.staging.yaml") == staging_before
+
+
+def test_promote_refuses_outputs_of_another_stack_than_the_source(project, fleetctl, write_outputs, prod_before):
+    qa_outputs = write_outputs(outputs("qa", {"web": [release("web", "1.1.0")]}))
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", qa_outputs)
+
+    assert refused(result, prod_before, project) == (
+        f"fleetctl promote: {qa_outputs} holds the outputs of stack qa, not of staging\n"
+    )
+
+
+def test_promote_refuses_outputs_that_do_not_name_their_stack(project, fleetctl, write_outputs, prod_before):
+    unnamed = outputs("staging", {"web": [release("web", "1.1.0")]})
+    del unnamed["stack"]
+    path = write_outputs(unnamed)
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", path)
+
+    assert refused(result, prod_before, project) == (
+        f"fleetctl promote: {path} has no `stack` output: cannot tell which stack these outputs are from\n"
+    )
+
+
+def test_promote_prints_no_change_when_the_result_is_invalid(project, fleetctl, write_outputs):
+    project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 30, max: 10")
+    prod_before = project.read("Pulumi.prod.yaml")
+    staging = outputs("staging", {"web": [release("web", "1.1.0")], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert "would not be a valid stack config, not written" in refused(result, prod_before, project)

@@ -90,3 +90,44 @@ def test_rollback_to_an_unknown_version_lists_the_versions_available(project, fl
     assert result.code == 2
     assert "has no release of version 0.9.0; versions available: 1.2.0, 1.1.0, 1.0.0" in result.err
     assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def test_rollback_refuses_a_stack_that_builds_its_images(project, fleetctl, write_outputs):
+    before = project.read("Pulumi.staging.yaml")
+    staging = write_outputs(outputs("staging", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "staging", "--service", "web", "--from-outputs", staging)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        "fleetctl rollback: Pulumi.staging.yaml builds web from images/web: a stack that builds its images is "
+        "released by changing its files and image.version, never pinned to a built image\n"
+    )
+    assert project.read("Pulumi.staging.yaml") == before
+
+
+def test_rollback_refuses_outputs_of_another_stack(project, fleetctl, write_outputs, prod_on_1_2_0):
+    staging = write_outputs(outputs("staging", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", staging)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == f"fleetctl rollback: {staging} holds the outputs of stack staging, not of prod\n"
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def test_rollback_prints_no_change_before_an_error_that_cancels_it(project, fleetctl, write_outputs, prod_on_1_2_0):
+    # web can go back; api's history ends at its live release, which stops the whole rollback.
+    api = [release("api", "2.0.0")]
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY, "api": api}))
+
+    result = fleetctl("rollback", "prod", "--from-outputs", stack_outputs)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.splitlines() == [
+        "fleetctl rollback: prod outputs services.api.history has no release before the live one (2.0.0)"
+    ]
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import components.release
+from fleetctl.simulation import qualified
 from policy.records import declared
 from policy.rules import evaluate
-from tests.conftest import qualified
 
 
 def violations(run) -> list[tuple[str, str]]:

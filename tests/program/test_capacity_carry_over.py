@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import qualified
+from fleetctl.simulation import qualified
 
 GROUP = "aws:autoscaling/group:Group"
 GET_GROUP = "aws:autoscaling/getGroup:getGroup"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.checkout import ROOT
 
 MINIMUM_CLI = (3, 219, 0)
 """`requiredPulumiVersion` is honoured from 3.219 (pulumi/pulumi#21627); replacement_trigger needs 3.214."""

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 import fleet.rollout
-from tests.conftest import stack_file
+from tests.checkout import stack_file
 from tests.engine_model import GROUP, EngineModel
 
 SERVING = 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.conftest import ACCOUNT, VPC_CIDR
+from fleetctl.simulation import ACCOUNT, VPC_CIDR
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -94,7 +94,7 @@ def test_host_policy_is_scoped_to_the_services_repository_settings_and_log_group
 
 
 def test_promoted_stack_hosts_may_pull_only_from_the_promoted_repository(program, prod_config, staging_outputs):
-    from tests.conftest import qualified
+    from fleetctl.simulation import qualified
 
     run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
 

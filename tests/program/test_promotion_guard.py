@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.promotion import UnpromotedImageError
-from tests.conftest import FleetMocks, qualified
+from fleetctl.simulation import FleetMocks, qualified
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.conftest import ACCOUNT, DEFAULT_SUBNETS, DEFAULT_VPC, DIGEST, qualified
+from fleetctl.simulation import ACCOUNT, DEFAULT_SUBNETS, DEFAULT_VPC, DIGEST, qualified
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"

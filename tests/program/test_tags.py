@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import qualified
+from fleetctl.simulation import qualified
 
 UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleet.config import ConfigError
-from tests.conftest import FleetMocks, qualified
+from fleetctl.simulation import FleetMocks, qualified
 
 
 @pytest.fixture

@@ -1,0 +1,211 @@
+"""`fleetctl plan STACK`: what the program declares per service, run offline under the Pulumi SDK's mocks.
+
+The real `__main__.py` runs with the stack file as its config and `fleetctl.simulation`'s mocks answering AWS, so
+the release id, host image, capacity and health gate shown are the program's own values. Values only AWS or a
+build knows (account, VPC, digests) come from the mocks and are not shown. With the stack's last outputs
+(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fleet.config import FleetConfig, ServiceConfig
+from fleetctl.check import problem_lines
+from fleetctl.cli import CommandError, project_dir
+from fleetctl.revisions import WorkingTree
+from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
+from fleetctl.stack_check import ValidStack, require_stack, validate_stack
+from fleetctl.stack_outputs import read_outputs_of
+
+ASG = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+DOCKER_IMAGE = "docker:index/image:Image"
+SERVICE = "fleet:service:Service"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="what a stack would run per service, from the real program run offline",
+        description="Run the program for a stack under the Pulumi SDK's mocks (no AWS credentials, no Pulumi CLI) "
+        "and print per service: release id, image, host image, instance type, capacity and the health gate of a "
+        "cut-over. Nothing is sent to AWS or a Pulumi backend.",
+    )
+    parser.add_argument("stack", metavar="STACK", help="the stack to plan, such as staging")
+    parser.add_argument(
+        "--from-outputs",
+        type=Path,
+        metavar="FILE",
+        help="the stack's last outputs (as `pulumi stack output --json` prints them): also say which services "
+        "`pulumi up` would release",
+    )
+    parser.add_argument(
+        "--source-outputs",
+        type=Path,
+        metavar="FILE",
+        help="for a promoted stack, the outputs of the stack it is promoted from: check the promotion guard "
+        "offline (without it the guard is reported as not checked)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_dir(args)
+    tree = WorkingTree(project)
+    require_stack(tree, args.stack)
+    valid = validate_stack(tree, args.stack)
+    if not isinstance(valid, ValidStack):
+        print("\n".join(problem_lines(args.stack, valid)))
+        return 1
+    config = valid.config
+    deployed = read_outputs_of(args.stack, args.from_outputs) if args.from_outputs else None
+    source, guard_line = _promotion_source(config, args.source_outputs)
+
+    stack_outputs = {qualified(args.stack): deployed or {}}
+    if config.promotion is not None:
+        stack_outputs[qualified(config.promotion.source)] = source
+    try:
+        declared = run_program(
+            args.stack,
+            valid.raw,
+            project_root=project.resolve(),
+            stack_outputs=stack_outputs,
+            live_desired=_live_desired_assumed(config, deployed),
+        )
+    except Exception as error:  # the program's own refusal, as `pulumi up` would print it
+        print(f"{args.stack}: the program stops: {error}")
+        return 1
+    finally:
+        reset_runtime()
+    print(
+        f"Plan of stack {args.stack}: the program run under the Pulumi SDK's mocks, offline. Nothing was sent to "
+        "AWS or a Pulumi backend; account, network and digest values are the mocks' and are not shown."
+    )
+    if guard_line:
+        print(guard_line)
+    for service in config.services:
+        print()
+        print("\n".join(_service_plan(service, declared, deployed)))
+    for name in sorted(set(_deployed_services(deployed or {})) - {service.name for service in config.services}):
+        print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
+    return 0
+
+
+def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[dict[str, Any], str | None]:
+    """The source stack's outputs the guard reads, and the plan's line about the guard."""
+    promotion = config.promotion
+    if promotion is None:
+        if outputs_file is not None:
+            raise CommandError(f"stack {config.stack} has no fleet:promotion: --source-outputs has nothing to check")
+        return {}, None
+    if outputs_file is not None:
+        return read_outputs_of(promotion.source, outputs_file), (
+            f"promotion guard: checked: every image.ref was deployed by {promotion.source} ({outputs_file})"
+        )
+    # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.
+    assumed = {service.name: {"release": {"imageRef": service.image.ref}, "history": []} for service in config.services}
+    return {"stack": promotion.source, "services": assumed}, (
+        f"promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
+        f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed"
+    )
+
+
+def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) -> dict[str, int]:
+    """The carry-over reads each live group's desired capacity from AWS: assumed to be the configured one here."""
+    desired = {service.name: service.capacity.desired for service in config.services}
+    return {
+        release["asgName"]: desired[name]
+        for name, release in _deployed_releases(deployed)
+        if name in desired and release.get("asgName")
+    }
+
+
+def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None) -> list[str]:
+    resources = _resources_of(declared, service.name)
+    group = _one(resources, ASG)
+    template = _one(resources, LAUNCH_TEMPLATE)
+    target_group = _one(resources, TARGET_GROUP)
+    release = declared.outputs["services"][service.name]["release"]
+    check = target_group.inputs["healthCheck"]
+    lines = [
+        service.name,
+        f"  release:        {release['releaseId']} (version {release['version']})",
+        f"  image:          {_image(service, resources)}",
+        f"  host image:     {template.inputs['imageId']}",
+        f"  instance type:  {template.inputs['instanceType']}",
+        f"  capacity:       min {group.inputs['minSize']:.0f}, desired {group.inputs['desiredCapacity']:.0f}, "
+        f"max {group.inputs['maxSize']:.0f}",
+        f"  health check:   HTTP {check['path']} on port {target_group.inputs['port']:.0f} answers {check['matcher']}, "
+        f"every {check['interval']:.0f} s (timeout {check['timeout']:.0f} s): healthy after "
+        f"{check['healthyThreshold']:.0f}, unhealthy after {check['unhealthyThreshold']:.0f}; boot grace "
+        f"{group.inputs['healthCheckGracePeriod']:.0f} s",
+        f"  health gate:    a new release waits for {group.inputs['waitForElbCapacity']:.0f} healthy instances "
+        f"(wait_for_elb_capacity) for at most {group.inputs['waitForCapacityTimeout']} (cut-over timeout), else "
+        "`pulumi up` fails and the old release keeps serving",
+        f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
+    ]
+    if deployed is not None:
+        lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
+    return lines
+
+
+def _change(release: dict[str, Any], live: dict[str, Any] | None) -> str:
+    if live is None:
+        return f"new service: creates its first release {release['releaseId']}"
+    if live.get("releaseId") == release["releaseId"]:
+        return f"no release (release {release['releaseId']} is live; capacity and settings update in place)"
+    changed = [
+        f"{label} {live.get(key)} → {release[key]}"
+        for key, label in (("version", "version"), ("hostImage", "host image"), ("instanceType", "instance type"))
+        if live.get(key) != release[key]
+    ]
+    because = f"; {', '.join(changed)}" if changed else ""
+    return (
+        f"release: replaces launch template and ASG ({live.get('releaseId')} → {release['releaseId']}{because}); "
+        "the new group starts with the live group's desired capacity when larger (read from AWS at deploy, "
+        "assumed unchanged here)"
+    )
+
+
+def _image(service: ServiceConfig, resources: list[Declared]) -> str:
+    if service.image.build is None:
+        return f"{service.image.ref} (pinned by digest)"
+    pushed = _one(resources, DOCKER_IMAGE).inputs["imageName"].split("/", 1)[-1]
+    return f"built from {service.image.build}, pushed as {pushed} (its digest is known once built)"
+
+
+def _resources_of(declared: ProgramRun, service: str) -> list[Declared]:
+    """The resources declared inside the service's component, at any depth (parents come before children)."""
+    names = {service}
+    inside = []
+    for resource in declared.resources:
+        if resource.type == SERVICE and resource.name == service:
+            continue
+        if resource.parent in names:
+            names.add(resource.name)
+            inside.append(resource)
+    return inside
+
+
+def _one(resources: list[Declared], type_: str) -> Declared:
+    matches = [resource for resource in resources if resource.type == type_]
+    if len(matches) != 1:
+        raise CommandError(f"the program declared {len(matches)} {type_} for a service; fleetctl plan expects one")
+    return matches[0]
+
+
+def _deployed_services(deployed: dict[str, Any]) -> dict[str, Any]:
+    services = deployed.get("services")
+    return services if isinstance(services, dict) else {}
+
+
+def _deployed_releases(deployed: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, outputs in _deployed_services(deployed or {}).items():
+        release = outputs.get("release") if isinstance(outputs, dict) else None
+        if isinstance(release, dict):
+            yield name, release

@@ -1,0 +1,120 @@
+"""`fleetctl check STACK`: the stack file validated offline exactly as the program reads it."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+from fleet.config import fleet_keys, parse_config
+from fleet.release import identify_on_disk
+from fleetctl.cli import main
+from tests.checkout import ROOT
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_repositorys_stack_files_pass(stack, capsys):
+    code = main(["--project-dir", str(ROOT), "check", stack])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith(f"Pulumi.{stack}.yaml: OK: 1 service(s) in eu-west-1")
+
+
+def test_a_valid_stack_is_summarized_with_each_services_release_id(project, fleetctl):
+    raw = YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"]
+    identities = identify_on_disk(parse_config(fleet_keys(raw), "staging", project.root).services, project.root)
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 0
+    assert result.out.splitlines() == [
+        "Pulumi.staging.yaml: OK: 2 service(s) in eu-west-1",
+        f"  - web: release {identities['web'].release_id}, version 1.0.0 (build images/web), t3.small, capacity 2/2/6",
+        f"  - api: release {identities['api'].release_id}, version 2.0.0 (build images/api), t3.small, capacity 2/2/6",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stack", "old", "new", "problem"),
+    [
+        (
+            "staging",
+            "build: images/web",
+            "build: images/wbe",
+            "fleet:services.web.image.build: must be a directory holding a Dockerfile; "
+            "images/wbe/Dockerfile does not exist",
+        ),
+        (
+            "staging",
+            "  aws:region: eu-west-1\n",
+            "",
+            "aws:region: is required: the AWS region the stack deploys to, such as eu-west-1",
+        ),
+        (
+            "staging",
+            "aws:region: eu-west-1",
+            "aws:region: Ireland",
+            "aws:region: must be an AWS region such as eu-west-1; got 'Ireland'",
+        ),
+        (
+            "prod",
+            "from: staging",
+            "from: stagign",
+            "fleet:promotion.from: names stack stagign, but the project has no Pulumi.stagign.yaml "
+            "(stacks here: prod, staging)",
+        ),
+        (
+            "prod",
+            "from: staging",
+            "from: prod",
+            "fleet:promotion.from: stack prod cannot be promoted from itself; name the stack that builds",
+        ),
+        (
+            "staging",
+            "max: 6",
+            "max: 1",
+            "fleet:services.web.capacity: desired (2) must not exceed max (1)",
+        ),
+    ],
+    ids=["misspelled-build-directory", "no-region", "malformed-region", "unknown-source", "own-source", "capacity"],
+)
+def test_a_problem_is_printed_naming_its_key_with_exit_code_1(project, fleetctl, stack, old, new, problem):
+    project.edit(f"Pulumi.{stack}.yaml", old, new)
+
+    result = fleetctl("check", stack)
+
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        f"Pulumi.{stack}.yaml: 1 problem; `pulumi up` would stop before declaring any resource:",
+        f"  - {problem}",
+    ]
+
+
+def test_every_problem_is_printed_at_once(project, fleetctl):
+    project.edit("Pulumi.prod.yaml", "  aws:region: eu-west-1\n", "")
+    project.edit("Pulumi.prod.yaml", "from: staging", "from: qa")
+    project.edit("Pulumi.prod.yaml", "drainSeconds: 60", "drainSeconds: -1")
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 1
+    assert result.out.splitlines()[0].startswith("Pulumi.prod.yaml: 3 problems;")
+    assert [line.split(":")[0] for line in result.out.splitlines()[1:]] == [
+        "  - fleet",
+        "  - aws",
+        "  - fleet",
+    ]
+
+
+def test_a_qualified_promotion_source_in_another_project_is_not_looked_up(project, fleetctl):
+    project.edit("Pulumi.prod.yaml", "from: staging", "from: acme/shop/staging")
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 0, result.out
+
+
+def test_a_stack_without_a_stack_file_is_a_command_error_listing_the_stacks(project, fleetctl):
+    result = fleetctl("check", "qa")
+
+    assert result.code == 2
+    assert result.err == "fleetctl check: the project has no Pulumi.qa.yaml (stacks: prod, staging)\n"

@@ -1,0 +1,128 @@
+"""`fleetctl` is a command: installed as a console script, with a version, a help for users, `--project-dir`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fleetctl import __version__
+from fleetctl.cli import COMMAND_MODULES, build_parser, main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def installed_fleetctl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install --no-deps -e .` of this project into a new virtualenv: the path of its `fleetctl`.
+
+    Installed from a copy of what the package holds, so that the build's `fleet.egg-info` stays out of the checkout.
+    """
+    source = tmp_path_factory.mktemp("source")
+    shutil.copy(REPO / "pyproject.toml", source)
+    for package in ("fleet", "fleetctl"):
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # The dependencies (and setuptools, wheel) are those of the environment running the tests: no download.
+    (
+        venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "parent.pth"
+    ).write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run(
+        [venv / "bin" / "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation", "-e", source],
+        check=True,
+        capture_output=True,
+    )
+    return venv / "bin" / "fleetctl"
+
+
+def run_installed(command: Path, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run([command, *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False)
+
+
+def test_pip_install_puts_a_fleetctl_command_in_the_virtualenv(installed_fleetctl, tmp_path):
+    result = run_installed(installed_fleetctl, "--version", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"fleetctl {__version__}\n"
+
+
+def test_installed_fleetctl_plans_a_stack_from_another_directory(installed_fleetctl, tmp_path):
+    result = run_installed(installed_fleetctl, "--project-dir", REPO, "plan", "staging", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "  capacity:       min 2, desired 2, max 6" in result.stdout
+
+
+def test_python_m_fleetctl_runs_the_same_command(tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetctl", "--version"], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+
+    assert result.stdout == f"fleetctl {__version__}\n"
+
+
+def test_the_version_is_the_projects(installed_fleetctl):
+    metadata = subprocess.run(
+        [installed_fleetctl.parent / "python", "-c", "import importlib.metadata as m; print(m.version('fleet'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert metadata.stdout.strip() == __version__
+
+
+def test_help_names_every_command_with_what_it_is_for_and_examples():
+    help_text = build_parser().format_help()
+
+    for command in COMMAND_MODULES:
+        assert re.search(rf"^    {command} +\S", help_text, flags=re.MULTILINE), f"{command} has no help line"
+    assert "fleetctl check staging" in help_text
+    assert "fleetctl plan staging" in help_text
+    assert "--project-dir DIR" in help_text
+
+
+def test_help_speaks_of_stacks_not_of_modules():
+    help_text = build_parser().format_help()
+
+    assert not re.search(r"module|handler|sub-command|add_parser", help_text)
+
+
+@pytest.mark.parametrize("before_the_command", [True, False])
+def test_project_dir_is_honoured_before_or_after_the_command(project, capsys, before_the_command):
+    option = ["--project-dir", str(project.root)]
+
+    code = main([*option, "check", "staging"] if before_the_command else ["check", "staging", *option])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith("Pulumi.staging.yaml: OK")
+
+
+def test_a_directory_that_is_no_pulumi_project_is_refused_naming_the_option(tmp_path, capsys):
+    code = main(["--project-dir", str(tmp_path), "check", "staging"])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"fleetctl check: {tmp_path.resolve()} holds no Pulumi.yaml: run fleetctl in the project directory or pass "
+        "--project-dir DIR\n"
+    )
+
+
+def test_the_readmes_try_it_locally_commands_run_on_the_repository(capsys):
+    section = (REPO / "README.md").read_text().split("## Try it locally", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^\.venv/bin/fleetctl ((?:check|plan) staging)\b", section, flags=re.MULTILINE)
+
+    codes = [main(["--project-dir", str(REPO), *command.split()]) for command in commands]
+
+    assert commands == ["check staging", "plan staging"]
+    assert codes == [0, 0]

@@ -1,0 +1,204 @@
+"""`fleetctl plan STACK`: the real program run offline under mocks, printed per service."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet.config import fleet_keys, parse_config
+from fleet.release import identify_on_disk
+from fleetctl.cli import main
+from tests.checkout import ROOT, stack_file
+
+
+@pytest.fixture
+def plan(capsys: pytest.CaptureFixture[str]):
+    """`plan(*args, project_dir=ROOT)`: run `fleetctl plan` in-process; exit code, stdout, stderr."""
+
+    def run(*args: str | Path, project_dir: Path = ROOT) -> tuple[int, str, str]:
+        code = main(["--project-dir", str(project_dir), "plan", *map(str, args)])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def outputs_file(tmp_path: Path):
+    def write(name: str, outputs: dict[str, Any]) -> Path:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(outputs))
+        return path
+
+    return write
+
+
+def release_id(stack: str) -> str:
+    config = parse_config(fleet_keys(stack_file(stack)), stack, ROOT)
+    return identify_on_disk(config.services, ROOT)["web"].release_id
+
+
+def deployed(stack: str, release: str, version: str = "1.0.0", image_ref: str | None = None) -> dict[str, Any]:
+    """A stack's outputs with web's live release `release`."""
+    entry = {
+        "releaseId": release,
+        "version": version,
+        "imageRef": image_ref or stack_file("prod")["fleet:services"]["web"]["image"]["ref"],
+        "hostImage": "ami-0a1b2c3d4e5f60718",
+        "instanceType": "t3.small",
+    }
+    live = {**entry, "asgName": f"fleet-{stack}-web-20261101000000000000000001"}
+    return {"stack": stack, "services": {"web": {"release": live, "history": [entry]}}}
+
+
+def test_plan_prints_what_the_program_declares_per_service(plan):
+    (web,) = parse_config(fleet_keys(stack_file("staging")), "staging", ROOT).services
+
+    code, out, _ = plan("staging")
+
+    assert code == 0
+    assert out.splitlines()[2:] == [
+        "web",
+        f"  release:        {release_id('staging')} (version 1.0.0)",
+        "  image:          built from images/web, pushed as fleet-staging-web:1.0.0 (its digest is known once built)",
+        "  host image:     ami-0a1b2c3d4e5f60718",
+        "  instance type:  t3.small",
+        "  capacity:       min 2, desired 2, max 6",
+        "  health check:   HTTP /healthz on port 8080 answers 200, every 10 s (timeout 5 s): healthy after 2, "
+        f"unhealthy after 2; boot grace {web.boot_grace_seconds} s",
+        "  health gate:    a new release waits for 2 healthy instances (wait_for_elb_capacity) for at most 10m "
+        "(cut-over timeout), else `pulumi up` fails and the old release keeps serving",
+        "  drain:          30 s for the old release's instances",
+    ]
+
+
+def test_plan_says_it_ran_under_mocks_and_sent_nothing(plan):
+    _, out, _ = plan("staging")
+
+    assert out.splitlines()[0].startswith("Plan of stack staging: the program run under the Pulumi SDK's mocks")
+    assert "Nothing was sent to AWS or a Pulumi backend" in out
+
+
+def test_plan_shows_the_configured_settings_not_defaults(plan, tmp_path):
+    project = repository_with_staging_edited(tmp_path, "max: 6", "max: 6\n      cutoverTimeoutMinutes: 25")
+
+    code, out, _ = plan("staging", project_dir=project)
+
+    assert code == 0
+    assert "for at most 25m (cut-over timeout)" in out
+
+
+def test_same_release_as_deployed_is_no_release(plan, outputs_file):
+    live = outputs_file("staging", deployed("staging", release_id("staging")))
+
+    _, out, _ = plan("staging", "--from-outputs", live)
+
+    assert f"  pulumi up:      no release (release {release_id('staging')} is live;" in out
+
+
+def test_a_release_id_other_than_the_deployed_one_replaces_launch_template_and_asg(plan, outputs_file):
+    live = outputs_file("staging", deployed("staging", "0123456789ab", version="0.9.0"))
+
+    code, out, _ = plan("staging", "--from-outputs", live)
+
+    assert code == 0
+    assert (
+        f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}; "
+        "version 0.9.0 → 1.0.0)"
+    ) in out
+
+
+def test_a_service_the_deployed_stack_lacks_is_new(plan, outputs_file):
+    live = outputs_file("staging", {"stack": "staging", "services": {}})
+
+    _, out, _ = plan("staging", "--from-outputs", live)
+
+    assert f"  pulumi up:      new service: creates its first release {release_id('staging')}" in out
+
+
+def test_a_deployed_service_the_stack_file_no_longer_has_is_removed(plan, outputs_file):
+    live = deployed("staging", release_id("staging"))
+    live["services"]["api"] = live["services"]["web"]
+    stack_outputs = outputs_file("staging", live)
+
+    _, out, _ = plan("staging", "--from-outputs", stack_outputs)
+
+    assert out.endswith(
+        "\n\napi\n  pulumi up:      removes the service: its ASG and instances, target group and listener\n"
+    )
+
+
+def test_outputs_of_another_stack_are_refused(plan, outputs_file):
+    prod = outputs_file("prod", deployed("prod", release_id("prod")))
+
+    code, out, err = plan("staging", "--from-outputs", prod)
+
+    assert code == 2
+    assert out == ""
+    assert err == f"fleetctl plan: {prod} holds the outputs of stack prod, not of staging\n"
+
+
+def test_without_the_source_outputs_the_promotion_guard_is_reported_unchecked(plan):
+    code, out, _ = plan("prod")
+
+    assert code == 0
+    assert out.splitlines()[1] == (
+        "promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
+        "staging`); `pulumi up` refuses an image.ref that staging never deployed"
+    )
+
+
+def test_with_the_source_outputs_an_image_the_source_deployed_passes_the_guard(plan, outputs_file):
+    staging = outputs_file("staging", deployed("staging", "0123456789ab"))
+
+    code, out, _ = plan("prod", "--source-outputs", staging)
+
+    assert code == 0
+    assert f"promotion guard: checked: every image.ref was deployed by staging ({staging})" in out
+
+
+def test_with_the_source_outputs_an_image_the_source_never_deployed_stops_the_plan(plan, outputs_file):
+    other = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "cd" * 32
+    staging = outputs_file("staging", deployed("staging", "0123456789ab", image_ref=other))
+
+    code, out, _ = plan("prod", "--source-outputs", staging)
+
+    assert code == 1
+    assert out.startswith("prod: the program stops: fleet:services.web.image.ref: ")
+    assert "was never deployed by stack" in out
+
+
+def test_source_outputs_for_a_stack_without_promotion_are_refused(plan, outputs_file):
+    staging = outputs_file("staging", deployed("staging", "0123456789ab"))
+
+    code, _, err = plan("staging", "--source-outputs", staging)
+
+    assert code == 2
+    assert err == "fleetctl plan: stack staging has no fleet:promotion: --source-outputs has nothing to check\n"
+
+
+def test_an_invalid_stack_is_reported_as_check_reports_it(plan, tmp_path):
+    project = repository_with_staging_edited(tmp_path, "build: images/web", "build: images/wbe")
+
+    code, out, _ = plan("staging", project_dir=project)
+
+    assert code == 1
+    assert out.splitlines() == [
+        "Pulumi.staging.yaml: 1 problem; `pulumi up` would stop before declaring any resource:",
+        "  - fleet:services.web.image.build: must be a directory holding a Dockerfile; images/wbe/Dockerfile does "
+        "not exist",
+    ]
+
+
+def repository_with_staging_edited(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the program, its stack files and images, whose staging file has `old` replaced by `new`."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv", "tests", "__pycache__", ".*_cache"))
+    staging = project / "Pulumi.staging.yaml"
+    assert staging.read_text().count(old) == 1
+    staging.write_text(staging.read_text().replace(old, new))
+    return project
