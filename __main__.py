@@ -68,7 +68,7 @@ account_id = aws.get_caller_identity_output().account_id
 # The stack's own outputs from its last successful update: the live release each cut-over replaces.
 previous = pulumi.StackReference("previous-deployment", stack_name=qualified_stack_name(stack))
 previous_services = previous.get_output("services")
-guard = PromotionGuard(config.promotion) if config.promotion else None
+guard = PromotionGuard(config.promotion, previous_services) if config.promotion else None
 
 services = {
     service.name: Service(
