@@ -12,7 +12,10 @@ PULUMI_ACTION = "pulumi/actions"
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
 CHECKOUT_ACTION = "actions/checkout"
 STICKY_COMMENT_ACTION = "marocchino/sticky-pull-request-comment"
-INSTALL_REQUIREMENTS = "python -m venv .venv && .venv/bin/pip install -r requirements.txt"
+INSTALL_REQUIREMENTS = (
+    "python -m venv .venv && .venv/bin/pip install --require-hashes -r requirements.lock"
+    " && .venv/bin/pip install --no-deps -e ."
+)
 POLICY_PACK = "policy"
 AUDIT_COMMAND = 'fleetctl audit --stack "$STACK"'
 BACKEND_URL = "${{ vars.PULUMI_BACKEND_URL }}"
