@@ -13,9 +13,7 @@ import pulumi_docker as docker
 
 from fleet.build_tag import build_tag
 from fleet.config import ImageSource
-
-KEEP_IMAGES = 30
-"""Images kept per repository: enough to roll back through many releases, bounded so storage does not grow."""
+from fleet.retention import lifecycle_policy
 
 GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
 
@@ -66,22 +64,7 @@ class ServiceImage(pulumi.ComponentResource):
             aws.ecr.LifecyclePolicy(
                 f"{name}-lifecycle",
                 repository=repository.name,
-                policy=json.dumps(
-                    {
-                        "rules": [
-                            {
-                                "rulePriority": 1,
-                                "description": f"keep the last {KEEP_IMAGES} images",
-                                "selection": {
-                                    "tagStatus": "any",
-                                    "countType": "imageCountMoreThan",
-                                    "countNumber": KEEP_IMAGES,
-                                },
-                                "action": {"type": "expire"},
-                            }
-                        ]
-                    }
-                ),
+                policy=json.dumps(lifecycle_policy()),
                 opts=child,
             )
             token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
