@@ -141,8 +141,10 @@ def run_program(
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     live_desired: dict[str, int] | None = None,
     mocks: FleetMocks | None = None,
+    project_root: Path = ROOT,
 ) -> ProgramRun:
-    """Run `__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the program raises.
+    """Run `project_root/__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the
+    program raises.
 
     Pass `mocks` to look at what was registered even when the program fails.
     """
@@ -163,7 +165,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(project_root / "__main__.py"), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
         return outputs.apply(exported.update)

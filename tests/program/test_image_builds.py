@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import tests.conftest as harness
 from fleet.build_tag import MAX_TAG_LENGTH, build_tag
-from tests.conftest import ROOT, run_program, stack_file
+from tests.conftest import ROOT, stack_file
 
 IMAGE = "docker:index/image:Image"
 PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.staging.yaml", "components", "fleet", "images")
@@ -33,49 +32,52 @@ def checkout(destination: Path) -> Path:
     return destination
 
 
-def image_inputs(project: Path, monkeypatch: pytest.MonkeyPatch, config: dict | None = None) -> dict:
-    """What the staging program gives pulumi-docker when run from `project`."""
-    monkeypatch.setattr(harness, "ROOT", project)
-    run = run_program("staging", config or stack_file("staging"))
-    return run.one(IMAGE).inputs
+@pytest.fixture
+def image_inputs(program):
+    """`image_inputs(project, config=None)`: what the staging program gives pulumi-docker when run from `project`."""
+
+    def inputs(project: Path, config: dict | None = None) -> dict:
+        return program("staging", config or stack_file("staging"), project_root=project).one(IMAGE).inputs
+
+    return inputs
 
 
-def test_the_same_version_built_from_another_checkout_path_gives_the_provider_identical_inputs(tmp_path, monkeypatch):
-    first = image_inputs(checkout(tmp_path / "ci" / "fleet"), monkeypatch)
-    second = image_inputs(checkout(tmp_path / "laptop" / "src" / "fleet"), monkeypatch)
+def test_the_same_version_built_from_another_checkout_path_gives_the_provider_identical_inputs(tmp_path, image_inputs):
+    first = image_inputs(checkout(tmp_path / "ci" / "fleet"))
+    second = image_inputs(checkout(tmp_path / "laptop" / "src" / "fleet"))
 
     assert first == second
     assert first["build"]["context"] == "images/web"
 
 
-def test_changed_image_files_without_a_new_version_push_a_new_tag_not_the_existing_one(tmp_path, monkeypatch):
-    before = image_inputs(checkout(tmp_path / "before"), monkeypatch)
+def test_changed_image_files_without_a_new_version_push_a_new_tag_not_the_existing_one(tmp_path, image_inputs):
+    before = image_inputs(checkout(tmp_path / "before"))
     edited = checkout(tmp_path / "after")
     (edited / "images" / "web" / "app.py").write_text("print('changed')\n")
-    after = image_inputs(edited, monkeypatch)
+    after = image_inputs(edited)
 
     assert after["build"]["args"] == before["build"]["args"] == {"APP_VERSION": "1.0.0"}
     assert after["imageName"] != before["imageName"]
     assert after["imageName"].rsplit(":", 1)[1].startswith("1.0.0-")
 
 
-def test_a_file_mode_the_provider_hashes_changes_the_tag(tmp_path, monkeypatch):
+def test_a_file_mode_the_provider_hashes_changes_the_tag(tmp_path, image_inputs):
     """pulumi-docker hashes each file's full mode: a checkout made under another umask rebuilds, so it must tag anew."""
-    before = image_inputs(checkout(tmp_path / "before"), monkeypatch)
+    before = image_inputs(checkout(tmp_path / "before"))
     other_umask = checkout(tmp_path / "after")
     (other_umask / "images" / "web" / "app.py").chmod(0o664)
-    after = image_inputs(other_umask, monkeypatch)
+    after = image_inputs(other_umask)
 
     assert after["imageName"] != before["imageName"]
 
 
-def test_building_the_same_version_for_another_platform_pushes_a_new_tag(tmp_path, monkeypatch):
+def test_building_the_same_version_for_another_platform_pushes_a_new_tag(tmp_path, image_inputs):
     project = checkout(tmp_path / "fleet")
     graviton = yaml.safe_load((project / "Pulumi.staging.yaml").read_text())["config"]
     graviton["fleet:services"]["web"]["instanceType"] = "t4g.small"
 
-    amd64 = image_inputs(project, monkeypatch)
-    arm64 = image_inputs(project, monkeypatch, graviton)
+    amd64 = image_inputs(project)
+    arm64 = image_inputs(project, graviton)
 
     assert (amd64["build"]["platform"], arm64["build"]["platform"]) == ("linux/amd64", "linux/arm64")
     assert arm64["imageName"] != amd64["imageName"]

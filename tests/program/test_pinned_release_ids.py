@@ -11,7 +11,7 @@ import pytest
 
 from fleet.config import ImageSource, ServiceConfig
 from fleet.release import identify
-from tests.conftest import qualified, stack_file
+from tests.conftest import stack_file
 
 KNOWN_CONTEXT = {"Dockerfile": b"FROM python:3.11-slim\n", "app.py": b"print('hi')\n"}
 KNOWN_BOOT = "#!/bin/bash\necho boot\n"
@@ -35,6 +35,6 @@ def test_a_known_promoted_service_keeps_its_release_id():
 @pytest.mark.parametrize(("stack", "release_id"), [("staging", "7a7f94037203"), ("prod", "d453c87ac74f")])
 def test_the_stack_files_of_this_repository_keep_their_release_ids(program, stack, release_id, staging_outputs):
     """Also pins the files the ids read (images/web, components/boot.sh): editing them is a release, on purpose."""
-    run = program(stack, stack_file(stack), stack_outputs={qualified("staging"): staging_outputs()})
+    run = program(stack, stack_file(stack), stack_outputs={"acme/fleet/staging": staging_outputs()})
 
     assert run.outputs["services"]["web"]["release"]["releaseId"] == release_id

@@ -12,7 +12,7 @@ from ecr_lifecycle import Image, expired
 from staging_repository import REPOSITORY
 
 from fleetctl.cli import main
-from tests.conftest import run_program, stack_file
+from tests.conftest import stack_file
 
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -38,19 +38,20 @@ def digest(ref: str) -> str:
     return ref.split("@", 1)[1]
 
 
-def staging_lifecycle_policy() -> dict:
+@pytest.fixture
+def staging_lifecycle_policy(program) -> dict:
     """The lifecycle policy the program declares for staging's repository."""
-    return json.loads(run_program("staging", stack_file("staging")).one(LIFECYCLE_POLICY).inputs["policy"])
+    return json.loads(program("staging", stack_file("staging")).one(LIFECYCLE_POLICY).inputs["policy"])
 
 
-def expired_after(ecr, pushed_in_order: list[str]) -> set[str]:
+def expired_after(ecr, policy: dict, pushed_in_order: list[str]) -> set[str]:
     """What staging's policy expires from the repository as moto holds it. moto stamps pushes to the second, so the
     push times come from the order the test pushed in, a minute apart."""
     pushed_at = {
         digest(ref): NOW - timedelta(minutes=len(pushed_in_order) - i) for i, ref in enumerate(pushed_in_order)
     }
     images = [Image(d, frozenset(tags), pushed_at[d]) for d, tags in tags_by_digest(ecr).items()]
-    return expired(staging_lifecycle_policy(), images, NOW)
+    return expired(policy, images, NOW)
 
 
 def test_retain_tags_the_image_prod_runs_and_each_one_it_can_roll_back_to(ecr, push, tmp_path):
@@ -78,23 +79,25 @@ def test_retain_twice_changes_nothing_and_says_the_images_are_kept(ecr, push, tm
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["kept", "kept"]
 
 
-def test_images_prod_runs_or_can_roll_back_to_outlive_forty_newer_staging_builds(ecr, push, tmp_path):
+def test_images_prod_runs_or_can_roll_back_to_outlive_forty_newer_staging_builds(
+    ecr, push, tmp_path, staging_lifecycle_policy
+):
     releases = [push(f"1.0.{i}-r") for i in range(6)]
     main(["retain", "prod", "--from-outputs", prod_outputs(tmp_path, releases[2], releases[1], releases[0])])
     builds = [push(f"2.0.{i}-b") for i in range(40)]
 
-    gone = expired_after(ecr, releases + builds)
+    gone = expired_after(ecr, staging_lifecycle_policy, releases + builds)
 
     assert {digest(ref) for ref in releases[:3]} & gone == set()
     assert gone == {digest(ref) for ref in releases[3:] + builds[:10]}
 
 
-def test_without_retain_staging_builds_expire_the_image_prod_runs(ecr, push):
+def test_without_retain_staging_builds_expire_the_image_prod_runs(ecr, push, staging_lifecycle_policy):
     """Why retain exists: the last-30 rule alone expires prod's live image after 30 newer staging builds."""
     live = push("1.0.0-r")
     builds = [push(f"2.0.{i}-b") for i in range(30)]
 
-    assert digest(live) in expired_after(ecr, [live, *builds])
+    assert digest(live) in expired_after(ecr, staging_lifecycle_policy, [live, *builds])
 
 
 def expire(ecr, ref: str) -> str:
