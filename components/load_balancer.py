@@ -25,6 +25,8 @@ class LoadBalancerArgs:
 class LoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    """`app/<name>/<id>`: the CloudWatch dimension of the load balancer."""
     dns_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -73,5 +75,6 @@ class LoadBalancer(pulumi.ComponentResource):
 
         self.security_group_id = security_group.id
         self.arn = load_balancer.arn
+        self.arn_suffix = load_balancer.arn_suffix
         self.dns_name = load_balancer.dns_name
         self.register_outputs({"arn": self.arn, "dnsName": self.dns_name})
