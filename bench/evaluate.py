@@ -70,16 +70,20 @@ EXTRA_SERVICE_FLOOR_SHARE = 0.05
 CUTOVER_SPEEDUP = 3.0
 
 
-def measure(body: str, repeats: int, setup: str = "") -> float:
-    """Median seconds of `body` (after `setup`, off the clock) over `repeats` fresh interpreters."""
-    script = PROBE.format(root=str(ROOT), setup=setup, body=body)
-    samples = []
+def measure(probes: dict[str, tuple[str, str]], repeats: int) -> dict[str, float]:
+    """Median seconds of each probe's body (after its setup, off the clock), over `repeats` fresh interpreters.
+
+    The probes take turns within each round, so a change in the machine's load weighs on all of them alike.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in probes}
     for _ in range(repeats):
-        probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
-        if probe.returncode != 0:
-            raise SystemExit(f"a measurement failed:\n{probe.stderr}")
-        samples.append(json.loads(probe.stdout))
-    return statistics.median(samples)
+        for name, (setup, body) in probes.items():
+            script = PROBE.format(root=str(ROOT), setup=setup, body=body)
+            probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+            if probe.returncode != 0:
+                raise SystemExit(f"measurement {name} failed:\n{probe.stderr}")
+            samples[name].append(json.loads(probe.stdout))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def cutover_critical_path() -> tuple[int, int]:
@@ -98,12 +102,18 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    floor = measure(FLOOR_BODY, args.repeats)
+    probes = {"floor": ("", FLOOR_BODY)} | {
+        str(count): (
+            PROGRAM_SETUP.format(root=str(ROOT), stack="staging", count=count),
+            PROGRAM_BODY.format(stack="staging"),
+        )
+        for count in SERVICE_COUNTS
+    }
+    measured = measure(probes, args.repeats)
+    floor = measured["floor"]
+    times = {count: measured[str(count)] for count in SERVICE_COUNTS}
     print(f"floor: import pulumi + pulumi_aws submodules      {floor * 1000:8.1f} ms")
-    times = {}
     for count in SERVICE_COUNTS:
-        setup = PROGRAM_SETUP.format(root=str(ROOT), stack="staging", count=count)
-        times[count] = measure(PROGRAM_BODY.format(stack="staging"), args.repeats, setup)
         print(f"staging program, {count:2d} service(s), under mocks   {times[count] * 1000:8.1f} ms")
     first, last = SERVICE_COUNTS[0], SERVICE_COUNTS[-1]
     per_service = (times[last] - times[first]) / (last - first)
