@@ -73,7 +73,7 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
-guard = PromotionGuard(config.promotion) if config.promotion else None
+guard = PromotionGuard(config.promotion, previous.get("services")) if config.promotion else None
 
 services = {
     service.name: Service(

@@ -1,7 +1,10 @@
-"""The promotion guard: a promoted stack (prod) runs only images its source stack (staging) has deployed.
+"""The promotion guard: a promoted stack (prod) runs only images its source stack (staging) has deployed, or that
+it ran itself.
 
 Build once, promote the same artifact: an image reference that staging never ran is refused at preview, before
-any host could run it. An emergency override exists, and shows in the stack outputs.
+any host could run it. An image this stack ran before (its live release and history) passed the guard then, so a
+rollback past the source's shorter history stays possible. An emergency override exists, and shows in the stack
+outputs.
 """
 
 from __future__ import annotations
@@ -36,31 +39,40 @@ def deployed_image_refs(source_services: dict[str, Any] | None, service: str) ->
 
 
 class PromotionGuard:
-    """Reads the source stack's outputs once and checks each service's image against them."""
+    """Reads the source stack's outputs once and checks each service's image against them and this stack's own."""
 
-    def __init__(self, config: PromotionConfig) -> None:
+    def __init__(self, config: PromotionConfig, own_services: pulumi.Input[dict[str, Any] | None]) -> None:
+        """`own_services`: the `services` output of this stack's last successful update (None on its first)."""
         self.config = config
         self.source = qualified_stack_name(config.source)
         self._source_services = pulumi.StackReference("promotion-source", stack_name=self.source).get_output("services")
+        self._own_services = pulumi.Output.from_input(own_services)
         self._unverified: list[pulumi.Output[str | None]] = []
 
     def guard(self, service: str) -> Callable[[pulumi.Output[str]], pulumi.Output[str]]:
         """For `ServiceArgs.image_guard`: the reference, resolved only once verified (or overridden)."""
 
         def verify(image_ref: pulumi.Output[str]) -> pulumi.Output[str]:
-            checked = pulumi.Output.all(image_ref, self._source_services).apply(
-                lambda values: self._check(service, values[0], values[1])
+            checked = pulumi.Output.all(image_ref, self._source_services, self._own_services).apply(
+                lambda values: self._check(service, values[0], values[1], values[2])
             )
             self._unverified.append(checked.apply(lambda result: None if result[1] else service))
             return checked.apply(lambda result: result[0])
 
         return verify
 
-    def _check(self, service: str, image_ref: str, source_services: dict[str, Any] | None) -> tuple[str, bool]:
-        if image_ref in deployed_image_refs(source_services, service):
+    def _check(
+        self,
+        service: str,
+        image_ref: str,
+        source_services: dict[str, Any] | None,
+        own_services: dict[str, Any] | None,
+    ) -> tuple[str, bool]:
+        if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
             return image_ref, True
         message = (
-            f"fleet:services.{service}.image.ref: {image_ref} was never deployed by stack {self.source}. "
+            f"fleet:services.{service}.image.ref: {image_ref} was never deployed by stack {self.source}, "
+            f"nor run by this stack ({pulumi.get_stack()}) in its release history. "
             f"Promote what {self.config.source} runs with `python -m fleetctl promote {self.config.source} "
             f"{pulumi.get_stack()}`"
         )

@@ -11,10 +11,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+from fleet.build_tag import build_tag
 from fleet.config import ImageSource
-
-KEEP_IMAGES = 30
-"""Images kept per repository: enough to roll back through many releases, bounded so storage does not grow."""
+from fleet.retention import lifecycle_policy
 
 GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
 
@@ -65,31 +64,23 @@ class ServiceImage(pulumi.ComponentResource):
             aws.ecr.LifecyclePolicy(
                 f"{name}-lifecycle",
                 repository=repository.name,
-                policy=json.dumps(
-                    {
-                        "rules": [
-                            {
-                                "rulePriority": 1,
-                                "description": f"keep the last {KEEP_IMAGES} images",
-                                "selection": {
-                                    "tagStatus": "any",
-                                    "countType": "imageCountMoreThan",
-                                    "countNumber": KEEP_IMAGES,
-                                },
-                                "action": {"type": "expire"},
-                            }
-                        ]
-                    }
-                ),
+                policy=json.dumps(lifecycle_policy()),
                 opts=child,
             )
             token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+            platform = platform_for(args.instance_type)
+            tag = build_tag(args.source.version, args.project_root / args.source.build, platform)
             image = docker.Image(
                 f"{name}-image",
-                image_name=pulumi.Output.concat(repository.repository_url, ":", args.source.version),
+                image_name=pulumi.Output.concat(repository.repository_url, ":", tag),
                 build={
-                    "context": str(args.project_root / args.source.build),
-                    "platform": platform_for(args.instance_type),
+                    # Relative to the project: the engine starts provider plugins in the project directory
+                    # (pulumi/pulumi pkg/engine/deployment.go `ProjectInfoContext` -> `getPwdMain`, then
+                    # pkg/resource/plugin/plugin.go `cmd.Dir = pwd`), and pulumi-docker keeps `context` as given
+                    # (provider/image.go `marshalBuildAndApplyDefaults`). An absolute path would differ between
+                    # checkouts, and any difference rebuilds (see fleet/build_tag.py).
+                    "context": args.source.build,
+                    "platform": platform,
                     "args": {"APP_VERSION": args.source.version},
                 },
                 registry={

@@ -12,7 +12,7 @@ from fleetctl import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
-COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "audit")
+COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "audit")
 
 DESCRIPTION = """\
 fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
@@ -30,6 +30,7 @@ ship a release:
   fleetctl diff origin/main              which services a change releases, and why (Markdown for the PR)
   fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
   fleetctl rollback prod --to 1.4.1      pin a release prod ran before
+  fleetctl retain prod                   keep the images prod runs or can roll back to from expiring
   fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
 
 Every command works from any directory with --project-dir DIR (before or after the command).

@@ -41,6 +41,38 @@ def test_prod_refuses_an_image_staging_never_deployed_before_any_host_runs_it(pr
     assert (LAUNCH_TEMPLATE, "web-release-launch-template") not in mocks.inputs
 
 
+def prod_ran(ref: str) -> dict:
+    """Prod's own outputs from its last update: `ref` is an old release in its history (rolled forward since)."""
+    live = {"releaseId": "0123456789ab", "version": "1.0.0", "imageRef": "live@sha256:" + "1" * 64}
+    old = {"releaseId": "ba9876543210", "version": "0.1.0", "imageRef": ref}
+    return {"services": {"web": {"release": live, "history": [live, old]}}}
+
+
+def test_prod_rolls_back_past_stagings_history_to_an_image_prod_itself_ran(program, prod_config, staging_outputs):
+    ref = prod_config["fleet:services"]["web"]["image"]["ref"]
+    newer = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "d" * 64
+
+    run = program(
+        "prod",
+        prod_config,
+        stack_outputs={qualified("staging"): staging_outputs(newer), qualified("prod"): prod_ran(ref)},
+    )
+
+    assert run.outputs["promotion"]["verified"] is True
+    assert run.outputs["services"]["web"]["release"]["imageRef"] == ref
+
+
+def test_prod_refuses_an_image_neither_staging_nor_prod_ever_ran(program, prod_config, staging_outputs):
+    newer = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "d" * 64
+    other = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "e" * 64
+    outputs = {qualified("staging"): staging_outputs(newer), qualified("prod"): prod_ran(other)}
+
+    with pytest.raises(
+        UnpromotedImageError, match=r"never deployed by stack acme/fleet/staging, nor run by this stack"
+    ):
+        program("prod", prod_config, stack_outputs=outputs)
+
+
 def test_prod_refuses_when_staging_has_no_outputs(program, prod_config):
     with pytest.raises(UnpromotedImageError, match="fleetctl promote staging prod"):
         program("prod", prod_config)
