@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from components.service_image import platform_for
+from fleet.build_tag import build_tag
 from fleet.config import fleet_keys, parse_config
 from fleet.release import identify_on_disk
 from fleetctl.cli import main
@@ -55,6 +57,10 @@ def deployed(stack: str, release: str, version: str = "1.0.0", image_ref: str | 
     return {"stack": stack, "services": {"web": {"release": live, "history": [entry]}}}
 
 
+def staging_tag() -> str:
+    return build_tag("1.0.0", ROOT / "images/web", platform_for("t3.small"))
+
+
 def test_plan_prints_what_the_program_declares_per_service(plan):
     (web,) = parse_config(fleet_keys(stack_file("staging")), "staging", ROOT).services
 
@@ -64,7 +70,8 @@ def test_plan_prints_what_the_program_declares_per_service(plan):
     assert out.splitlines()[2:] == [
         "web",
         f"  release:        {release_id('staging')} (version 1.0.0)",
-        "  image:          built from images/web, pushed as fleet-staging-web:1.0.0 (its digest is known once built)",
+        f"  image:          built from images/web, pushed as fleet-staging-web:{staging_tag()} (its digest is known once "
+        "built)",
         "  host image:     ami-0a1b2c3d4e5f60718",
         "  instance type:  t3.small",
         "  capacity:       min 2, desired 2, max 6",
