@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components.host_role import HostRole, HostRoleArgs
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
+from components.settings import Settings, SettingsArgs
 from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet.config import ServiceConfig
 
@@ -145,6 +146,12 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
+        settings = (
+            Settings(f"{name}-settings", SettingsArgs(path=settings_path, settings=config.settings, tags=tags), child)
+            if config.settings
+            else None
+        )
+
         previous = pulumi.Output.from_input(args.previous)
         desired_capacity = previous.apply(lambda outputs: cutover_capacity(config, args.release_id, outputs))
         self.release = Release(
@@ -164,6 +171,7 @@ class Service(pulumi.ComponentResource):
                     "FLEET_REGION": args.region,
                     "FLEET_LOG_GROUP": log_group.name,
                     "FLEET_SETTINGS_PATH": settings_path,
+                    "FLEET_SETTINGS": settings.pinned if settings else "",
                 },
                 subnet_ids=args.subnet_ids,
                 security_group_id=instances.id,

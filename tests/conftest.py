@@ -110,6 +110,8 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
             case "aws:cloudwatch/logGroup:LogGroup":
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
+            case "aws:ssm/parameter:Parameter":
+                state["version"] = 1
         self.ids[(args.typ, args.name)] = resource_id
         state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
         return resource_id, state
@@ -141,16 +143,19 @@ def run_program(
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     live_desired: dict[str, int] | None = None,
     mocks: FleetMocks | None = None,
+    project_root: Path = ROOT,
+    secret_keys: list[str] | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the program raises.
 
-    Pass `mocks` to look at what was registered even when the program fails.
+    Pass `mocks` to look at what was registered even when the program fails; `project_root` to run a copy of the
+    program next to another stack file, with `secret_keys` the config keys Pulumi would report as secret.
     """
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
     mocks.live_desired.update(live_desired or {})
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
+    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()}, secret_keys or [])
     pulumi.runtime.set_mocks(mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION)
     declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
 
@@ -163,7 +168,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(project_root / "__main__.py"), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
         return outputs.apply(exported.update)
@@ -207,7 +212,7 @@ def staging_outputs() -> Callable[..., dict[str, Any]]:
 def _fresh_pulumi_runtime() -> Iterator[None]:
     """Each program run starts from an empty runtime: no config, no root stack left over from the last test."""
     yield
-    pulumi.runtime.set_all_config({})
+    pulumi.runtime.set_all_config({}, [])
     pulumi.runtime.settings.ROOT.set(None)
 
 
