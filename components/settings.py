@@ -17,6 +17,9 @@ import pulumi_aws as aws
 
 from fleet.config import Setting
 
+SECRET_TAG = "fleet:secret"
+"""On a secret setting's parameter: the policy pack requires such a parameter to be a SecureString."""
+
 
 @dataclass
 class SettingsArgs:
@@ -46,7 +49,7 @@ class Settings(pulumi.ComponentResource):
                 value=pulumi.Output.secret(setting.value) if setting.secret else setting.value,
                 tier="Standard",
                 description="fleet setting (secret)" if setting.secret else "fleet setting",
-                tags=args.tags,
+                tags={**args.tags, SECRET_TAG: "true"} if setting.secret else args.tags,
                 opts=child,
             )
             versions.append(pulumi.Output.concat(setting.name, ":", parameter.version.apply(str)))

@@ -19,7 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+import components.settings
 from fleet.config import ConfigError
+from policy.records import declared
+from policy.rules import evaluate
 from tests.conftest import ROOT, ProgramRun, stack_file
 
 PARAMETER = "aws:ssm/parameter:Parameter"
@@ -214,7 +217,7 @@ def test_host_role_reads_only_the_service_settings_path(deploy):
         {
             "Sid": "ReadSettings",
             "Effect": "Allow",
-            "Action": ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
+            "Action": "ssm:GetParameters",
             "Resource": [
                 "arn:aws:ssm:eu-west-1:123456789012:parameter/fleet/staging/web",
                 "arn:aws:ssm:eu-west-1:123456789012:parameter/fleet/staging/web/*",
@@ -226,3 +229,29 @@ def test_host_role_reads_only_the_service_settings_path(deploy):
 def _actions(statement: dict[str, Any]) -> list[str]:
     actions = statement["Action"]
     return [actions] if isinstance(actions, str) else actions
+
+
+def violations(run: ProgramRun) -> list[tuple[str, str]]:
+    records = [
+        declared(r.type, r.name, r.inputs, r.options, resource_id=r.resource_id)
+        for r in run.resources
+        if not r.type.startswith(("fleet:", "pulumi:"))
+    ]
+    return [(violation.policy, violation.urn.rsplit("::", 1)[-1]) for violation in evaluate(records)]
+
+
+def test_a_service_with_settings_passes_every_policy(deploy):
+    assert violations(deploy(SETTINGS, {"DB_PASSWORD": SECRET})) == []
+
+
+def test_a_secret_stored_as_plain_string_is_caught_by_the_policy_pack(deploy, monkeypatch):
+    real = components.settings.aws.ssm.Parameter
+
+    def plaintext(resource_name, **kwargs):
+        return real(resource_name, **{**kwargs, "type": "String"})
+
+    monkeypatch.setattr(components.settings.aws.ssm, "Parameter", plaintext)
+
+    assert violations(deploy(SETTINGS, {"DB_PASSWORD": SECRET})) == [
+        ("secret-setting-is-secure-string", "web-settings-DB_PASSWORD")
+    ]
