@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code).
-COMMAND_MODULES = ("promote", "rollback", "diff", "audit")
+COMMAND_MODULES = ("promote", "rollback", "diff", "audit", "host_image")
 
 
 class CommandError(Exception):
