@@ -34,10 +34,8 @@ def test_every_service_gets_the_recommended_image_and_nothing_else_changes(proje
 
     assert result.code == 0, result.err
     assert recommended["x86_64"].startswith("ami-")
-    assert changed_lines(before, project.read("Pulumi.staging.yaml")) == [
-        f"-      hostImage: {AMI_OLD}",
-        f"+      hostImage: {recommended['x86_64']}",
-    ] * 2
+    one_service = [f"-      hostImage: {AMI_OLD}", f"+      hostImage: {recommended['x86_64']}"]
+    assert changed_lines(before, project.read("Pulumi.staging.yaml")) == one_service * 2
     assert f"  web: host image {AMI_OLD} → {recommended['x86_64']} (x86_64): a release" in result.out
 
 
