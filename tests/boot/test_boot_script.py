@@ -5,6 +5,7 @@ the container, and stops with a clear message when the host image lacks what it 
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet.config import RESERVED_SETTING_PREFIX, RESERVED_SETTINGS
 from fleet.release import BOOT_SCRIPT
 from policy.rules import installs_packages
 from tests.conftest import ROOT
@@ -187,3 +189,10 @@ def test_the_boot_script_passes_shellcheck():
     )
 
     assert result.returncode == 0, result.stdout
+
+
+def test_every_variable_the_boot_script_sets_in_the_container_is_a_reserved_setting_name():
+    set_by_script = set(re.findall(r"--env ([A-Z_][A-Z0-9_]*)=", (ROOT / BOOT_SCRIPT).read_text()))
+
+    assert set_by_script == {"PORT", "APP_VERSION", "FLEET_STACK", "FLEET_SERVICE", "FLEET_RELEASE"}
+    assert all(name in RESERVED_SETTINGS or name.startswith(RESERVED_SETTING_PREFIX) for name in set_by_script)
