@@ -19,6 +19,7 @@ from components.service import Service, ServiceArgs
 from fleet import rollout
 from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem
 from fleet.release import BOOT_SCRIPT, identify_on_disk
+from fleet.secret_settings import stack_file_keys, with_secret_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -34,6 +35,12 @@ def stack_config() -> dict[str, Any]:
     return {key: _decode(value) for key, value in fleet_keys(raw).items()}
 
 
+def services_config_is_secret() -> bool:
+    """Whether Pulumi passed `fleet:services` as a secret: it holds a `secure:` value somewhere."""
+    key = f"{NAMESPACE}:services"
+    return pulumi.runtime.is_config_secret(key) or key in pulumi.runtime.get_config_secret_keys_env()
+
+
 def _decode(value: Any) -> Any:
     """Structured config values reach the program as JSON text."""
     if isinstance(value, str) and value[:1] in "{[":
@@ -45,7 +52,11 @@ def _decode(value: Any) -> Any:
 
 
 stack = pulumi.get_stack()
-config = parse_config(stack_config(), stack, PROJECT_ROOT)
+config = parse_config(
+    with_secret_settings(stack_config(), stack_file_keys(PROJECT_ROOT, stack), stack, services_config_is_secret()),
+    stack,
+    PROJECT_ROOT,
+)
 region = pulumi.Config("aws").require("region")
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()

@@ -68,7 +68,8 @@ def host_policy(
             {
                 "Sid": "ReadSettings",
                 "Effect": "Allow",
-                "Action": ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
+                # The boot script reads the parameters its release pins, by name and version, and nothing else.
+                "Action": "ssm:GetParameters",
                 "Resource": [parameters, f"{parameters}/*"],
             },
             {

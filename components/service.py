@@ -18,6 +18,7 @@ from components.host_role import HostRole, HostRoleArgs
 from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
+from components.settings import Settings, SettingsArgs
 from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
 from fleet.config import ServiceConfig
@@ -150,6 +151,12 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
+        settings = (
+            Settings(f"{name}-settings", SettingsArgs(path=settings_path, settings=config.settings, tags=tags), child)
+            if config.settings
+            else None
+        )
+
         live = rollout.LiveService.from_outputs(args.previous)
         live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
@@ -169,6 +176,7 @@ class Service(pulumi.ComponentResource):
                     "FLEET_REGION": args.region,
                     "FLEET_LOG_GROUP": log_group.name,
                     "FLEET_SETTINGS_PATH": settings_path,
+                    "FLEET_SETTINGS": settings.pinned if settings else "",
                 },
                 subnet_ids=args.subnet_ids,
                 security_group_id=instances.id,

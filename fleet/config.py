@@ -26,6 +26,7 @@ INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
+SETTING_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,29 @@ class Scaling:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One environment variable of a service's container, stored as an SSM parameter and read by hosts at boot."""
+
+    name: str
+    value: str | None = field(repr=False)
+    """The text the container sees; None for a secret read from a stack file, which holds only its ciphertext."""
+    ciphertext: str | None = None
+    """A secret's `secure:` ciphertext in the stack file; None for a plain setting."""
+
+    @property
+    def secret(self) -> bool:
+        return self.ciphertext is not None
+
+
+@dataclass(frozen=True)
+class SecretText:
+    """A secret setting as the program receives it: the stack file's ciphertext and the value Pulumi decrypted."""
+
+    ciphertext: str
+    plaintext: Any = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """One web service: its image, the hosts that run it, and how the load balancer reaches it."""
 
@@ -107,6 +131,8 @@ class ServiceConfig:
     about 90 s, doubled for a slow pull or a cold start."""
     cutover_timeout_minutes: int = 10
     """How long a release waits for its instances to be healthy before the update fails (old release serving)."""
+    settings: tuple[Setting, ...] = ()
+    """Environment variables of the container, by name; part of the release (hosts read them once, at boot)."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +237,7 @@ SERVICE_KEYS: dict[str, object] = {
     "drainSeconds": None,
     "bootGraceSeconds": None,
     "cutoverTimeoutMinutes": None,
+    "settings": None,
 }
 IMAGE_KEYS: dict[str, object] = {"version": None, "build": None, "ref": None}
 CAPACITY_KEYS: dict[str, object] = {"min": None, "desired": None, "max": None}
@@ -232,6 +259,13 @@ TOP_LEVEL_KEYS: dict[str, object] = {"services": None, "network": None, "promoti
 MAX_INSTANCES = 100
 MIN_CPU_TARGET = 10
 """Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
+MAX_SETTINGS = 50
+"""Settings per service: each is an SSM parameter whose name and version the launch template's user data carries."""
+MAX_SETTING_BYTES = 4096
+"""The value size of an SSM standard-tier parameter."""
+RESERVED_SETTINGS = frozenset({"PORT", "APP_VERSION"})
+RESERVED_SETTING_PREFIX = "FLEET_"
+"""Names the boot script sets itself (PORT, APP_VERSION, FLEET_STACK...): a setting may not override them."""
 
 
 def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None = None) -> FleetConfig:
@@ -313,6 +347,7 @@ def _service(problems: _Problems, name: str, value: Any, project_root: Path | No
         drain_seconds=integer("drainSeconds", 0, 3600, "drain_seconds"),
         boot_grace_seconds=integer("bootGraceSeconds", 0, 7200, "boot_grace_seconds"),
         cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, 60, "cutover_timeout_minutes"),
+        settings=_settings(problems, f"{key}.settings", settings.get("settings")),
     )
     return service if len(problems.items) == before else None
 
@@ -442,6 +477,66 @@ def _scaling(problems: _Problems, key: str, value: Any) -> Scaling | None:
     if cpu == 0 and requests is None and "requestsPerInstance" not in settings:
         problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
     return Scaling(cpu_percent=cpu or None, requests_per_instance=requests, instance_warmup_seconds=warmup)
+
+
+def _settings(problems: _Problems, key: str, value: Any) -> tuple[Setting, ...]:
+    """The settings of a service, by name. A secret is `{secure: <ciphertext>}` in a stack file, or a `SecretText`
+    in the program; no message about a secret ever shows its value."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        problems.add(key, f"must map environment variable names to values; got {_describe(value)}")
+        return ()
+    if len(value) > MAX_SETTINGS:
+        problems.add(key, f"at most {MAX_SETTINGS} settings per service; got {len(value)}")
+    settings = []
+    for name, raw in value.items():
+        setting_key = f"{key}.{name}"
+        if not isinstance(name, str) or not SETTING_NAME.match(name):
+            problems.add(
+                setting_key,
+                "setting names must be environment variable names: 1-128 characters from A-Z 0-9 _, "
+                "not starting with a digit",
+            )
+        elif name in RESERVED_SETTINGS or name.startswith(RESERVED_SETTING_PREFIX):
+            problems.add(
+                setting_key,
+                f"is set by fleet on every host ({', '.join(sorted(RESERVED_SETTINGS))}, "
+                f"{RESERVED_SETTING_PREFIX}*); choose another name",
+            )
+        else:
+            setting = _setting(problems, setting_key, name, raw)
+            if setting is not None:
+                settings.append(setting)
+    return tuple(sorted(settings, key=lambda setting: setting.name))
+
+
+def _setting(problems: _Problems, key: str, name: str, raw: Any) -> Setting | None:
+    if isinstance(raw, dict) and set(raw) == {"secure"} and isinstance(raw["secure"], str) and raw["secure"]:
+        return Setting(name=name, value=None, ciphertext=raw["secure"])
+    secret = isinstance(raw, SecretText)
+    text = _setting_text(raw.plaintext if secret else raw)
+    if text is None:
+        shown = "a secret of another type" if secret else _describe(raw)
+        problems.add(key, f"must be a string, a whole number or true/false (quote anything else); got {shown}")
+    elif not text:
+        problems.add(key, "must not be empty (an SSM parameter holds at least one character); remove the key instead")
+    elif len(text.encode()) > MAX_SETTING_BYTES:
+        problems.add(key, f"is {len(text.encode())} bytes; at most {MAX_SETTING_BYTES} (SSM standard tier)")
+    elif any(ord(character) < 32 or ord(character) == 127 for character in text):
+        problems.add(key, "must be one line without control characters: hosts pass settings as an environment file")
+    else:
+        return Setting(name=name, value=text, ciphertext=raw.ciphertext if secret else None)
+    return None
+
+
+def _setting_text(value: Any) -> str | None:
+    """A setting's value as the container sees it: text as is, true/false, whole numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return str(value)
+    return None
 
 
 def _unique_public_ports(problems: _Problems, services: list[ServiceConfig]) -> None:

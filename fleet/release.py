@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from fleet.config import ServiceConfig
+from fleet.config import ServiceConfig, Setting
 
 BOOT_SCRIPT = "components/boot.sh"
 """The script every host runs at boot, relative to the project: changing it changes every service's release."""
@@ -28,6 +28,7 @@ LABELS = {
     "instance_type": "instance type",
     "port": "port",
     "boot_script": "boot script",
+    "settings": "settings",
 }
 
 
@@ -43,11 +44,19 @@ class ReleaseIdentity:
     port: int
     boot_script: str
     """sha256 of the boot script."""
+    settings: tuple[tuple[str, str], ...] | None = None
+    """(name, fingerprint) of each setting; None without settings, so that older release ids stay as they were."""
 
     @property
     def release_id(self) -> str:
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        parts = {name: value for name, value in asdict(self).items() if value is not None}
+        canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def changed_settings(self, previous: ReleaseIdentity) -> list[str]:
+        """Names of the settings added, removed or changed since `previous`, sorted; never their values."""
+        old, new = dict(previous.settings or ()), dict(self.settings or ())
+        return sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
 
     def changes_since(self, previous: ReleaseIdentity) -> list[str]:
         """Human labels of what differs from `previous`, in a stable order ("version", "host image", ...)."""
@@ -60,6 +69,18 @@ def fingerprint(files: Mapping[str, bytes]) -> str:
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return digest.hexdigest()[:16]
+
+
+def setting_fingerprint(setting: Setting) -> str:
+    """What of a setting takes part in the release identity, revealing nothing of a secret.
+
+    A secret's fingerprint is derived from its ciphertext in the stack file, never from its value: `fleetctl diff`
+    computes it without the secrets provider, and the program, which reads the same stack file, agrees. Pulumi
+    encrypts with a fresh nonce, so setting a secret again (even to the same value) is a new release, as is
+    re-encrypting the stack's secrets (`pulumi stack change-secrets-provider`). A plain value takes part as itself.
+    """
+    source = f"secure:{setting.ciphertext}" if setting.secret else f"plain:{setting.value}"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def ignored(relative_path: str) -> bool:
@@ -92,6 +113,7 @@ def identify(service: ServiceConfig, boot_script: str, build_context: Mapping[st
         instance_type=service.instance_type,
         port=service.port,
         boot_script=hashlib.sha256(boot_script.encode()).hexdigest()[:16],
+        settings=tuple((setting.name, setting_fingerprint(setting)) for setting in service.settings) or None,
     )
 
 

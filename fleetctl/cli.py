@@ -12,7 +12,7 @@ from fleetctl import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
-COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "audit")
+COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "host_image", "audit")
 
 DESCRIPTION = """\
 fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
@@ -31,6 +31,7 @@ ship a release:
   fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
   fleetctl rollback prod --to 1.4.1      pin a release prod ran before
   fleetctl retain prod                   keep the images prod runs or can roll back to from expiring
+  fleetctl host-image prod              pin the current recommended host image (a release, reviewed as a PR)
   fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
 
 Every command works from any directory with --project-dir DIR (before or after the command).
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(f"fleetctl.{name}").add_parser(subparsers)
         # Also after the command; SUPPRESS keeps a value given before it when none is given after.
-        _add_project_dir(subparsers.choices[name], default=argparse.SUPPRESS)
+        _add_project_dir(subparsers.choices[name.replace("_", "-")], default=argparse.SUPPRESS)
     return parser
 
 

@@ -152,10 +152,13 @@ def _service_lines(
         return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings]
     lines = [
         f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
-        f"autoscaling group, replaced once healthy) because of: {', '.join(releases)}"
+        f"autoscaling group, replaced once healthy) because of: "
+        f"{', '.join(_reason(label, previous, identity) for label in releases)}"
     ]
     for label in releases:
         key = FIELD_OF_LABEL[label]
+        if key == "settings":
+            continue  # named in the reason; a setting's value is never shown, a secret's never known here
         old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
         lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
     if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
@@ -165,6 +168,13 @@ def _service_lines(
             "set a new `image.version`"
         )
     return lines + [f"{line} (set on the new release)" for line in settings]
+
+
+def _reason(label: str, previous: ReleaseIdentity, identity: ReleaseIdentity) -> str:
+    """A cause of a release as the pull request reads it: settings by name, `settings (DB_PASSWORD, LOG_LEVEL)`."""
+    if FIELD_OF_LABEL[label] != "settings":
+        return label
+    return f"{label} ({', '.join(identity.changed_settings(previous))})"
 
 
 def _identity_value(key: str, value: Any) -> str:

@@ -152,6 +152,8 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
             case "aws:cloudwatch/logGroup:LogGroup":
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
+            case "aws:ssm/parameter:Parameter":
+                state["version"] = 1
         self.ids[(args.typ, args.name)] = resource_id
         state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
         return resource_id, state
@@ -194,11 +196,13 @@ def run_program(
     mocks: FleetMocks | None = None,
     monitor: RecordingMonitor | None = None,
     project_root: Path,
+    secret_keys: list[str] | None = None,
 ) -> ProgramRun:
     """Run `project_root/__main__.py` for `stack` with the stack-file `config:` mapping given; raise what it raises.
 
     Pass `mocks` to look at what was registered even when the program fails, and `monitor` to answer the
-    registrations another way (tests/engine_model.py).
+    registrations another way (tests/engine_model.py); `secret_keys` are the config keys Pulumi would report as
+    secret.
     """
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
@@ -206,7 +210,7 @@ def run_program(
     if str(project_root) not in sys.path:
         sys.path.insert(0, str(project_root))  # the program imports its `components` package from its directory
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
+    pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()}, secret_keys or [])
     monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
         mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION, monitor=monitor
@@ -275,5 +279,5 @@ def read_stack_config(project_root: Path, stack: str) -> dict[str, Any]:
 
 def reset_runtime() -> None:
     """Forget the config and root stack of the last run, so the next one starts from an empty runtime."""
-    pulumi.runtime.set_all_config({})
+    pulumi.runtime.set_all_config({}, [])
     pulumi.runtime.settings.ROOT.set(None)

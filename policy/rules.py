@@ -46,8 +46,11 @@ SCALING_TAG = "fleet:scaling"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
 
 ROLE_TAG = "fleet:role"
+SECRET_TAG = "fleet:secret"
+"""Marks the SSM parameter of a setting set with `pulumi config set --secret` (components/settings.py)."""
 LOAD_BALANCER_ROLE = "load-balancer"
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
@@ -245,6 +248,54 @@ def launch_template_pins_image_digest(resource: Resource) -> list[str]:
         + f": {fix}"
         for image in dict.fromkeys(images)
         if image is None or not DIGEST_PINNED_IMAGE.fullmatch(image)
+    ]
+
+
+_PACKAGE_INSTALL = re.compile(
+    r"^\s*(?:sudo\s+)?(?:(?:dnf|yum|microdnf|apt|apt-get|aptitude|zypper|apk)\s+(?:-\S+\s+)*"
+    r"(?:install|reinstall|localinstall|groupinstall|update|upgrade|dist-upgrade|add)\b"
+    r"|amazon-linux-extras\s+install\b|rpm\s+-[a-zA-Z]*[iU]|pip3?\s+install\b)",
+    re.MULTILINE,
+)
+_CLOUD_CONFIG_PACKAGES = re.compile(r"^(?:packages|package_update|package_upgrade)\s*:", re.MULTILINE)
+
+
+def installs_packages(script: str) -> list[str]:
+    """The package installs or upgrades in a boot script or cloud-config, one line each; [] when there are none."""
+    lines = [line.strip() for line in script.splitlines() if not line.lstrip().startswith("#")]
+    found = [line for line in lines if _PACKAGE_INSTALL.match(line)]
+    if script.startswith("#cloud-config"):
+        found += [line for line in lines if _CLOUD_CONFIG_PACKAGES.match(line)]
+    return found
+
+
+def launch_template_installs_nothing(resource: Resource) -> list[str]:
+    user_data = resource.props.get("userData")
+    if user_data is UNKNOWN or not user_data:
+        return []
+    try:
+        script = base64.b64decode(str(user_data), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return []  # launch-template-pins-image-digest reports user data that is not base64 text
+    return [
+        f"Launch template user data installs packages at boot ({line!r}): hosts of one release would run "
+        "different software depending on when they booted, and a package mirror outage would block every release "
+        "and scale-out. Use a host image that carries what the boot script needs (the Amazon ECS-optimized Amazon "
+        "Linux 2023 AMI has docker and the AWS CLI; `fleetctl host-image` pins it) or bake your own."
+        for line in installs_packages(script)
+    ]
+
+
+# --- settings ---------------------------------------------------------------------------------------------------
+
+
+def secret_setting_is_secure_string(resource: Resource) -> list[str]:
+    parameter_type = resource.props.get("type")
+    if _tags(resource).get(SECRET_TAG) != "true" or parameter_type in ("SecureString", UNKNOWN):
+        return []
+    return [
+        f"SSM parameter {resource.props.get('name')!r} holds a secret setting as type {parameter_type!r}: store it "
+        'as type="SecureString", so that it is encrypted in SSM and only readers allowed to decrypt see it.'
     ]
 
 
@@ -529,6 +580,18 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "The boot script runs the container image by @sha256 digest, never by a mutable tag.",
         frozenset({LAUNCH_TEMPLATE}),
         launch_template_pins_image_digest,
+    ),
+    ResourceRule(
+        "launch-template-installs-nothing",
+        "Boot scripts install no packages (dnf, yum, apt...): the host image carries what hosts need.",
+        frozenset({LAUNCH_TEMPLATE}),
+        launch_template_installs_nothing,
+    ),
+    ResourceRule(
+        "secret-setting-is-secure-string",
+        "A setting set as a secret is stored as a SecureString SSM parameter, never a plaintext String.",
+        frozenset({SSM_PARAMETER}),
+        secret_setting_is_secure_string,
     ),
     ResourceRule(
         "autoscaling-group-uses-elb-health-check",

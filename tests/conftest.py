@@ -12,6 +12,8 @@ import pytest
 from fleetctl.simulation import ProgramRun, reset_runtime, run_program, run_update
 from tests.checkout import ROOT, stack_file
 
+pytest_plugins = ["tests.moto_server"]  # the `moto_url` and `aws` fixtures: a real moto_server for boto3
+
 
 @pytest.fixture
 def staging_config() -> dict[str, Any]:
@@ -40,6 +42,9 @@ def _fresh_pulumi_runtime() -> Iterator[None]:
     """Each program run starts from an empty runtime: no config, no root stack left over from the last test."""
     yield
     reset_runtime()
+
+
+pytest_plugins = ["tests.moto_server"]  # the `moto_url` and `aws` fixtures: a real moto_server for boto3
 
 
 @pytest.fixture

@@ -85,7 +85,8 @@ def test_the_version_is_the_projects(installed_fleetctl):
 def test_help_names_every_command_with_what_it_is_for_and_examples():
     help_text = build_parser().format_help()
 
-    for command in COMMAND_MODULES:
+    for module in COMMAND_MODULES:
+        command = module.replace("_", "-")
         assert re.search(rf"^    {command} +\S", help_text, flags=re.MULTILINE), f"{command} has no help line"
     assert "fleetctl check staging" in help_text
     assert "fleetctl plan staging" in help_text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
 from fleet.release import identify_on_disk
+from fleet.secret_settings import with_secret_settings
 from fleetctl.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
 
@@ -222,3 +225,66 @@ def test_an_added_setting_block_is_shown_from_not_set(project, fleetctl, base):
     result = fleetctl("diff", base)
 
     assert "- promotion: not set → `{from: prod}`" in result.out
+
+
+SECRET_BEFORE = "v1:b2xkLW5vbmNlOm9sZC1jaXBoZXJ0ZXh0"
+SECRET_AFTER = "v1:bmV3LW5vbmNlOm5ldy1jaXBoZXJ0ZXh0"
+WEB_SETTINGS = """      settings:
+        LOG_LEVEL: debug
+        DB_PASSWORD:
+          secure: {}
+"""
+
+
+def with_web_settings(project, ciphertext: str, log_level: str = "debug") -> None:
+    settings = WEB_SETTINGS.format(ciphertext).replace("debug", log_level)
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: 8080\n" + settings)
+
+
+def test_adding_settings_is_a_release_naming_the_keys_and_no_value(project, fleetctl, base):
+    with_web_settings(project, SECRET_BEFORE)
+
+    result = fleetctl("diff", base)
+
+    web = service_lines(result.out, "staging", "web")
+    assert web[0].endswith("because of: settings (DB_PASSWORD, LOG_LEVEL)")
+    assert len(web) == 1
+    assert "debug" not in result.out
+    assert SECRET_BEFORE not in result.out
+
+
+def test_setting_a_secret_again_is_a_release_naming_only_that_key(project, fleetctl, base):
+    with_web_settings(project, SECRET_BEFORE)
+    before = project.commit("settings")
+    project.edit("Pulumi.staging.yaml", SECRET_BEFORE, SECRET_AFTER)
+
+    result = fleetctl("diff", before)
+
+    (web,) = service_lines(result.out, "staging", "web")
+    assert web.endswith("because of: settings (DB_PASSWORD)")
+    assert SECRET_AFTER not in result.out
+
+
+def test_changing_a_plain_setting_names_it_without_its_value(project, fleetctl, base):
+    with_web_settings(project, SECRET_BEFORE)
+    before = project.commit("settings")
+    project.edit("Pulumi.staging.yaml", "LOG_LEVEL: debug", "LOG_LEVEL: verbose-tracing")
+
+    result = fleetctl("diff", before)
+
+    assert service_lines(result.out, "staging", "web")[0].endswith("because of: settings (LOG_LEVEL)")
+    assert "verbose-tracing" not in result.out
+
+
+def test_diff_and_program_agree_on_the_release_id_of_a_stack_with_a_secret(project):
+    with_web_settings(project, SECRET_BEFORE)
+    head = project.commit("settings")
+    written = fleet_keys(YAML(typ="safe").load(project.read("Pulumi.staging.yaml"))["config"])
+    passed = copy.deepcopy(written)
+    passed["services"]["web"]["settings"]["DB_PASSWORD"] = "the decrypted value"
+
+    program = parse_config(with_secret_settings(passed, written, "staging", True), "staging", project.root)
+    diffed = load_stack(GitTree(project.root, head), "staging")
+
+    assert isinstance(diffed, ParsedStack)
+    assert identify_on_disk(program.services, project.root)["web"] == diffed.identities["web"]

@@ -70,8 +70,8 @@ def test_plan_prints_what_the_program_declares_per_service(plan):
     assert out.splitlines()[2:] == [
         "web",
         f"  release:        {release_id('staging')} (version 1.0.0)",
-        f"  image:          built from images/web, pushed as fleet-staging-web:{staging_tag()} (its digest is known once "
-        "built)",
+        f"  image:          built from images/web, pushed as fleet-staging-web:{staging_tag()} "
+        "(its digest is known once built)",
         "  host image:     ami-0a1b2c3d4e5f60718",
         "  instance type:  t3.small",
         "  capacity:       min 2, desired 2, max 6",

@@ -111,7 +111,8 @@ def test_boot_script_reads_settings_from_the_services_ssm_path_and_ships_logs(pr
     assert "readonly FLEET_SETTINGS_PATH=/fleet/staging/web/\n" in script
     assert "readonly FLEET_LOG_GROUP=/fleet/staging/web\n" in script
     assert "--log-driver awslogs" in script
-    assert 'get-parameters-by-path --region "${FLEET_REGION}" --path "${FLEET_SETTINGS_PATH}"' in script
+    assert "readonly FLEET_SETTINGS=''\n" in script
+    assert 'names+=("${FLEET_SETTINGS_PATH}${entry}")' in script
 
 
 def test_log_group_keeps_thirty_days(program, staging_config):

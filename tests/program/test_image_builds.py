@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from fleet.build_tag import MAX_TAG_LENGTH, build_tag
-from tests.conftest import ROOT, stack_file
+from tests.checkout import ROOT, stack_file
 
 IMAGE = "docker:index/image:Image"
 PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.staging.yaml", "components", "fleet", "images")

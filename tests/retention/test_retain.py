@@ -12,7 +12,7 @@ from ecr_lifecycle import Image, expired
 from staging_repository import REPOSITORY
 
 from fleetctl.cli import main
-from tests.conftest import stack_file
+from tests.checkout import stack_file
 
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
