@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,17 +11,10 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 from fleet.config import ImageSource
+from fleet.platforms import platform_for
 
 KEEP_IMAGES = 30
 """Images kept per repository: enough to roll back through many releases, bounded so storage does not grow."""
-
-GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
-
-
-def platform_for(instance_type: str) -> str:
-    """The image platform the hosts need: arm64 on Graviton families (t4g, m7g, c8gd...), amd64 elsewhere."""
-    family = instance_type.split(".", 1)[0]
-    return "linux/arm64" if GRAVITON_FAMILY.match(family) else "linux/amd64"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleet.config import NAMESPACE
+from fleet.stacks import same_stack
 from fleetctl.cli import CommandError
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
 from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
@@ -60,15 +61,8 @@ def _check_promotion_path(target: PinTarget, source: str) -> None:
         return
     declared = promotion.get("from") if isinstance(promotion, Mapping) else None
     # Any other malformed `fleet:promotion` is reported, with every other problem, when the file is validated.
-    if isinstance(declared, str) and not _same_stack(declared, source):
+    if isinstance(declared, str) and not same_stack(declared, source):
         raise CommandError(
             f"{target.path.name} declares {PROMOTION_KEY}.from: {declared}, so stack {target.stack} is promoted "
             f"only from {declared}, not from {source}"
         )
-
-
-def _same_stack(declared: str, source: str) -> bool:
-    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
-    declared_parts, source_parts = declared.split("/"), source.split("/")
-    common = min(len(declared_parts), len(source_parts))
-    return declared_parts[-common:] == source_parts[-common:]

@@ -90,3 +90,18 @@ def test_rollback_to_an_unknown_version_lists_the_versions_available(project, fl
     assert result.code == 2
     assert "has no release of version 0.9.0; versions available: 1.2.0, 1.1.0, 1.0.0" in result.err
     assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def test_rollback_refuses_a_release_built_for_another_architecture_than_the_hosts_now_run(
+    project, fleetctl, write_outputs, prod_on_1_2_0
+):
+    arm_release = {**release("web", "1.1.0", AMI_OLD), "instanceType": "t4g.small"}
+    history = [HISTORY[0], arm_release, HISTORY[2]]
+
+    result = fleetctl(
+        "rollback", "prod", "--service", "web", "--from-outputs", write_outputs(outputs("prod", {"web": history}))
+    )
+
+    assert result.code == 2
+    assert "service web: its image 1.1.0 ran on t4g.small, so it is built for linux/arm64" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
