@@ -16,6 +16,7 @@ from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet.config import NAMESPACE, fleet_keys, parse_config
+from fleet.image_use import repositories_in_use, repository_name
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -49,6 +50,7 @@ def service_outputs(name: str, services: dict[str, Any] | None) -> dict[str, Any
 stack = pulumi.get_stack()
 config = parse_config(stack_config(), stack, PROJECT_ROOT)
 region = pulumi.Config("aws").require("region")
+promoted_repositories = repositories_in_use(config, PROJECT_ROOT, region)
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
@@ -62,6 +64,7 @@ load_balancer = LoadBalancer(
         subnet_ids=network.subnet_ids,
         listener_ports=[service.public_port for service in config.services],
         target_ports=[service.port for service in config.services],
+        https_ports=[service.https_port for service in config.services] if config.tls else [],
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
@@ -86,8 +89,12 @@ services = {
             load_balancer_arn=load_balancer.arn,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
+            load_balancer_arn_suffix=load_balancer.arn_suffix,
             previous=previous_services.apply(partial(service_outputs, service.name)),
             image_guard=guard.guard(service.name) if guard else None,
+            certificate_arn=config.tls.certificate_arn if config.tls else None,
+            alarm_topic_arn=config.alarm_topic_arn,
+            images_promoted=repository_name(stack, service.name) in promoted_repositories,
         ),
     )
     for service in config.services

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 from fleet.config import ImageSource
+from fleet.image_use import repository_name
 from fleet.platforms import platform_for
 
 KEEP_IMAGES = 30
@@ -26,6 +27,9 @@ class ServiceImageArgs:
     """Decides the platform the image is built for."""
     project_root: Path
     tags: dict[str, str]
+    keep_images: bool = False
+    """A promoted stack runs images of this repository: deleting it must fail while it holds any (a `pulumi
+    destroy` included). Otherwise the repository is deleted with its images when the service is removed."""
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -47,10 +51,13 @@ class ServiceImage(pulumi.ComponentResource):
             assert args.source.build is not None, "config guarantees exactly one of build and ref"
             repository = aws.ecr.Repository(
                 f"{name}-repository",
-                name=f"fleet-{args.stack}-{args.service}",
+                name=repository_name(args.stack, args.service),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "AES256"}],
+                # Read from the state when the repository is deleted, so it must be set before the service is
+                # removed; changing it is an in-place update (no ForceNew: internal/service/ecr/repository.go).
+                force_delete=not args.keep_images,
                 tags=args.tags,
                 opts=child,
             )

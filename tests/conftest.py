@@ -108,6 +108,9 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["repoDigest"] = f"{repository}@{DIGEST}"
             case "aws:lb/loadBalancer:LoadBalancer":
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
+                state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
+            case "aws:lb/targetGroup:TargetGroup":
+                state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
             case "aws:cloudwatch/logGroup:LogGroup":
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
         self.ids[(args.typ, args.name)] = resource_id
