@@ -15,7 +15,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
-from fleet.config import NAMESPACE, fleet_keys, parse_config
+from fleet.config import NAMESPACE, check_regions, fleet_keys, parse_config
 from fleet.image_use import repositories_in_use, repository_name
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 
@@ -50,6 +50,7 @@ def service_outputs(name: str, services: dict[str, Any] | None) -> dict[str, Any
 stack = pulumi.get_stack()
 config = parse_config(stack_config(), stack, PROJECT_ROOT)
 region = pulumi.Config("aws").require("region")
+check_regions(config, region)
 promoted_repositories = repositories_in_use(config, PROJECT_ROOT, region)
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()

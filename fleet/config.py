@@ -567,6 +567,23 @@ def _alarm_topic(problems: _Problems, value: Any) -> str | None:
     )
 
 
+def check_regions(config: FleetConfig, region: str) -> None:
+    """The certificate and the alarm topic must be in the stack's region (`aws:region`), where the load balancer
+    and the alarms are: an ALB serves only certificates of its own region, and an alarm notifies only topics of it.
+    """
+    arns = {
+        "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
+        "alarms.topicArn": config.alarm_topic_arn,
+    }
+    problems = _Problems()
+    for key, arn in arns.items():
+        arn_region = arn.split(":")[3] if arn else region
+        if arn_region != region:
+            problems.add(key, f"is in {arn_region}, but the stack is in {region} (aws:region): use one in {region}")
+    if problems.items:
+        raise ConfigError(problems.items)
+
+
 def fleet_keys(stack_config: Mapping[str, Any]) -> dict[str, Any]:
     """The `fleet:` keys of a stack's `config:` mapping, without their prefix (other namespaces are not ours)."""
     prefix = f"{NAMESPACE}:"

@@ -6,7 +6,7 @@ import pytest
 
 from fleet.config import AlarmThresholds, ConfigError, fleet_keys, parse_config
 from fleet.release import identify
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION, FleetMocks
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:fleet-oncall"
@@ -171,3 +171,17 @@ def test_an_unknown_key_under_alarms_is_rejected(program, staging_config):
         program("staging", {**staging_config, "fleet:alarms": {"topic": TOPIC}})
 
     assert error.value.problems == ["fleet:alarms.topic: unknown key; allowed keys are topicArn"]
+
+
+def test_a_topic_in_another_region_than_the_stack_is_rejected(program, staging_config):
+    mocks = FleetMocks()
+
+    with pytest.raises(ConfigError) as error:
+        program(
+            "staging", {**staging_config, "fleet:alarms": {"topicArn": TOPIC.replace(REGION, "us-east-1")}}, mocks=mocks
+        )
+
+    assert error.value.problems == [
+        "fleet:alarms.topicArn: is in us-east-1, but the stack is in eu-west-1 (aws:region): use one in eu-west-1"
+    ]
+    assert mocks.inputs == {}

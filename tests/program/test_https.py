@@ -154,3 +154,14 @@ def test_an_https_port_that_is_a_services_public_port_is_an_error(program, tls_c
         "fleet:services.web.httpsPort: port 443 is the HTTP listener (publicPort) of service api; a port serves "
         "either HTTP or HTTPS"
     ]
+
+
+def test_a_certificate_in_another_region_than_the_stack_is_rejected(program, staging_config):
+    elsewhere = CERTIFICATE.replace(REGION, "us-east-1")
+
+    with pytest.raises(ConfigError) as error:
+        program("staging", {**staging_config, "fleet:tls": {"certificateArn": elsewhere}})
+
+    assert error.value.problems == [
+        "fleet:tls.certificateArn: is in us-east-1, but the stack is in eu-west-1 (aws:region): use one in eu-west-1"
+    ]
