@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-from functools import partial
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.lookups import last_outputs
 from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
-from fleet.config import NAMESPACE, check_regions, fleet_keys, parse_config
-from fleet.image_use import repositories_in_use, repository_name
+from fleet import rollout
+from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
+from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -43,19 +45,29 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def service_outputs(name: str, services: dict[str, Any] | None) -> dict[str, Any] | None:
-    return (services or {}).get(name)
-
-
 stack = pulumi.get_stack()
 config = parse_config(stack_config(), stack, PROJECT_ROOT)
 region = pulumi.Config("aws").require("region")
-check_regions(config, region)
-promoted_repositories = repositories_in_use(config, PROJECT_ROOT, region)
+promoted = promoted_images(PROJECT_ROOT, stack, region)
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
+# The stack's own outputs from its last successful update: what serves now, which every change is checked against.
+previous = last_outputs(qualified_stack_name(stack))
+live = rollout.live_services(previous)
 network = resolve_network(config.network)
+refused = [
+    *rollout.unsafe_changes(config, live, (previous.get("network") or {}).get("vpcId"), network.vpc_id),
+    *region_problems(config, region),
+    *removed_service_problems(config, promoted),
+]
+if refused:
+    raise ConfigError([problem(key, message) for key, message in refused])
+promoted_repositories = repositories_in_use(promoted)
+for warning in rollout.health_check_path_warnings(config, live):
+    pulumi.log.warn(warning)
+attempt = secrets.token_hex(4)
+
 load_balancer = LoadBalancer(
     f"{NAMESPACE}-alb",
     LoadBalancerArgs(
@@ -69,9 +81,6 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
-# The stack's own outputs from its last successful update: the live release each cut-over replaces.
-previous = pulumi.StackReference("previous-deployment", stack_name=qualified_stack_name(stack))
-previous_services = previous.get_output("services")
 guard = PromotionGuard(config.promotion) if config.promotion else None
 
 services = {
@@ -88,10 +97,11 @@ services = {
             vpc_id=network.vpc_id,
             subnet_ids=network.subnet_ids,
             load_balancer_arn=load_balancer.arn,
+            load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
-            load_balancer_arn_suffix=load_balancer.arn_suffix,
-            previous=previous_services.apply(partial(service_outputs, service.name)),
+            previous=(previous.get("services") or {}).get(service.name),
+            attempt=attempt,
             image_guard=guard.guard(service.name) if guard else None,
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
@@ -103,6 +113,7 @@ services = {
 
 pulumi.export("stack", stack)
 pulumi.export("loadBalancerDns", load_balancer.dns_name)
+pulumi.export("network", {"vpcId": network.vpc_id})
 pulumi.export("services", {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export("promotion", guard.outputs())

@@ -28,7 +28,7 @@ class LoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     arn: pulumi.Output[str]
     arn_suffix: pulumi.Output[str]
-    """`app/<name>/<id>`: the LoadBalancer dimension of its CloudWatch metrics."""
+    """`app/<name>/<id>`: the CloudWatch dimension of the load balancer."""
     dns_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:

@@ -1,10 +1,12 @@
-"""A release: the launch template and autoscaling group that run one exact version of a service.
+"""A release: the launch template and autoscaling group that run one exact version of a service, and its scaling.
 
 Nothing here is ever updated to run something else. A new release identity (`fleet.release.identify`) replaces
 both resources create-before-delete: the new group is created, attached to the service's long-lived target group,
 and its creation waits until its instances pass the target group's health checks. Only then does Pulumi delete
 the old group, whose instances drain from the target group. If the new instances never get healthy, the update
-fails and the old group keeps serving. A change of capacity alone updates the group in place.
+fails and the old group keeps serving; every later update replaces the failed group with a fresh, health-gated one
+before the old group can be deleted (`fleet.rollout.group_trigger`). A change of capacity alone updates the group
+in place.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import base64
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import ServiceConfig
+from components.tags import SCALING_TAG
+from fleet import rollout
+from fleet.config import Scaling, ServiceConfig
 
 ROOT_VOLUME_GIB = 20
 ROOT_DEVICE = "/dev/xvda"
@@ -38,8 +43,14 @@ class ReleaseArgs:
     security_group_id: pulumi.Input[str]
     instance_profile_arn: pulumi.Input[str]
     target_group_arn: pulumi.Input[str]
-    desired_capacity: pulumi.Input[int]
-    """At least the live desired capacity of the release being replaced: a cut-over never shrinks the fleet."""
+    desired_capacity: int
+    """`fleet.rollout.planned_desired`: never below what the live fleet runs, unless the config says so."""
+    live: rollout.LiveService | None
+    """What the stack's last successful update left serving, None before the first."""
+    attempt: str
+    """Unique to this run of the program: the trigger of a group that has not yet passed a successful update."""
+    request_count_label: pulumi.Input[str]
+    """`<load balancer arn suffix>/<target group arn suffix>`: the target group's ALBRequestCountPerTarget."""
     tags: dict[str, str]
     """Release tags: they reach the instances and volumes through the launch template and the group."""
 
@@ -48,6 +59,7 @@ class Release(pulumi.ComponentResource):
     launch_template_id: pulumi.Output[str]
     launch_template_version: pulumi.Output[int]
     group_name: pulumi.Output[str]
+    group_trigger: pulumi.Output[str]
 
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:release:Release", name, None, opts)
@@ -94,6 +106,10 @@ class Release(pulumi.ComponentResource):
             ),
         )
 
+        # Unknown during a preview that replaces the template: the engine then assumes a replacement, as it will be.
+        group_trigger = launch_template.id.apply(
+            lambda template_id: rollout.group_trigger(args.release_id, args.live, template_id, args.attempt)
+        )
         group = aws.autoscaling.Group(
             f"{name}-group",
             name_prefix=prefix,
@@ -111,25 +127,73 @@ class Release(pulumi.ComponentResource):
             wait_for_capacity_timeout=f"{service.cutover_timeout_minutes}m",
             health_check_type="ELB",
             health_check_grace_period=service.boot_grace_seconds,
+            # The provider's default, stated: a failed launch (bad AMI, no capacity in a zone) ends the capacity wait
+            # at once instead of at the timeout. The release fails, the old group keeps serving, and the retry
+            # health-gates a fresh group.
+            ignore_failed_scaling_activities=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=[{"key": key, "value": value, "propagate_at_launch": True} for key, value in args.tags.items()],
+            tags=[
+                *({"key": key, "value": value, "propagate_at_launch": True} for key, value in args.tags.items()),
+                # What the policy pack reads as a deliberate choice, not a forgotten scaling policy.
+                *(
+                    []
+                    if service.scaling.enabled
+                    else [{"key": SCALING_TAG, "value": "off", "propagate_at_launch": False}]
+                ),
+            ],
             opts=pulumi.ResourceOptions(
                 parent=self,
-                replacement_trigger=args.release_id,
+                replacement_trigger=group_trigger,
                 replace_with=[launch_template],
             ),
         )
+        if service.scaling.enabled:
+            # While the old group still shares the target group, the new one sees part of the load: scaling it in
+            # then would leave the service short once the old group is deleted. Scale-in resumes on the next update.
+            in_cutover = launch_template.id.apply(lambda template_id: not rollout.is_live_group(args.live, template_id))
+            for suffix, metric in target_tracking_metrics(service.scaling, args.request_count_label).items():
+                aws.autoscaling.Policy(
+                    f"{name}-scale-{suffix}",
+                    autoscaling_group_name=group.name,
+                    policy_type="TargetTrackingScaling",
+                    estimated_instance_warmup=service.scaling.instance_warmup_seconds,
+                    target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
+                        disable_scale_in=in_cutover, **metric
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
 
         self.launch_template_id = launch_template.id
         self.launch_template_version = launch_template.latest_version
         self.group_name = group.name
+        self.group_trigger = group_trigger
         self.register_outputs(
             {
                 "launchTemplateId": self.launch_template_id,
                 "launchTemplateVersion": self.launch_template_version,
                 "groupName": self.group_name,
+                "groupTrigger": self.group_trigger,
             }
         )
+
+
+def target_tracking_metrics(scaling: Scaling, request_count_label: pulumi.Input[str]) -> dict[str, dict[str, Any]]:
+    """One target-tracking configuration per tracked metric: the group scales out when any is above its target."""
+    metrics: dict[str, dict[str, Any]] = {}
+    if scaling.cpu_percent is not None:
+        metrics["cpu"] = {
+            "predefined_metric_specification": {"predefined_metric_type": "ASGAverageCPUUtilization"},
+            "target_value": scaling.cpu_percent,
+        }
+    if scaling.requests_per_instance is not None:
+        metrics["requests"] = {
+            "predefined_metric_specification": {
+                "predefined_metric_type": "ALBRequestCountPerTarget",
+                "resource_label": request_count_label,
+            },
+            "target_value": scaling.requests_per_instance,
+        }
+    return metrics
 
 
 def render_user_data(boot_script: str, values: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:

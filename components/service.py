@@ -7,7 +7,7 @@ balancer moves traffic from one release to the next by target health, with no DN
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners
+from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.tags import ROLE_TAG, release_tags, service_tags
+from fleet import rollout
 from fleet.config import ServiceConfig
 
 LOG_RETENTION_DAYS = 30
@@ -39,11 +41,13 @@ class ServiceArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
     load_balancer_arn: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    previous: pulumi.Input[dict[str, Any] | None]
+    previous: dict[str, Any] | None
     """This service's outputs from the last successful update of the stack, None on its first."""
+    attempt: str
+    """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
     image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
     """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
     certificate_arn: str | None = None
@@ -162,8 +166,8 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        previous = pulumi.Output.from_input(args.previous)
-        desired_capacity = previous.apply(lambda outputs: cutover_capacity(config, args.release_id, outputs))
+        live = rollout.LiveService.from_outputs(args.previous)
+        live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -186,7 +190,10 @@ class Service(pulumi.ComponentResource):
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
                 target_group_arn=target_group.arn,
-                desired_capacity=desired_capacity,
+                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, live_desired),
+                live=live,
+                attempt=args.attempt,
+                request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
                 tags=release_tags(args.stack, config.name, args.release_id),
             ),
             opts=child,
@@ -203,42 +210,34 @@ class Service(pulumi.ComponentResource):
         )
         self.outputs = pulumi.Output.all(
             entry=entry,
-            previous=previous,
             dns=args.load_balancer_dns_name,
             target_group_arn=target_group.arn,
             digest=image.built_digest,
             asg_name=self.release.group_name,
             template_id=self.release.launch_template_id,
             template_version=self.release.launch_template_version,
+            group_trigger=self.release.group_trigger,
         ).apply(
             lambda v: {
                 "url": entrypoint.url(v["dns"]),
                 "alarms": alarms.names,
                 "targetGroupArn": v["target_group_arn"],
                 "imageDigest": v["digest"],
+                "port": config.port,
+                "publicPort": config.public_port,
+                "healthCheckPath": config.health_check_path,
+                "capacity": asdict(config.capacity),
                 "release": {
                     **v["entry"],
                     "asgName": v["asg_name"],
                     "launchTemplateId": v["template_id"],
                     "launchTemplateVersion": v["template_version"],
+                    "groupTrigger": v["group_trigger"],
                 },
-                "history": release_history(v["entry"], v["previous"]),
+                "history": release_history(v["entry"], args.previous),
             }
         )
         self.register_outputs({"outputs": self.outputs})
-
-
-def cutover_capacity(config: ServiceConfig, release_id: str, previous: dict[str, Any] | None) -> Any:
-    """The desired capacity of this release: the configured one, or on a cut-over what the old release runs now.
-
-    Autoscaling may have scaled the live release out since the last deploy; starting the new release smaller
-    would shrink the fleet at the worst moment. A scale change (same release) takes the configured value.
-    """
-    live = (previous or {}).get("release") or {}
-    if not live.get("asgName") or live.get("releaseId") == release_id:
-        return config.capacity.desired
-    group = aws.autoscaling.get_group_output(name=live["asgName"])
-    return group.desired_capacity.apply(lambda running: min(config.capacity.max, max(config.capacity.desired, running)))
 
 
 def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:

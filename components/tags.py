@@ -5,6 +5,8 @@ from __future__ import annotations
 STACK_TAG = "fleet:stack"
 SERVICE_TAG = "fleet:service"
 RELEASE_TAG = "fleet:release"
+SCALING_TAG = "fleet:scaling"
+"""On an autoscaling group whose service turned scaling off: `off`."""
 ROLE_TAG = "fleet:role"
 """On security groups: `load-balancer` (may be open to the internet) or `instances` (reached only through it)."""
 

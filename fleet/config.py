@@ -86,6 +86,23 @@ class AlarmThresholds:
 
 
 @dataclass(frozen=True)
+class Scaling:
+    """Target tracking of each release's autoscaling group, between capacity.min and capacity.max.
+
+    On by default: a fleet that runs itself scales with its load. CPU is the default signal because every service
+    has it; requests per instance suits services whose cost per request is known. `enabled: false` turns it off.
+    """
+
+    enabled: bool = True
+    cpu_percent: int | None = 50
+    """Average CPU utilisation of the release's hosts to hold (ASGAverageCPUUtilization); None (config 0): off."""
+    requests_per_instance: int | None = None
+    """Requests per host per minute to hold (ALBRequestCountPerTarget); None: not tracked."""
+    instance_warmup_seconds: int = 180
+    """How long a new host's metrics are left out of the average: its boot budget (see bootGraceSeconds)."""
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """One web service: its image, the hosts that run it, and how the load balancer reaches it."""
 
@@ -103,10 +120,15 @@ class ServiceConfig:
     health_check_path: str = "/healthz"
     health_check: HealthCheck = field(default_factory=HealthCheck)
     capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
+    scaling: Scaling = field(default_factory=Scaling)
     drain_seconds: int = 30
     """Target-group deregistration delay: how long the old release's instances finish in-flight requests."""
-    boot_grace_seconds: int = 120
-    """ASG health-check grace period: how long a booting instance may fail ELB checks before it is replaced."""
+    boot_grace_seconds: int = 180
+    """ASG health-check grace period: how long a booting instance may fail ELB checks before it is replaced.
+
+    The boot budget of a host that installs nothing: about 30 s from launch to a running OS, the image pull by
+    digest (10-60 s for 50-500 MB from ECR in the region), the container's start, then 2 health checks 10 s apart;
+    about 90 s, doubled for a slow pull or a cold start."""
     cutover_timeout_minutes: int = 10
     """How long a release waits for its instances to be healthy before the update fails (old release serving)."""
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
@@ -157,6 +179,11 @@ class ConfigError(ValueError):
         super().__init__("invalid fleet configuration:\n" + "\n".join(f"  - {problem}" for problem in problems))
 
 
+def problem(key: str, message: str) -> str:
+    """One line of a ConfigError: the full key (`fleet:services.web.port`), then what is wrong and what to do."""
+    return f"{NAMESPACE}:{key}: {message}"
+
+
 class _Problems:
     """Collects problems so that a user sees all of them in one run, not one per run."""
 
@@ -164,7 +191,7 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.items.append(f"{NAMESPACE}:{key}: {message}")
+        self.items.append(problem(key, message))
 
     def mapping(self, key: str, value: Any, allowed: Mapping[str, object]) -> dict[str, Any]:
         """`value` as a mapping holding only `allowed` keys (unknown keys are typos: reported with the allowed ones)."""
@@ -216,6 +243,7 @@ SERVICE_KEYS: dict[str, object] = {
     "healthCheckPath": None,
     "healthCheck": None,
     "capacity": None,
+    "scaling": None,
     "drainSeconds": None,
     "bootGraceSeconds": None,
     "cutoverTimeoutMinutes": None,
@@ -224,6 +252,12 @@ SERVICE_KEYS: dict[str, object] = {
 }
 IMAGE_KEYS: dict[str, object] = {"version": None, "build": None, "ref": None}
 CAPACITY_KEYS: dict[str, object] = {"min": None, "desired": None, "max": None}
+SCALING_KEYS: dict[str, object] = {
+    "enabled": None,
+    "cpuPercent": None,
+    "requestsPerInstance": None,
+    "instanceWarmupSeconds": None,
+}
 HEALTH_CHECK_KEYS: dict[str, object] = {
     "intervalSeconds": None,
     "healthyThreshold": None,
@@ -243,6 +277,8 @@ ALARM_KEYS: dict[str, object] = {
     "p99LatencyMinutes": None,
 }
 MAX_INSTANCES = 100
+MIN_CPU_TARGET = 10
+"""Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
 
 
 def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None = None) -> FleetConfig:
@@ -325,6 +361,7 @@ def _service(problems: _Problems, name: str, value: Any, project_root: Path | No
         health_check_path=path,
         health_check=_health_check(problems, f"{key}.healthCheck", settings.get("healthCheck")),  # type: ignore[arg-type]
         capacity=_capacity(problems, f"{key}.capacity", settings.get("capacity")),  # type: ignore[arg-type]
+        scaling=_scaling(problems, f"{key}.scaling", settings.get("scaling")),  # type: ignore[arg-type]
         drain_seconds=integer("drainSeconds", 0, 3600, "drain_seconds"),
         boot_grace_seconds=integer("bootGraceSeconds", 0, 7200, "boot_grace_seconds"),
         cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, 60, "cutover_timeout_minutes"),
@@ -431,6 +468,34 @@ def _capacity(problems: _Problems, key: str, value: Any) -> Capacity | None:
     if capacity.desired > capacity.max:
         problems.add(key, f"desired ({capacity.desired}) must not exceed max ({capacity.max})")
     return capacity
+
+
+def _scaling(problems: _Problems, key: str, value: Any) -> Scaling | None:
+    if value is None:
+        return Scaling()
+    settings = problems.mapping(key, value, SCALING_KEYS)
+    if not isinstance(value, dict):
+        return None
+    enabled = settings.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.add(f"{key}.enabled", f"must be true or false; got {_describe(enabled)}")
+        return None
+    if not enabled:
+        for option in sorted(set(settings) - {"enabled"}):
+            problems.add(f"{key}.{option}", "has no effect with enabled: false; remove it or turn scaling on")
+        return Scaling(enabled=False, cpu_percent=None)
+    cpu = problems.optional_integer(key, settings, "cpuPercent", 0, 90, _default(Scaling, "cpu_percent"))
+    if cpu is not None and 0 < cpu < MIN_CPU_TARGET:
+        problems.add(f"{key}.cpuPercent", f"must be 0 (not tracked) or from {MIN_CPU_TARGET} to 90; got {cpu}")
+    requests = settings.get("requestsPerInstance")
+    if requests is not None:
+        requests = problems.integer(f"{key}.requestsPerInstance", requests, 1, 1_000_000)
+    warmup = problems.optional_integer(
+        key, settings, "instanceWarmupSeconds", 0, 3600, _default(Scaling, "instance_warmup_seconds")
+    )
+    if cpu == 0 and requests is None and "requestsPerInstance" not in settings:
+        problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
+    return Scaling(cpu_percent=cpu or None, requests_per_instance=requests, instance_warmup_seconds=warmup)
 
 
 def _unique_public_ports(problems: _Problems, services: list[ServiceConfig]) -> None:
@@ -567,21 +632,19 @@ def _alarm_topic(problems: _Problems, value: Any) -> str | None:
     )
 
 
-def check_regions(config: FleetConfig, region: str) -> None:
-    """The certificate and the alarm topic must be in the stack's region (`aws:region`), where the load balancer
-    and the alarms are: an ALB serves only certificates of its own region, and an alarm notifies only topics of it.
+def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """(key, message) for the certificate or alarm topic outside the stack's region (`aws:region`): an ALB serves
+    only certificates of its own region, and an alarm notifies only topics of it.
     """
     arns = {
         "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
         "alarms.topicArn": config.alarm_topic_arn,
     }
-    problems = _Problems()
-    for key, arn in arns.items():
-        arn_region = arn.split(":")[3] if arn else region
-        if arn_region != region:
-            problems.add(key, f"is in {arn_region}, but the stack is in {region} (aws:region): use one in {region}")
-    if problems.items:
-        raise ConfigError(problems.items)
+    return [
+        (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
+        for key, arn in arns.items()
+        if arn and arn.split(":")[3] != region
+    ]
 
 
 def fleet_keys(stack_config: Mapping[str, Any]) -> dict[str, Any]:

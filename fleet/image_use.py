@@ -53,25 +53,27 @@ def promoted_images(project_root: Path, stack: str, region: str) -> list[Promote
     return found
 
 
-def repositories_in_use(config: FleetConfig, project_root: Path, region: str) -> frozenset[str]:
-    """This stack's repositories whose images promoted stacks run: the ones that must keep their images.
+def repositories_in_use(uses: list[PromotedImage]) -> frozenset[str]:
+    """The repositories whose images promoted stacks run: the ones that must keep them (no `force_delete`)."""
+    return frozenset(use.repository for use in uses)
 
-    Raises ConfigError, naming the key, when a promoted stack runs an image of a service this stack no longer
-    declares: deleting that service's repository would leave the promoted stack's hosts unable to pull it.
+
+def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> list[tuple[str, str]]:
+    """(key, message) for each service this stack no longer declares whose images a promoted stack still runs:
+    removing it would delete its repository, and the promoted stack's hosts could no longer pull their image.
     """
-    declared = {repository_name(config.stack, service.name): service.name for service in config.services}
-    in_use = promoted_images(project_root, config.stack, region)
-    problems = [
-        f"fleet:services.{_service_of(use.repository, config.stack)}: removed from this stack, but "
-        f"{use.stack_file} still runs its image (fleet:services.{use.service}.image.ref points at repository "
-        f"{use.repository}), and removing the service deletes that repository with its images. Remove service "
-        f"{use.service} from {use.stack_file} and deploy that stack first, then remove it here"
-        for use in in_use
+    declared = {repository_name(config.stack, service.name) for service in config.services}
+    return [
+        (
+            f"services.{_service_of(use.repository, config.stack)}",
+            f"removed from this stack, but {use.stack_file} still runs its image (fleet:services.{use.service}"
+            f".image.ref points at repository {use.repository}), and removing the service deletes that repository "
+            f"with its images. Remove service {use.service} from {use.stack_file} and deploy that stack first, then "
+            "remove it here",
+        )
+        for use in uses
         if use.repository not in declared
     ]
-    if problems:
-        raise ConfigError(problems)
-    return frozenset(use.repository for use in in_use)
 
 
 def _service_of(repository: str, stack: str) -> str:

@@ -54,6 +54,7 @@ class Resource:
     """URNs of the resources each top-level property was computed from (how unknown references resolve)."""
     resource_id: str | None = None
     """The provider's physical id (`sg-...`) when known, so rules can resolve references made by id."""
+    ignore_changes: tuple[str, ...] = ()
 
 
 def plain(value: Any) -> Any:
@@ -100,6 +101,7 @@ def declared(
         delete_before_replace=bool(opts and opts.delete_before_replace),
         property_dependencies={key: tuple(urns) for key, urns in (property_dependencies or {}).items()},
         resource_id=resource_id,
+        ignore_changes=tuple((opts and opts.ignore_changes) or ()),
     )
 
 
@@ -111,6 +113,7 @@ def from_validation_args(args: ResourceValidationArgs) -> Resource:
         urn=args.urn,
         props=plain(args.props),
         delete_before_replace=bool(args.opts.delete_before_replace),
+        ignore_changes=tuple(args.opts.ignore_changes or ()),
     )
 
 
@@ -128,6 +131,7 @@ def _from_policy_resource(resource: PolicyResource) -> Resource:
             for key, dependencies in resource.property_dependencies.items()
         },
         resource_id=resource_id if isinstance(resource_id, str) else None,
+        ignore_changes=tuple(resource.opts.ignore_changes or ()),
     )
 
 

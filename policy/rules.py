@@ -40,6 +40,9 @@ AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LISTENER = "aws:lb/listener:Listener"
 LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+SCALING_POLICY = "aws:autoscaling/policy:Policy"
+SCALING_TAG = "fleet:scaling"
+"""On an autoscaling group whose service turned scaling off (`scaling: {enabled: false}`): `off`."""
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -304,6 +307,16 @@ def autoscaling_group_is_not_named(resource: Resource) -> list[str]:
     ]
 
 
+def autoscaling_group_declares_its_desired_capacity(resource: Resource) -> list[str]:
+    if "desiredCapacity" not in resource.ignore_changes:
+        return []
+    return [
+        f"Autoscaling group {resource.name!r} ignores changes to desiredCapacity: its replacement would start at the "
+        "stale value in state (fewer hosts than serve now) and a deliberate scale would never apply. Declare the "
+        "live desired capacity instead, as fleet.rollout.planned_desired does."
+    ]
+
+
 def autoscaling_group_pins_launch_template_version(resource: Resource) -> list[str]:
     template = resource.props.get("launchTemplate")
     version = _dict(template).get("version")
@@ -483,6 +496,29 @@ def autoscaling_groups_receive_traffic(resources: Sequence[Resource]) -> list[tu
     return violations
 
 
+def autoscaling_groups_scale_themselves(resources: Sequence[Resource]) -> list[tuple[str, str]]:
+    """Every autoscaling group has a target-tracking policy, or says it does not scale (tag fleet:scaling=off)."""
+    scaled: set[str] = set()
+    for policy in resources:
+        if policy.type == SCALING_POLICY and policy.props.get("policyType") == "TargetTrackingScaling":
+            scaled |= _references(policy, "autoscalingGroupName", [policy.props.get("autoscalingGroupName")])
+    violations = []
+    for group in (resource for resource in resources if resource.type == AUTOSCALING_GROUP):
+        if {group.urn, group.resource_id, group.props.get("name")} & scaled:
+            continue
+        tags = {_dict(tag).get("key"): _dict(tag).get("value") for tag in _list(group.props.get("tags"))}
+        if tags.get(SCALING_TAG) == "off":
+            continue
+        violations.append(
+            (
+                group.urn,
+                f"Autoscaling group {group.name!r} has no target-tracking scaling policy: it would hold one size "
+                f"whatever the load. Give it one, or tag it {SCALING_TAG}=off where scaling is deliberately off.",
+            )
+        )
+    return violations
+
+
 # --- the pack --------------------------------------------------------------------------------------------------
 
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
@@ -535,6 +571,12 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         autoscaling_group_is_not_named,
     ),
     ResourceRule(
+        "autoscaling-group-declares-its-desired-capacity",
+        "Autoscaling groups never ignore desiredCapacity: the program declares the live value and carries it over.",
+        frozenset({AUTOSCALING_GROUP}),
+        autoscaling_group_declares_its_desired_capacity,
+    ),
+    ResourceRule(
         "autoscaling-group-pins-launch-template-version",
         "Autoscaling groups run a fixed launch template version, not $Latest or $Default.",
         frozenset({AUTOSCALING_GROUP}),
@@ -571,6 +613,11 @@ STACK_RULES: tuple[StackRule, ...] = (
         "security-group-rules-open-only-load-balancer",
         "Standalone ingress rules open only the load balancer's security group to 0.0.0.0/0 or ::/0.",
         standalone_rules_open_only_load_balancer,
+    ),
+    StackRule(
+        "autoscaling-groups-scale-themselves",
+        "Every autoscaling group has a target-tracking policy, or is tagged fleet:scaling=off.",
+        autoscaling_groups_scale_themselves,
     ),
     StackRule(
         "autoscaling-groups-receive-traffic",

@@ -18,6 +18,8 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -35,6 +37,43 @@ def stack_file(stack: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
+@dataclass(frozen=True)
+class Registration:
+    """The resource options as the engine receives them, resolved: what the monitor read off RegisterResource."""
+
+    replacement_trigger: Any
+    replace_on_changes: tuple[str, ...]
+    replace_with: tuple[str, ...]
+    """URNs."""
+    delete_before_replace: bool
+    ignore_changes: tuple[str, ...]
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's resource options (the mocks see only inputs)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[tuple[str, str], Registration] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        self.registrations[(request.type, request.name)] = self.registration(request)
+        return super().RegisterResource(request)
+
+    @staticmethod
+    def registration(request: Any) -> Registration:
+        trigger = None
+        if request.HasField("replacement_trigger"):
+            trigger = pulumi.runtime.rpc.deserialize_property(json_format.MessageToDict(request.replacement_trigger))
+        return Registration(
+            replacement_trigger=trigger,
+            replace_on_changes=tuple(request.replaceOnChanges),
+            replace_with=tuple(request.replace_with),
+            delete_before_replace=request.deleteBeforeReplace,
+            ignore_changes=tuple(request.ignoreChanges),
+        )
+
+
 @dataclass
 class Declared:
     """One resource the program declared: its resolved inputs and the options it was declared with."""
@@ -45,10 +84,12 @@ class Declared:
     options: pulumi.ResourceOptions
     parent: str | None
     resource_id: str | None
+    registration: Registration | None = None
+    """The options as the engine would receive them, Outputs resolved; None if the program failed before."""
 
     @property
     def replacement_trigger(self) -> Any:
-        return self.options.replacement_trigger
+        return self.registration.replacement_trigger if self.registration else None
 
     @property
     def replace_with(self) -> list[str]:
@@ -95,10 +136,14 @@ class FleetMocks(pulumi.runtime.Mocks):
             case "pulumi:pulumi:StackReference":
                 state["outputs"] = copy.deepcopy(self.stack_outputs.get(args.inputs["name"], {}))
             case "aws:ec2/launchTemplate:LaunchTemplate":
-                resource_id = "lt-" + hashlib.sha256(args.name.encode()).hexdigest()[:17]
+                # The template is replaced on any change of its inputs (`replace_on_changes=["*"]`), and a new
+                # template has a new id: the id follows the inputs.
+                identity = json.dumps([args.name, args.inputs], sort_keys=True, default=str)
+                resource_id = "lt-" + hashlib.sha256(identity.encode()).hexdigest()[:17]
                 state["latestVersion"] = 1
             case "aws:autoscaling/group:Group":
                 state["name"] = args.inputs.get("name") or f"{args.inputs['namePrefix']}20261121000000000000000001"
+                resource_id = state["name"]  # an autoscaling group's id is its name
             case "aws:ecr/repository:Repository":
                 state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
                 state["registryId"] = ACCOUNT
@@ -128,6 +173,11 @@ class FleetMocks(pulumi.runtime.Mocks):
                 return {"ids": list(reversed(DEFAULT_SUBNETS))}
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
                 return {"userName": "AWS", "password": "token", "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr"}
+            case "pulumi:pulumi:readStackOutputs":
+                outputs = copy.deepcopy(self.stack_outputs.get(args.args["name"], {}))
+                return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
+            case "aws:autoscaling/getAmiIds:getAmiIds":
+                return {"names": [name for name in args.args["names"] if name in self.live_desired], "arns": []}
             case "aws:autoscaling/getGroup:getGroup":
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
@@ -144,17 +194,22 @@ def run_program(
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     live_desired: dict[str, int] | None = None,
     mocks: FleetMocks | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` for `stack` with the stack-file `config:` mapping given; raise what the program raises.
 
-    Pass `mocks` to look at what was registered even when the program fails.
+    Pass `mocks` to look at what was registered even when the program fails, and `monitor` to answer the
+    registrations another way (tests/engine_model.py).
     """
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
     mocks.live_desired.update(live_desired or {})
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_all_config({key: _engine_value(value) for key, value in config.items()})
-    pulumi.runtime.set_mocks(mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION)
+    monitor = monitor or RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(
+        mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION, monitor=monitor
+    )
     declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
@@ -173,10 +228,38 @@ def run_program(
 
     program()
     resources = [
-        Declared(type_, name, mocks.inputs.get((type_, name), {}), options, parent, mocks.ids.get((type_, name)))
+        Declared(
+            type_,
+            name,
+            mocks.inputs.get((type_, name), {}),
+            options,
+            parent,
+            mocks.ids.get((type_, name)),
+            monitor.registrations.get((type_, name)),
+        )
         for type_, name, options, parent in declared
     ]
     return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)
+
+
+def run_update(
+    stack: str, config: dict[str, Any], last: ProgramRun, *, live_desired: dict[str, int] | None = None, **kwargs: Any
+) -> ProgramRun:
+    """Run the program as the next update of `stack` after the successful update `last`.
+
+    The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
+    `live_desired` (group name -> desired) says autoscaling moved it since.
+    """
+    declared = {
+        service["release"]["asgName"]: group.inputs["desiredCapacity"]
+        for service, group in zip(
+            last.outputs["services"].values(), last.of_type("aws:autoscaling/group:Group"), strict=True
+        )
+    }
+    outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
+    return run_program(
+        stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs
+    )
 
 
 def _engine_value(value: Any) -> str:
@@ -218,6 +301,12 @@ def _fresh_pulumi_runtime() -> Iterator[None]:
 def program() -> Callable[..., ProgramRun]:
     """`program(stack, config, ...)`: run the real program under mocks (see `run_program`)."""
     return run_program
+
+
+@pytest.fixture
+def update() -> Callable[..., ProgramRun]:
+    """`update(stack, config, last, ...)`: run the program as the next update after `last` (see `run_update`)."""
+    return run_update
 
 
 @pytest.fixture

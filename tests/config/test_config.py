@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleet.config import Capacity, ConfigError, fleet_keys, parse_config
+from fleet.config import Capacity, ConfigError, Scaling, fleet_keys, parse_config
 from tests.conftest import ROOT, FleetMocks, stack_file
 
 VALID_REF = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "a" * 64
@@ -47,7 +47,7 @@ def test_optional_keys_take_their_documented_defaults():
 
     assert (web.instance_type, web.port, web.public_port, web.health_check_path) == ("t3.small", 8080, 80, "/healthz")
     assert web.capacity == Capacity(min=2, desired=2, max=6)
-    assert (web.drain_seconds, web.boot_grace_seconds, web.cutover_timeout_minutes) == (30, 120, 10)
+    assert (web.drain_seconds, web.boot_grace_seconds, web.cutover_timeout_minutes) == (30, 180, 10)
     assert (web.health_check.interval_seconds, web.health_check.healthy_threshold) == (10, 2)
 
 
@@ -292,3 +292,31 @@ def test_program_with_bad_config_declares_no_resource(program, staging_config):
     ]
     assert mocks.inputs == {}
     assert mocks.invokes == []
+
+
+def test_scaling_defaults_to_cpu_target_tracking():
+    (web,) = parse_config(staging(), "staging").services
+    assert web.scaling == Scaling(enabled=True, cpu_percent=50, requests_per_instance=None, instance_warmup_seconds=180)
+
+
+def test_scaling_can_track_requests_only():
+    (web,) = parse_config(with_web(scaling={"cpuPercent": 0, "requestsPerInstance": 600}), "staging").services
+    assert (web.scaling.cpu_percent, web.scaling.requests_per_instance) == (None, 600)
+
+
+@pytest.mark.parametrize(
+    ("scaling", "expected"),
+    [
+        ({"cpuPercent": 95}, "scaling.cpuPercent: must be from 0 to 90; got 95"),
+        ({"cpuPercent": 5}, "scaling.cpuPercent: must be 0 (not tracked) or from 10 to 90; got 5"),
+        ({"requestsPerInstance": 0}, "scaling.requestsPerInstance: must be from 1 to 1000000; got 0"),
+        ({"instanceWarmupSeconds": 3601}, "scaling.instanceWarmupSeconds: must be from 0 to 3600; got 3601"),
+        ({"cpuPercent": 0}, "scaling: tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false"),
+        ({"enabled": "no"}, "scaling.enabled: must be true or false; got 'no'"),
+        ({"enabled": False, "cpuPercent": 60}, "scaling.cpuPercent: has no effect with enabled: false"),
+        ({"target": 50}, "scaling.target: unknown key; allowed keys are enabled, cpuPercent"),
+    ],
+)
+def test_invalid_scaling_is_an_error_naming_its_key(scaling, expected):
+    (problem,) = problems(with_web(scaling=scaling))
+    assert problem.startswith(f"fleet:services.web.{expected}")

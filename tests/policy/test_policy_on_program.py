@@ -64,3 +64,15 @@ def test_group_that_breaks_the_health_gate_or_naming_is_caught(program, staging_
     monkeypatch.setattr(components.release.aws.autoscaling, "Group", broken)
 
     assert {name for _, name in violations(program("staging", staging_config))} == {resource}
+
+
+def test_staging_with_scaling_turned_off_passes_every_policy(program, staging_config, with_service):
+    assert violations(program("staging", with_service(staging_config, scaling={"enabled": False}))) == []
+
+
+def test_group_whose_scaling_policy_is_missing_is_caught(program, staging_config, monkeypatch):
+    monkeypatch.setattr(components.release, "target_tracking_metrics", lambda *_: {})
+
+    assert violations(program("staging", staging_config)) == [
+        ("autoscaling-groups-scale-themselves", "web-release-group")
+    ]

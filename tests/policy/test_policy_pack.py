@@ -112,6 +112,16 @@ def test_stack_policy_reads_property_dependencies_from_engine_args() -> None:
     assert reported == []
 
 
+def scaling_policy(group: Any) -> Any:
+    """A target-tracking policy of `group`, referring to it as the engine records it (a property dependency)."""
+    return declared(
+        rules.SCALING_POLICY,
+        "web-scale-cpu",
+        {"policyType": "TargetTrackingScaling", "autoscalingGroupName": UNKNOWN},
+        property_dependencies={"autoscalingGroupName": [group.urn]},
+    )
+
+
 def test_evaluate_names_the_policy_and_resource_of_each_violation(group_inputs: dict[str, Any]) -> None:
     group_inputs["healthCheckType"] = "EC2"
     asg = declared(rules.AUTOSCALING_GROUP, "web-group", group_inputs)
@@ -119,7 +129,7 @@ def test_evaluate_names_the_policy_and_resource_of_each_violation(group_inputs: 
     listener = declared(
         rules.LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]}
     )
-    violations = rules.evaluate([asg, target_group, listener])
+    violations = rules.evaluate([asg, target_group, listener, scaling_policy(asg)])
     assert [(v.policy, v.urn) for v in violations] == [("autoscaling-group-uses-elb-health-check", asg.urn)]
 
 
@@ -128,7 +138,8 @@ def test_evaluate_passes_a_compliant_release(
 ) -> None:
     stack = [
         declared(rules.LAUNCH_TEMPLATE, "web-launch-template", launch_template_inputs),
-        declared(rules.AUTOSCALING_GROUP, "web-group", group_inputs),
+        asg := declared(rules.AUTOSCALING_GROUP, "web-group", group_inputs),
+        scaling_policy(asg),
         declared(rules.TARGET_GROUP, "web-tg", {"arn": TARGET_GROUP_ARN}),
         declared(rules.LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]}),
         declared(rules.SECURITY_GROUP, "web-sg", security_group_inputs),

@@ -74,9 +74,9 @@ def test_build_context_change_without_version_bump_is_still_a_release(program, s
     assert triggers(before) != triggers(after)
 
 
-def test_capacity_change_is_not_a_release(program, staging_config, with_service):
-    before = program("staging", staging_config)
-    after = program("staging", with_service(staging_config, capacity={"min": 3, "desired": 4, "max": 8}))
+def test_capacity_change_is_not_a_release(program, update, staging_config, with_service):
+    before = update("staging", staging_config, program("staging", staging_config))
+    after = update("staging", with_service(staging_config, capacity={"min": 3, "desired": 4, "max": 8}), before)
 
     assert triggers(before) == triggers(after)
     assert changed_inputs(before, after) == {f"{GROUP}::web-release-group"}
@@ -85,10 +85,12 @@ def test_capacity_change_is_not_a_release(program, staging_config, with_service)
 
 
 def test_scaling_updates_the_group_in_place_with_the_same_launch_template_and_name_prefix(
-    program, staging_config, with_service
+    program, update, staging_config, with_service
 ):
-    before = program("staging", staging_config).one(GROUP).inputs
-    after = program("staging", with_service(staging_config, capacity={"min": 2, "desired": 5, "max": 8})).one(GROUP)
+    first = program("staging", staging_config)
+    before = first.one(GROUP).inputs
+    changed_config = with_service(staging_config, capacity={"min": 2, "desired": 5, "max": 8})
+    after = update("staging", changed_config, first).one(GROUP)
 
     changed = {key for key in before.keys() | after.inputs.keys() if before.get(key) != after.inputs.get(key)}
     assert changed == {"desiredCapacity", "maxSize", "waitForElbCapacity"}

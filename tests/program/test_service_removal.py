@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleet.config import ConfigError, fleet_keys, parse_config
-from fleet.image_use import PromotedImage, promoted_images, repositories_in_use
+from fleet.image_use import PromotedImage, promoted_images, removed_service_problems, repositories_in_use
 from tests.conftest import FleetMocks, qualified, stack_file
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -104,12 +104,14 @@ def test_every_promoted_stack_is_read(tmp_path):
     write_stack(tmp_path, "prod", promoted("staging"))
     write_stack(tmp_path, "prod-eu", promoted("staging", service="site"))
 
-    assert repositories_in_use(staging_config_with("web"), tmp_path, REGION) == frozenset({"fleet-staging-web"})
-    with pytest.raises(ConfigError) as error:
-        repositories_in_use(staging_config_with("api"), tmp_path, REGION)
-    assert [problem.split(" still runs")[0] for problem in error.value.problems] == [
-        "fleet:services.web: removed from this stack, but Pulumi.prod-eu.yaml",
-        "fleet:services.web: removed from this stack, but Pulumi.prod.yaml",
+    uses = promoted_images(tmp_path, "staging", REGION)
+
+    assert repositories_in_use(uses) == frozenset({"fleet-staging-web"})
+    assert removed_service_problems(staging_config_with("web"), uses) == []
+    problems = removed_service_problems(staging_config_with("api"), uses)
+    assert [(key, message.split(" still runs")[0]) for key, message in problems] == [
+        ("services.web", "removed from this stack, but Pulumi.prod-eu.yaml"),
+        ("services.web", "removed from this stack, but Pulumi.prod.yaml"),
     ]
 
 
@@ -117,7 +119,7 @@ def test_a_stack_file_that_cannot_be_read_stops_the_program_naming_the_file(tmp_
     write_stack(tmp_path, "prod", "config: [unclosed\n")
 
     with pytest.raises(ConfigError) as error:
-        repositories_in_use(staging_config_with("web"), tmp_path, REGION)
+        promoted_images(tmp_path, "staging", REGION)
 
     [problem] = error.value.problems
     assert problem.startswith("Pulumi.prod.yaml: cannot be read to tell whether it runs this stack's images")

@@ -8,6 +8,7 @@ UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     "docker:index/image:Image",
+    "aws:autoscaling/policy:Policy",
     "pulumi:pulumi:StackReference",
 }
 STACK_WIDE = {"fleet-alb", "fleet-alb-sg"}

@@ -1,0 +1,37 @@
+"""What the program reads about the live fleet before it declares anything. Lookups, never resources.
+
+Both lookups are synchronous invokes, so a config change that would cut traffic is refused, and the desired
+capacity is known, before the first resource is declared; they run during `pulumi preview` too, so a preview
+shows the values `pulumi up` would send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+"""The engine's builtin invoke behind StackReference (pulumi/pulumi pkg/resource/deploy/builtins.go,
+`readStackReference`): the outputs of a stack's last update, which a failed update leaves as they were."""
+
+
+def last_outputs(qualified_stack: str) -> dict[str, Any]:
+    """This stack's outputs from its last successful update; empty before its first."""
+    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": qualified_stack})
+    return dict((result.value or {}).get("outputs") or {})
+
+
+def live_desired_capacity(group_name: str) -> int | None:
+    """The live desired capacity of an autoscaling group, or None (with a warning) when the group is gone.
+
+    `get_group` fails on a missing group; `get_ami_ids` (the provider's listing of groups by name) does not.
+    """
+    if group_name not in aws.autoscaling.get_ami_ids(names=[group_name]).names:
+        pulumi.log.warn(
+            f"autoscaling group {group_name}, which the last update left serving, no longer exists: "
+            "using the configured capacity. Run `fleetctl audit` to see what else changed outside Pulumi."
+        )
+        return None
+    return aws.autoscaling.get_group(name=group_name).desired_capacity

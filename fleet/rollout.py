@@ -1,0 +1,169 @@
+"""How a deploy moves a live fleet, decided from the config and the stack's last outputs. Plain Python, no Pulumi.
+
+The Pulumi engine decides *whether* a resource is replaced; these functions decide what the program declares so
+that the engine's decisions keep a service serving on every path: a failed cut-over and its retry, a deploy that
+is not a release, a refresh, an autoscaled fleet. `tests/engine_model.py` checks them against a model of the
+engine's rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fleet.config import Capacity, FleetConfig
+
+
+@dataclass(frozen=True)
+class LiveService:
+    """What the stack's last successful update left serving for one service (its `services.<name>` output)."""
+
+    release_id: str | None
+    asg_name: str | None
+    launch_template_id: str | None
+    group_trigger: str | None
+    """The replacement trigger the live group was created with; absent on stacks deployed before it was recorded."""
+    port: int | None
+    public_port: int | None
+    health_check_path: str | None
+    configured_desired: int | None
+    """`capacity.desired` as the config said at that update: a different one now is a deliberate change."""
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any] | None) -> LiveService | None:
+        if not outputs:
+            return None
+        release = outputs.get("release") or {}
+        capacity = outputs.get("capacity") or {}
+        return cls(
+            release_id=release.get("releaseId"),
+            asg_name=release.get("asgName"),
+            launch_template_id=release.get("launchTemplateId"),
+            group_trigger=release.get("groupTrigger"),
+            port=_whole(outputs.get("port")),
+            public_port=_whole(outputs.get("publicPort")),
+            health_check_path=outputs.get("healthCheckPath"),
+            configured_desired=_whole(capacity.get("desired")),
+        )
+
+
+def _whole(number: float | None) -> int | None:
+    """Stack outputs carry numbers as JSON numbers: 8080 comes back as 8080.0."""
+    return None if number is None else int(number)
+
+
+def live_services(last_outputs: Mapping[str, Any]) -> dict[str, LiveService]:
+    """Every service the stack's last successful update exported, by name."""
+    services = last_outputs.get("services") or {}
+    parsed = {name: LiveService.from_outputs(outputs) for name, outputs in services.items()}
+    return {name: live for name, live in parsed.items() if live is not None}
+
+
+def is_live_group(live: LiveService | None, launch_template_id: str) -> bool:
+    """Whether the group built on `launch_template_id` is the one the last successful update left serving.
+
+    A launch template is replaced on every release and whenever any of its inputs changes, and the group is
+    replaced with it (`replace_with`). So a template id other than the live one means this group has not passed
+    a successful update yet: it is new in this deploy, or left behind by a failed one.
+    """
+    return live is not None and live.launch_template_id == launch_template_id
+
+
+def group_trigger(release_id: str, live: LiveService | None, launch_template_id: str, attempt: str) -> str:
+    """The autoscaling group's `replacement_trigger`: stable for the live group, fresh for any other.
+
+    After a failed cut-over the engine keeps the unhealthy new group (with init errors, or none after a refresh)
+    and marks the serving group for deletion at the end of the next successful update. A fresh trigger makes every
+    such update replace the unhealthy group with a new, health-gated one first, so the serving group is deleted
+    only after a group of this release has passed the gate. Groups deployed before the trigger was recorded were
+    created with the release id as their trigger.
+    """
+    if live is not None and is_live_group(live, launch_template_id):
+        return live.group_trigger or release_id
+    return f"{release_id}-{attempt}"
+
+
+def planned_desired(capacity: Capacity, live: LiveService | None, release_id: str, live_desired: int | None) -> int:
+    """The desired capacity to declare: never less than the live fleet runs, unless the config deliberately says so.
+
+    - First deploy, or the live group is gone: the configured desired.
+    - A release: the new group starts at max(configured, live), so a cut-over never shrinks an autoscaled fleet.
+    - `capacity.desired` changed since the last update: the new value, a deliberate scale.
+    - Anything else (a settings change, a refresh, a deploy of another service): the live value, so no deploy
+      undoes what autoscaling did. min and max still bound it.
+    """
+    if live is None or live_desired is None:
+        return capacity.desired
+    if live.release_id != release_id:
+        wanted = max(capacity.desired, live_desired)
+    elif live.configured_desired is not None and live.configured_desired != capacity.desired:
+        wanted = capacity.desired
+    else:
+        wanted = live_desired
+    return min(max(wanted, capacity.min), capacity.max)
+
+
+def unsafe_changes(
+    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str
+) -> list[tuple[str, str]]:
+    """Changes the engine would apply by cutting traffic, each as (key, what to do instead). Empty when safe.
+
+    - `port`: the target group's port is ForceNew. Its replacement moves the listener to a new, empty group while
+      the new hosts boot, and the hosts' firewall switches to the new port at once.
+    - the VPC: the load balancer's security group, every target group and firewall are replaced in place of the
+      serving ones.
+    - a new service on a removed service's `publicPort` (a rename): the new listener is created before the old
+      one is deleted, on the same port, and fails.
+    """
+    problems = []
+    if live_vpc_id is not None and live_vpc_id != vpc_id:
+        problems.append(
+            (
+                "network.vpcId" if config.network.vpc_id else "network",
+                f"this stack serves from {live_vpc_id}; moving it to {vpc_id} would replace its load balancer's "
+                "firewall, target groups and hosts in place of the serving ones. Deploy a new stack in the new VPC, "
+                "move the traffic to it, then destroy this one",
+            )
+        )
+    declared = {service.name for service in config.services}
+    removed_ports = {
+        entry.public_port: name for name, entry in live.items() if name not in declared and entry.public_port
+    }
+    for service in config.services:
+        entry = live.get(service.name)
+        if entry is not None and entry.port is not None and entry.port != service.port:
+            problems.append(
+                (
+                    f"services.{service.name}.port",
+                    f"the live release listens on {entry.port}; changing it to {service.port} would replace the "
+                    "target group and cut traffic while the new hosts boot. Add the new port as a new service "
+                    f"(its own name and publicPort), move clients to it, then remove {service.name}",
+                )
+            )
+        if entry is None and service.public_port in removed_ports:
+            old = removed_ports[service.public_port]
+            problems.append(
+                (
+                    f"services.{service.name}.publicPort",
+                    f"port {service.public_port} is the listener of {old}, which this deploy removes; the new "
+                    f"listener would be created before {old}'s is deleted, and fail. Give {service.name} another "
+                    f"publicPort, or remove {old} in one deploy and add {service.name} in the next",
+                )
+            )
+    return problems
+
+
+def health_check_path_warnings(config: FleetConfig, live: Mapping[str, LiveService]) -> list[str]:
+    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
+    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
+    the program cannot know what the image answers, but said."""
+    return [
+        f"fleet:services.{service.name}.healthCheckPath changes from {entry.health_check_path} to "
+        f"{service.health_check_path}: the serving hosts are checked on the new path at once. Release an image that "
+        "answers both paths first, or the live hosts turn unhealthy."
+        for service in config.services
+        if (entry := live.get(service.name)) is not None
+        and entry.health_check_path is not None
+        and entry.health_check_path != service.health_check_path
+    ]

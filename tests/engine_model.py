@@ -1,0 +1,218 @@
+"""A model of what the Pulumi engine does across `pulumi up` runs, fed by what the real program declares.
+
+The mock monitor records declarations; it does not replace, fail, keep pending deletes or refresh. Fleet's safety
+on a failed release rests on those engine rules, so this model applies them to the program's real registrations
+(inputs and resource options as the engine receives them). Each rule is read from pulumi/pulumi at its 2026-08
+snapshot (pkg/resource/deploy):
+
+1. Replace (step_generator.go, `diff`/`generateSteps`): when `replacement_trigger` differs from the one stored
+   (setting it the first time does not replace), when a resource in `replace_with` is replaced in this update, when
+   `replace_on_changes` covers a changed input, or covers the key `#initerror` of a resource with init errors
+   (`applyReplaceOnChanges`), or when a ForceNew input (`namePrefix`) changes.
+2. A resource with init errors and no changes gets an empty update ("continue awaiting initialization"); the
+   provider waits for capacity only when sizes change, so it succeeds, and the init errors are gone.
+3. A create whose capacity wait times out is a partial failure (step.go `CreateStep.Apply`): the new resource is
+   kept with its id and init errors, the resource it replaces is marked `Delete = true` all the same, and the
+   update fails.
+4. Resources pending deletion are left out of the olds the program is diffed against (deployment.go).
+5. Pending deletes, and resources the program no longer declares, are deleted at the end of an update, and only
+   when every step succeeded (`GenerateDeletes`).
+6. `pulumi refresh` sets a resource's init errors to what the provider's Read reports (step.go `RefreshStep`):
+   none, for the bridged AWS provider.
+7. The stack's outputs change only when an update succeeds.
+
+Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
+which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
+in AWS (`leaked`), and the group it was to replace is not marked for deletion.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from tests.conftest import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
+
+GROUP = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SCALING_POLICY = "aws:autoscaling/policy:Policy"
+FORCE_NEW = {
+    GROUP: {"namePrefix", "name"},
+    LAUNCH_TEMPLATE: {"namePrefix", "name"},
+    SCALING_POLICY: {"autoscalingGroupName", "name"},
+}
+"""Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
+(internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go)."""
+
+
+class CapacityWaitTimeoutError(Exception):
+    """What the provider reports when a new group's instances never get healthy (with init errors)."""
+
+
+@dataclass
+class Entry:
+    """One resource in the stack's state (and in AWS: pending deletes are still there, and still serving)."""
+
+    urn: str
+    type: str
+    id: str
+    inputs: dict[str, Any]
+    trigger: Any
+    healthy: bool = True
+    init_errors: bool = False
+    pending_delete: bool = False
+
+    @property
+    def desired(self) -> int:
+        return int(self.inputs.get("desiredCapacity", 0))
+
+
+@dataclass
+class Update:
+    """What one `pulumi up` did."""
+
+    succeeded: bool
+    steps: dict[str, str] = field(default_factory=dict)
+    """urn -> create, replace, update, same."""
+    deleted: list[Entry] = field(default_factory=list)
+    run: ProgramRun | None = None
+
+
+class _EngineMocks(FleetMocks):
+    """The harness's mocks, with the physical ids and names the engine model hands out."""
+
+    overrides: dict[tuple[str, str], tuple[str, str | None]]
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        physical_id, name = self.overrides.get((args.typ, args.name), (resource_id, None))
+        if name is not None:
+            state["name"] = name
+        self.ids[(args.typ, args.name)] = physical_id
+        return physical_id, state
+
+
+class _EngineMonitor(RecordingMonitor):
+    def __init__(self, mocks: _EngineMocks, model: EngineModel, update: Update, healthy: bool) -> None:
+        super().__init__(mocks)
+        self.model, self.update, self.healthy = model, update, healthy
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        """The engine's step for this resource first (it may fail the update), then the mocks' answer."""
+        if request.custom:
+            urn = self.make_urn(request.parent, request.type, request.name)
+            inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+            self.model.step(self, urn, request.type, request.name, inputs, self.registration(request))
+        return super().RegisterResource(request)
+
+
+class EngineModel:
+    """The state of one stack across updates, as the engine keeps it."""
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+        self.state: list[Entry] = []
+        self.outputs: dict[str, Any] = {}
+        self.leaked: list[Entry] = []
+        """Groups in AWS that no state tracks: what `fleetctl audit` reports as orphans."""
+        self._serial = itertools.count(1)
+
+    # -- what an operator runs -------------------------------------------------------------------------------
+    def up(self, config: dict[str, Any], *, healthy: bool = True, untracked: bool = False, **kwargs: Any) -> Update:
+        """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`."""
+        self._untracked = untracked
+        update = Update(succeeded=False)
+        mocks = _EngineMocks(live_desired=self._live_desired())
+        mocks.overrides = {}
+        monitor = _EngineMonitor(mocks, self, update, healthy)
+        self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
+        self._replaced: set[str] = set()
+        stack_outputs = {qualified(self.stack): self.outputs, **kwargs.pop("stack_outputs", {})}
+        try:
+            update.run = run_program(self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor)
+        except Exception:  # any failure of the update: nothing is deleted (rule 5)
+            return update
+        update.succeeded = True
+        declared = set(update.steps)
+        update.deleted = [e for e in self.state if e.pending_delete or e.urn not in declared]  # rule 5
+        self.state = [e for e in self.state if e not in update.deleted]
+        self.outputs = update.run.outputs  # rule 7
+        return update
+
+    def refresh(self) -> None:
+        for entry in self.state:  # rule 6
+            entry.init_errors = False
+
+    # -- what serves -----------------------------------------------------------------------------------------
+    def groups(self) -> list[Entry]:
+        """The groups in state, pending deletes included: all still in AWS."""
+        return [entry for entry in self.state if entry.type == GROUP]
+
+    def healthy_hosts(self) -> int:
+        """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
+        return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
+
+    # -- the engine's step decisions -------------------------------------------------------------------------
+    def step(
+        self, monitor: _EngineMonitor, urn: str, type_: str, name: str, inputs: dict[str, Any], options: Any
+    ) -> None:
+        old = self._olds.get(urn)
+        trigger = options.replacement_trigger
+        if old is None:
+            kind = "create"
+        elif self._must_replace(old, type_, inputs, options):
+            kind = "replace"
+        elif inputs != old.inputs or old.init_errors:  # rule 2: an empty update of a resource with init errors
+            kind = "update"
+        else:
+            kind = "same"
+        monitor.update.steps[urn] = kind
+        if kind in ("update", "same"):
+            assert old is not None
+            old.inputs, old.trigger, old.init_errors = inputs, trigger, False
+            self._assign(monitor, type_, name, old)
+            return
+        new = Entry(urn=urn, type=type_, id=self._physical_id(type_, inputs), inputs=inputs, trigger=trigger)
+        new.healthy = type_ != GROUP or monitor.healthy
+        self._assign(monitor, type_, name, new)
+        if not new.healthy and self._untracked:
+            self.leaked.append(new)
+            raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
+        self.state.append(new)
+        if old is not None:
+            old.pending_delete = True  # rule 3: even when the create partially fails
+            self._replaced.add(urn)
+        if not new.healthy:
+            new.init_errors = True
+            raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity")
+
+    def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
+        changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
+        covers = set(options.replace_on_changes)
+        return (
+            (None not in (options.replacement_trigger, old.trigger) and options.replacement_trigger != old.trigger)
+            or any(dependency in self._replaced for dependency in options.replace_with)
+            or bool(changed and ("*" in covers or changed & covers))
+            or (old.init_errors and bool(covers & {"*", "#initerror"}))
+            or bool(changed & FORCE_NEW.get(type_, set()))
+        )
+
+    def _physical_id(self, type_: str, inputs: dict[str, Any]) -> str:
+        serial = next(self._serial)
+        if type_ == GROUP:
+            return f"{inputs['namePrefix']}{serial:026d}"
+        if type_ == LAUNCH_TEMPLATE:
+            return f"lt-{serial:017x}"
+        return f"{type_.rsplit(':', 1)[-1].lower()}-{serial}"
+
+    @staticmethod
+    def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
+        """What the program sees of the resource: its id, and for a group its name (the id)."""
+        mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
+        mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == GROUP else None)
+
+    def _live_desired(self) -> dict[str, int]:
+        return {entry.id: entry.desired for entry in self.groups()}
