@@ -17,7 +17,8 @@ from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet import rollout
-from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem
+from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
+from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
 
@@ -58,6 +59,7 @@ config = parse_config(
     PROJECT_ROOT,
 )
 region = pulumi.Config("aws").require("region")
+promoted = promoted_images(PROJECT_ROOT, stack, region)
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
@@ -65,9 +67,14 @@ boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 previous = last_outputs(qualified_stack_name(stack))
 live = rollout.live_services(previous)
 network = resolve_network(config.network)
-unsafe = rollout.unsafe_changes(config, live, (previous.get("network") or {}).get("vpcId"), network.vpc_id)
-if unsafe:
-    raise ConfigError([problem(key, message) for key, message in unsafe])
+refused = [
+    *rollout.unsafe_changes(config, live, (previous.get("network") or {}).get("vpcId"), network.vpc_id),
+    *region_problems(config, region),
+    *removed_service_problems(config, promoted),
+]
+if refused:
+    raise ConfigError([problem(key, message) for key, message in refused])
+promoted_repositories = repositories_in_use(promoted)
 for warning in rollout.health_check_path_warnings(config, live):
     pulumi.log.warn(warning)
 attempt = secrets.token_hex(4)
@@ -81,6 +88,7 @@ load_balancer = LoadBalancer(
         subnet_ids=network.subnet_ids,
         listener_ports=[service.public_port for service in config.services],
         target_ports=[service.port for service in config.services],
+        https_ports=[service.https_port for service in config.services] if config.tls else [],
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
@@ -106,6 +114,9 @@ services = {
             previous=(previous.get("services") or {}).get(service.name),
             attempt=attempt,
             image_guard=guard.guard(service.name) if guard else None,
+            certificate_arn=config.tls.certificate_arn if config.tls else None,
+            alarm_topic_arn=config.alarm_topic_arn,
+            images_promoted=repository_name(stack, service.name) in promoted_repositories,
         ),
     )
     for service in config.services

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +20,8 @@ class LoadBalancerArgs:
     """One HTTP listener per service; each port is opened to the internet on the load balancer only."""
     target_ports: list[int]
     """The services' ports on their hosts: the only traffic the load balancer may send, and only into the VPC."""
+    https_ports: list[int] = field(default_factory=list)
+    """One HTTPS listener per service when the stack has a certificate; opened to the internet like the others."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -39,16 +41,8 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-sg",
             description=f"fleet {args.stack}: internet to the load balancer",
             vpc_id=args.vpc_id,
-            ingress=[
-                {
-                    "description": f"HTTP listener {port}",
-                    "protocol": "tcp",
-                    "from_port": port,
-                    "to_port": port,
-                    "cidr_blocks": ["0.0.0.0/0"],
-                }
-                for port in args.listener_ports
-            ],
+            ingress=[_from_internet(f"HTTP listener {port}", port) for port in args.listener_ports]
+            + [_from_internet(f"HTTPS listener {port}", port) for port in args.https_ports],
             egress=[
                 {
                     "description": f"to service hosts on {port}",
@@ -78,3 +72,13 @@ class LoadBalancer(pulumi.ComponentResource):
         self.arn_suffix = load_balancer.arn_suffix
         self.dns_name = load_balancer.dns_name
         self.register_outputs({"arn": self.arn, "dnsName": self.dns_name})
+
+
+def _from_internet(description: str, port: int) -> aws.ec2.SecurityGroupIngressArgsDict:
+    return {
+        "description": description,
+        "protocol": "tcp",
+        "from_port": port,
+        "to_port": port,
+        "cidr_blocks": ["0.0.0.0/0"],
+    }

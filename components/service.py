@@ -14,7 +14,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Alarms, AlarmsArgs
 from components.host_role import HostRole, HostRoleArgs
+from components.listeners import declare_listeners
 from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
@@ -49,6 +51,12 @@ class ServiceArgs:
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
     image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
     """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
+    certificate_arn: str | None = None
+    """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
+    alarm_topic_arn: str | None = None
+    """The SNS topic the service's alarms notify, if any."""
+    images_promoted: bool = False
+    """A stack promoted from this one runs this service's images: its repository must keep them."""
 
 
 class Service(pulumi.ComponentResource):
@@ -83,13 +91,20 @@ class Service(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.lb.Listener(
-            f"{name}-listener",
-            load_balancer_arn=args.load_balancer_arn,
-            port=config.public_port,
-            protocol="HTTP",
-            default_actions=[{"type": "forward", "target_group_arn": target_group.arn}],
-            tags=tags,
+        entrypoint = declare_listeners(
+            name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
+        )
+        alarms = Alarms(
+            f"{name}-alarms",
+            AlarmsArgs(
+                stack=args.stack,
+                service=config.name,
+                thresholds=config.alarms,
+                target_group_arn_suffix=target_group.arn_suffix,
+                load_balancer_arn_suffix=args.load_balancer_arn_suffix,
+                topic_arn=args.alarm_topic_arn,
+                tags=tags,
+            ),
             opts=child,
         )
 
@@ -134,6 +149,7 @@ class Service(pulumi.ComponentResource):
                 instance_type=config.instance_type,
                 project_root=args.project_root,
                 tags=tags,
+                keep_images=args.images_promoted,
             ),
             opts=child,
         )
@@ -211,7 +227,8 @@ class Service(pulumi.ComponentResource):
             group_trigger=self.release.group_trigger,
         ).apply(
             lambda v: {
-                "url": f"http://{v['dns']}:{config.public_port}",
+                "url": entrypoint.url(v["dns"]),
+                "alarms": alarms.names,
                 "targetGroupArn": v["target_group_arn"],
                 "imageDigest": v["digest"],
                 "port": config.port,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,15 +12,9 @@ import pulumi_docker as docker
 
 from fleet.build_tag import build_tag
 from fleet.config import ImageSource
+from fleet.image_use import repository_name
+from fleet.platforms import platform_for
 from fleet.retention import lifecycle_policy
-
-GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
-
-
-def platform_for(instance_type: str) -> str:
-    """The image platform the hosts need: arm64 on Graviton families (t4g, m7g, c8gd...), amd64 elsewhere."""
-    family = instance_type.split(".", 1)[0]
-    return "linux/arm64" if GRAVITON_FAMILY.match(family) else "linux/amd64"
 
 
 @dataclass
@@ -33,6 +26,9 @@ class ServiceImageArgs:
     """Decides the platform the image is built for."""
     project_root: Path
     tags: dict[str, str]
+    keep_images: bool = False
+    """A promoted stack runs images of this repository: deleting it must fail while it holds any (a `pulumi
+    destroy` included). Otherwise the repository is deleted with its images when the service is removed."""
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -54,10 +50,13 @@ class ServiceImage(pulumi.ComponentResource):
             assert args.source.build is not None, "config guarantees exactly one of build and ref"
             repository = aws.ecr.Repository(
                 f"{name}-repository",
-                name=f"fleet-{args.stack}-{args.service}",
+                name=repository_name(args.stack, args.service),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "AES256"}],
+                # Read from the state when the repository is deleted, so it must be set before the service is
+                # removed; changing it is an in-place update (no ForceNew: internal/service/ecr/repository.go).
+                force_delete=not args.keep_images,
                 tags=args.tags,
                 opts=child,
             )

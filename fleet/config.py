@@ -27,6 +27,13 @@ VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
 SETTING_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+ACM_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+SNS_TOPIC_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,21 @@ class HealthCheck:
     healthy_threshold: int = 2
     unhealthy_threshold: int = 2
     timeout_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """When a service's alarms fire, on its target group's one-minute metrics. Not part of the release."""
+
+    unhealthy_host_minutes: int = 3
+    """Minutes in a row with at least one unhealthy target (a host failing its health check, or a release that
+    never gets healthy)."""
+    error_rate_percent: int = 5
+    """Target 5xx responses as a share of requests."""
+    error_rate_minutes: int = 5
+    p99_latency_ms: int = 2000
+    """99th percentile of the time from the load balancer sending a request to the target's first response byte."""
+    p99_latency_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -117,6 +139,8 @@ class ServiceConfig:
     """The port the container listens on, on the host."""
     public_port: int = 80
     """The load balancer listener port of this service: unique per stack."""
+    https_port: int = 443
+    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort."""
     health_check_path: str = "/healthz"
     health_check: HealthCheck = field(default_factory=HealthCheck)
     capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
@@ -133,6 +157,7 @@ class ServiceConfig:
     """How long a release waits for its instances to be healthy before the update fails (old release serving)."""
     settings: tuple[Setting, ...] = ()
     """Environment variables of the container, by name; part of the release (hosts read them once, at boot)."""
+    alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
 
 
 @dataclass(frozen=True)
@@ -154,11 +179,22 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """HTTPS on the load balancer: every service gets an HTTPS listener, and its HTTP listener only redirects."""
+
+    certificate_arn: str
+    """An ACM certificate in the stack's region, for the names clients use to reach the services."""
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     stack: str
     services: tuple[ServiceConfig, ...]
     network: NetworkConfig = field(default_factory=NetworkConfig)
     promotion: PromotionConfig | None = None
+    tls: TlsConfig | None = None
+    alarm_topic_arn: str | None = None
+    """An SNS topic that receives every alarm's ALARM and OK transitions."""
 
 
 class ConfigError(ValueError):
@@ -238,6 +274,8 @@ SERVICE_KEYS: dict[str, object] = {
     "bootGraceSeconds": None,
     "cutoverTimeoutMinutes": None,
     "settings": None,
+    "httpsPort": None,
+    "alarms": None,
 }
 IMAGE_KEYS: dict[str, object] = {"version": None, "build": None, "ref": None}
 CAPACITY_KEYS: dict[str, object] = {"min": None, "desired": None, "max": None}
@@ -255,7 +293,16 @@ HEALTH_CHECK_KEYS: dict[str, object] = {
 }
 NETWORK_KEYS: dict[str, object] = {"vpcId": None, "subnetIds": None}
 PROMOTION_KEYS: dict[str, object] = {"from": None, "allowUnverified": None}
-TOP_LEVEL_KEYS: dict[str, object] = {"services": None, "network": None, "promotion": None}
+TOP_LEVEL_KEYS: dict[str, object] = {"services": None, "network": None, "promotion": None, "tls": None, "alarms": None}
+TLS_KEYS: dict[str, object] = {"certificateArn": None}
+TOPIC_KEYS: dict[str, object] = {"topicArn": None}
+ALARM_KEYS: dict[str, object] = {
+    "unhealthyHostMinutes": None,
+    "errorRatePercent": None,
+    "errorRateMinutes": None,
+    "p99LatencyMs": None,
+    "p99LatencyMinutes": None,
+}
 MAX_INSTANCES = 100
 MIN_CPU_TARGET = 10
 """Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
@@ -288,9 +335,14 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
                     f"a stack promoted from {promotion.source} never builds: set image.ref to the image "
                     f"{promotion.source} deployed (fleetctl promote writes it)",
                 )
+    tls = _tls(problems, raw.get("tls"))
+    _https_ports(problems, services, tls, raw.get("services"))
+    alarm_topic_arn = _alarm_topic(problems, raw.get("alarms"))
     if problems.items:
         raise ConfigError(problems.items)
-    return FleetConfig(stack=stack, services=services, network=network, promotion=promotion)
+    return FleetConfig(
+        stack=stack, services=services, network=network, promotion=promotion, tls=tls, alarm_topic_arn=alarm_topic_arn
+    )
 
 
 def _services(problems: _Problems, value: Any, project_root: Path | None) -> tuple[ServiceConfig, ...]:
@@ -348,6 +400,8 @@ def _service(problems: _Problems, name: str, value: Any, project_root: Path | No
         boot_grace_seconds=integer("bootGraceSeconds", 0, 7200, "boot_grace_seconds"),
         cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, 60, "cutover_timeout_minutes"),
         settings=_settings(problems, f"{key}.settings", settings.get("settings")),
+        https_port=integer("httpsPort", 1, 65535, "https_port"),
+        alarms=_alarm_thresholds(problems, f"{key}.alarms", settings.get("alarms")),  # type: ignore[arg-type]
     )
     return service if len(problems.items) == before else None
 
@@ -595,6 +649,97 @@ def _promotion(problems: _Problems, value: Any) -> PromotionConfig | None:
         problems.add("promotion.allowUnverified", f"must be true or false; got {_describe(allow)}")
         return None
     return PromotionConfig(source=source, allow_unverified=allow) if source else None
+
+
+def _tls(problems: _Problems, value: Any) -> TlsConfig | None:
+    if value is None:
+        return None
+    settings = problems.mapping("tls", value, TLS_KEYS)
+    if not isinstance(value, dict):
+        return None
+    arn = problems.text(
+        "tls.certificateArn",
+        settings.get("certificateArn"),
+        ACM_CERTIFICATE_ARN,
+        "an ACM certificate ARN in the stack's region: arn:aws:acm:<region>:<12 digits>:certificate/<id>",
+    )
+    return TlsConfig(certificate_arn=arn) if arn else None
+
+
+def _https_ports(problems: _Problems, services: tuple[ServiceConfig, ...], tls: TlsConfig | None, raw: Any) -> None:
+    """HTTPS ports: set only with a certificate, each its service's own, and never a port that serves HTTP."""
+    if tls is None:
+        for service in services:
+            if "httpsPort" in raw[service.name]:
+                problems.add(
+                    f"services.{service.name}.httpsPort",
+                    "needs fleet:tls.certificateArn: without a certificate the services speak HTTP on publicPort "
+                    "only; set the certificate or remove httpsPort",
+                )
+        return
+    public_ports = {service.public_port: service.name for service in services}
+    owners: dict[int, str] = {}
+    for service in services:
+        port = service.https_port
+        if port in owners:
+            problems.add(
+                f"services.{service.name}.httpsPort",
+                f"port {port} is already the HTTPS listener of service {owners[port]}; each service needs its own",
+            )
+        elif port in public_ports:
+            problems.add(
+                f"services.{service.name}.httpsPort",
+                f"port {port} is the HTTP listener (publicPort) of service {public_ports[port]}; a port serves "
+                "either HTTP or HTTPS",
+            )
+        owners.setdefault(port, service.name)
+
+
+def _alarm_thresholds(problems: _Problems, key: str, value: Any) -> AlarmThresholds | None:
+    if value is None:
+        return AlarmThresholds()
+    settings = problems.mapping(key, value, ALARM_KEYS)
+
+    def integer(option: str, low: int, high: int, field_name: str) -> Any:
+        return problems.optional_integer(key, settings, option, low, high, _default(AlarmThresholds, field_name))
+
+    thresholds = AlarmThresholds(
+        unhealthy_host_minutes=integer("unhealthyHostMinutes", 1, 60, "unhealthy_host_minutes"),
+        error_rate_percent=integer("errorRatePercent", 1, 100, "error_rate_percent"),
+        error_rate_minutes=integer("errorRateMinutes", 1, 60, "error_rate_minutes"),
+        p99_latency_ms=integer("p99LatencyMs", 1, 600_000, "p99_latency_ms"),
+        p99_latency_minutes=integer("p99LatencyMinutes", 1, 60, "p99_latency_minutes"),
+    )
+    return thresholds if isinstance(value, dict) else None
+
+
+def _alarm_topic(problems: _Problems, value: Any) -> str | None:
+    if value is None:
+        return None
+    settings = problems.mapping("alarms", value, TOPIC_KEYS)
+    if "topicArn" not in settings:
+        return None
+    return problems.text(
+        "alarms.topicArn",
+        settings["topicArn"],
+        SNS_TOPIC_ARN,
+        "an SNS topic ARN in the stack's region: arn:aws:sns:<region>:<12 digits>:<topic name>",
+    )
+
+
+def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """(key, message) for the certificate or alarm topic outside the stack's region (`aws:region`): an ALB serves
+    only certificates of its own region, and an alarm notifies only topics of it.
+    """
+    arns = {
+        "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
+        "alarms.topicArn": config.alarm_topic_arn,
+    }
+    return [
+        (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
+        for key, arn in arns.items()
+        if arn and arn.split(":")[3] != region
+    ]
 
 
 def fleet_keys(stack_config: Mapping[str, Any]) -> dict[str, Any]:

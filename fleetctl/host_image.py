@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ruamel.yaml import YAML
 
 from fleet.config import AMI_ID, NAMESPACE, ConfigError, fleet_keys, parse_config
+from fleet.platforms import platform_for
 from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import SERVICES_KEY, SERVICES_PATH, PinTarget, add_stack_file_arguments
 
@@ -91,8 +92,6 @@ def _services(target: PinTarget, only: str | None) -> dict[str, str]:
 
 
 def _architecture(service: str, instance_type: str, requested: str | None) -> str:
-    from components.service_image import platform_for  # imports Pulumi: only when this command runs
-
     needed = ARCHITECTURE_OF_PLATFORM[platform_for(instance_type)]
     if requested is not None and requested != needed:
         raise CommandError(

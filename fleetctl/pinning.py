@@ -17,7 +17,18 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from fleet.config import AMI_ID, ECR_DIGEST_REF, NAMESPACE, VERSION, ConfigError, fleet_keys, parse_config
+from fleet.config import (
+    AMI_ID,
+    ECR_DIGEST_REF,
+    INSTANCE_TYPE,
+    NAMESPACE,
+    VERSION,
+    ConfigError,
+    ServiceConfig,
+    fleet_keys,
+    parse_config,
+)
+from fleet.platforms import platform_for
 from fleetctl.cli import CommandError
 from fleetctl.stackfile import StackFile, StackFileError
 
@@ -32,6 +43,7 @@ RELEASE_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
         "an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>",
     ),
     "hostImage": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
+    "instanceType": (INSTANCE_TYPE, "the EC2 instance type the release ran on, such as t3.small"),
 }
 
 
@@ -42,6 +54,8 @@ class Pin:
     version: str
     image_ref: str
     host_image: str
+    instance_type: str
+    """What the release ran on, so what its image was built for: never written, only checked against the target."""
 
     @classmethod
     def from_release(cls, release: Any, where: str) -> Pin:
@@ -55,7 +69,12 @@ class Pin:
             value = release[name]
             if not isinstance(value, str) or not pattern.match(value):
                 raise CommandError(f"{where}.{name} must be {allowed}; got {value!r}")
-        return cls(version=release["version"], image_ref=release["imageRef"], host_image=release["hostImage"])
+        return cls(
+            version=release["version"],
+            image_ref=release["imageRef"],
+            host_image=release["hostImage"],
+            instance_type=release["instanceType"],
+        )
 
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +150,7 @@ class PinTarget:
         """Pin `service` to `pin`; report old → new per field (printed by `save` once the file is valid)."""
         self._require(service)
         path = (*SERVICES_PATH, service)
+        self._check_platform(service, pin)
         image = (*path, "image")
         if not isinstance(self.file.get(image), Mapping):
             raise CommandError(f"{SERVICES_KEY}.{service}.image in {self.path.name} is not a mapping")
@@ -169,6 +189,22 @@ class PinTarget:
         else:
             self.path.write_text(text)
             print(f"{self.path.name}: written")
+
+    def _check_platform(self, service: str, pin: Pin) -> None:
+        """Refuse an image built for another CPU architecture than the target's hosts: they could not run it."""
+        target_type = self.file.get((*SERVICES_PATH, service, "instanceType"))
+        if target_type is None:
+            target_type = ServiceConfig.instance_type
+        if not isinstance(target_type, str):
+            return  # reported, with every other problem, when the edited file is validated
+        needed, built = platform_for(target_type), platform_for(pin.instance_type)
+        if needed != built:
+            raise CommandError(
+                f"service {service}: its image {pin.version} ran on {pin.instance_type}, so it is built for {built}, "
+                f"but {self.path.name} runs {service} on {target_type} ({needed}) and those hosts cannot run it; "
+                f"set {SERVICES_KEY}.{service}.instanceType to a {built} instance type in {self.path.name}, or "
+                f"release {service} on a {needed} instance type where it is built"
+            )
 
     def _require(self, service: str) -> None:
         if service not in self.services:

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from fleet.stacks import same_stack
 from fleetctl.cli import CommandError
 
 
@@ -43,13 +44,6 @@ def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, A
     if not same_stack(str(outputs["stack"]), stack):
         raise CommandError(f"{source} holds the outputs of stack {outputs['stack']}, not of {stack}")
     return outputs
-
-
-def same_stack(one: str, other: str) -> bool:
-    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
-    one_parts, other_parts = one.split("/"), other.split("/")
-    common = min(len(one_parts), len(other_parts))
-    return one_parts[-common:] == other_parts[-common:]
 
 
 def add_outputs_arguments(parser: Any) -> None:

@@ -462,6 +462,22 @@ def instance_security_group_is_not_public(resource: Resource) -> list[str]:
     return []
 
 
+TLS13_POLICY_PREFIX = "ELBSecurityPolicy-TLS13-"
+
+
+def https_listener_uses_tls13_policy(resource: Resource) -> list[str]:
+    """Without an explicit policy an HTTPS listener created through the API gets ELBSecurityPolicy-2016-08 (TLS 1.0)."""
+    if resource.props.get("protocol") != "HTTPS":
+        return []
+    policy = resource.props.get("sslPolicy")
+    if policy is UNKNOWN or (isinstance(policy, str) and policy.startswith(TLS13_POLICY_PREFIX)):
+        return []
+    return [
+        f"HTTPS listener {resource.name!r} has security policy {policy!r}: set ssl_policy to a TLS 1.3 policy "
+        f"({TLS13_POLICY_PREFIX}*, such as ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09)."
+    ]
+
+
 def standalone_rules_open_only_load_balancer(resources: Sequence[Resource]) -> list[tuple[str, str]]:
     """Standalone rules name their group by id, unknown during preview for a new group; the group's URN in the
     rule's property dependencies identifies it then."""
@@ -646,6 +662,12 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "Only the load balancer's security group is open to 0.0.0.0/0 or ::/0.",
         frozenset({SECURITY_GROUP}),
         instance_security_group_is_not_public,
+    ),
+    ResourceRule(
+        "https-listener-uses-tls13-policy",
+        "HTTPS listeners negotiate with a TLS 1.3 security policy (ELBSecurityPolicy-TLS13-*).",
+        frozenset({LISTENER}),
+        https_listener_uses_tls13_policy,
     ),
 )
 

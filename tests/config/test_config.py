@@ -63,7 +63,7 @@ def test_empty_services_is_an_error():
 def test_unknown_top_level_key_is_an_error():
     raw = staging()
     raw["servces"] = {}
-    assert problems(raw) == ["fleet:servces: unknown key; allowed keys are services, network, promotion"]
+    assert problems(raw) == ["fleet:servces: unknown key; allowed keys are services, network, promotion, tls, alarms"]
 
 
 def test_misspelled_service_key_is_named_with_the_allowed_ones():
@@ -288,7 +288,7 @@ def test_program_with_bad_config_declares_no_resource(program, staging_config):
         program("staging", staging_config, mocks=mocks)
 
     assert error.value.problems == [
-        "fleet:typo: unknown key; allowed keys are services, network, promotion",
+        "fleet:typo: unknown key; allowed keys are services, network, promotion, tls, alarms",
         "fleet:services.web.capacity: min (3) must not exceed desired (2)",
     ]
     assert mocks.inputs == {}

@@ -105,6 +105,19 @@ def test_capacity_change_is_in_place(project, fleetctl, base):
     ]
 
 
+def test_alarm_threshold_change_is_in_place_not_a_release(project, fleetctl, base):
+    project.edit(
+        "Pulumi.prod.yaml", "      drainSeconds: 60\n", "      drainSeconds: 60\n      alarms: {p99LatencyMs: 800}\n"
+    )
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web[0] == "- **web**: in-place: alarms"
+    before, after = web[1].split(" → ")
+    assert "p99LatencyMs: 2000," in before
+    assert "p99LatencyMs: 800," in after
+
+
 def test_invalid_head_config_is_reported_with_its_problems_and_exit_code_1(project, fleetctl, base):
     project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 30, max: 10")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.service_image import platform_for
 from fleet.build_tag import build_tag
 from fleet.config import fleet_keys, parse_config
+from fleet.platforms import platform_for
 from fleet.release import identify_on_disk
 from fleetctl.cli import main
 from tests.checkout import ROOT, stack_file

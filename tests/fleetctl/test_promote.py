@@ -348,3 +348,60 @@ def test_promote_prints_no_change_when_the_result_is_invalid(project, fleetctl, 
     result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
 
     assert "would not be a valid stack config, not written" in refused(result, prod_before, project)
+
+
+# Architecture: an image runs only on hosts of the CPU architecture it was built for.
+
+
+def test_promote_refuses_an_arm64_image_for_a_target_that_runs_amd64_naming_the_service(
+    project, fleetctl, write_outputs, prod_before
+):
+    web = {**release("web", "1.1.0"), "instanceType": "t4g.small"}
+    staging = outputs("staging", {"web": [web], "api": [release("api", "2.0.0")]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert (
+        "service web: its image 1.1.0 ran on t4g.small, so it is built for linux/arm64, but Pulumi.prod.yaml runs "
+        "web on t3.small (linux/amd64)"
+    ) in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_checks_against_the_default_instance_type_when_the_target_sets_none(
+    project, fleetctl, write_outputs, prod_before
+):
+    api = {**release("api", "2.1.0"), "instanceType": "m7g.large"}
+    staging = outputs("staging", {"api": [api]})
+
+    result = fleetctl("promote", "staging", "prod", "--service", "api", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "service api: its image 2.1.0 ran on m7g.large, so it is built for linux/arm64" in result.err
+    assert "runs api on t3.small (linux/amd64)" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before
+
+
+def test_promote_accepts_an_image_for_another_instance_type_of_the_same_architecture(project, fleetctl, write_outputs):
+    project.edit("Pulumi.prod.yaml", "instanceType: t3.small", "instanceType: m7g.large")
+    web = {**release("web", "1.1.0"), "instanceType": "t4g.small"}
+    staging = outputs("staging", {"web": [web]})
+
+    result = fleetctl("promote", "staging", "prod", "--service", "web", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 0, result.err
+    assert f"ref: {image_ref('web', '1.1.0')}" in project.read("Pulumi.prod.yaml")
+    assert "instanceType: m7g.large" in project.read("Pulumi.prod.yaml")
+
+
+def test_promote_fails_when_a_release_does_not_say_what_it_ran_on(project, fleetctl, write_outputs, prod_before):
+    web = release("web", "1.1.0")
+    del web["instanceType"]
+    staging = outputs("staging", {"web": [web]})
+
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+
+    assert result.code == 2
+    assert "staging outputs services.web.release lacks instanceType" in result.err
+    assert project.read("Pulumi.prod.yaml") == prod_before

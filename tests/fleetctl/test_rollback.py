@@ -130,4 +130,18 @@ def test_rollback_prints_no_change_before_an_error_that_cancels_it(project, flee
     assert result.err.splitlines() == [
         "fleetctl rollback: prod outputs services.api.history has no release before the live one (2.0.0)"
     ]
+
+
+def test_rollback_refuses_a_release_built_for_another_architecture_than_the_hosts_now_run(
+    project, fleetctl, write_outputs, prod_on_1_2_0
+):
+    arm_release = {**release("web", "1.1.0", AMI_OLD), "instanceType": "t4g.small"}
+    history = [HISTORY[0], arm_release, HISTORY[2]]
+
+    result = fleetctl(
+        "rollback", "prod", "--service", "web", "--from-outputs", write_outputs(outputs("prod", {"web": history}))
+    )
+
+    assert result.code == 2
+    assert "service web: its image 1.1.0 ran on t4g.small, so it is built for linux/arm64" in result.err
     assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0

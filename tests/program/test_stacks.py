@@ -39,6 +39,10 @@ def test_staging_declares_load_balancer_service_image_build_and_release(program,
         ("fleet:release:Release", "web-release"),
         (LAUNCH_TEMPLATE, "web-release-launch-template"),
         (GROUP, "web-release-group"),
+        ("fleet:alarms:Alarms", "web-alarms"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "web-alarms-unhealthy-hosts"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "web-alarms-5xx-rate"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "web-alarms-p99-latency"),
     }
 
 

@@ -1,0 +1,92 @@
+"""Which of a stack's ECR repositories the stacks promoted from it still run: what must not be deleted.
+
+A building stack (staging) owns one repository per service; a promoted stack (prod) runs images from them by
+digest. Removing a service from the building stack deletes its repository with every image in it, so that is
+allowed only once no promoted stack's file still points at it. The promoted stacks' files are in the same project
+(`Pulumi.<stack>.yaml`), so the program reads them, before it declares anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleet.config import ECR_DIGEST_REF, ConfigError, FleetConfig, fleet_keys
+from fleet.stacks import same_stack
+
+
+def repository_name(stack: str, service: str) -> str:
+    """The ECR repository a building stack pushes a service's images to."""
+    return f"fleet-{stack}-{service}"
+
+
+@dataclass(frozen=True)
+class PromotedImage:
+    """A service of a promoted stack that runs an image from a repository of the stack it is promoted from."""
+
+    stack_file: str
+    service: str
+    repository: str
+
+
+def promoted_images(project_root: Path, stack: str, region: str) -> list[PromotedImage]:
+    """Every image of `stack`'s repositories (in `region`) that a stack promoted from `stack` pins in its file."""
+    found = []
+    for path in sorted(project_root.glob("Pulumi.*.yaml")):
+        if path.name == f"Pulumi.{stack}.yaml":
+            continue
+        config = _fleet_config(path)
+        promotion = config.get("promotion")
+        source = promotion.get("from") if isinstance(promotion, dict) else None
+        if not isinstance(source, str) or not same_stack(source, stack):
+            continue
+        services = config.get("services")
+        for service, settings in (services if isinstance(services, dict) else {}).items():
+            image = settings.get("image") if isinstance(settings, dict) else None
+            ref = image.get("ref") if isinstance(image, dict) else None
+            match = ECR_DIGEST_REF.match(ref) if isinstance(ref, str) else None
+            if match and match["region"] == region and match["repository"].startswith(f"fleet-{stack}-"):
+                found.append(PromotedImage(stack_file=path.name, service=service, repository=match["repository"]))
+    return found
+
+
+def repositories_in_use(uses: list[PromotedImage]) -> frozenset[str]:
+    """The repositories whose images promoted stacks run: the ones that must keep them (no `force_delete`)."""
+    return frozenset(use.repository for use in uses)
+
+
+def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> list[tuple[str, str]]:
+    """(key, message) for each service this stack no longer declares whose images a promoted stack still runs:
+    removing it would delete its repository, and the promoted stack's hosts could no longer pull their image.
+    """
+    declared = {repository_name(config.stack, service.name) for service in config.services}
+    return [
+        (
+            f"services.{_service_of(use.repository, config.stack)}",
+            f"removed from this stack, but {use.stack_file} still runs its image (fleet:services.{use.service}"
+            f".image.ref points at repository {use.repository}), and removing the service deletes that repository "
+            f"with its images. Remove service {use.service} from {use.stack_file} and deploy that stack first, then "
+            "remove it here",
+        )
+        for use in uses
+        if use.repository not in declared
+    ]
+
+
+def _service_of(repository: str, stack: str) -> str:
+    return repository.removeprefix(f"fleet-{stack}-")
+
+
+def _fleet_config(path: Path) -> dict[str, Any]:
+    """The `fleet:` keys of a stack file; one that cannot be read stops the program (it may run our images)."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(
+            [f"{path.name}: cannot be read to tell whether it runs this stack's images: {error}"]
+        ) from error
+    config = document.get("config") if isinstance(document, dict) else None
+    return fleet_keys(config) if isinstance(config, dict) else {}
