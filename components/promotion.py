@@ -73,7 +73,7 @@ class PromotionGuard:
         message = (
             f"fleet:services.{service}.image.ref: {image_ref} was never deployed by stack {self.source}, "
             f"nor run by this stack ({pulumi.get_stack()}) in its release history. "
-            f"Promote what {self.config.source} runs with `python -m fleetctl promote {self.config.source} "
+            f"Promote what {self.config.source} runs with `fleetctl promote {self.config.source} "
             f"{pulumi.get_stack()}`"
         )
         if not self.config.allow_unverified:

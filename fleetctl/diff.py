@@ -164,7 +164,7 @@ def _service_lines(
     if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
         lines.append(
             f"  - ⚠️ **warning**: the image's files changed but `image.version` is still `{new.image.version}`: "
-            "ECR tags are immutable, so pushing that tag again fails the update (before any host changes); "
+            "two different images would answer to one version (in `/version`, the release history and rollback); "
             "set a new `image.version`"
         )
     return lines + [f"{line} (set on the new release)" for line in settings]

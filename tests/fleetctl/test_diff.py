@@ -207,8 +207,8 @@ def test_image_files_changed_without_a_new_version_are_warned_about(project, fle
     web = service_lines(fleetctl("diff", base).out, "staging", "web")
 
     assert web[-1] == (
-        "  - ⚠️ **warning**: the image's files changed but `image.version` is still `1.0.0`: ECR tags are immutable, "
-        "so pushing that tag again fails the update (before any host changes); set a new `image.version`"
+        "  - ⚠️ **warning**: the image's files changed but `image.version` is still `1.0.0`: two different images "
+        "would answer to one version (in `/version`, the release history and rollback); set a new `image.version`"
     )
 
 
