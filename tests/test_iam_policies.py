@@ -70,6 +70,17 @@ def test_the_runs_exercise_every_invoke_the_table_lists(runs: list[ProgramRun]) 
     assert invoked == set(INVOKE_ACTIONS)
 
 
+def test_the_runs_declare_every_resource_type_the_table_lists(runs: list[ProgramRun]) -> None:
+    declared = {resource.type for run in runs for resource in run.resources}
+    assert set(RESOURCE_ACTIONS) <= declared
+
+
+def test_deploy_policy_grants_nothing_the_table_does_not_list() -> None:
+    listed = {action for needs in RESOURCE_ACTIONS.values() for action in (*needs.reads, *needs.writes)}
+    listed |= {action for actions in INVOKE_ACTIONS.values() for action in actions}
+    assert set(allowed_actions(load("deploy-policy.json"))) == listed
+
+
 def test_deploy_policy_grants_every_action_the_program_needs(runs: list[ProgramRun]) -> None:
     policy = load("deploy-policy.json")
     for run in runs:
