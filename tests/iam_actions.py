@@ -20,8 +20,12 @@ class Needs:
 TAGGING = ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags")
 
 RESOURCE_ACTIONS: dict[str, Needs] = {
+    # CreateLoadBalancer checks the subnets, security groups and VPC's internet gateway with the caller's rights.
     "aws:lb/loadBalancer:LoadBalancer": Needs(
         (
+            "ec2:DescribeAccountAttributes",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeAddresses",
             "elasticloadbalancing:DescribeLoadBalancers",
             "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:DescribeTags",
