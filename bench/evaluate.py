@@ -53,7 +53,9 @@ import yaml
 root = Path({root!r})
 config = yaml.safe_load((root / "Pulumi.{stack}.yaml").read_text())["config"]
 web = config["fleet:services"]["web"]
-config["fleet:services"] = {{f"svc{{i}}": {{**web, "publicPort": 1000 + i}} for i in range({count})}}
+# `web` stays (prod runs its image: removing it is refused); the others are copies on their own listener ports.
+extra = {{f"svc{{i}}": {{**web, "publicPort": 1000 + i}} for i in range(1, {count})}}
+config["fleet:services"] = {{"web": web, **extra}}
 """
 PROGRAM_BODY = """
 from fleetctl.simulation import run_program

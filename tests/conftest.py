@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from fleetctl.simulation import ProgramRun, reset_runtime, run_program, run_update
 from tests.checkout import ROOT, stack_file
@@ -74,3 +77,31 @@ def with_service() -> Callable[..., dict[str, Any]]:
         return changed
 
     return change
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the program, its boot script and build contexts, where a test writes its own stack file."""
+    shutil.copy(ROOT / "__main__.py", tmp_path)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    (tmp_path / "components").mkdir()
+    shutil.copy(ROOT / "components" / "boot.sh", tmp_path / "components")
+    shutil.copytree(ROOT / "images", tmp_path / "images", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.fixture
+def deploy(program: Callable[..., ProgramRun], project: Path) -> Callable[..., ProgramRun]:
+    """`deploy(settings, secrets=...)`: staging with these settings written to its stack file, then run."""
+
+    def run(settings: dict[str, Any], secrets: dict[str, str] | None = None, **options: Any) -> ProgramRun:
+        written = copy.deepcopy(stack_file("staging"))
+        written["fleet:services"]["web"]["settings"] = settings
+        (project / "Pulumi.staging.yaml").write_text(yaml.safe_dump({"config": written}))
+        passed = copy.deepcopy(written)
+        for name, value in (secrets or {}).items():
+            passed["fleet:services"]["web"]["settings"][name] = value
+        secret_keys = ["fleet:services"] if secrets else []
+        return program("staging", passed, project_root=project, secret_keys=secret_keys, **options)
+
+    return run

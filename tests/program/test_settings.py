@@ -11,9 +11,7 @@ import base64
 import contextlib
 import copy
 import json
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from fleet.config import ConfigError
 from fleetctl.simulation import ProgramRun
 from policy.records import declared
 from policy.rules import evaluate
-from tests.checkout import ROOT, stack_file
+from tests.checkout import stack_file
 
 PARAMETER = "aws:ssm/parameter:Parameter"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -34,34 +32,6 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SECRET = "hunter2-Zq8vX-distinctive-secret"
 CIPHERTEXT = "v1:c2VjcmV0LW5vbmNlOmNpcGhlcnRleHQ="
 SETTINGS = {"LOG_LEVEL": "debug", "WORKERS": 4, "DB_PASSWORD": {"secure": CIPHERTEXT}}
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the program, its boot script and build contexts, where a test writes its own stack file."""
-    shutil.copy(ROOT / "__main__.py", tmp_path)
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
-    (tmp_path / "components").mkdir()
-    shutil.copy(ROOT / "components" / "boot.sh", tmp_path / "components")
-    shutil.copytree(ROOT / "images", tmp_path / "images", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
-
-
-@pytest.fixture
-def deploy(program, project) -> Callable[..., ProgramRun]:
-    """`deploy(settings, secrets=...)`: staging with these settings written to its stack file, then run."""
-
-    def run(settings: dict[str, Any], secrets: dict[str, str] | None = None, **options: Any) -> ProgramRun:
-        written = copy.deepcopy(stack_file("staging"))
-        written["fleet:services"]["web"]["settings"] = settings
-        (project / "Pulumi.staging.yaml").write_text(yaml.safe_dump({"config": written}))
-        passed = copy.deepcopy(written)
-        for name, value in (secrets or {}).items():
-            passed["fleet:services"]["web"]["settings"][name] = value
-        secret_keys = ["fleet:services"] if secrets else []
-        return program("staging", passed, project_root=project, secret_keys=secret_keys, **options)
-
-    return run
 
 
 def parameters(run: ProgramRun) -> dict[str, dict[str, Any]]:

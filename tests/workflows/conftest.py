@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,6 @@ from ruamel.yaml import YAML
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = REPO_ROOT / ".github" / "workflows"
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
 
 
 def load_workflow(path: Path) -> dict[str, Any]:
@@ -64,11 +65,12 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def tool() -> Callable[[str], str]:
-    """Path of a command-line tool installed in the project's virtualenv."""
+    """Path of a command-line tool installed next to the running interpreter (its virtualenv), else on PATH."""
 
     def path_of(name: str) -> str:
-        executable = VENV_BIN / name
-        assert executable.exists(), f"{name} is not installed in {VENV_BIN} (see requirements-dev.txt)"
-        return str(executable)
+        bin_dir = str(Path(sys.executable).parent)
+        executable = shutil.which(name, path=bin_dir) or shutil.which(name)
+        assert executable, f"{name} is not installed in {bin_dir} nor on PATH (see requirements-dev.txt)"
+        return executable
 
     return path_of

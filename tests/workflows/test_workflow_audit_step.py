@@ -7,8 +7,10 @@ path (exit 1) needs `pulumi stack output` and is covered by fleetctl's own tests
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 PATH_WITHOUT_PULUMI = "/usr/bin:/bin"
+WORKFLOW_PYTHON = ".venv/bin/python"  # the virtualenv the workflows create (test_workflow_structure.py checks it)
 
 AuditRun = Callable[[str], subprocess.CompletedProcess[str]]
 
@@ -39,7 +42,9 @@ def run_audit_step(deploy: dict[str, Any], repo_root: Path, summary: Path, tmp_p
     [step] = [step for step in deploy["jobs"]["staging"]["steps"] if "fleetctl audit" in step.get("run", "")]
     assert step["shell"] == "bash"
     script = tmp_path / "audit.sh"
-    script.write_text(step["run"])
+    # This test's interpreter stands in for the runner's virtualenv, wherever it lives.
+    assert WORKFLOW_PYTHON in step["run"]
+    script.write_text(step["run"].replace(WORKFLOW_PYTHON, shlex.quote(sys.executable)))
 
     def run(stack: str) -> subprocess.CompletedProcess[str]:
         command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
@@ -55,7 +60,7 @@ def run_fleetctl(repo_root: Path, summary: Path) -> AuditRun:
     """fleetctl's own answer in the same environment: what the step must pass on, whatever its wording."""
 
     def run(stack: str) -> subprocess.CompletedProcess[str]:
-        command = [str(repo_root / ".venv" / "bin" / "python"), "-m", "fleetctl", "audit", "--stack", stack]
+        command = [sys.executable, "-m", "fleetctl", "audit", "--stack", stack]
         return subprocess.run(
             command, cwd=repo_root, env=environment(stack, summary), capture_output=True, text=True, timeout=60
         )

@@ -95,10 +95,13 @@ def test_pr_preview_runs_pulumi_preview_with_diff_and_updates_its_pr_comment(pre
     assert step["with"]["edit-pr-comment"] is True
 
 
-def test_pr_preview_assumes_the_role_of_the_stack_it_previews(preview: dict[str, Any]) -> None:
+def test_pr_preview_assumes_the_read_only_preview_role_of_the_stack_it_previews(preview: dict[str, Any]) -> None:
     job = preview["jobs"]["preview"]
     roles = {entry["stack"]: entry["aws-role"] for entry in job["strategy"]["matrix"]["include"]}
-    assert roles == {"staging": "${{ vars.AWS_ROLE_ARN_STAGING }}", "prod": "${{ vars.AWS_ROLE_ARN_PROD }}"}
+    assert roles == {
+        "staging": "${{ vars.AWS_PREVIEW_ROLE_ARN_STAGING }}",
+        "prod": "${{ vars.AWS_PREVIEW_ROLE_ARN_PROD }}",
+    }
     assert only_step_using(job, AWS_CREDENTIALS_ACTION)["with"]["role-to-assume"] == "${{ matrix.aws-role }}"
 
 

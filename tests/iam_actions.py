@@ -1,0 +1,213 @@
+"""The IAM actions each resource type and invoke of the program needs, checked against iam/*.json.
+
+`reads` are what `pulumi preview` (and refresh/diff) calls; `writes` are what `pulumi up`/`destroy` add.
+Component resources (`fleet:*`) and the engine's own (`pulumi:*`, e.g. StackReference) call no AWS API.
+A new resource type or invoke in the program fails tests/test_iam_policies.py until it is listed here and the
+policies in iam/ grant it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Needs:
+    reads: tuple[str, ...]
+    writes: tuple[str, ...] = ()
+
+
+TAGGING = ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags")
+
+RESOURCE_ACTIONS: dict[str, Needs] = {
+    # CreateLoadBalancer checks the subnets, security groups and VPC's internet gateway with the caller's rights.
+    "aws:lb/loadBalancer:LoadBalancer": Needs(
+        (
+            "ec2:DescribeAccountAttributes",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeAddresses",
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeTags",
+        ),
+        (
+            "elasticloadbalancing:CreateLoadBalancer",
+            "elasticloadbalancing:DeleteLoadBalancer",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "elasticloadbalancing:SetSecurityGroups",
+            "elasticloadbalancing:SetSubnets",
+            *TAGGING,
+        ),
+    ),
+    "aws:lb/targetGroup:TargetGroup": Needs(
+        (
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTags",
+        ),
+        (
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes",
+            *TAGGING,
+        ),
+    ),
+    "aws:lb/listener:Listener": Needs(
+        (
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeListenerAttributes",
+            "elasticloadbalancing:DescribeTags",
+        ),
+        (
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:ModifyListener",
+            *TAGGING,
+        ),
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": Needs(
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkInterfaces"),
+        (
+            "ec2:CreateSecurityGroup",
+            "ec2:DeleteSecurityGroup",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": Needs(
+        ("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"),
+        (
+            "ec2:CreateLaunchTemplate",
+            "ec2:CreateLaunchTemplateVersion",
+            "ec2:ModifyLaunchTemplate",
+            "ec2:DeleteLaunchTemplate",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
+    ),
+    "aws:autoscaling/group:Group": Needs(
+        (
+            "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:DescribeScalingActivities",
+            "autoscaling:DescribeLifecycleHooks",
+            "autoscaling:DescribeWarmPool",
+            "elasticloadbalancing:DescribeTargetHealth",
+        ),
+        (
+            "autoscaling:CreateAutoScalingGroup",
+            "autoscaling:UpdateAutoScalingGroup",
+            "autoscaling:DeleteAutoScalingGroup",
+            "autoscaling:SetDesiredCapacity",
+            "autoscaling:AttachLoadBalancerTargetGroups",
+            "autoscaling:DetachLoadBalancerTargetGroups",
+            "autoscaling:CreateOrUpdateTags",
+            "autoscaling:DeleteTags",
+            "autoscaling:EnableMetricsCollection",
+            "autoscaling:DisableMetricsCollection",
+            "ec2:RunInstances",
+            "ec2:CreateTags",
+            "iam:PassRole",
+        ),
+    ),
+    # The service's own alarms (fleet-<stack>-<service>-*), beside the target-tracking ones the policy makes.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Needs(
+        ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
+        ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"),
+    ),
+    # Settings under /fleet/<stack>/<service>/; a SecureString is encrypted with the account's aws/ssm key.
+    "aws:ssm/parameter:Parameter": Needs(
+        ("ssm:DescribeParameters", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
+        (
+            "ssm:PutParameter",
+            "ssm:DeleteParameter",
+            "ssm:AddTagsToResource",
+            "ssm:RemoveTagsFromResource",
+            "kms:Encrypt",
+            "kms:Decrypt",
+        ),
+    ),
+    "aws:autoscaling/policy:Policy": Needs(
+        ("autoscaling:DescribePolicies", "cloudwatch:DescribeAlarms"),
+        (
+            "autoscaling:PutScalingPolicy",
+            "autoscaling:DeletePolicy",
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DeleteAlarms",
+        ),
+    ),
+    "aws:iam/role:Role": Needs(
+        ("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"),
+        (
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+        ),
+    ),
+    "aws:iam/rolePolicy:RolePolicy": Needs(("iam:GetRolePolicy",), ("iam:PutRolePolicy", "iam:DeleteRolePolicy")),
+    "aws:iam/instanceProfile:InstanceProfile": Needs(
+        ("iam:GetInstanceProfile",),
+        (
+            "iam:CreateInstanceProfile",
+            "iam:DeleteInstanceProfile",
+            "iam:AddRoleToInstanceProfile",
+            "iam:RemoveRoleFromInstanceProfile",
+            "iam:TagInstanceProfile",
+            "iam:UntagInstanceProfile",
+            "iam:PassRole",
+        ),
+    ),
+    "aws:ecr/repository:Repository": Needs(
+        ("ecr:DescribeRepositories", "ecr:ListTagsForResource"),
+        (
+            "ecr:CreateRepository",
+            "ecr:DeleteRepository",
+            "ecr:PutImageTagMutability",
+            "ecr:PutImageScanningConfiguration",
+            "ecr:TagResource",
+            "ecr:UntagResource",
+        ),
+    ),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Needs(
+        ("ecr:GetLifecyclePolicy",), ("ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy")
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": Needs(
+        ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"),
+        (
+            "logs:CreateLogGroup",
+            "logs:DeleteLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DeleteRetentionPolicy",
+            "logs:TagResource",
+            "logs:UntagResource",
+            "logs:TagLogGroup",
+            "logs:UntagLogGroup",
+        ),
+    ),
+    # Built and pushed by the docker provider with the token of ecr:GetAuthorizationToken.
+    "docker:index/image:Image": Needs(
+        ("ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
+        ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"),
+    ),
+}
+
+INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (),  # sts:GetCallerIdentity needs no permission
+    "aws:ec2/getVpc:getVpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
+    "aws:ec2/getSubnets:getSubnets": ("ec2:DescribeSubnets",),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr:GetAuthorizationToken",),
+    "aws:autoscaling/getAmiIds:getAmiIds": ("autoscaling:DescribeAutoScalingGroups",),
+    "aws:autoscaling/getGroup:getGroup": ("autoscaling:DescribeAutoScalingGroups",),
+    "pulumi:pulumi:readStackOutputs": (),  # the state backend's access, not an AWS permission of the program
+}
+
+ENGINE_TYPES_PREFIXES = ("fleet:", "pulumi:")
+
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "BatchCheck")

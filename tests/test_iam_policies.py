@@ -1,0 +1,147 @@
+"""The IAM policies in iam/ against what the real program declares and invokes (tests/iam_actions.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetctl.simulation import ProgramRun, qualified
+from tests.iam_actions import ENGINE_TYPES_PREFIXES, INVOKE_ACTIONS, READ_ONLY_PREFIXES, RESOURCE_ACTIONS
+
+IAM_DIR = Path(__file__).resolve().parents[1] / "iam"
+GITHUB_SUBJECT = "token.actions.githubusercontent.com:sub"
+
+
+def load(name: str) -> dict[str, Any]:
+    document = json.loads((IAM_DIR / name).read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def allowed_actions(policy: dict[str, Any]) -> list[str]:
+    statements = policy["Statement"]
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    return [action for statement in statements for action in statement["Action"]]
+
+
+def grants(policy: dict[str, Any], action: str) -> bool:
+    """IAM matches actions case-insensitively, with `*` wildcards."""
+    return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in allowed_actions(policy))
+
+
+@pytest.fixture
+def runs(
+    program: Callable[..., ProgramRun],
+    update: Callable[..., ProgramRun],
+    staging_config: dict[str, Any],
+    prod_config: dict[str, Any],
+    staging_outputs: Callable[..., dict[str, Any]],
+    deploy: Callable[..., ProgramRun],
+) -> list[ProgramRun]:
+    """Both stacks (prod reads staging's outputs for its promotion guard), an update of a live staging release,
+    which looks up the live groups (getAmiIds, getGroup), and staging with settings (SSM parameters)."""
+    staging = program("staging", staging_config)
+    prod = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+    with_settings = deploy({"LOG_LEVEL": "info"})
+    return [staging, prod, update("staging", staging_config, staging), with_settings]
+
+
+def needed(run: ProgramRun) -> tuple[set[str], set[str]]:
+    """(reads, writes) the run needs; an unlisted AWS resource type or invoke fails here."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for resource in run.resources:
+        if resource.type.startswith(ENGINE_TYPES_PREFIXES):
+            continue
+        assert resource.type in RESOURCE_ACTIONS, f"{resource.type} is declared: list its actions in iam_actions"
+        reads.update(RESOURCE_ACTIONS[resource.type].reads)
+        writes.update(RESOURCE_ACTIONS[resource.type].writes)
+    for token, _ in run.invokes:
+        assert token in INVOKE_ACTIONS, f"{token} is invoked: list its actions in iam_actions"
+        reads.update(INVOKE_ACTIONS[token])
+    return reads, writes
+
+
+def test_the_runs_exercise_every_invoke_the_table_lists(runs: list[ProgramRun]) -> None:
+    invoked = {token for run in runs for token, _ in run.invokes}
+    assert invoked == set(INVOKE_ACTIONS)
+
+
+def test_the_runs_declare_every_resource_type_the_table_lists(runs: list[ProgramRun]) -> None:
+    declared = {resource.type for run in runs for resource in run.resources}
+    assert set(RESOURCE_ACTIONS) <= declared
+
+
+def test_deploy_policy_grants_nothing_the_table_does_not_list() -> None:
+    listed = {action for needs in RESOURCE_ACTIONS.values() for action in (*needs.reads, *needs.writes)}
+    listed |= {action for actions in INVOKE_ACTIONS.values() for action in actions}
+    assert set(allowed_actions(load("deploy-policy.json"))) == listed
+
+
+def test_deploy_policy_grants_every_action_the_program_needs(runs: list[ProgramRun]) -> None:
+    policy = load("deploy-policy.json")
+    for run in runs:
+        reads, writes = needed(run)
+        missing = sorted(action for action in reads | writes if not grants(policy, action))
+        assert not missing, f"iam/deploy-policy.json lacks {missing}"
+
+
+def test_preview_policy_grants_every_read_the_program_makes(runs: list[ProgramRun]) -> None:
+    policy = load("preview-policy.json")
+    for run in runs:
+        reads, _ = needed(run)
+        missing = sorted(action for action in reads if not grants(policy, action))
+        assert not missing, f"iam/preview-policy.json lacks {missing}"
+
+
+def test_preview_policy_grants_no_write() -> None:
+    writes = [
+        action
+        for action in allowed_actions(load("preview-policy.json"))
+        if "*" in action or not action.split(":", 1)[1].startswith(READ_ONLY_PREFIXES)
+    ]
+    assert not writes
+
+
+def test_table_reads_are_read_only_actions() -> None:
+    reads = {action for needs in RESOURCE_ACTIONS.values() for action in needs.reads}
+    reads |= {action for actions in INVOKE_ACTIONS.values() for action in actions}
+    assert all(action.split(":", 1)[1].startswith(READ_ONLY_PREFIXES) for action in reads)
+
+
+def test_deploy_policy_passes_only_host_roles_and_only_to_ec2() -> None:
+    statements = [s for s in load("deploy-policy.json")["Statement"] if any("PassRole" in a for a in s["Action"])]
+    assert [s["Action"] for s in statements] == [["iam:PassRole"]]
+    (statement,) = statements
+    assert statement["Resource"] == "arn:aws:iam::<ACCOUNT_ID>:role/*-host-role-*"
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+
+
+def test_host_role_names_match_the_resources_the_deploy_policy_scopes_iam_writes_to(runs: list[ProgramRun]) -> None:
+    names = {r.name for run in runs for r in run.resources if r.type.startswith("aws:iam/")}
+    assert names
+    assert all("-host-role" in name or "-host-profile" in name or "-host-policy" in name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("file", "subject"),
+    [
+        ("deploy-trust-staging.json", "repo:<OWNER>/<REPO>:environment:staging"),
+        ("deploy-trust-prod.json", "repo:<OWNER>/<REPO>:environment:production"),
+        ("preview-trust.json", "repo:<OWNER>/<REPO>:environment:preview"),
+    ],
+)
+def test_each_role_trusts_only_github_oidc_for_one_exact_subject(file: str, subject: str) -> None:
+    (statement,) = load(file)["Statement"]
+    assert statement["Principal"] == {
+        "Federated": "arn:aws:iam::<ACCOUNT_ID>:oidc-provider/token.actions.githubusercontent.com"
+    }
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", GITHUB_SUBJECT: subject}
+    }
