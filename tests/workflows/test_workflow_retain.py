@@ -15,10 +15,10 @@ def step_index(steps: list[dict[str, Any]], predicate) -> list[int]:
 
 def test_prod_runs_retain_before_and_after_its_update_with_the_cli_role_and_venv_in_place(deploy):
     steps = deploy["jobs"]["prod"]["steps"]
-    [up] = step_index(steps, lambda step: step.get("with", {}).get("command") == "up")
+    up, _settle = step_index(steps, lambda step: step.get("with", {}).get("command") == "up")
     [install] = step_index(steps, lambda step: INSTALL_LOCK in step.get("run", ""))
     [role] = step_index(steps, lambda step: "configure-aws-credentials" in step.get("uses", ""))
-    [cli, _] = step_index(steps, lambda step: str(step.get("uses", "")).startswith(PULUMI_ACTION))
+    [cli, _, _] = step_index(steps, lambda step: str(step.get("uses", "")).startswith(PULUMI_ACTION))
     before, after = step_index(steps, lambda step: step.get("run", "").startswith(RETAIN))
 
     assert max(install, role, cli) < before < up < after

@@ -119,7 +119,7 @@ def test_staging_is_updated_on_every_push_to_main(deploy: dict[str, Any]) -> Non
     assert deploy["on"]["push"]["branches"] == ["main"]
     job = deploy["jobs"]["staging"]
     assert "if" not in job
-    step = only_step_using(job, PULUMI_ACTION)
+    step, _ = pulumi_operations(job)
     assert (step["with"]["command"], step["with"]["stack-name"]) == ("up", "staging")
     assert only_step_using(job, AWS_CREDENTIALS_ACTION)["with"]["role-to-assume"] == (
         "${{ vars.AWS_ROLE_ARN_STAGING }}"
@@ -135,9 +135,20 @@ def test_prod_is_updated_only_after_staging_succeeded_when_its_config_changed_an
     # No status function in `if`, so GitHub adds the implicit success(): every needed job must have succeeded.
     assert job["if"] == "needs.changes.outputs.prod == 'true'"
     assert deploy["jobs"]["changes"]["outputs"]["prod"] == "${{ steps.prod-config.outputs.changed }}"
-    [step] = pulumi_operations(job)
+    step, _ = pulumi_operations(job)
     assert (step["with"]["command"], step["with"]["stack-name"]) == ("up", "prod")
     assert only_step_using(job, AWS_CREDENTIALS_ACTION)["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN_PROD }}"
+
+
+def test_every_pulumi_up_is_followed_by_a_second_one_that_resumes_scale_in_of_new_groups(
+    deploy: dict[str, Any],
+) -> None:
+    for job_id in ("staging", "prod"):
+        job = deploy["jobs"][job_id]
+        up, settle = pulumi_operations(job)
+        assert index_of(job, up) + 1 == index_of(job, settle), job_id
+        for key in ("command", "stack-name", "policyPacks", "cloud-url"):
+            assert settle["with"][key] == up["with"][key], (job_id, key)
 
 
 def test_each_stack_has_its_own_concurrency_group_that_never_cancels_a_running_update(
@@ -181,7 +192,7 @@ def test_every_pulumi_run_reads_the_backend_from_a_variable_and_the_token_from_a
     workflows: dict[str, dict[str, Any]],
 ) -> None:
     steps = [step for _, job in jobs_of(workflows) for step in pulumi_operations(job)]
-    assert len(steps) == 3
+    assert len(steps) == 5  # a preview per stack (a matrix), two updates per stack
     for step in steps:
         assert step["with"]["cloud-url"] == BACKEND_URL
         assert step["env"] == {"PULUMI_ACCESS_TOKEN": ACCESS_TOKEN}
@@ -231,7 +242,7 @@ def test_every_pulumi_up_is_followed_by_an_audit_of_the_same_stack_whose_finding
     up_jobs = {job_id: job for job_id, job in deploy["jobs"].items() if pulumi_operations(job)}
     assert set(up_jobs) == {"staging", "prod"}
     for job in up_jobs.values():
-        [up] = pulumi_operations(job)
+        *_, up = pulumi_operations(job)
         [audit] = audit_steps(job)
         assert index_of(job, up) < index_of(job, audit)
         assert audit["env"]["STACK"] == up["with"]["stack-name"]
