@@ -1,10 +1,14 @@
 """`fleetctl audit`: check that the running fleet is still exactly what the stack deployed.
 
 Immutability breaks silently (a host changed by hand, an ASG leaked by a failed cut-over, an SSH rule added for
-a quick fix), so the audit compares the stack outputs with AWS after every deploy and on a schedule, and exits 1
-when anything has drifted. `--cleanup` force-deletes the leaked ASGs. The new release's ASG of a deploy still
-running is in AWS but not yet in the outputs, so it looks leaked: `--cleanup` keeps every orphan younger than
-`--min-orphan-age-minutes`, which by default outlasts the longest cut-over the config allows.
+a quick fix), so the audit compares the stack's state (`pulumi stack export`: its outputs and every resource the
+engine tracks) with AWS after every deploy and on a schedule, and exits 1 when anything has drifted.
+
+`--cleanup` force-deletes the leaked ASGs: the stack's ASGs that its state does not track. An ASG the state
+tracks is never deleted, whatever its health: the engine still owns it (a replaced one it will delete itself, a
+failed new release it will retry). The new release's ASG of a deploy still running may not be in the state yet,
+so `--cleanup` also keeps every orphan younger than `--min-orphan-age-minutes`, which by default outlasts the
+longest cut-over the config allows.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases
+from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases, stack_state
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import CommandError
-from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
+from fleetctl.stack_outputs import add_export_arguments, read_stack_export
 
 COLUMNS = ("kind", "service", "resource", "detail")
 # cutoverTimeoutMinutes is at most 60; the margin covers the launch template and ASG creation before the wait.
@@ -38,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--stack", required=True, help="the stack to audit, e.g. prod")
-    add_outputs_arguments(parser)
+    add_export_arguments(parser)
     parser.add_argument(
         "--max-age-days",
         type=_positive_int("days"),
@@ -58,7 +62,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--cleanup",
         action="store_true",
-        help="force-delete the orphan ASGs that are not young (and their instances) after confirming",
+        help="force-delete the orphan ASGs that are not young (with their instances and launch templates) "
+        "after confirming; never an ASG or launch template the stack's state tracks",
     )
     parser.add_argument("--yes", action="store_true", help="with --cleanup: do not ask for confirmation (CI)")
     parser.set_defaults(handler=run)
@@ -75,16 +80,17 @@ def run(args: argparse.Namespace, now: datetime | None = None) -> int:
         raise CommandError("--yes only confirms --cleanup; pass both or neither")
     if args.cleanup and not args.yes and not sys.stdin.isatty():
         raise CommandError("--cleanup asks for confirmation but stdin is not a terminal: pass --yes to confirm")
-    releases = live_releases(read_stack_outputs(args.stack, args.from_outputs), args.stack)
+    state = stack_state(read_stack_export(args.stack, args.from_export), args.stack)
+    releases = live_releases(state.outputs, args.stack)
     session = _session(releases)
     try:
-        facts = gather_facts(session, args.stack, releases)
+        facts = gather_facts(session, args.stack, releases, state)
         findings = audit(facts, now=now, max_age=timedelta(days=args.max_age_days), min_orphan_age=min_orphan_age)
         print(json.dumps([asdict(finding) for finding in findings], indent=2) if args.json else render(findings))
         if args.cleanup:
             candidates = orphans(facts, now=now, min_age=min_orphan_age)
             deleted = cleanup(
-                session.client("autoscaling"),
+                session,
                 candidates,
                 args.stack,
                 min_age_minutes=args.min_orphan_age_minutes,
@@ -111,8 +117,9 @@ def render(findings: list[Finding]) -> str:
     )
 
 
-def cleanup(autoscaling: Any, candidates: Orphans, stack: str, *, min_age_minutes: int, confirmed: bool) -> list[str]:
-    """Force-delete the old orphan ASGs (their instances go with them), keep the young; the names deleted."""
+def cleanup(session: Any, candidates: Orphans, stack: str, *, min_age_minutes: int, confirmed: bool) -> list[str]:
+    """Force-delete the old orphan ASGs (their instances go with them) and their own launch templates, keep the
+    young; the ASG names deleted."""
     if candidates.young:
         print(
             f"--cleanup: keeping orphan ASGs of stack {stack} created less than {min_age_minutes} minutes ago, "
@@ -127,12 +134,19 @@ def cleanup(autoscaling: Any, candidates: Orphans, stack: str, *, min_age_minute
         )
         return []
     print(f"orphan ASGs of stack {stack} to force-delete with their instances:\n{_listing(names)}", file=sys.stderr)
+    if candidates.launch_templates:
+        print(f"and their launch templates:\n{_listing(candidates.launch_templates)}", file=sys.stderr)
     if not confirmed and not _confirm(f"delete these {len(names)} ASG(s)? [y/N] "):
         print("--cleanup: nothing deleted", file=sys.stderr)
         return []
+    autoscaling, ec2 = session.client("autoscaling"), session.client("ec2")
     for name in names:
         autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
         print(f"deleted {name}", file=sys.stderr)
+    # Instances already launched keep running without their template until the force delete terminates them.
+    for template_id in candidates.launch_templates:
+        ec2.delete_launch_template(LaunchTemplateId=template_id)
+        print(f"deleted {template_id}", file=sys.stderr)
     return names
 
 

@@ -1,7 +1,14 @@
-"""What the audit knows about a deployed fleet: stack outputs and AWS state, read into plain dataclasses.
+"""What the audit knows about a deployed fleet: the stack's state and AWS, read into plain dataclasses.
 
 Reading AWS is kept apart from judging it (fleetctl/audit_rules.py) so the rules are pure functions of these
 facts, and so every AWS call the audit makes is in this one module.
+
+The stack's state is its checkpoint, as `pulumi stack export` prints it: `{"version": 3, "deployment":
+{"resources": [...]}}`, each resource with `urn`, `type`, `id`, `outputs` and the engine's marks `delete`,
+`pendingReplacement` and `initErrors` (pulumi/pulumi sdk/go/common/apitype/core.go, `UntypedDeployment`,
+`DeploymentV3`, `ResourceV3`). The stack outputs are the root `pulumi:pulumi:Stack` resource's `outputs` in it,
+which is where `pulumi stack output` reads them (pkg/resource/stack/checkpoint.go `GetRootStackResource`): one
+read gives the audit the live releases and everything the engine tracks, from the same snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +28,11 @@ TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+ASG_TYPE = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+# describe_alarms takes at most 100 names a call.
+ALARM_NAMES_PER_CALL = 100
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,34 @@ class LiveRelease:
     launch_template_id: str
     launch_template_version: int
     target_group_arn: str
+    # `services.<name>.alarms` in the outputs; stacks deployed before alarms existed have none.
+    alarm_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackedResource:
+    """A resource the stack's state tracks, with the marks the engine left on it."""
+
+    urn: str
+    # The physical id: an ASG's name (terraform-provider-aws `resourceGroupCreate` sets it to the name before it
+    # waits for capacity), a launch template's `lt-...` id.
+    id: str
+    # `delete`: a replacement was created, so the engine deletes this one at the end of the next successful update
+    # (pkg/resource/deploy/step.go `CreateStep.Apply`), even if the replacement never became healthy.
+    pending_delete: bool
+    # `pendingReplacement`: deleted before its replacement was created (delete-before-replace).
+    pending_replacement: bool
+    # `initErrors`: created (or updated) but not initialized, e.g. an ASG whose capacity wait timed out.
+    init_errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What the stack's checkpoint says: its outputs, and the ASGs (by name) and launch templates (by id) it tracks."""
+
+    outputs: Mapping[str, Any]
+    asgs: Mapping[str, TrackedResource]
+    launch_templates: Mapping[str, TrackedResource]
 
 
 @dataclass(frozen=True)
@@ -43,6 +83,8 @@ class AutoScalingGroup:
     tags: Mapping[str, str]
     # A force delete is asynchronous: the group lingers, terminating its instances, for a few minutes.
     deleting: bool
+    # The launch template it launches from (directly or in a mixed instances policy); None for a launch config.
+    launch_template_id: str | None
 
 
 @dataclass(frozen=True)
@@ -54,6 +96,10 @@ class Instance:
     launch_template: tuple[str, int] | None
     security_group_ids: tuple[str, ...]
     tags: Mapping[str, str]
+    instance_type: str
+    image_id: str
+    # The instance's own metadata options, which `modify-instance-metadata-options` changes after launch.
+    http_tokens: str | None
 
 
 @dataclass(frozen=True)
@@ -73,6 +119,9 @@ class LaunchTemplateVersion:
     http_tokens: str | None
     security_group_ids: tuple[str, ...]
     tags: Mapping[str, str]
+    # None when the version leaves it to the launch request (or, for the image, to an SSM parameter).
+    image_id: str | None
+    instance_type: str | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +142,13 @@ class SecurityGroup:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    name: str
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ServiceFacts:
     release: LiveRelease
     asg: AutoScalingGroup | None
@@ -109,6 +165,54 @@ class FleetFacts:
     instances: Mapping[str, Instance]
     launch_template_versions: tuple[LaunchTemplateVersion, ...]
     security_groups: Mapping[str, SecurityGroup]
+    # What the stack's state tracks: never an orphan, whatever AWS says.
+    tracked_asgs: Mapping[str, TrackedResource]
+    tracked_launch_template_ids: frozenset[str]
+    # The services' alarms found in CloudWatch, by name.
+    alarms: Mapping[str, Alarm]
+
+
+def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
+    """The outputs and the tracked ASGs and launch templates in a `pulumi stack export` of `stack`."""
+    deployment = export.get("deployment")
+    if not isinstance(deployment, dict):
+        raise CommandError("the stack export has no `deployment` object: is it `pulumi stack export` output?")
+    resources = deployment.get("resources") or []
+    if not isinstance(resources, list) or not all(isinstance(resource, dict) for resource in resources):
+        raise CommandError("the stack export's `deployment.resources` must be a list of objects")
+    outputs: Mapping[str, Any] = {}
+    for resource in resources:
+        if resource.get("type") == ROOT_STACK_TYPE and not resource.get("parent"):
+            exported_stack = _urn_stack(str(resource.get("urn", "")))
+            if exported_stack != stack.rsplit("/", 1)[-1]:
+                raise CommandError(f"the stack export is of stack {exported_stack!r}, not {stack!r}")
+            outputs = resource.get("outputs") or {}
+    return StackState(
+        outputs=outputs,
+        asgs=_tracked(resources, ASG_TYPE),
+        launch_templates=_tracked(resources, LAUNCH_TEMPLATE_TYPE),
+    )
+
+
+def _urn_stack(urn: str) -> str:
+    """The stack of `urn:pulumi:<stack>::<project>::<type>::<name>`."""
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+
+
+def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict[str, TrackedResource]:
+    """Every resource of the type with a physical id; a replaced one and its replacement are both listed."""
+    tracked = (
+        TrackedResource(
+            urn=str(resource.get("urn", "")),
+            id=resource["id"],
+            pending_delete=resource.get("delete") is True,
+            pending_replacement=resource.get("pendingReplacement") is True,
+            init_errors=tuple(str(error) for error in resource.get("initErrors") or ()),
+        )
+        for resource in resources
+        if resource.get("type") == resource_type and isinstance(resource.get("id"), str) and resource["id"]
+    )
+    return {resource.id: resource for resource in tracked}
 
 
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
@@ -138,6 +242,9 @@ def _live_release(name: str, service: Any) -> LiveRelease:
     version = release.get("launchTemplateVersion")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
+    alarm_names = service.get("alarms", [])
+    if not isinstance(alarm_names, list) or not all(isinstance(alarm, str) and alarm for alarm in alarm_names):
+        raise CommandError(f"stack outputs: services.{name}.alarms must be a list of alarm names")
     return LiveRelease(
         service=name,
         release_id=fields["releaseId"],
@@ -145,17 +252,19 @@ def _live_release(name: str, service: Any) -> LiveRelease:
         launch_template_id=fields["launchTemplateId"],
         launch_template_version=version,
         target_group_arn=fields["targetGroupArn"],
+        alarm_names=tuple(alarm_names),
     )
 
 
-def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease]) -> FleetFacts:
+def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], state: StackState) -> FleetFacts:
     """Read everything the audit rules look at, with a handful of describe calls per service."""
     releases = tuple(releases)
     ec2 = session.client("ec2")
     autoscaling = session.client("autoscaling")
     elbv2 = session.client("elbv2")
 
-    asgs = _auto_scaling_groups(autoscaling, stack, [release.asg_name for release in releases])
+    named = sorted({release.asg_name for release in releases} | set(state.asgs))
+    asgs = _auto_scaling_groups(autoscaling, stack, named)
     asgs_by_name = {asg.name: asg for asg in asgs}
     services = tuple(
         ServiceFacts(release, asgs_by_name.get(release.asg_name), _targets(elbv2, release.target_group_arn))
@@ -167,6 +276,7 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease]) -> F
     template_ids = (
         {release.launch_template_id for release in releases}
         | {instance.launch_template[0] for instance in instances.values() if instance.launch_template}
+        | {asg.launch_template_id for asg in asgs if asg.launch_template_id}
         | _tagged_template_ids(ec2, stack)
     )
     versions = tuple(version for template_id in sorted(template_ids) for version in _versions(ec2, template_id))
@@ -180,6 +290,9 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease]) -> F
         instances=instances,
         launch_template_versions=versions,
         security_groups=_security_groups(ec2, group_ids),
+        tracked_asgs=state.asgs,
+        tracked_launch_template_ids=frozenset(state.launch_templates),
+        alarms=_alarms(session.client("cloudwatch"), [name for release in releases for name in release.alarm_names]),
     )
 
 
@@ -203,12 +316,19 @@ def _auto_scaling_groups(autoscaling: Any, stack: str, live_names: list[str]) ->
             instance_ids=tuple(instance["InstanceId"] for instance in group.get("Instances", ())),
             tags=_tags(group.get("Tags")),
             deleting=group.get("Status") == "Delete in progress",
+            launch_template_id=_group_template_id(group),
         )
         for result in (tagged, named)
         for page in result
         for group in page["AutoScalingGroups"]
     }
     return tuple(groups[name] for name in sorted(groups))
+
+
+def _group_template_id(group: Mapping[str, Any]) -> str | None:
+    mixed = group.get("MixedInstancesPolicy", {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification", {})
+    template = group.get("LaunchTemplate") or mixed
+    return template.get("LaunchTemplateId")
 
 
 def _targets(elbv2: Any, target_group_arn: str) -> tuple[Target, ...] | None:
@@ -253,6 +373,9 @@ def _instance(raw: Mapping[str, Any]) -> Instance:
         launch_template=(template_id, int(version)) if template_id and version.isdigit() else None,
         security_group_ids=tuple(group["GroupId"] for group in raw.get("SecurityGroups", ())),
         tags=tags,
+        instance_type=raw.get("InstanceType", ""),
+        image_id=raw.get("ImageId", ""),
+        http_tokens=raw.get("MetadataOptions", {}).get("HttpTokens"),
     )
 
 
@@ -286,6 +409,8 @@ def _versions(ec2: Any, template_id: str) -> list[LaunchTemplateVersion]:
             http_tokens=raw["LaunchTemplateData"].get("MetadataOptions", {}).get("HttpTokens"),
             security_group_ids=_template_group_ids(raw["LaunchTemplateData"]),
             tags=tags,
+            image_id=raw["LaunchTemplateData"].get("ImageId"),
+            instance_type=raw["LaunchTemplateData"].get("InstanceType"),
         )
         for raw in raw_versions
     ]
@@ -328,3 +453,15 @@ def _port_rule(permission: Mapping[str, Any]) -> PortRule:
         to_port=None if all_ports else permission["ToPort"],
         sources=sources,
     )
+
+
+def _alarms(cloudwatch: Any, names: list[str]) -> dict[str, Alarm]:
+    """The named metric alarms that exist; a name CloudWatch does not know is simply absent."""
+    chunks = [names[start : start + ALARM_NAMES_PER_CALL] for start in range(0, len(names), ALARM_NAMES_PER_CALL)]
+    pages = cloudwatch.get_paginator("describe_alarms")
+    return {
+        raw["AlarmName"]: Alarm(name=raw["AlarmName"], state=raw["StateValue"], reason=raw.get("StateReason", ""))
+        for chunk in chunks
+        for page in pages.paginate(AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for raw in [*page.get("MetricAlarms", ()), *page.get("CompositeAlarms", ())]
+    }

@@ -11,9 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from fleetctl.audit_facts import RELEASE_TAG, SERVICE_TAG, STACK_TAG, AutoScalingGroup, FleetFacts, PortRule
+from fleetctl.audit_facts import (
+    RELEASE_TAG,
+    SERVICE_TAG,
+    STACK_TAG,
+    AutoScalingGroup,
+    FleetFacts,
+    Instance,
+    LaunchTemplateVersion,
+    PortRule,
+)
 
 SSH_PORT = 22
+INTERNET = frozenset({"0.0.0.0/0", "::/0"})
+# A launch template may name its image as an SSM parameter, resolved at launch: nothing to compare with.
+SSM_IMAGE_PREFIX = "resolve:ssm:"
+# CloudWatch's state of a breached alarm; OK and INSUFFICIENT_DATA (no traffic yet) are not findings.
+ALARM_STATE = "ALARM"
+# Longest engine error quoted in a finding: the first line says what failed.
+MAX_ERROR_LENGTH = 200
 # A target in these states serves traffic (or is about to); any other state means the fleet is short of hosts.
 SERVING_TARGET_STATES = frozenset({"healthy", "initial"})
 UNKNOWN_SERVICE = "-"
@@ -35,6 +51,8 @@ class Orphans(NamedTuple):
     old: list[str]
     # Younger than the minimum age: possibly the new release of a `pulumi up` still running, never deleted.
     young: list[str]
+    # The launch templates only the old orphans use, untracked by the stack's state: deleted with them.
+    launch_templates: list[str]
 
 
 def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_age: timedelta) -> list[Finding]:
@@ -44,10 +62,14 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
         stray_instances,
         detached_instances,
         orphan_asgs(now, min_orphan_age),
+        tracked_asgs,
         old_instances(now, max_age),
         ssh_open,
+        open_to_internet,
         imdsv1,
+        mutated_instances,
         unhealthy_targets,
+        alarms,
     ]
     return [finding for rule in rules for finding in rule(facts)]
 
@@ -55,9 +77,11 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
 def orphans(facts: FleetFacts, *, now: datetime, min_age: timedelta) -> Orphans:
     """The orphan ASGs not already being deleted; `--cleanup` deletes exactly the old ones."""
     candidates = [asg for asg in _orphan_asgs(facts) if not asg.deleting]
+    old = [asg for asg in candidates if not _young(asg, now, min_age)]
     return Orphans(
-        old=[asg.name for asg in candidates if not _young(asg, now, min_age)],
+        old=[asg.name for asg in old],
         young=[asg.name for asg in candidates if _young(asg, now, min_age)],
+        launch_templates=_launch_templates_only_of(facts, old),
     )
 
 
@@ -79,16 +103,25 @@ def missing_resources(facts: FleetFacts) -> Iterator[Finding]:
                 f"{release.launch_template_id}:{release.launch_template_version}",
                 "the live release's launch template version does not exist",
             )
+        for name in release.alarm_names:
+            if name not in facts.alarms:
+                yield Finding("missing-alarm", release.service, name, "the service's alarm does not exist")
 
 
 def stray_instances(facts: FleetFacts) -> Iterator[Finding]:
-    """Hosts serving a service that were not launched from its live release: changed by hand or added."""
+    """Hosts serving a service that were not launched from its live release: changed by hand or added.
+
+    Hosts of another release's ASG (an orphan, a release the state still tracks) are reported once, under it.
+    """
     for service in facts.services:
         release = service.release
         live_template = (release.launch_template_id, release.launch_template_version)
         members = set(service.asg.instance_ids if service.asg else ())
         targets = {target.id for target in service.targets or ()}
-        for instance_id in sorted(members | targets):
+        other_releases = {
+            instance_id for asg in facts.asgs if asg.name != release.asg_name for instance_id in asg.instance_ids
+        }
+        for instance_id in sorted(members | (targets - other_releases)):
             instance = facts.instances.get(instance_id)
             if instance is None or instance.launch_template == live_template:
                 continue
@@ -147,11 +180,36 @@ def orphan_asgs(now: datetime, min_age: timedelta) -> Callable[[FleetFacts], Ite
                 "orphan-asg",
                 asg.tags.get(SERVICE_TAG, UNKNOWN_SERVICE),
                 asg.name,
-                f"{len(asg.instance_ids)} instance(s), created {_age(now - asg.created)} ago, "
+                f"{_members(asg)}, created {_age(now - asg.created)} ago, "
                 f"release {asg.tags.get(RELEASE_TAG, 'unknown')}{status}",
             )
 
     return rule
+
+
+def tracked_asgs(facts: FleetFacts) -> Iterator[Finding]:
+    """ASGs the stack's state marks: never orphans, but a replaced or uninitialized release is a risk to serving.
+
+    After a failed cut-over the state holds the old ASG marked `delete` (it goes at the end of the next successful
+    update, healthy or not) and the new one with init errors (it never passed the health gate).
+    """
+    live = {service.release.asg_name: service.release.service for service in facts.services}
+    for asg in facts.asgs:
+        tracked = facts.tracked_asgs.get(asg.name)
+        if tracked is None:
+            continue
+        service = asg.tags.get(SERVICE_TAG) or live.get(asg.name, UNKNOWN_SERVICE)
+        errors = f"; initialization errors: {tracked.init_errors[0][:MAX_ERROR_LENGTH]}" if tracked.init_errors else ""
+        if tracked.pending_delete:
+            serving = "; it is the live release in the stack outputs" if asg.name in live else ""
+            detail = "marked for deletion in the stack's state: the next successful update deletes it"
+            yield Finding("pending-delete-asg", service, asg.name, f"{_members(asg)}; {detail}{serving}{errors}")
+        elif tracked.init_errors:
+            detail = "in the stack's state but never initialized: it has not passed the health gate"
+            yield Finding("unhealthy-release", service, asg.name, f"{_members(asg)}; {detail}{errors}")
+        elif tracked.pending_replacement:
+            detail = "deleted before its replacement was created: a `pulumi up` must recreate it"
+            yield Finding("pending-replacement", service, asg.name, f"{_members(asg)}; {detail}")
 
 
 def old_instances(now: datetime, max_age: timedelta) -> Callable[[FleetFacts], Iterator[Finding]]:
@@ -172,29 +230,23 @@ def old_instances(now: datetime, max_age: timedelta) -> Callable[[FleetFacts], I
 
 
 def ssh_open(facts: FleetFacts) -> Iterator[Finding]:
-    """Immutable hosts are never logged into: no security group of the fleet may let SSH in."""
-    owners = _instance_owners(facts)
-    users: dict[str, set[str]] = {group_id: set() for group_id in facts.security_groups}
-    for instance in facts.instances.values():
-        for group_id in instance.security_group_ids:
-            users.setdefault(group_id, set()).add(owners.get(instance.id, UNKNOWN_SERVICE))
-    for version in facts.launch_template_versions:
-        for group_id in version.security_group_ids:
-            users.setdefault(group_id, set()).add(version.tags.get(SERVICE_TAG, UNKNOWN_SERVICE))
-    for group_id, group in sorted(facts.security_groups.items()):
-        for rule in group.ingress:
-            if _allows_ssh(rule):
-                ports = _ports(rule)
-                yield Finding(
-                    "ssh-open",
-                    ",".join(sorted(users[group_id])),
-                    f"{group_id} ({group.name})",
-                    f"allows {ports} from {', '.join(rule.sources) or 'nowhere'}",
-                )
+    """Immutable hosts are never logged into: no security group of the fleet may let SSH in, from anywhere."""
+    yield from _host_group_rules(facts, "ssh-open", lambda rule: rule.sources if _allows_ssh(rule) else ())
+
+
+def open_to_internet(facts: FleetFacts) -> Iterator[Finding]:
+    """Hosts take traffic only from their load balancer: no security group of a host is open to the internet."""
+    yield from _host_group_rules(
+        facts, "open-to-internet", lambda rule: tuple(source for source in rule.sources if source in INTERNET)
+    )
 
 
 def imdsv1(facts: FleetFacts) -> Iterator[Finding]:
-    """Without required IMDSv2 tokens, an SSRF in the app can read the host's credentials."""
+    """Without required IMDSv2 tokens, an SSRF in the app can read the host's credentials.
+
+    A launch template version sets this for the hosts it launches; a host's own metadata options can be switched
+    back to IMDSv1 afterwards (`modify-instance-metadata-options`), so both are checked.
+    """
     for version in facts.launch_template_versions:
         if version.http_tokens != "required":
             yield Finding(
@@ -202,6 +254,33 @@ def imdsv1(facts: FleetFacts) -> Iterator[Finding]:
                 version.tags.get(SERVICE_TAG, UNKNOWN_SERVICE),
                 f"{version.template_id}:{version.version} ({version.template_name})",
                 f"HttpTokens is {version.http_tokens or 'unset (optional)'}, not required",
+            )
+    owners = _instance_owners(facts)
+    for instance in sorted(facts.instances.values(), key=lambda instance: instance.id):
+        if instance.http_tokens != "required":
+            yield Finding(
+                "imdsv1",
+                owners.get(instance.id, UNKNOWN_SERVICE),
+                instance.id,
+                f"the host's HttpTokens is {instance.http_tokens or 'unset (optional)'}, not required",
+            )
+
+
+def mutated_instances(facts: FleetFacts) -> Iterator[Finding]:
+    """A host is what its launch template version says: a changed type, image or security group is a hand edit."""
+    versions = {(version.template_id, version.version): version for version in facts.launch_template_versions}
+    owners = _instance_owners(facts)
+    for instance in sorted(facts.instances.values(), key=lambda instance: instance.id):
+        version = versions.get(instance.launch_template) if instance.launch_template else None
+        if version is None:
+            continue
+        differences = _differences(instance, version)
+        if differences:
+            yield Finding(
+                "mutated-instance",
+                owners.get(instance.id, UNKNOWN_SERVICE),
+                instance.id,
+                f"differs from {version.template_id}:{version.version}: {'; '.join(differences)}",
             )
 
 
@@ -214,9 +293,78 @@ def unhealthy_targets(facts: FleetFacts) -> Iterator[Finding]:
                 yield Finding("unhealthy-target", service.release.service, target.id, f"{target.state}{reason}")
 
 
+def alarms(facts: FleetFacts) -> Iterator[Finding]:
+    """A service's alarm in ALARM state: the live release is sick (5xx, latency, unhealthy hosts...)."""
+    for service in facts.services:
+        for name in service.release.alarm_names:
+            alarm = facts.alarms.get(name)
+            if alarm is not None and alarm.state == ALARM_STATE:
+                yield Finding("alarm", service.release.service, name, alarm.reason or "in ALARM state")
+
+
 def _orphan_asgs(facts: FleetFacts) -> list[AutoScalingGroup]:
+    """ASGs of the stack that neither the outputs' live releases nor the stack's state account for."""
     live = {service.release.asg_name for service in facts.services}
-    return [asg for asg in facts.asgs if asg.name not in live]
+    return [asg for asg in facts.asgs if asg.name not in live and asg.name not in facts.tracked_asgs]
+
+
+def _launch_templates_only_of(facts: FleetFacts, doomed: list[AutoScalingGroup]) -> list[str]:
+    """The launch templates of `doomed` ASGs that nothing else uses or tracks, and that are the stack's own."""
+    doomed_names = {asg.name for asg in doomed}
+    kept = (
+        facts.tracked_launch_template_ids
+        | {service.release.launch_template_id for service in facts.services}
+        | {asg.launch_template_id for asg in facts.asgs if asg.name not in doomed_names and asg.launch_template_id}
+    )
+    own = {
+        version.template_id for version in facts.launch_template_versions if version.tags.get(STACK_TAG) == facts.stack
+    }
+    return sorted({asg.launch_template_id for asg in doomed if asg.launch_template_id} & own - kept)
+
+
+def _members(asg: AutoScalingGroup) -> str:
+    listed = f": {', '.join(sorted(asg.instance_ids))}" if asg.instance_ids else ""
+    return f"{len(asg.instance_ids)} instance(s){listed}"
+
+
+def _host_group_rules(
+    facts: FleetFacts, kind: str, offending: Callable[[PortRule], tuple[str, ...]]
+) -> Iterator[Finding]:
+    """A finding per ingress rule with `offending` sources, in the security groups of the fleet's hosts and
+    templates."""
+    owners = _instance_owners(facts)
+    users: dict[str, set[str]] = {group_id: set() for group_id in facts.security_groups}
+    for instance in facts.instances.values():
+        for group_id in instance.security_group_ids:
+            users.setdefault(group_id, set()).add(owners.get(instance.id, UNKNOWN_SERVICE))
+    for version in facts.launch_template_versions:
+        for group_id in version.security_group_ids:
+            users.setdefault(group_id, set()).add(version.tags.get(SERVICE_TAG, UNKNOWN_SERVICE))
+    for group_id, group in sorted(facts.security_groups.items()):
+        for rule in group.ingress:
+            sources = offending(rule)
+            if sources:
+                yield Finding(
+                    kind,
+                    ",".join(sorted(users[group_id])),
+                    f"{group_id} ({group.name})",
+                    f"allows {_ports(rule)} from {', '.join(sources)}",
+                )
+
+
+def _differences(instance: Instance, version: LaunchTemplateVersion) -> list[str]:
+    """What the host has that its template version does not say, among what the version sets."""
+    differences = []
+    if version.instance_type and instance.instance_type != version.instance_type:
+        differences.append(f"instance type {instance.instance_type}, template {version.instance_type}")
+    if version.image_id and not version.image_id.startswith(SSM_IMAGE_PREFIX) and instance.image_id != version.image_id:
+        differences.append(f"image {instance.image_id}, template {version.image_id}")
+    if version.security_group_ids and set(instance.security_group_ids) != set(version.security_group_ids):
+        differences.append(
+            f"security groups {','.join(sorted(instance.security_group_ids)) or 'none'}, "
+            f"template {','.join(sorted(version.security_group_ids))}"
+        )
+    return differences
 
 
 def _young(asg: AutoScalingGroup, now: datetime, min_age: timedelta) -> bool:

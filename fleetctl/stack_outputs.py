@@ -1,4 +1,4 @@
-"""Reading a stack's deployed outputs: the source of truth for promotion, rollback and the audit."""
+"""Reading a stack's deployed outputs and state: the source of truth for promotion, rollback and the audit."""
 
 from __future__ import annotations
 
@@ -14,22 +14,19 @@ from fleetctl.cli import CommandError
 
 def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
     """The outputs of `stack`, from `outputs_file` when given, else from `pulumi stack output --json`."""
-    if outputs_file is not None:
-        try:
-            text = outputs_file.read_text()
-        except OSError as error:
-            raise CommandError(f"cannot read outputs file {outputs_file}: {error.strerror}") from error
-        source = str(outputs_file)
-    else:
-        text = _pulumi_stack_output(stack)
-        source = f"`pulumi stack output --json --stack {stack}`"
-    try:
-        outputs = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{source} is not JSON: {error}") from error
-    if not isinstance(outputs, dict):
-        raise CommandError(f"{source} is not a JSON object of stack outputs")
-    return outputs
+    return _read_json_object(
+        stack, outputs_file, ["stack", "output", "--json"], "of stack outputs", "--from-outputs FILE"
+    )
+
+
+def read_stack_export(stack: str, export_file: Path | None = None) -> dict[str, Any]:
+    """The checkpoint of `stack` (its state), from `export_file` when given, else from `pulumi stack export`.
+
+    Unlike the outputs, the checkpoint lists every resource the engine tracks, including a replaced ASG it has
+    marked for deletion and a new one it recorded with initialization errors. Exported without `--show-secrets`:
+    the audit needs no secret, and the read-only audit role then needs no decryption key for them.
+    """
+    return _read_json_object(stack, export_file, ["stack", "export"], "of a stack export", "--from-export FILE")
 
 
 def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
@@ -57,17 +54,43 @@ def add_outputs_arguments(parser: Any) -> None:
     )
 
 
-def _pulumi_stack_output(stack: str) -> str:
+def add_export_arguments(parser: Any) -> None:
+    """The `--from-export FILE` option of the commands that read a stack's state."""
+    parser.add_argument(
+        "--from-export",
+        type=Path,
+        metavar="FILE",
+        help="read the stack's state from this JSON file (as `pulumi stack export --stack STACK` prints) "
+        "instead of calling the Pulumi CLI",
+    )
+
+
+def _read_json_object(stack: str, file: Path | None, command: list[str], what: str, option: str) -> dict[str, Any]:
+    """The JSON object in `file` when given, else printed by `pulumi <command> --stack <stack>`."""
+    if file is not None:
+        try:
+            text = file.read_text()
+        except OSError as error:
+            raise CommandError(f"cannot read file {file}: {error.strerror}") from error
+        source = str(file)
+    else:
+        text = _run_pulumi([*command, "--stack", stack], option)
+        source = f"`pulumi {' '.join(command)} --stack {stack}`"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{source} is not JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise CommandError(f"{source} is not a JSON object {what}")
+    return value
+
+
+def _run_pulumi(arguments: list[str], option: str) -> str:
     pulumi = shutil.which("pulumi")
     if pulumi is None:
-        raise CommandError("the Pulumi CLI is not on PATH: install it, or pass --from-outputs FILE")
-    result = subprocess.run(
-        [pulumi, "stack", "output", "--json", "--stack", stack],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        raise CommandError(f"the Pulumi CLI is not on PATH: install it, or pass {option}")
+    result = subprocess.run([pulumi, *arguments], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = result.stderr.strip() or f"exit code {result.returncode}"
-        raise CommandError(f"`pulumi stack output --json --stack {stack}` failed: {detail}")
+        raise CommandError(f"`pulumi {' '.join(arguments)}` failed: {detail}")
     return result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -38,12 +39,18 @@ def _wait_until_answering(url: str, server: subprocess.Popen[bytes], timeout: fl
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """One moto_server process for the whole session; each test resets its state."""
+    """One moto_server process for the whole session; each test resets its state.
+
+    It runs in UTC, as AWS does: moto stamps an ASG's CreatedTime with the server's local time and no zone
+    (moto/autoscaling/models.py `datetime.now().isoformat()`), where AWS sends UTC. The audit reads a time without
+    a zone as UTC, AWS's contract, so a server in another zone would age every ASG by its offset.
+    """
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TZ": "UTC"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -51,7 +58,12 @@ def moto_url() -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A server still busy with a request may not stop on SIGTERM in time on a loaded machine.
+            server.kill()
+            server.wait(timeout=10)
 
 
 @pytest.fixture

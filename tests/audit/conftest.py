@@ -11,5 +11,5 @@ from moto_fleet import Fleet
 
 @pytest.fixture
 def fleet(aws: boto3.Session, tmp_path: Path) -> Fleet:
-    """The `web` service of stack `prod` with one live release of two instances, and its outputs file."""
-    return Fleet(aws, tmp_path / "outputs.json").build()
+    """The `web` service of stack `prod` with one live release of two instances, and its stack export file."""
+    return Fleet(aws, tmp_path / "export.json").build()

@@ -1,4 +1,5 @@
-"""A fleet built in moto the way the program builds one: the facts the audit tests seed drift into."""
+"""A fleet built in moto the way the program builds one, and the stack's state (`pulumi stack export`) recording it:
+the facts the audit tests seed drift into."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ STACK = "prod"
 SERVICE = "web"
 AMI = "ami-0abc1234def567890"
 LIVE_RELEASE = "3f2a9c1b7d4e"
+PROJECT = "fleet"
+# The URN parents of a release's resources, as the program declares them (components/service.py, release.py).
+RELEASE_PARENTS = "fleet:service:Service$fleet:release:Release"
 
 
 @dataclass
@@ -26,17 +30,31 @@ class Release:
 
 
 @dataclass
+class TrackedRelease:
+    """A release's launch template and ASG in the stack's state, with the marks the engine may have left on the ASG."""
+
+    release: Release
+    pending_delete: bool = False
+    init_errors: list[str] = field(default_factory=list)
+    # False: the state kept the launch template but not the ASG (an older bridge's capacity timeout, pulumi-aws #5178).
+    group: bool = True
+
+
+@dataclass
 class Fleet:
     """One service of one stack in moto: network, security group, target group and releases (LT + ASG)."""
 
     session: boto3.Session
-    outputs_file: Path
+    export_file: Path
     stack: str = STACK
     service: str = SERVICE
     subnet_ids: list[str] = field(default_factory=list)
     security_group_id: str = ""
     target_group_arn: str = ""
     live: Release | None = None
+    # The releases the stack's state tracks, in state order; `build` tracks the live one.
+    tracked: list[TrackedRelease] = field(default_factory=list)
+    alarm_names: list[str] | None = None
 
     @cached_property
     def ec2(self) -> Any:
@@ -83,7 +101,7 @@ class Fleet:
             Tags=self.tags(),
         )["TargetGroups"][0]["TargetGroupArn"]
         self.live = self.release(LIVE_RELEASE)
-        self.write_outputs()
+        self.track(self.live)
         return self
 
     def release(self, release_id: str, *, http_tokens: str = "required") -> Release:
@@ -110,10 +128,26 @@ class Fleet:
             TargetGroupARNs=[self.target_group_arn],
             Tags=[{**tag, "PropagateAtLaunch": True} for tag in self.tags(release_id)],
         )
+        # AWS launches the ASG's instances with the template's metadata options; moto's ASG does not apply them.
+        for instance_id in self.asg_instance_ids(asg_name):
+            self.ec2.modify_instance_metadata_options(InstanceId=instance_id, HttpTokens=http_tokens)
         return Release(release_id, asg_name, template["LaunchTemplateId"], 1)
+
+    def track(
+        self,
+        release: Release,
+        *,
+        pending_delete: bool = False,
+        init_errors: list[str] | None = None,
+        group: bool = True,
+    ) -> None:
+        """Record `release` in the stack's state, as the engine does once it has created its launch template and ASG."""
+        self.tracked.append(TrackedRelease(release, pending_delete, init_errors or [], group))
+        self.write_export()
 
     def outputs(self) -> dict[str, Any]:
         assert self.live is not None
+        alarms = {} if self.alarm_names is None else {"alarms": self.alarm_names}
         return {
             "stack": self.stack,
             "loadBalancerDns": "fleet-alb-1234.eu-west-1.elb.amazonaws.com",
@@ -133,13 +167,65 @@ class Fleet:
                         "launchTemplateVersion": self.live.launch_template_version,
                     },
                     "history": [],
+                    **alarms,
                 }
             },
         }
 
-    def write_outputs(self, outputs: dict[str, Any] | None = None) -> Path:
-        self.outputs_file.write_text(json.dumps(outputs or self.outputs()))
-        return self.outputs_file
+    def export(self, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The stack's checkpoint as `pulumi stack export` prints it (apitype.UntypedDeployment, DeploymentV3)."""
+        stack_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{self.stack}"
+        provider_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:providers:aws::default_7_0_0"
+        resources: list[dict[str, Any]] = [
+            {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": outputs or self.outputs()},
+            {
+                "urn": provider_urn,
+                "custom": True,
+                "id": "7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
+                "type": "pulumi:providers:aws",
+                "parent": stack_urn,
+            },
+        ]
+        for tracked in self.tracked:
+            release = tracked.release
+            parent = f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}::{self.service}-release"
+            template = {
+                "urn": f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}$aws:ec2/launchTemplate:LaunchTemplate"
+                f"::{self.service}-release-launch-template",
+                "custom": True,
+                "id": release.launch_template_id,
+                "type": "aws:ec2/launchTemplate:LaunchTemplate",
+                "outputs": {"id": release.launch_template_id, "latestVersion": release.launch_template_version},
+                "parent": parent,
+                "provider": f"{provider_urn}::7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
+            }
+            group = {
+                "urn": f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}$aws:autoscaling/group:Group"
+                f"::{self.service}-release-group",
+                "custom": True,
+                "id": release.asg_name,
+                "type": "aws:autoscaling/group:Group",
+                "outputs": {"id": release.asg_name, "name": release.asg_name, "arn": f"arn:{release.asg_name}"},
+                "parent": parent,
+                "dependencies": [template["urn"]],
+                "provider": template["provider"],
+            }
+            if tracked.pending_delete:
+                group["delete"] = True
+            if tracked.init_errors:
+                group["initErrors"] = tracked.init_errors
+            resources += [template, group] if tracked.group else [template]
+        return {
+            "version": 3,
+            "deployment": {
+                "manifest": {"time": "2026-11-20T10:00:00.000000000Z", "magic": "0" * 64, "version": "v3.205.0"},
+                "resources": resources,
+            },
+        }
+
+    def write_export(self, outputs: dict[str, Any] | None = None) -> Path:
+        self.export_file.write_text(json.dumps(self.export(outputs)))
+        return self.export_file
 
     def asg_instance_ids(self, asg_name: str) -> list[str]:
         groups = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg_name])["AutoScalingGroups"]
@@ -150,3 +236,6 @@ class Fleet:
             group["AutoScalingGroupName"]
             for group in self.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
         }
+
+    def launch_template_ids(self) -> set[str]:
+        return {template["LaunchTemplateId"] for template in self.ec2.describe_launch_templates()["LaunchTemplates"]}
