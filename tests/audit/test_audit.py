@@ -431,10 +431,9 @@ def test_region_other_than_the_fleets_is_rejected(
     assert "set AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
 
 
-def test_python_m_fleetctl_audit_prints_json_and_exits_1_on_findings(fleet: Fleet) -> None:
-    orphan = fleet.release("0badc0ffee00")
-
-    result = subprocess.run(
+def audit_json_process(fleet: Fleet, **environment: str) -> subprocess.CompletedProcess[str]:
+    """`python -m fleetctl audit --json` in its own process, on the fleet's export."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -447,11 +446,17 @@ def test_python_m_fleetctl_audit_prints_json_and_exits_1_on_findings(fleet: Flee
             "--json",
         ],
         cwd=REPO,
-        env=os.environ,
+        env={**os.environ, **environment},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_python_m_fleetctl_audit_prints_json_and_exits_1_on_findings(fleet: Fleet) -> None:
+    orphan = fleet.release("0badc0ffee00")
+
+    result = audit_json_process(fleet)
 
     assert result.returncode == 1, result.stderr
     assert {(item["kind"], item["resource"]) for item in json.loads(result.stdout) if item["kind"] == "orphan-asg"} == {
@@ -665,24 +670,7 @@ def test_without_pulumi_cli_or_export_file_the_audit_says_how_to_pass_one(
 def test_orphan_age_does_not_depend_on_the_local_time_zone(fleet: Fleet) -> None:
     orphan = fleet.release("0badc0ffee00")
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fleetctl",
-            "audit",
-            "--stack",
-            STACK,
-            "--from-export",
-            str(fleet.export_file),
-            "--json",
-        ],
-        cwd=REPO,
-        env={**os.environ, "TZ": "Asia/Tokyo"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = audit_json_process(fleet, TZ="Asia/Tokyo")
 
     [finding] = [Finding(**item) for item in json.loads(result.stdout)]
     assert finding.resource == orphan.asg_name
