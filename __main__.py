@@ -17,7 +17,7 @@ from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet import rollout
-from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
+from fleet.config import NAMESPACE, ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
@@ -61,6 +61,9 @@ config = parse_config(
 region = pulumi.Config("aws").require("region")
 promoted = promoted_images(PROJECT_ROOT, stack, region)
 identities = identify_on_disk(config.services, PROJECT_ROOT)
+canary_identities = identify_on_disk(
+    [canary_release(service) for service in config.services if service.canary], PROJECT_ROOT
+)
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
 # The stack's own outputs from its last successful update: what serves now, which every change is checked against.
@@ -117,6 +120,7 @@ services = {
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
+            canary_release_id=canary_identities[service.name].release_id if service.canary else None,
         ),
     )
     for service in config.services

@@ -23,10 +23,12 @@ Balancer"; the console's default)."""
 
 @dataclass(frozen=True)
 class Entrypoint:
-    """Where clients reach the service: the scheme and port its URL gives."""
+    """Where clients reach the service: the scheme and port its URL gives, and the listener that forwards there."""
 
     scheme: str
     port: int
+    listener: aws.lb.Listener
+    """The listener that forwards to the service's hosts: HTTPS with a certificate, else HTTP."""
 
     def url(self, dns_name: str) -> str:
         return f"{self.scheme}://{dns_name}:{self.port}"
@@ -44,8 +46,9 @@ def declare_listeners(
     """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`."""
     forward: aws.lb.ListenerDefaultActionArgsDict = {"type": "forward", "target_group_arn": target_group_arn}
     http_action: aws.lb.ListenerDefaultActionArgsDict = forward
+    https = None
     if certificate_arn is not None:
-        aws.lb.Listener(
+        https = aws.lb.Listener(
             f"{name}-https-listener",
             load_balancer_arn=load_balancer_arn,
             port=config.https_port,
@@ -60,7 +63,7 @@ def declare_listeners(
             "type": "redirect",
             "redirect": {"protocol": "HTTPS", "port": str(config.https_port), "status_code": "HTTP_301"},
         }
-    aws.lb.Listener(
+    http = aws.lb.Listener(
         f"{name}-listener",
         load_balancer_arn=load_balancer_arn,
         port=config.public_port,
@@ -69,6 +72,32 @@ def declare_listeners(
         tags=tags,
         opts=opts,
     )
-    if certificate_arn is None:
-        return Entrypoint("http", config.public_port)
-    return Entrypoint("https", config.https_port)
+    if https is None:
+        return Entrypoint("http", config.public_port, http)
+    return Entrypoint("https", config.https_port, https)
+
+
+def declare_target_group(
+    name: str, config: ServiceConfig, vpc_id: pulumi.Input[str], tags: dict[str, str], opts: pulumi.ResourceOptions
+) -> aws.lb.TargetGroup:
+    """A target group of the service's hosts: its port, health check and drain time."""
+    return aws.lb.TargetGroup(
+        name,
+        vpc_id=vpc_id,
+        port=config.port,
+        protocol="HTTP",
+        target_type="instance",
+        deregistration_delay=config.drain_seconds,
+        health_check={
+            "path": config.health_check_path,
+            "port": "traffic-port",
+            "protocol": "HTTP",
+            "matcher": "200",
+            "interval": config.health_check.interval_seconds,
+            "timeout": config.health_check.timeout_seconds,
+            "healthy_threshold": config.health_check.healthy_threshold,
+            "unhealthy_threshold": config.health_check.unhealthy_threshold,
+        },
+        tags=tags,
+        opts=opts,
+    )

@@ -32,9 +32,9 @@ def qualified_stack_name(name: str) -> str:
 
 
 def deployed_image_refs(source_services: dict[str, Any] | None, service: str) -> set[str]:
-    """Every image reference the source stack ran for `service`: its live release and its release history."""
+    """Every image reference a stack ran for `service`: its live release, its canary and its release history."""
     outputs = (source_services or {}).get(service) or {}
-    entries = [outputs.get("release") or {}, *(outputs.get("history") or [])]
+    entries = [outputs.get("release") or {}, outputs.get("canary") or {}, *(outputs.get("history") or [])]
     return {entry["imageRef"] for entry in entries if entry.get("imageRef")}
 
 
@@ -49,12 +49,13 @@ class PromotionGuard:
         self._own_services = pulumi.Output.from_input(own_services)
         self._unverified: list[pulumi.Output[str | None]] = []
 
-    def guard(self, service: str) -> Callable[[pulumi.Output[str]], pulumi.Output[str]]:
-        """For `ServiceArgs.image_guard`: the reference, resolved only once verified (or overridden)."""
+    def guard(self, service: str) -> Callable[[pulumi.Output[str], str], pulumi.Output[str]]:
+        """For `ServiceArgs.image_guard`: the reference, resolved only once verified (or overridden). `image_key`
+        names the image in the service's config: `image`, or `canary.image`."""
 
-        def verify(image_ref: pulumi.Output[str]) -> pulumi.Output[str]:
+        def verify(image_ref: pulumi.Output[str], image_key: str) -> pulumi.Output[str]:
             checked = pulumi.Output.all(image_ref, self._source_services, self._own_services).apply(
-                lambda values: self._check(service, values[0], values[1], values[2])
+                lambda values: self._check(service, image_key, values[0], values[1], values[2])
             )
             self._unverified.append(checked.apply(lambda result: None if result[1] else service))
             return checked.apply(lambda result: result[0])
@@ -64,17 +65,19 @@ class PromotionGuard:
     def _check(
         self,
         service: str,
+        image_key: str,
         image_ref: str,
         source_services: dict[str, Any] | None,
         own_services: dict[str, Any] | None,
     ) -> tuple[str, bool]:
         if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
             return image_ref, True
+        canary = " --canary" if image_key.startswith("canary.") else ""
         message = (
-            f"fleet:services.{service}.image.ref: {image_ref} was never deployed by stack {self.source}, "
+            f"fleet:services.{service}.{image_key}.ref: {image_ref} was never deployed by stack {self.source}, "
             f"nor run by this stack ({pulumi.get_stack()}) in its release history. "
             f"Promote what {self.config.source} runs with `fleetctl promote {self.config.source} "
-            f"{pulumi.get_stack()}`"
+            f"{pulumi.get_stack()}{canary}`"
         )
         if not self.config.allow_unverified:
             raise UnpromotedImageError(f"{message}, or set fleet:promotion.allowUnverified: true in an emergency.")
@@ -88,6 +91,7 @@ class PromotionGuard:
                 "source": self.source,
                 "verified": not any(services),
                 "override": self.config.allow_unverified,
-                "unverifiedServices": sorted(s for s in services if s),
+                # A service whose live image and canary image both went unverified is named once.
+                "unverifiedServices": sorted({s for s in services if s}),
             }
         )

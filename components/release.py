@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,18 +53,24 @@ class ReleaseArgs:
     """`<load balancer arn suffix>/<target group arn suffix>`: the target group's ALBRequestCountPerTarget."""
     tags: dict[str, str]
     """Release tags: they reach the instances and volumes through the launch template and the group."""
+    track: str | None = None
+    """None for the service's live release; `canary` for its canary, whose names then say so."""
+    attached_by: Sequence[pulumi.Resource] = ()
+    """What attaches the target group to the load balancer, if the group must wait for it: the load balancer
+    health-checks only the targets of a group a listener or rule uses, so the health gate would never pass."""
 
 
 class Release(pulumi.ComponentResource):
     launch_template_id: pulumi.Output[str]
     launch_template_version: pulumi.Output[int]
+    group: aws.autoscaling.Group
     group_name: pulumi.Output[str]
     group_trigger: pulumi.Output[str]
 
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:release:Release", name, None, opts)
         service = args.service
-        prefix = f"fleet-{args.stack}-{service.name}-"
+        prefix = f"fleet-{args.stack}-{service.name}-{args.track + '-' if args.track else ''}"
 
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
@@ -137,6 +143,7 @@ class Release(pulumi.ComponentResource):
                 parent=self,
                 replacement_trigger=group_trigger,
                 replace_with=[launch_template],
+                depends_on=list(args.attached_by) or None,
             ),
         )
         if service.scaling.enabled:
@@ -157,6 +164,7 @@ class Release(pulumi.ComponentResource):
 
         self.launch_template_id = launch_template.id
         self.launch_template_version = launch_template.latest_version
+        self.group = group
         self.group_name = group.name
         self.group_trigger = group_trigger
         self.register_outputs(

@@ -15,15 +15,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
+from components.canary import Canary, CanaryArgs
 from components.host_role import HostRole, HostRoleArgs
-from components.listeners import declare_listeners
+from components.listeners import declare_listeners, declare_target_group
 from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
 from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
-from fleet.config import ServiceConfig
+from fleet.config import ServiceConfig, canary_release
 
 LOG_RETENTION_DAYS = 30
 HISTORY_DEPTH = 5
@@ -49,14 +50,17 @@ class ServiceArgs:
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
-    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
+    image_guard: Callable[[pulumi.Output[str], str], pulumi.Output[str]] | None = None
+    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before; its
+    second argument names the image's key (`image`, `canary.image`)."""
     certificate_arn: str | None = None
     """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
     alarm_topic_arn: str | None = None
     """The SNS topic the service's alarms notify, if any."""
     images_promoted: bool = False
     """A stack promoted from this one runs this service's images: its repository must keep them."""
+    canary_release_id: str | None = None
+    """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
 
 
 class Service(pulumi.ComponentResource):
@@ -71,26 +75,7 @@ class Service(pulumi.ComponentResource):
         tags = service_tags(args.stack, config.name)
         settings_path = f"/fleet/{args.stack}/{config.name}/"
 
-        target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            vpc_id=args.vpc_id,
-            port=config.port,
-            protocol="HTTP",
-            target_type="instance",
-            deregistration_delay=config.drain_seconds,
-            health_check={
-                "path": config.health_check_path,
-                "port": "traffic-port",
-                "protocol": "HTTP",
-                "matcher": "200",
-                "interval": config.health_check.interval_seconds,
-                "timeout": config.health_check.timeout_seconds,
-                "healthy_threshold": config.health_check.healthy_threshold,
-                "unhealthy_threshold": config.health_check.unhealthy_threshold,
-            },
-            tags=tags,
-            opts=child,
-        )
+        target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = declare_listeners(
             name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
         )
@@ -153,7 +138,7 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        image_ref = args.image_guard(image.image_ref) if args.image_guard else image.image_ref
+        image_ref = args.image_guard(image.image_ref, "image") if args.image_guard else image.image_ref
         host_role = HostRole(
             f"{name}-host",
             HostRoleArgs(
@@ -173,6 +158,21 @@ class Service(pulumi.ComponentResource):
             else None
         )
 
+        def boot_values(release: ServiceConfig, release_id: str, ref: pulumi.Output[str]) -> dict[str, Any]:
+            """The boot script's FLEET_* variables for a release of this service (live or canary)."""
+            return {
+                "FLEET_STACK": args.stack,
+                "FLEET_SERVICE": config.name,
+                "FLEET_RELEASE": release_id,
+                "FLEET_VERSION": release.image.version,
+                "FLEET_IMAGE_REF": ref,
+                "FLEET_PORT": str(config.port),
+                "FLEET_REGION": args.region,
+                "FLEET_LOG_GROUP": log_group.name,
+                "FLEET_SETTINGS_PATH": settings_path,
+                "FLEET_SETTINGS": settings.pinned if settings else "",
+            }
+
         live = rollout.LiveService.from_outputs(args.previous)
         live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
@@ -182,18 +182,7 @@ class Service(pulumi.ComponentResource):
                 service=config,
                 release_id=args.release_id,
                 boot_script=args.boot_script,
-                boot_values={
-                    "FLEET_STACK": args.stack,
-                    "FLEET_SERVICE": config.name,
-                    "FLEET_RELEASE": args.release_id,
-                    "FLEET_VERSION": config.image.version,
-                    "FLEET_IMAGE_REF": image_ref,
-                    "FLEET_PORT": str(config.port),
-                    "FLEET_REGION": args.region,
-                    "FLEET_LOG_GROUP": log_group.name,
-                    "FLEET_SETTINGS_PATH": settings_path,
-                    "FLEET_SETTINGS": settings.pinned if settings else "",
-                },
+                boot_values=boot_values(config, args.release_id, image_ref),
                 subnet_ids=args.subnet_ids,
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
@@ -207,24 +196,54 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        entry = image_ref.apply(
-            lambda ref: {
-                "releaseId": args.release_id,
-                "version": config.image.version,
-                "imageRef": ref,
-                "hostImage": config.host_image,
-                "instanceType": config.instance_type,
-            }
-        )
+        canary_entry: pulumi.Output[dict[str, Any] | None] = pulumi.Output.from_input(None)
+        if config.canary is not None:
+            assert args.canary_release_id is not None, "a service with a canary has a canary release id"
+            canary_config, canary = canary_release(config), config.canary
+            canary_name = f"{name}-canary"
+            canary_ref = image.another(f"{canary_name}-image", canary_config.image, canary_config.instance_type, child)
+            canary_ref = args.image_guard(canary_ref, "canary.image") if args.image_guard else canary_ref
+            canary_resources = Canary(
+                canary_name,
+                CanaryArgs(
+                    stack=args.stack,
+                    service=config,
+                    release_id=args.canary_release_id,
+                    boot_script=args.boot_script,
+                    boot_values=boot_values(canary_config, args.canary_release_id, canary_ref),
+                    vpc_id=args.vpc_id,
+                    subnet_ids=args.subnet_ids,
+                    security_group_id=instances.id,
+                    instance_profile_arn=host_role.instance_profile_arn,
+                    listener=entrypoint.listener,
+                    live_target_group_arn=target_group.arn,
+                    load_balancer_arn_suffix=args.load_balancer_arn_suffix,
+                    previous=args.previous,
+                    attempt=args.attempt,
+                    alarm_topic_arn=args.alarm_topic_arn,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            canary_entry = pulumi.Output.all(
+                release=release_entry(args.canary_release_id, canary_config, canary_ref, canary_resources.release),
+                target_group_arn=canary_resources.target_group.arn,
+            ).apply(
+                lambda v: {
+                    **v["release"],
+                    "weight": canary.weight,
+                    "instances": canary.instances,
+                    "targetGroupArn": v["target_group_arn"],
+                    "alarms": canary_resources.alarm_names,
+                }
+            )
+
         self.outputs = pulumi.Output.all(
-            entry=entry,
+            release=release_entry(args.release_id, config, image_ref, self.release),
+            canary=canary_entry,
             dns=args.load_balancer_dns_name,
             target_group_arn=target_group.arn,
             digest=image.built_digest,
-            asg_name=self.release.group_name,
-            template_id=self.release.launch_template_id,
-            template_version=self.release.launch_template_version,
-            group_trigger=self.release.group_trigger,
         ).apply(
             lambda v: {
                 "url": entrypoint.url(v["dns"]),
@@ -235,17 +254,45 @@ class Service(pulumi.ComponentResource):
                 "publicPort": config.public_port,
                 "healthCheckPath": config.health_check_path,
                 "capacity": asdict(config.capacity),
-                "release": {
-                    **v["entry"],
-                    "asgName": v["asg_name"],
-                    "launchTemplateId": v["template_id"],
-                    "launchTemplateVersion": v["template_version"],
-                    "groupTrigger": v["group_trigger"],
-                },
-                "history": release_history(v["entry"], args.previous),
+                "release": v["release"],
+                **({"canary": v["canary"]} if v["canary"] else {}),
+                "history": release_history(history_entry(v["release"]), args.previous),
             }
         )
         self.register_outputs({"outputs": self.outputs})
+
+
+HISTORY_KEYS = ("releaseId", "version", "imageRef", "hostImage", "instanceType")
+"""What a release history entry keeps of a release: enough to promote or roll back to it."""
+
+
+def release_entry(
+    release_id: str, config: ServiceConfig, image_ref: pulumi.Output[str], release: Release
+) -> pulumi.Output[dict[str, Any]]:
+    """A release as the outputs give it (`services.<name>.release`, and `.canary`): what runs, and its group."""
+    return pulumi.Output.all(
+        ref=image_ref,
+        asg_name=release.group_name,
+        template_id=release.launch_template_id,
+        template_version=release.launch_template_version,
+        group_trigger=release.group_trigger,
+    ).apply(
+        lambda v: {
+            "releaseId": release_id,
+            "version": config.image.version,
+            "imageRef": v["ref"],
+            "hostImage": config.host_image,
+            "instanceType": config.instance_type,
+            "asgName": v["asg_name"],
+            "launchTemplateId": v["template_id"],
+            "launchTemplateVersion": v["template_version"],
+            "groupTrigger": v["group_trigger"],
+        }
+    )
+
+
+def history_entry(release: dict[str, Any]) -> dict[str, Any]:
+    return {key: release[key] for key in HISTORY_KEYS}
 
 
 def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -37,6 +37,8 @@ class ServiceImage(pulumi.ComponentResource):
     built_digest: pulumi.Output[str | None]
     """The digest this stack built, or None where it only runs a promoted reference."""
     repository_arn: pulumi.Output[str]
+    _repository: aws.ecr.Repository
+    _project_root: Path
 
     def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:service_image:ServiceImage", name, None, opts)
@@ -66,34 +68,52 @@ class ServiceImage(pulumi.ComponentResource):
                 policy=json.dumps(lifecycle_policy()),
                 opts=child,
             )
-            token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
-            platform = platform_for(args.instance_type)
-            tag = build_tag(args.source.version, args.project_root / args.source.build, platform)
-            image = docker.Image(
-                f"{name}-image",
-                image_name=pulumi.Output.concat(repository.repository_url, ":", tag),
-                build={
-                    # Relative to the project: the engine starts provider plugins in the project directory
-                    # (pulumi/pulumi pkg/engine/deployment.go `ProjectInfoContext` -> `getPwdMain`, then
-                    # pkg/resource/plugin/plugin.go `cmd.Dir = pwd`), and pulumi-docker keeps `context` as given
-                    # (provider/image.go `marshalBuildAndApplyDefaults`). An absolute path would differ between
-                    # checkouts, and any difference rebuilds (see fleet/build_tag.py).
-                    "context": args.source.build,
-                    "platform": platform,
-                    "args": {"APP_VERSION": args.source.version},
-                },
-                registry={
-                    "server": repository.repository_url,
-                    "username": token.user_name,
-                    "password": pulumi.Output.secret(token.password),
-                },
-                opts=child,
-            )
+            self._repository = repository
+            self._project_root = args.project_root
+            image = self._push(f"{name}-image", args.source, args.instance_type, child)
             self.image_ref = image.repo_digest
             self.built_digest = image.repo_digest.apply(lambda ref: ref.split("@", 1)[1])
             self.repository_arn = repository.arn
 
         self.register_outputs({"imageRef": self.image_ref, "builtDigest": self.built_digest})
+
+    def another(
+        self, name: str, source: ImageSource, instance_type: str, opts: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        """A second image of the service (its canary's), from the same repository: built and pushed there where the
+        service's is, or its digest-pinned reference (config checks it is of the service's kind and repository)."""
+        if source.ref is not None:
+            return pulumi.Output.from_input(source.ref)
+        return self._push(name, source, instance_type, opts).repo_digest
+
+    def _push(self, name: str, source: ImageSource, instance_type: str, opts: pulumi.ResourceOptions) -> docker.Image:
+        """Build `source` for `instance_type`'s platform and push it to the service's repository, tagged
+        `<version>-<build fingerprint>`."""
+        assert source.build is not None, "config guarantees a built image has a build context"
+        repository = self._repository
+        token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+        platform = platform_for(instance_type)
+        tag = build_tag(source.version, self._project_root / source.build, platform)
+        return docker.Image(
+            name,
+            image_name=pulumi.Output.concat(repository.repository_url, ":", tag),
+            build={
+                # Relative to the project: the engine starts provider plugins in the project directory
+                # (pulumi/pulumi pkg/engine/deployment.go `ProjectInfoContext` -> `getPwdMain`, then
+                # pkg/resource/plugin/plugin.go `cmd.Dir = pwd`), and pulumi-docker keeps `context` as given
+                # (provider/image.go `marshalBuildAndApplyDefaults`). An absolute path would differ between
+                # checkouts, and any difference rebuilds (see fleet/build_tag.py).
+                "context": source.build,
+                "platform": platform,
+                "args": {"APP_VERSION": source.version},
+            },
+            registry={
+                "server": repository.repository_url,
+                "username": token.user_name,
+                "password": pulumi.Output.secret(token.password),
+            },
+            opts=opts,
+        )
 
 
 def _repository_arn(source: ImageSource) -> str:

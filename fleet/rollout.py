@@ -48,6 +48,15 @@ class LiveService:
         )
 
 
+def live_canary(outputs: Mapping[str, Any] | None) -> LiveService | None:
+    """What the last successful update left running as the service's canary (its `canary` entry), if anything.
+
+    Its group keeps its replacement trigger the same way the live release's does (`group_trigger`).
+    """
+    canary = (outputs or {}).get("canary")
+    return LiveService.from_outputs({"release": canary}) if canary else None
+
+
 def _whole(number: float | None) -> int | None:
     """Stack outputs carry numbers as JSON numbers: 8080 comes back as 8080.0."""
     return None if number is None else int(number)

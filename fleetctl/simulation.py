@@ -181,6 +181,9 @@ class FleetMocks(pulumi.runtime.Mocks):
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
 
 
+GROUP = "aws:autoscaling/group:Group"
+
+
 def qualified(stack: str) -> str:
     """A stack's full name in the mocked organization and project: `staging` -> `acme/fleet/staging`."""
     parts = stack.split("/")
@@ -255,12 +258,7 @@ def run_update(
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
     `live_desired` (group name -> desired) says autoscaling moved it since.
     """
-    declared = {
-        service["release"]["asgName"]: group.inputs["desiredCapacity"]
-        for service, group in zip(
-            last.outputs["services"].values(), last.of_type("aws:autoscaling/group:Group"), strict=True
-        )
-    }
+    declared = {str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(GROUP)}
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
     return run_program(
         stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs
