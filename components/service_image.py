@@ -84,16 +84,23 @@ class ServiceImage(pulumi.ComponentResource):
         service's is, or its digest-pinned reference (config checks it is of the service's kind and repository)."""
         if source.ref is not None:
             return pulumi.Output.from_input(source.ref)
-        return self._push(name, source, instance_type, opts).repo_digest
+        return self._push(name, source, instance_type, opts, track="canary").repo_digest
 
-    def _push(self, name: str, source: ImageSource, instance_type: str, opts: pulumi.ResourceOptions) -> docker.Image:
+    def _push(
+        self,
+        name: str,
+        source: ImageSource,
+        instance_type: str,
+        opts: pulumi.ResourceOptions,
+        track: str | None = None,
+    ) -> docker.Image:
         """Build `source` for `instance_type`'s platform and push it to the service's repository, tagged
-        `<version>-<build fingerprint>`."""
+        `<version>-<build fingerprint>` (`fleet.build_tag.build_tag`)."""
         assert source.build is not None, "config guarantees a built image has a build context"
         repository = self._repository
         token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
         platform = platform_for(instance_type)
-        tag = build_tag(source.version, self._project_root / source.build, platform)
+        tag = build_tag(source.version, self._project_root / source.build, platform, track=track)
         return docker.Image(
             name,
             image_name=pulumi.Output.concat(repository.repository_url, ":", tag),

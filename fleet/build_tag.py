@@ -42,16 +42,23 @@ def file_modes(directory: Path) -> dict[str, int]:
     }
 
 
-def build_tag(version: str, context: Path, platform: str, provider_version: str | None = None) -> str:
+def build_tag(
+    version: str, context: Path, platform: str, provider_version: str | None = None, track: str | None = None
+) -> str:
     """`<version>-<12 hex>`: the hex digest covers the version, the context's files and modes, the platform and
     the pulumi-docker version. The version part is cut so the tag fits Docker's 128 characters; the digest still
-    covers the whole version."""
+    covers the whole version.
+
+    A canary's build (`track="canary"`) gets a tag of its own: finishing the canary makes the service build the
+    same inputs, and that push must not meet the canary's tag. The live build's tag is as it always was.
+    """
     build = {
         "version": version,
         "files": fingerprint(read_tree(context)),
         "modes": file_modes(context),
         "platform": platform,
         "provider": provider_version or docker_provider_version(),
+        **({"track": track} if track else {}),
     }
     digest = hashlib.sha256(json.dumps(build, sort_keys=True).encode()).hexdigest()[:FINGERPRINT_LENGTH]
     return f"{version[: MAX_TAG_LENGTH - FINGERPRINT_LENGTH - 1]}-{digest}"

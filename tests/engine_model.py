@@ -16,10 +16,16 @@ snapshot (pkg/resource/deploy):
    update fails.
 4. Resources pending deletion are left out of the olds the program is diffed against (deployment.go).
 5. Pending deletes, and resources the program no longer declares, are deleted at the end of an update, and only
-   when every step succeeded (`GenerateDeletes`).
+   when every step succeeded (`GenerateDeletes`), in reverse dependency order: in waves, each deleting the condemned
+   resources no other condemned resource depends on (`ScheduleDeletes`: its antichains, reversed). Dependencies are
+   what the registration lists (`depends_on` and the resources its inputs come from).
 6. `pulumi refresh` sets a resource's init errors to what the provider's Read reports (step.go `RefreshStep`):
    none, for the bridged AWS provider.
 7. The stack's outputs change only when an update succeeds.
+8. Creates, updates and replacements run in the order the program registers resources: the SDK registers a
+   resource only once the resources it depends on have registered (sdk/python pulumi/runtime/resource.py
+   `prepare_resource` awaits `depends_on` and every input), and the engine answers a registration only once its step
+   is done (pkg/resource/deploy/source_eval.go `RegisterResource` waits for the step's completion).
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -40,13 +46,16 @@ from tests.checkout import ROOT
 GROUP = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SCALING_POLICY = "aws:autoscaling/policy:Policy"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 FORCE_NEW = {
     GROUP: {"namePrefix", "name"},
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
+    LISTENER_RULE: {"listenerArn"},
 }
 """Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
-(internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go)."""
+(internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
+internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place)."""
 
 
 class CapacityWaitTimeoutError(Exception):
@@ -65,6 +74,8 @@ class Entry:
     healthy: bool = True
     init_errors: bool = False
     pending_delete: bool = False
+    dependencies: frozenset[str] = frozenset()
+    """URNs of the resources this one depends on (rule 5)."""
 
     @property
     def desired(self) -> int:
@@ -79,6 +90,9 @@ class Update:
     steps: dict[str, str] = field(default_factory=dict)
     """urn -> create, replace, update, same."""
     deleted: list[Entry] = field(default_factory=list)
+    """In the order the engine deletes them (rule 5)."""
+    delete_waves: list[list[Entry]] = field(default_factory=list)
+    """The deletes as the engine schedules them: each wave runs only once the one before it is done."""
     run: ProgramRun | None = None
 
 
@@ -106,7 +120,8 @@ class _EngineMonitor(RecordingMonitor):
         if request.custom:
             urn = self.make_urn(request.parent, request.type, request.name)
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
-            self.model.step(self, urn, request.type, request.name, inputs, self.registration(request))
+            dependencies = frozenset(request.dependencies)
+            self.model.step(self, urn, request.type, request.name, inputs, self.registration(request), dependencies)
         return super().RegisterResource(request)
 
 
@@ -140,7 +155,8 @@ class EngineModel:
             return update
         update.succeeded = True
         declared = set(update.steps)
-        update.deleted = [e for e in self.state if e.pending_delete or e.urn not in declared]  # rule 5
+        update.delete_waves = schedule_deletes([e for e in self.state if e.pending_delete or e.urn not in declared])
+        update.deleted = [entry for wave in update.delete_waves for entry in wave]  # rule 5
         self.state = [e for e in self.state if e not in update.deleted]
         self.outputs = update.run.outputs  # rule 7
         return update
@@ -160,7 +176,14 @@ class EngineModel:
 
     # -- the engine's step decisions -------------------------------------------------------------------------
     def step(
-        self, monitor: _EngineMonitor, urn: str, type_: str, name: str, inputs: dict[str, Any], options: Any
+        self,
+        monitor: _EngineMonitor,
+        urn: str,
+        type_: str,
+        name: str,
+        inputs: dict[str, Any],
+        options: Any,
+        dependencies: frozenset[str],
     ) -> None:
         old = self._olds.get(urn)
         trigger = options.replacement_trigger
@@ -175,10 +198,17 @@ class EngineModel:
         monitor.update.steps[urn] = kind
         if kind in ("update", "same"):
             assert old is not None
-            old.inputs, old.trigger, old.init_errors = inputs, trigger, False
+            old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
             self._assign(monitor, type_, name, old)
             return
-        new = Entry(urn=urn, type=type_, id=self._physical_id(type_, inputs), inputs=inputs, trigger=trigger)
+        new = Entry(
+            urn=urn,
+            type=type_,
+            id=self._physical_id(type_, inputs),
+            inputs=inputs,
+            trigger=trigger,
+            dependencies=dependencies,
+        )
         new.healthy = type_ != GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
         if not new.healthy and self._untracked:
@@ -219,3 +249,17 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:
+    """Rule 5, as `ScheduleDeletes` does it: peel off the condemned resources that depend on no other condemned one,
+    wave by wave, then reverse, so a resource is deleted only after everything that depends on it."""
+    waves: list[list[Entry]] = []
+    remaining = list(condemned)
+    while remaining:
+        urns = {entry.urn for entry in remaining}
+        wave = [entry for entry in remaining if not (entry.dependencies - {entry.urn}) & urns]
+        assert wave, "the dependency graph of the condemned resources has a cycle"
+        remaining = [entry for entry in remaining if all(entry is not done for done in wave)]
+        waves.append(wave)
+    return waves[::-1]

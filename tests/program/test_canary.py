@@ -173,6 +173,17 @@ def test_a_building_stack_builds_the_canary_into_the_services_repository(canary_
     assert canary.inputs["build"]["args"] == {"APP_VERSION": CANARY_VERSION}
 
 
+def test_a_canary_build_is_tagged_apart_from_the_build_its_finish_makes(program, staging_config, canary_run):
+    """ECR tags are immutable: the finish builds the same inputs as the service's image, and must push a new tag."""
+    finished = copy.deepcopy(staging_config)
+    finished["fleet:services"]["web"]["image"]["version"] = CANARY_VERSION
+
+    after_finish = program("staging", finished).one(DOCKER_IMAGE, "web-image-image")
+
+    canary_tag = canary_run.one(DOCKER_IMAGE, "web-canary-image").inputs["imageName"]
+    assert after_finish.inputs["imageName"] != canary_tag
+
+
 @pytest.mark.parametrize(("tls", "listener"), [(False, "web-listener"), (True, "web-https-listener")])
 def test_header_rule_on_the_forwarding_listener_sends_marked_requests_to_the_canary(
     program, staging_config, tls, listener

@@ -1,0 +1,239 @@
+"""A canary's life across `pulumi up`s, under the engine's rules (tests/engine_model.py): none -> canary -> weight
+change -> finish, and canary -> abort. What each update creates, updates, replaces and deletes, in which order,
+where requests go after it, and that the live group is never touched before the finish."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.checkout import stack_file
+from tests.engine_model import GROUP, LISTENER_RULE, EngineModel
+
+LIVE_GROUP = f"{GROUP}::web-release-group"
+LIVE_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate::web-release-launch-template"
+CANARY_GROUP = f"{GROUP}::web-canary-release-group"
+CANARY_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate::web-canary-release-launch-template"
+CANARY_TG = "aws:lb/targetGroup:TargetGroup::web-canary-tg"
+HEADER_RULE = f"{LISTENER_RULE}::web-canary-rule"
+WEIGHTS_RULE = f"{LISTENER_RULE}::web-canary-weights"
+CANARY_RESOURCES = {
+    CANARY_TG,
+    HEADER_RULE,
+    WEIGHTS_RULE,
+    CANARY_TEMPLATE,
+    CANARY_GROUP,
+    "docker:index/image:Image::web-canary-image",
+    *(
+        f"aws:cloudwatch/metricAlarm:MetricAlarm::web-canary-alarms-{alarm}"
+        for alarm in ("unhealthy-hosts", "5xx-rate", "p99-latency")
+    ),
+}
+"""Every resource of the canary in the state (components are not modelled)."""
+CANARY_VERSION = "1.1.0"
+SERVING = 2
+"""Staging's configured capacity: what the live release serves with."""
+
+
+def staging(canary: dict | None = None, version: str = "1.0.0"):
+    config = copy.deepcopy(stack_file("staging"))
+    config["fleet:services"]["web"]["image"]["version"] = version
+    if canary is not None:
+        config["fleet:services"]["web"]["canary"] = {
+            "image": {"version": CANARY_VERSION, "build": "images/web"},
+            **canary,
+        }
+    return config
+
+
+FINISHED = staging(version=CANARY_VERSION)
+"""What `fleetctl canary finish` leaves: the canary's image as the service's own, no canary block."""
+
+
+def key(urn: str) -> str:
+    """`type::name` of a URN."""
+    type_, name = urn.split("::")[-2:]
+    return f"{type_.rsplit('$', 1)[-1]}::{name}"
+
+
+def steps(update, kind: str) -> list[str]:
+    return [key(urn) for urn, step in update.steps.items() if step == kind]
+
+
+def not_same(update) -> dict[str, str]:
+    return {key(urn): step for urn, step in update.steps.items() if step != "same"}
+
+
+def in_state(model, name: str):
+    found = [entry for entry in model.state if key(entry.urn) == name and not entry.pending_delete]
+    return found[0] if found else None
+
+
+def target_group(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def request_shares(model) -> dict[str, int]:
+    """Where the requests without the canary header go: the weights rule if it exists, else the listener."""
+    weights = in_state(model, WEIGHTS_RULE)
+    if weights is not None:
+        (action,) = weights.inputs["actions"]
+        return {target_group(group["arn"]): group["weight"] for group in action["forward"]["targetGroups"]}
+    (action,) = in_state(model, "aws:lb/listener:Listener::web-listener").inputs["defaultActions"]
+    return {target_group(action["targetGroupArn"]): 100}
+
+
+def healthy_hosts(model, name: str) -> int:
+    return sum(entry.desired for entry in model.groups() if key(entry.urn) == name and entry.healthy)
+
+
+@pytest.fixture
+def serving():
+    """Staging serving 1.0.0, settled (the update after the first cut-over turned scale-in back on)."""
+    model = EngineModel("staging")
+    assert model.up(staging()).succeeded
+    assert model.up(staging()).succeeded
+    return model
+
+
+@pytest.fixture
+def with_canary(serving):
+    assert serving.up(staging({"weight": 10})).succeeded
+    return serving
+
+
+def test_starting_a_canary_creates_only_the_canarys_resources(serving):
+    update = serving.up(staging({"weight": 10}))
+
+    assert update.succeeded
+    assert set(not_same(update).values()) == {"create"}
+    assert {name for name in steps(update, "create") if "canary" not in name} == set()
+    assert update.deleted == []
+
+
+def test_starting_a_canary_attaches_its_target_group_then_gates_its_group_then_shifts_requests(serving):
+    update = serving.up(staging({"weight": 10}))
+
+    created = steps(update, "create")
+    order = [created.index(name) for name in (CANARY_TG, HEADER_RULE, CANARY_TEMPLATE, CANARY_GROUP, WEIGHTS_RULE)]
+    assert order == sorted(order)
+
+
+def test_a_canary_that_never_gets_healthy_takes_no_requests_and_the_live_group_serves(serving):
+    update = serving.up(staging({"weight": 10}), healthy=False)
+
+    assert not update.succeeded
+    assert WEIGHTS_RULE not in update.steps
+    assert request_shares(serving) == {"web-tg": 100}
+    assert healthy_hosts(serving, LIVE_GROUP) == SERVING
+
+
+def test_the_retry_of_a_failed_canary_gates_a_fresh_group_before_it_takes_requests(serving):
+    serving.up(staging({"weight": 10}), healthy=False)
+
+    update = serving.up(staging({"weight": 10}))
+
+    assert (not_same(update)[CANARY_GROUP], not_same(update)[WEIGHTS_RULE]) == ("replace", "create")
+    assert [key(entry.urn) for entry in update.deleted] == [CANARY_GROUP]
+    assert request_shares(serving) == {"web-tg": 90, "web-canary-tg": 10}
+
+
+def test_a_weight_change_updates_only_the_weights_rule(with_canary):
+    update = with_canary.up(staging({"weight": 40}))
+
+    assert not_same(update) == {WEIGHTS_RULE: "update"}
+    assert update.deleted == []
+
+
+def test_a_new_canary_image_replaces_only_the_canarys_release_and_image(with_canary):
+    update = with_canary.up(staging({"image": {"version": "1.2.0", "build": "images/web"}}))
+
+    assert not_same(update) == {
+        "docker:index/image:Image::web-canary-image": "update",
+        CANARY_TEMPLATE: "replace",
+        CANARY_GROUP: "replace",
+    }
+    assert {key(entry.urn) for entry in update.deleted} == {CANARY_TEMPLATE, CANARY_GROUP}
+
+
+def test_finishing_replaces_the_live_release_and_deletes_the_canary_at_the_end(with_canary):
+    with_canary.up(staging({"weight": 40}))
+    canary = with_canary.outputs["services"]["web"]["canary"]
+
+    update = with_canary.up(FINISHED)
+
+    assert update.succeeded
+    assert {name: step for name, step in not_same(update).items() if "web-release" in name} == {
+        LIVE_TEMPLATE: "replace",
+        LIVE_GROUP: "replace",
+        "aws:autoscaling/policy:Policy::web-release-scale-cpu": "replace",
+    }
+    assert {key(entry.urn) for entry in update.deleted if "canary" in entry.urn} == CANARY_RESOURCES
+    assert with_canary.outputs["services"]["web"]["release"]["releaseId"] == canary["releaseId"]
+    assert request_shares(with_canary) == {"web-tg": 100}
+
+
+def test_finishing_starts_the_new_live_group_at_least_at_live_capacity(with_canary):
+    with_canary.up(FINISHED)
+
+    assert healthy_hosts(with_canary, LIVE_GROUP) >= SERVING
+
+
+def test_a_finish_whose_new_live_group_never_gets_healthy_keeps_the_canary_and_the_live_group_serving(with_canary):
+    update = with_canary.up(FINISHED, healthy=False)
+
+    assert not update.succeeded
+    assert update.deleted == []
+    assert healthy_hosts(with_canary, CANARY_GROUP) == 1
+    assert in_state(with_canary, WEIGHTS_RULE) is not None
+    assert [
+        (entry.healthy, entry.pending_delete) for entry in with_canary.groups() if key(entry.urn) == LIVE_GROUP
+    ] == [
+        (True, True),
+        (False, False),
+    ]
+
+
+@pytest.mark.parametrize("config", [staging(), FINISHED], ids=["abort", "finish"])
+def test_the_weights_rule_is_deleted_before_the_canarys_group(with_canary, config):
+    update = with_canary.up(config)
+
+    wave = {key(entry.urn): index for index, entry_wave in enumerate(update.delete_waves) for entry in entry_wave}
+    assert wave[WEIGHTS_RULE] < wave[CANARY_GROUP] < wave[HEADER_RULE] < wave[CANARY_TG]
+
+
+def test_aborting_deletes_only_the_canarys_resources_and_replaces_nothing(with_canary):
+    update = with_canary.up(staging())
+
+    assert update.succeeded
+    assert not_same(update) == {}
+    assert {key(entry.urn) for entry in update.deleted} == CANARY_RESOURCES
+    assert request_shares(with_canary) == {"web-tg": 100}
+
+
+def test_requests_shift_with_each_step_of_a_canarys_life(serving):
+    shares = []
+    for config in (staging({"weight": 10}), staging({"weight": 40}), FINISHED):
+        assert serving.up(config).succeeded
+        shares.append(request_shares(serving))
+
+    assert shares == [{"web-tg": 90, "web-canary-tg": 10}, {"web-tg": 60, "web-canary-tg": 40}, {"web-tg": 100}]
+
+
+def test_the_live_group_is_untouched_until_the_finish(serving):
+    live = in_state(serving, LIVE_GROUP)
+    for config in (
+        staging({"weight": 10}),
+        staging({"weight": 40}),
+        staging({"weight": 40, "image": {"version": "1.2.0", "build": "images/web"}}),
+        staging({"weight": 40, "instances": 3}),
+    ):
+        update = serving.up(config)
+        assert (update.succeeded, update.steps[live.urn]) == (True, "same")
+    assert in_state(serving, LIVE_GROUP) is live
+
+    finish = serving.up(staging(version="1.2.0"))
+
+    assert finish.steps[live.urn] == "replace"
+    assert live in finish.deleted
