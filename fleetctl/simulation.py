@@ -155,7 +155,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             case "aws:ssm/parameter:Parameter":
                 state["version"] = 1
         self.ids[(args.typ, args.name)] = resource_id
-        state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
+        state.setdefault("arn", mock_arn(args.typ, args.name))
         return resource_id, state
 
     # The SDK's monitor also takes a bare result where the base class returns (result, failures): mocks.py
@@ -182,6 +182,11 @@ class FleetMocks(pulumi.runtime.Mocks):
 
 
 GROUP = "aws:autoscaling/group:Group"
+
+
+def mock_arn(type_: str, name: str) -> str:
+    """The ARN the mocks give a resource that has no ARN of AWS's shape here."""
+    return f"arn:aws:mock:{REGION}:{ACCOUNT}:{type_.rsplit(':', 1)[-1]}/{name}"
 
 
 def qualified(stack: str) -> str:

@@ -42,7 +42,17 @@ LISTENER = "aws:lb/listener:Listener"
 LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 SCALING_POLICY = "aws:autoscaling/policy:Policy"
 SCALING_TAG = "fleet:scaling"
-"""On an autoscaling group whose service turned scaling off (`scaling: {enabled: false}`): `off`."""
+"""On an autoscaling group whose service turned scaling off (`scaling: {enabled: false}`), or a canary's: `off`."""
+TRACK_TAG = "fleet:track"
+"""On every resource of a canary release, its target group included: `canary`."""
+CANARY_TRACK = "canary"
+TOTAL_WEIGHT = 100
+"""fleet writes weights as percentages: the target groups of a weighted forward share 100."""
+CANARY_WEIGHTS = range(1, 51)
+"""A canary's share of requests (fleet.config: `canary.weight`): 0 compares nothing, more than half is a cut-over."""
+DEFAULT_WEIGHT = 1
+"""A target group's weight when a forward leaves it out (terraform-provider-aws: hashicorp/terraform-provider-aws
+#20163)."""
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -519,7 +529,7 @@ def autoscaling_groups_receive_traffic(resources: Sequence[Resource]) -> list[tu
     canonical = {ref: group.urn for group in target_groups for ref in (group.urn, group.props.get("arn")) if ref}
     forwarded: set[str] = set()
     for resource in resources:
-        prop = {LISTENER: "defaultActions", LISTENER_RULE: "actions"}.get(resource.type)
+        prop = ACTIONS.get(resource.type)
         if prop:
             refs = _references(resource, prop, _forward_targets(resource.props.get(prop)))
             forwarded |= {canonical.get(ref, ref) for ref in refs}
@@ -567,6 +577,65 @@ def autoscaling_groups_scale_themselves(resources: Sequence[Resource]) -> list[t
                 f"whatever the load. Give it one, or tag it {SCALING_TAG}=off where scaling is deliberately off.",
             )
         )
+    return violations
+
+
+ACTIONS = {LISTENER: "defaultActions", LISTENER_RULE: "actions"}
+"""Where listeners and listener rules hold their actions."""
+
+
+def _weighted_forwards(resource: Resource) -> Iterator[list[Mapping[str, Any]]]:
+    """The target groups of each forward action of a listener or listener rule that splits requests by weight."""
+    for action in map(_dict, _list(resource.props.get(ACTIONS.get(resource.type, "")))):
+        targets = [_dict(target) for target in _list(_dict(action.get("forward")).get("targetGroups"))]
+        if len(targets) > 1:
+            yield targets
+
+
+def _target_group_of(
+    target: Mapping[str, Any], resource: Resource, targets: list[Mapping[str, Any]], by_ref: Mapping[str, Resource]
+) -> Resource | None:
+    """The declared target group a weighted target names: by ARN, or while its ARN is unknown (a new target group
+    during preview) the one target group the actions depend on that no known ARN names."""
+    arn = target.get("arn")
+    if isinstance(arn, str):
+        return by_ref.get(arn)
+    named = {by_ref[ref].urn for ref in (t.get("arn") for t in targets) if isinstance(ref, str) and ref in by_ref}
+    unnamed = {by_ref[urn].urn for urn in resource.property_dependencies.get("actions", ()) if urn in by_ref} - named
+    unknown = [t for t in targets if not isinstance(t.get("arn"), str)]
+    return by_ref[unnamed.pop()] if len(unnamed) == 1 and len(unknown) == 1 else None
+
+
+def weighted_forwards_bound_the_canary_share(resources: Sequence[Resource]) -> list[tuple[str, str]]:
+    """A weighted forward shares 100 between its target groups and gives a canary's (tagged fleet:track=canary)
+    1-50 of it: 0 would compare nothing, more would move most requests to hosts no cut-over health-gated."""
+    target_groups = [resource for resource in resources if resource.type == TARGET_GROUP]
+    by_ref = {ref: group for group in target_groups for ref in (group.urn, group.props.get("arn")) if ref}
+    violations = []
+    for resource in resources:
+        for targets in _weighted_forwards(resource):
+            weights = [target.get("weight", DEFAULT_WEIGHT) for target in targets]
+            if any(_number(weight) is None for weight in weights):
+                continue
+            if sum(weights) != TOTAL_WEIGHT:
+                violations.append(
+                    (
+                        resource.urn,
+                        f"Weighted forward of {resource.name!r} has weights {weights}, which add up to {sum(weights)}: "
+                        f"make them add up to {TOTAL_WEIGHT}, so each is the percentage of requests it takes.",
+                    )
+                )
+            for target, weight in zip(targets, weights, strict=True):
+                group = _target_group_of(target, resource, targets, by_ref)
+                if group is not None and _tags(group).get(TRACK_TAG) == CANARY_TRACK and weight not in CANARY_WEIGHTS:
+                    violations.append(
+                        (
+                            resource.urn,
+                            f"Weighted forward of {resource.name!r} gives the canary target group {group.name!r} "
+                            f"weight {weight}: a canary takes 1-50 percent of requests (fleet:services.<name>.canary"
+                            ".weight). Finish the canary to move all requests to it, or remove it.",
+                        )
+                    )
     return violations
 
 
@@ -681,6 +750,11 @@ STACK_RULES: tuple[StackRule, ...] = (
         "autoscaling-groups-scale-themselves",
         "Every autoscaling group has a target-tracking policy, or is tagged fleet:scaling=off.",
         autoscaling_groups_scale_themselves,
+    ),
+    StackRule(
+        "weighted-forwards-bound-the-canary-share",
+        "Weighted forwards share 100 between their target groups, and give a canary's 1-50 of it.",
+        weighted_forwards_bound_the_canary_share,
     ),
     StackRule(
         "autoscaling-groups-receive-traffic",

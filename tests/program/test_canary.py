@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from components.promotion import UnpromotedImageError
-from fleetctl.simulation import ACCOUNT, REGION, FleetMocks, qualified
+from fleetctl.simulation import FleetMocks, mock_arn, qualified
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"
@@ -54,11 +54,6 @@ def descendants(run, root: str) -> set[str]:
         if parent == root:
             found.add(f"{resource.type}::{resource.name}")
     return found
-
-
-def mock_arn(type_: str, name: str) -> str:
-    """The ARN the mocks give a resource (`FleetMocks.new_resource`)."""
-    return f"arn:aws:mock:{REGION}:{ACCOUNT}:{type_.rsplit(':', 1)[-1]}/{name}"
 
 
 def tag_map(resource) -> dict[str, str]:
