@@ -19,6 +19,7 @@ from components.service import Service, ServiceArgs
 from fleet import rollout
 from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
+from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
 
@@ -65,10 +66,11 @@ boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
 # The stack's own outputs from its last successful update: what serves now, which every change is checked against.
 previous = last_outputs(qualified_stack_name(stack))
-live = rollout.live_services(previous)
+previous_services = parse_services(previous)
+live = rollout.live_services(previous_services)
 network = resolve_network(config.network)
 refused = [
-    *rollout.unsafe_changes(config, live, (previous.get("network") or {}).get("vpcId"), network.vpc_id),
+    *rollout.unsafe_changes(config, live, live_vpc_id(previous), network.vpc_id),
     *region_problems(config, region),
     *removed_service_problems(config, promoted),
 ]
@@ -92,7 +94,7 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
-guard = PromotionGuard(config.promotion, previous.get("services")) if config.promotion else None
+guard = PromotionGuard(config.promotion, previous_services) if config.promotion else None
 
 services = {
     service.name: Service(
@@ -111,7 +113,7 @@ services = {
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
-            previous=(previous.get("services") or {}).get(service.name),
+            previous=previous_services.get(service.name),
             attempt=attempt,
             image_guard=guard.guard(service.name) if guard else None,
             certificate_arn=config.tls.certificate_arn if config.tls else None,
@@ -122,9 +124,9 @@ services = {
     for service in config.services
 }
 
-pulumi.export("stack", stack)
-pulumi.export("loadBalancerDns", load_balancer.dns_name)
-pulumi.export("network", {"vpcId": network.vpc_id})
-pulumi.export("services", {name: service.outputs for name, service in services.items()})
+pulumi.export(STACK, stack)
+pulumi.export(LOAD_BALANCER_DNS, load_balancer.dns_name)
+pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
+pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
-    pulumi.export("promotion", guard.outputs())
+    pulumi.export(PROMOTION, guard.outputs())

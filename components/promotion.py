@@ -9,12 +9,13 @@ outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 
 from fleet.config import PromotionConfig
+from fleet.outputs import ServiceOutputs, parse_services
 
 
 class UnpromotedImageError(Exception):
@@ -31,30 +32,30 @@ def qualified_stack_name(name: str) -> str:
     return "/".join(parts)
 
 
-def deployed_image_refs(source_services: dict[str, Any] | None, service: str) -> set[str]:
-    """Every image reference the source stack ran for `service`: its live release and its release history."""
-    outputs = (source_services or {}).get(service) or {}
-    entries = [outputs.get("release") or {}, *(outputs.get("history") or [])]
-    return {entry["imageRef"] for entry in entries if entry.get("imageRef")}
+def deployed_image_refs(services: Mapping[str, ServiceOutputs], service: str) -> set[str]:
+    """Every image reference a stack ran for `service`: its live release and its release history."""
+    outputs = services.get(service)
+    return outputs.image_refs() if outputs else set()
 
 
 class PromotionGuard:
     """Reads the source stack's outputs once and checks each service's image against them and this stack's own."""
 
-    def __init__(self, config: PromotionConfig, own_services: pulumi.Input[dict[str, Any] | None]) -> None:
-        """`own_services`: the `services` output of this stack's last successful update (None on its first)."""
+    def __init__(self, config: PromotionConfig, own_services: Mapping[str, ServiceOutputs]) -> None:
+        """`own_services`: the services of this stack's last successful update (none on its first)."""
         self.config = config
         self.source = qualified_stack_name(config.source)
-        self._source_services = pulumi.StackReference("promotion-source", stack_name=self.source).get_output("services")
-        self._own_services = pulumi.Output.from_input(own_services)
+        source = pulumi.StackReference("promotion-source", stack_name=self.source)
+        self._source_services = source.outputs.apply(parse_services)
+        self._own_services = own_services
         self._unverified: list[pulumi.Output[str | None]] = []
 
     def guard(self, service: str) -> Callable[[pulumi.Output[str]], pulumi.Output[str]]:
         """For `ServiceArgs.image_guard`: the reference, resolved only once verified (or overridden)."""
 
         def verify(image_ref: pulumi.Output[str]) -> pulumi.Output[str]:
-            checked = pulumi.Output.all(image_ref, self._source_services, self._own_services).apply(
-                lambda values: self._check(service, values[0], values[1], values[2])
+            checked = pulumi.Output.all(image_ref, self._source_services).apply(
+                lambda values: self._check(service, values[0], values[1])
             )
             self._unverified.append(checked.apply(lambda result: None if result[1] else service))
             return checked.apply(lambda result: result[0])
@@ -65,9 +66,9 @@ class PromotionGuard:
         self,
         service: str,
         image_ref: str,
-        source_services: dict[str, Any] | None,
-        own_services: dict[str, Any] | None,
+        source_services: Mapping[str, ServiceOutputs],
     ) -> tuple[str, bool]:
+        own_services = self._own_services
         if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
             return image_ref, True
         message = (

@@ -24,10 +24,9 @@ from components.settings import Settings, SettingsArgs
 from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
 from fleet.config import ServiceConfig
+from fleet.outputs import CapacityOutputs, DeployedRelease, ReleaseEntry, ServiceOutputs, release_history, write_service
 
 LOG_RETENTION_DAYS = 30
-HISTORY_DEPTH = 5
-"""Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
 
 
 @dataclass
@@ -45,7 +44,7 @@ class ServiceArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
-    previous: dict[str, Any] | None
+    previous: ServiceOutputs | None
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
@@ -208,13 +207,13 @@ class Service(pulumi.ComponentResource):
         )
 
         entry = image_ref.apply(
-            lambda ref: {
-                "releaseId": args.release_id,
-                "version": config.image.version,
-                "imageRef": ref,
-                "hostImage": config.host_image,
-                "instanceType": config.instance_type,
-            }
+            lambda ref: ReleaseEntry(
+                release_id=args.release_id,
+                version=config.image.version,
+                image_ref=ref,
+                host_image=config.host_image,
+                instance_type=config.instance_type,
+            )
         )
         self.outputs = pulumi.Output.all(
             entry=entry,
@@ -226,31 +225,25 @@ class Service(pulumi.ComponentResource):
             template_version=self.release.launch_template_version,
             group_trigger=self.release.group_trigger,
         ).apply(
-            lambda v: {
-                "url": entrypoint.url(v["dns"]),
-                "alarms": alarms.names,
-                "targetGroupArn": v["target_group_arn"],
-                "imageDigest": v["digest"],
-                "port": config.port,
-                "publicPort": config.public_port,
-                "healthCheckPath": config.health_check_path,
-                "capacity": asdict(config.capacity),
-                "release": {
-                    **v["entry"],
-                    "asgName": v["asg_name"],
-                    "launchTemplateId": v["template_id"],
-                    "launchTemplateVersion": v["template_version"],
-                    "groupTrigger": v["group_trigger"],
-                },
-                "history": release_history(v["entry"], args.previous),
-            }
+            lambda v: write_service(
+                ServiceOutputs(
+                    url=entrypoint.url(v["dns"]),
+                    alarms=tuple(alarms.names),
+                    target_group_arn=v["target_group_arn"],
+                    image_digest=v["digest"],
+                    port=config.port,
+                    public_port=config.public_port,
+                    health_check_path=config.health_check_path,
+                    capacity=CapacityOutputs(**asdict(config.capacity)),
+                    release=DeployedRelease(
+                        **vars(v["entry"]),
+                        asg_name=v["asg_name"],
+                        launch_template_id=v["template_id"],
+                        launch_template_version=v["template_version"],
+                        group_trigger=v["group_trigger"],
+                    ),
+                    history=release_history(v["entry"], args.previous),
+                )
+            )
         )
         self.register_outputs({"outputs": self.outputs})
-
-
-def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The last releases, newest first: the live one, then those before it (a re-deploy is not a new entry)."""
-    earlier = [
-        entry for entry in (previous or {}).get("history") or [] if entry.get("releaseId") != current["releaseId"]
-    ]
-    return [current, *earlier][:HISTORY_DEPTH]

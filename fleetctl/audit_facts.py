@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
 from fleetctl.cli import CommandError
 
 STACK_TAG = "fleet:stack"
@@ -217,42 +218,42 @@ def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict
 
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
     """The live release of every service in `outputs`, checked against the stack-outputs contract."""
-    if outputs.get("stack", stack) != stack:
-        raise CommandError(f"the outputs are for stack {outputs['stack']!r}, not {stack!r}")
-    services = outputs.get("services")
+    if outputs.get(STACK, stack) != stack:
+        raise CommandError(f"the outputs are for stack {outputs[STACK]!r}, not {stack!r}")
+    services = outputs.get(SERVICES)
     if not isinstance(services, dict):
         raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
     return tuple(_live_release(name, service) for name, service in sorted(services.items()))
 
 
 def _live_release(name: str, service: Any) -> LiveRelease:
-    release = service.get("release") if isinstance(service, dict) else None
-    if not isinstance(release, dict):
+    try:
+        outputs = parse_service(service, name)
+    except OutputsError as error:
+        raise CommandError(f"stack outputs: {error}") from error
+    release = outputs.release
+    if release is None:
         raise CommandError(f"stack outputs: services.{name}.release must be an object")
     fields = {
-        "releaseId": release.get("releaseId"),
-        "asgName": release.get("asgName"),
-        "launchTemplateId": release.get("launchTemplateId"),
-        "targetGroupArn": service.get("targetGroupArn"),
+        "release.releaseId": release.release_id,
+        "release.asgName": release.asg_name,
+        "release.launchTemplateId": release.launch_template_id,
+        "targetGroupArn": outputs.target_group_arn,
     }
-    for key, value in fields.items():
-        if not isinstance(value, str) or not value:
-            where = key if key == "targetGroupArn" else f"release.{key}"
+    for where, value in fields.items():
+        if not value:
             raise CommandError(f"stack outputs: services.{name}.{where} must be a non-empty string")
-    version = release.get("launchTemplateVersion")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    version = release.launch_template_version
+    if version is None or version < 1:
         raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
-    alarm_names = service.get("alarms", [])
-    if not isinstance(alarm_names, list) or not all(isinstance(alarm, str) and alarm for alarm in alarm_names):
-        raise CommandError(f"stack outputs: services.{name}.alarms must be a list of alarm names")
     return LiveRelease(
         service=name,
-        release_id=fields["releaseId"],
-        asg_name=fields["asgName"],
-        launch_template_id=fields["launchTemplateId"],
+        release_id=str(release.release_id),
+        asg_name=str(release.asg_name),
+        launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
-        target_group_arn=fields["targetGroupArn"],
-        alarm_names=tuple(alarm_names),
+        target_group_arn=str(outputs.target_group_arn),
+        alarm_names=outputs.alarms,
     )
 
 

@@ -48,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
     deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
     target.report.append(f"{target.path.name} ← live releases of {args.source}")
     for name in target.select(deployed, args.service, args.source):
-        service = deployed[name]
-        release = service.get("release") if isinstance(service, dict) else None
-        target.pin(name, Pin.from_release(release, f"{args.source} outputs services.{name}.release"))
+        target.pin(name, Pin.from_release(deployed[name].release, f"{args.source} outputs services.{name}.release"))
     target.save(dry_run=args.dry_run)
     return 0
 

@@ -6,9 +6,9 @@ A rollback is a promotion of an older release: the same fields are written the s
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from typing import Any
 
+from fleet.outputs import ReleaseEntry, ServiceOutputs
 from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
@@ -44,22 +44,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _release_to_pin(service: Any, version: str | None, where: str) -> tuple[Mapping[str, Any], int]:
+def _release_to_pin(service: ServiceOutputs, version: str | None, where: str) -> tuple[ReleaseEntry, int]:
     """The history entry to return to, and its index: the one after the live release, or the newest of `version`."""
-    history = service.get("history") if isinstance(service, Mapping) else None
-    if not isinstance(history, list) or not history or not all(isinstance(entry, Mapping) for entry in history):
+    history = service.history
+    if not history:
         raise CommandError(f"{where} is missing or empty: no release to return to")
     if version is not None:
         for index, entry in enumerate(history):
-            if entry.get("version") == version:
+            if entry.version == version:
                 return entry, index
-        available = ", ".join(str(entry.get("version")) for entry in history)
+        available = ", ".join(str(entry.version) for entry in history)
         raise CommandError(f"{where} has no release of version {version}; versions available: {available}")
-    live = service.get("release")
-    live_id = live.get("releaseId") if isinstance(live, Mapping) else None
-    live_index = next((i for i, entry in enumerate(history) if entry.get("releaseId") == live_id), None)
+    live_id = service.release.release_id if service.release else None
+    live_index = next((i for i, entry in enumerate(history) if entry.release_id == live_id), None)
     if live_index is None:
         raise CommandError(f"{where} does not hold the live release {live_id}: cannot tell which one came before it")
     if live_index + 1 >= len(history):
-        raise CommandError(f"{where} has no release before the live one ({history[live_index].get('version')})")
+        raise CommandError(f"{where} has no release before the live one ({history[live_index].version})")
     return history[live_index + 1], live_index + 1

@@ -21,6 +21,8 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from fleet.outputs import parse_services
+
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 ORGANIZATION = "acme"
@@ -255,11 +257,11 @@ def run_update(
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
     `live_desired` (group name -> desired) says autoscaling moved it since.
     """
+    releases = [service.release for service in parse_services(last.outputs).values()]
     declared = {
-        service["release"]["asgName"]: group.inputs["desiredCapacity"]
-        for service, group in zip(
-            last.outputs["services"].values(), last.of_type("aws:autoscaling/group:Group"), strict=True
-        )
+        release.asg_name: group.inputs["desiredCapacity"]
+        for release, group in zip(releases, last.of_type("aws:autoscaling/group:Group"), strict=True)
+        if release is not None and release.asg_name
     }
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
     return run_program(
