@@ -17,8 +17,9 @@ from components.network import resolve_network
 from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet import rollout
-from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
-from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
+from fleet.config import ConfigError, fleet_keys, parse_config, problem, region_problems
+from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
+from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
 from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
@@ -39,8 +40,7 @@ def stack_config() -> dict[str, Any]:
 
 def services_config_is_secret() -> bool:
     """Whether Pulumi passed `fleet:services` as a secret: it holds a `secure:` value somewhere."""
-    key = f"{NAMESPACE}:services"
-    return pulumi.runtime.is_config_secret(key) or key in pulumi.runtime.get_config_secret_keys_env()
+    return pulumi.runtime.is_config_secret(SERVICES_KEY) or SERVICES_KEY in pulumi.runtime.get_config_secret_keys_env()
 
 
 def _decode(value: Any) -> Any:

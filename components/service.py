@@ -21,9 +21,9 @@ from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
-from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
 from fleet.config import ServiceConfig
+from fleet.names import INSTANCES_ROLE, ROLE_TAG, log_group_name, release_tags, service_tags, settings_path
 from fleet.outputs import CapacityOutputs, DeployedRelease, ReleaseEntry, ServiceOutputs, release_history, write_service
 
 LOG_RETENTION_DAYS = 30
@@ -68,7 +68,7 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config = args.config
         tags = service_tags(args.stack, config.name)
-        settings_path = f"/fleet/{args.stack}/{config.name}/"
+        parameters_path = settings_path(args.stack, config.name)
 
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -129,12 +129,12 @@ class Service(pulumi.ComponentResource):
                     "cidr_blocks": ["0.0.0.0/0"],
                 }
             ],
-            tags={**tags, ROLE_TAG: "instances"},
+            tags={**tags, ROLE_TAG: INSTANCES_ROLE},
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/fleet/{args.stack}/{config.name}",
+            name=log_group_name(args.stack, config.name),
             retention_in_days=LOG_RETENTION_DAYS,
             tags=tags,
             opts=child,
@@ -159,7 +159,7 @@ class Service(pulumi.ComponentResource):
                 region=args.region,
                 account_id=args.account_id,
                 repository_arn=image.repository_arn,
-                settings_path=settings_path,
+                settings_path=parameters_path,
                 log_group_arn=log_group.arn,
                 tags=tags,
             ),
@@ -167,7 +167,7 @@ class Service(pulumi.ComponentResource):
         )
 
         settings = (
-            Settings(f"{name}-settings", SettingsArgs(path=settings_path, settings=config.settings, tags=tags), child)
+            Settings(f"{name}-settings", SettingsArgs(path=parameters_path, settings=config.settings, tags=tags), child)
             if config.settings
             else None
         )
@@ -190,7 +190,7 @@ class Service(pulumi.ComponentResource):
                     "FLEET_PORT": str(config.port),
                     "FLEET_REGION": args.region,
                     "FLEET_LOG_GROUP": log_group.name,
-                    "FLEET_SETTINGS_PATH": settings_path,
+                    "FLEET_SETTINGS_PATH": parameters_path,
                     "FLEET_SETTINGS": settings.pinned if settings else "",
                 },
                 subnet_ids=args.subnet_ids,

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fleet.names import STACK_TAG
 from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
 from fleetctl.cli import CommandError
 
-STACK_TAG = "fleet:stack"
-SERVICE_TAG = "fleet:service"
-RELEASE_TAG = "fleet:release"
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"

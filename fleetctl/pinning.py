@@ -21,19 +21,18 @@ from fleet.config import (
     AMI_ID,
     ECR_DIGEST_REF,
     INSTANCE_TYPE,
-    NAMESPACE,
     VERSION,
     ConfigError,
     ServiceConfig,
     fleet_keys,
     parse_config,
 )
+from fleet.names import SERVICES_KEY
 from fleet.outputs import OutputsError, ReleaseEntry, ServiceOutputs, parse_services
 from fleet.platforms import platform_for
 from fleetctl.cli import CommandError
 from fleetctl.stackfile import StackFile, StackFileError
 
-SERVICES_KEY = f"{NAMESPACE}:services"
 SERVICES_PATH = ("config", SERVICES_KEY)
 
 # Release entry field -> what it must be.

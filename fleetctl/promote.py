@@ -12,13 +12,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from fleet.config import NAMESPACE
-from fleet.stacks import same_stack
+from fleet.names import PROMOTION_KEY, same_stack
 from fleetctl.cli import CommandError, project_dir
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
-
-PROMOTION_KEY = f"{NAMESPACE}:promotion"
 
 
 def add_parser(subparsers: Any) -> None:

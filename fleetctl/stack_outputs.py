@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from fleet.names import same_stack
 from fleet.outputs import STACK
-from fleet.stacks import same_stack
 from fleetctl.cli import CommandError
 
 
