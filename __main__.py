@@ -12,9 +12,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.lookups import last_outputs
-from components.network import resolve_network
-from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet import rollout
 from fleet.config import ConfigError, fleet_keys, parse_config, problem, region_problems
@@ -23,6 +20,9 @@ from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
 from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
+from program.lookups import last_outputs, live_desired_capacity
+from program.network import resolve_network
+from program.promotion import PromotionGuard, qualified_stack_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -94,7 +94,7 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
-guard = PromotionGuard(config.promotion, previous_services) if config.promotion else None
+guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
     service.name: Service(
@@ -115,7 +115,8 @@ services = {
             load_balancer_security_group_id=load_balancer.security_group_id,
             previous=previous_services.get(service.name),
             attempt=attempt,
-            image_guard=guard.guard(service.name) if guard else None,
+            live_desired=live_desired_capacity(live.get(service.name)),
+            image_ref=guard.image_refs[service.name] if guard else None,
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
@@ -129,4 +130,4 @@ pulumi.export(LOAD_BALANCER_DNS, load_balancer.dns_name)
 pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
-    pulumi.export(PROMOTION, guard.outputs())
+    pulumi.export(PROMOTION, guard.outputs)

@@ -6,7 +6,6 @@ balancer moves traffic from one release to the next by target health, with no DN
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners
-from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
@@ -48,8 +46,11 @@ class ServiceArgs:
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
-    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
+    live_desired: int | None
+    """The desired capacity of the live group as AWS reports it (autoscaling may have moved it); None if none."""
+    image_ref: pulumi.Output[str] | None = None
+    """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
+    runs it before. None for a stack that runs what it builds."""
     certificate_arn: str | None = None
     """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
     alarm_topic_arn: str | None = None
@@ -152,7 +153,7 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        image_ref = args.image_guard(image.image_ref) if args.image_guard else image.image_ref
+        image_ref = args.image_ref if args.image_ref is not None else image.image_ref
         host_role = HostRole(
             f"{name}-host",
             HostRoleArgs(
@@ -173,7 +174,6 @@ class Service(pulumi.ComponentResource):
         )
 
         live = rollout.LiveService.from_outputs(args.previous)
-        live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -197,7 +197,7 @@ class Service(pulumi.ComponentResource):
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
                 target_group_arn=target_group.arn,
-                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, live_desired),
+                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, args.live_desired),
                 live=live,
                 attempt=args.attempt,
                 request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.promotion import UnpromotedImageError
 from fleetctl.simulation import FleetMocks, qualified
+from program.promotion import UnpromotedImageError
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 

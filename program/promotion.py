@@ -9,12 +9,13 @@ outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pulumi
 
-from fleet.config import PromotionConfig
+from fleet.config import PromotionConfig, ServiceConfig
 from fleet.outputs import ServiceOutputs, parse_services
 
 
@@ -39,35 +40,47 @@ def deployed_image_refs(services: Mapping[str, ServiceOutputs], service: str) ->
 
 
 class PromotionGuard:
-    """Reads the source stack's outputs once and checks each service's image against them and this stack's own."""
+    """The verified image reference of each service of a promoted stack, and the `promotion` stack output.
 
-    def __init__(self, config: PromotionConfig, own_services: Mapping[str, ServiceOutputs]) -> None:
+    Reads the source stack's outputs once and checks each service's image against them and this stack's own. A
+    promoted stack never builds (`fleet.config`), so every service names its image by reference.
+    """
+
+    image_refs: dict[str, pulumi.Output[str]]
+    """For `ServiceArgs.image_ref`, by service: its reference, resolved only once verified (or overridden)."""
+    outputs: pulumi.Output[dict[str, Any]]
+    """The `promotion` stack output: where images come from, and whether the override let one through."""
+
+    def __init__(
+        self,
+        config: PromotionConfig,
+        services: Sequence[ServiceConfig],
+        own_services: Mapping[str, ServiceOutputs],
+    ) -> None:
         """`own_services`: the services of this stack's last successful update (none on its first)."""
         self.config = config
         self.source = qualified_stack_name(config.source)
-        source = pulumi.StackReference("promotion-source", stack_name=self.source)
-        self._source_services = source.outputs.apply(parse_services)
         self._own_services = own_services
-        self._unverified: list[pulumi.Output[str | None]] = []
+        source_services = pulumi.StackReference("promotion-source", stack_name=self.source).outputs.apply(
+            parse_services
+        )
+        checked = {
+            service.name: source_services.apply(partial(self._check, service.name, _image_ref(service)))
+            for service in services
+        }
+        self.image_refs = {name: result.apply(lambda result: result[0]) for name, result in checked.items()}
+        unverified = [result.apply(partial(_unless_verified, name)) for name, result in checked.items()]
+        self.outputs = pulumi.Output.all(*unverified).apply(
+            lambda names: {
+                "source": self.source,
+                "verified": not any(names),
+                "override": config.allow_unverified,
+                "unverifiedServices": sorted(name for name in names if name),
+            }
+        )
 
-    def guard(self, service: str) -> Callable[[pulumi.Output[str]], pulumi.Output[str]]:
-        """For `ServiceArgs.image_guard`: the reference, resolved only once verified (or overridden)."""
-
-        def verify(image_ref: pulumi.Output[str]) -> pulumi.Output[str]:
-            checked = pulumi.Output.all(image_ref, self._source_services).apply(
-                lambda values: self._check(service, values[0], values[1])
-            )
-            self._unverified.append(checked.apply(lambda result: None if result[1] else service))
-            return checked.apply(lambda result: result[0])
-
-        return verify
-
-    def _check(
-        self,
-        service: str,
-        image_ref: str,
-        source_services: Mapping[str, ServiceOutputs],
-    ) -> tuple[str, bool]:
+    def _check(self, service: str, image_ref: str, source_services: Mapping[str, ServiceOutputs]) -> tuple[str, bool]:
+        """The reference and whether it is verified; refused unless verified or overridden."""
         own_services = self._own_services
         if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
             return image_ref, True
@@ -82,13 +95,12 @@ class PromotionGuard:
         pulumi.log.warn(f"{message}. Running it anyway: fleet:promotion.allowUnverified is true.")
         return image_ref, False
 
-    def outputs(self) -> pulumi.Output[dict[str, Any]]:
-        """The `promotion` stack output: where images come from, and whether the override let one through."""
-        return pulumi.Output.all(*self._unverified).apply(
-            lambda services: {
-                "source": self.source,
-                "verified": not any(services),
-                "override": self.config.allow_unverified,
-                "unverifiedServices": sorted(s for s in services if s),
-            }
-        )
+
+def _unless_verified(service: str, result: tuple[str, bool]) -> str | None:
+    """The service, if only the override let its image through."""
+    return None if result[1] else service
+
+
+def _image_ref(service: ServiceConfig) -> str:
+    assert service.image.ref is not None, "config guarantees a promoted stack's services run a reference"
+    return service.image.ref
