@@ -20,7 +20,7 @@ from typing import Any
 
 from fleet.names import STACK_TAG
 from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ from fleet.config import (
 from fleet.names import SERVICES_KEY
 from fleet.outputs import OutputsError, ReleaseEntry, ServiceOutputs, parse_services
 from fleet.platforms import platform_for
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
+from fleetctl.stack_outputs import read_outputs_of
 from fleetctl.stackfile import StackFile, StackFileError
 
 SERVICES_PATH = ("config", SERVICES_KEY)
@@ -75,6 +76,31 @@ class Pin:
             host_image=str(release.host_image),
             instance_type=str(release.instance_type),
         )
+
+
+ReleaseChoice = Callable[[str, ServiceOutputs], tuple[ReleaseEntry | None, str]]
+"""Which release of a deployed service to pin, and where it sits in the outputs (for messages)."""
+
+
+def pin_releases(
+    target: PinTarget,
+    source: str,
+    outputs_file: Path | None,
+    service: str | None,
+    heading: str,
+    release_of: ReleaseChoice,
+    *,
+    dry_run: bool,
+) -> None:
+    """Pin each selected service of `target` to the release `release_of` picks from `source`'s deployed outputs,
+    then validate and write the file: what `promote` (another stack's live releases) and `rollback` (an earlier
+    release of the same stack) both do."""
+    deployed = deployed_services(read_outputs_of(source, outputs_file), source)
+    target.report.append(f"{target.path.name} ← {heading}")
+    for name in target.select(deployed, service, source):
+        release, where = release_of(name, deployed[name])
+        target.pin(name, Pin.from_release(release, where))
+    target.save(dry_run=dry_run)
 
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 from fleetctl.revisions import ProjectTree
 
 REGION_KEY = "aws:region"

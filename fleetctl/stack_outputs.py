@@ -10,7 +10,7 @@ from typing import Any
 
 from fleet.names import same_stack
 from fleet.outputs import STACK
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 
 
 def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:

@@ -24,8 +24,9 @@ from fleet.outputs import (
     parse_services,
     write_service,
 )
-from fleetctl.check import problem_lines
-from fleetctl.cli import CommandError, project_dir
+from fleetctl.cli import project_dir
+from fleetctl.commands.check import problem_lines
+from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
 from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fleet.names import MAX_CUTOVER_MINUTES
 from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases, stack_state
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 from fleetctl.stack_outputs import add_export_arguments, read_stack_export
 
 COLUMNS = ("kind", "service", "resource", "detail")

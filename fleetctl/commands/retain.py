@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from fleet.config import ECR_DIGEST_REF
 from fleet.retention import keep_tag
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 from fleetctl.pinning import deployed_services, short_ref
 from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
 

@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 from fleet.config import AMI_ID, ConfigError, fleet_keys, parse_config
 from fleet.names import PROMOTION_KEY
 from fleet.platforms import platform_for
-from fleetctl.cli import CommandError, project_dir
+from fleetctl.cli import project_dir
+from fleetctl.errors import CommandError
 from fleetctl.pinning import SERVICES_KEY, SERVICES_PATH, PinTarget, add_stack_file_arguments
 
 RECOMMENDED_IMAGE = {

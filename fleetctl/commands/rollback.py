@@ -9,9 +9,10 @@ import argparse
 from typing import Any
 
 from fleet.outputs import ReleaseEntry, ServiceOutputs
-from fleetctl.cli import CommandError, project_dir
-from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+from fleetctl.cli import project_dir
+from fleetctl.errors import CommandError
+from fleetctl.pinning import PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.stack_outputs import add_outputs_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,15 +33,14 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.stack)
     target.refuse_builds(args.service)
-    deployed = deployed_services(read_outputs_of(args.stack, args.from_outputs), args.stack)
-    target.report.append(
-        f"{target.path.name} ← {'version ' + args.to if args.to else 'previous release'} from its history"
-    )
-    for name in target.select(deployed, args.service, args.stack):
+
+    def release_of(name: str, service: ServiceOutputs) -> tuple[ReleaseEntry, str]:
         where = f"{args.stack} outputs services.{name}.history"
-        entry, index = _release_to_pin(deployed[name], args.to, where)
-        target.pin(name, Pin.from_release(entry, f"{where}[{index}]"))
-    target.save(dry_run=args.dry_run)
+        entry, index = _release_to_pin(service, args.to, where)
+        return entry, f"{where}[{index}]"
+
+    heading = f"{'version ' + args.to if args.to else 'previous release'} from its history"
+    pin_releases(target, args.stack, args.from_outputs, args.service, heading, release_of, dry_run=args.dry_run)
     return 0
 
 
