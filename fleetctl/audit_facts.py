@@ -20,6 +20,7 @@ from typing import Any
 
 from fleet.names import STACK_TAG
 from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
 
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
@@ -27,9 +28,6 @@ TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-ASG_TYPE = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 # describe_alarms takes at most 100 names a call.
 ALARM_NAMES_PER_CALL = 100
 
@@ -181,15 +179,15 @@ def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
         raise CommandError("the stack export's `deployment.resources` must be a list of objects")
     outputs: Mapping[str, Any] = {}
     for resource in resources:
-        if resource.get("type") == ROOT_STACK_TYPE and not resource.get("parent"):
+        if resource.get("type") == ROOT_STACK and not resource.get("parent"):
             exported_stack = _urn_stack(str(resource.get("urn", "")))
             if exported_stack != stack.rsplit("/", 1)[-1]:
                 raise CommandError(f"the stack export is of stack {exported_stack!r}, not {stack!r}")
             outputs = resource.get("outputs") or {}
     return StackState(
         outputs=outputs,
-        asgs=_tracked(resources, ASG_TYPE),
-        launch_templates=_tracked(resources, LAUNCH_TEMPLATE_TYPE),
+        asgs=_tracked(resources, AUTOSCALING_GROUP),
+        launch_templates=_tracked(resources, LAUNCH_TEMPLATE),
     )
 
 

@@ -41,19 +41,20 @@ from fleet.names import (
     SCALING_TAG,
     SECRET_TAG,
 )
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    INGRESS_RULE,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LISTENER_RULE,
+    SCALING_POLICY,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    SSM_PARAMETER,
+    TARGET_GROUP,
+)
 
 from .records import UNKNOWN, Resource, from_stack_args, from_validation_args
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
-LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
-SCALING_POLICY = "aws:autoscaling/policy:Policy"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SSM_PARAMETER = "aws:ssm/parameter:Parameter"
 
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})

@@ -12,11 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from fleet.resource_types import READ_STACK_OUTPUTS
 from fleet.rollout import LiveService
-
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
-"""The engine's builtin invoke behind StackReference (pulumi/pulumi pkg/resource/deploy/builtins.go,
-`readStackReference`): the outputs of a stack's last update, which a failed update leaves as they were."""
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from fleet.outputs import (
     parse_services,
     write_service,
 )
+from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLATE, TARGET_GROUP
 from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
@@ -32,10 +33,6 @@ from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, 
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-DOCKER_IMAGE = "docker:index/image:Image"
 SERVICE = "fleet:service:Service"
 
 
@@ -141,7 +138,7 @@ def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) 
 
 def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None) -> list[str]:
     resources = _resources_of(declared, service.name)
-    group = _one(resources, ASG)
+    group = _one(resources, AUTOSCALING_GROUP)
     template = _one(resources, LAUNCH_TEMPLATE)
     target_group = _one(resources, TARGET_GROUP)
     release = parse_service(declared.outputs[SERVICES][service.name], service.name).release or DeployedRelease()

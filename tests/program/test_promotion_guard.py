@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fleet.resource_types import LAUNCH_TEMPLATE
 from fleetctl.simulation import FleetMocks, qualified
 from program.promotion import UnpromotedImageError
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 def test_prod_runs_an_image_staging_deployed(program, prod_config, staging_outputs):
