@@ -195,7 +195,11 @@ def parse_service(value: Any, name: str) -> ServiceOutputs:
 
 def parse_services(outputs: Mapping[str, Any]) -> dict[str, ServiceOutputs]:
     """Every service a stack's outputs export, by name; none when they have no `services` output."""
-    services = outputs.get(SERVICES)
+    return parse_services_output(outputs.get(SERVICES))
+
+
+def parse_services_output(services: Any) -> dict[str, ServiceOutputs]:
+    """The value of a stack's `services` output, by service name; None (no such output) has none."""
     if services is None:
         return {}
     if not isinstance(services, Mapping):

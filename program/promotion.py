@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 
 from fleet.config import PromotionConfig, ServiceConfig
-from fleet.outputs import ServiceOutputs, parse_services
+from fleet.outputs import SERVICES, ServiceOutputs, parse_services_output
 
 
 class UnpromotedImageError(Exception):
@@ -61,8 +61,11 @@ class PromotionGuard:
         self.config = config
         self.source = qualified_stack_name(config.source)
         self._own_services = own_services
-        source_services = pulumi.StackReference("promotion-source", stack_name=self.source).outputs.apply(
-            parse_services
+        # Only the `services` output: StackReference.get_output keeps it plain unless that output is a secret.
+        source_services = (
+            pulumi.StackReference("promotion-source", stack_name=self.source)
+            .get_output(SERVICES)
+            .apply(parse_services_output)
         )
         checked = {
             service.name: source_services.apply(partial(self._check, service.name, _image_ref(service)))
