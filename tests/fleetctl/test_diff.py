@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
@@ -13,6 +12,7 @@ from fleet.release import identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleetctl.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 
 
 def service_lines(report: str, stack: str, service: str) -> list[str]:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 # prod's web history, newest first: 1.2.0 is live, on a new host image.
 HISTORY = [release("web", "1.2.0", AMI_NEW), release("web", "1.1.0", AMI_OLD), release("web", "1.0.0", AMI_OLD)]

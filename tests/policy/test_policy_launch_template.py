@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_samples import IMAGE_REF, boot_script, user_data
 
 from policy import rules
 from policy.records import UNKNOWN, declared
+from tests.policy.policy_samples import IMAGE_REF, boot_script, user_data
 
 LAUNCH_TEMPLATE_RULES = [rule for rule in rules.RESOURCE_RULES if rules.LAUNCH_TEMPLATE in rule.resource_types]
 REPO = Path(__file__).resolve().parents[2]
