@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -35,9 +35,12 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.listeners import declare_target_group
 from components.release import Release, ReleaseArgs
-from components.tags import canary_tags, release_tags
 from fleet import rollout
-from fleet.config import Capacity, Scaling, ServiceConfig, canary_release
+from fleet.config import Capacity, Scaling, canary_release
+from fleet.names import CANARY_TRACK, TRACK_TAG, release_tags
+
+if TYPE_CHECKING:
+    from components.service import ServiceArgs
 
 TRACK_HEADER = "X-Fleet-Track"
 """Requests with `X-Fleet-Track: canary` go to the canary alone: a smoke test before and while it takes a share."""
@@ -50,28 +53,23 @@ TOTAL_WEIGHT = 100
 
 @dataclass
 class CanaryArgs:
-    stack: str
-    service: ServiceConfig
-    """The service, with its canary."""
-    release_id: str
-    """The canary's release id: the identity of `canary_release(service)`."""
-    boot_script: str
+    service: ServiceArgs
+    """The service's own arguments: its config with the canary, the canary's release id, the network, the previous
+    outputs (whose canary entry keeps the canary's group)."""
     boot_values: Mapping[str, pulumi.Input[str]]
     """The canary's FLEET_* boot variables: its release, version and image; the rest are the service's."""
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[list[str]]
     security_group_id: pulumi.Input[str]
     instance_profile_arn: pulumi.Input[str]
     listener: aws.lb.Listener
     """The service's forwarding listener (HTTPS with a certificate, else HTTP)."""
     live_target_group_arn: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    previous: dict[str, Any] | None
-    """The service's outputs from the last successful update: its canary entry keeps the canary's group."""
-    attempt: str
-    alarm_topic_arn: str | None
     tags: dict[str, str]
     """The service's tags."""
+
+
+def canary_tags(tags: dict[str, str]) -> dict[str, str]:
+    """`tags` of a canary's resource: what tells it apart from the live release's (audit, policy, the console)."""
+    return {**tags, TRACK_TAG: CANARY_TRACK}
 
 
 class Canary(pulumi.ComponentResource):
@@ -82,16 +80,18 @@ class Canary(pulumi.ComponentResource):
     def __init__(self, name: str, args: CanaryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:canary:Canary", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        service, canary = args.service, args.service.canary
+        service_args, service = args.service, args.service.config
+        canary, release_id = service.canary, service_args.canary_release_id
         assert canary is not None, "only a service with a canary has a Canary"
+        assert release_id is not None, "a service with a canary has a canary release id"
         tags = canary_tags(args.tags)
 
-        self.target_group = declare_target_group(f"{name}-tg", service, args.vpc_id, tags, child)
+        self.target_group = declare_target_group(f"{name}-tg", service, service_args.vpc_id, tags, child)
         header_rule = aws.lb.ListenerRule(
             f"{name}-rule",
             listener_arn=args.listener.arn,
             priority=HEADER_RULE_PRIORITY,
-            conditions=[{"http_header": {"http_header_name": TRACK_HEADER, "values": ["canary"]}}],
+            conditions=[{"http_header": {"http_header_name": TRACK_HEADER, "values": [CANARY_TRACK]}}],
             actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
             tags=tags,
             opts=child,
@@ -100,27 +100,27 @@ class Canary(pulumi.ComponentResource):
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
-                stack=args.stack,
+                stack=service_args.stack,
                 service=replace(
                     canary_release(service),
                     capacity=Capacity(min=fixed, desired=fixed, max=fixed),
                     scaling=Scaling(enabled=False, cpu_percent=None),
                 ),
-                release_id=args.release_id,
-                boot_script=args.boot_script,
+                release_id=release_id,
+                boot_script=service_args.boot_script,
                 boot_values=args.boot_values,
-                subnet_ids=args.subnet_ids,
+                subnet_ids=service_args.subnet_ids,
                 security_group_id=args.security_group_id,
                 instance_profile_arn=args.instance_profile_arn,
                 target_group_arn=self.target_group.arn,
                 desired_capacity=fixed,
-                live=rollout.live_canary(args.previous),
-                attempt=args.attempt,
+                live=rollout.live_canary(service_args.previous),
+                attempt=service_args.attempt,
                 request_count_label=pulumi.Output.concat(
-                    args.load_balancer_arn_suffix, "/", self.target_group.arn_suffix
+                    service_args.load_balancer_arn_suffix, "/", self.target_group.arn_suffix
                 ),
-                tags=canary_tags(release_tags(args.stack, service.name, args.release_id)),
-                track="canary",
+                tags=canary_tags(release_tags(service_args.stack, service.name, release_id)),
+                track=CANARY_TRACK,
                 attached_by=[header_rule],
             ),
             opts=child,
@@ -137,12 +137,12 @@ class Canary(pulumi.ComponentResource):
         alarms = Alarms(
             f"{name}-alarms",
             AlarmsArgs(
-                stack=args.stack,
-                service=f"{service.name}-canary",
+                stack=service_args.stack,
+                service=f"{service.name}-{CANARY_TRACK}",
                 thresholds=service.alarms,
                 target_group_arn_suffix=self.target_group.arn_suffix,
-                load_balancer_arn_suffix=args.load_balancer_arn_suffix,
-                topic_arn=args.alarm_topic_arn,
+                load_balancer_arn_suffix=service_args.load_balancer_arn_suffix,
+                topic_arn=service_args.alarm_topic_arn,
                 tags=tags,
             ),
             opts=child,

@@ -6,8 +6,7 @@ balancer moves traffic from one release to the next by target health, with no DN
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,23 @@ from components.alarms import Alarms, AlarmsArgs
 from components.canary import Canary, CanaryArgs
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners, declare_target_group
-from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
-from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
 from fleet.config import ServiceConfig, canary_release
+from fleet.names import INSTANCES_ROLE, ROLE_TAG, log_group_name, release_tags, service_tags, settings_path
+from fleet.outputs import (
+    CanaryRelease,
+    CapacityOutputs,
+    DeployedRelease,
+    ReleaseEntry,
+    ServiceOutputs,
+    release_history,
+    write_service,
+)
 
 LOG_RETENTION_DAYS = 30
-HISTORY_DEPTH = 5
-"""Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
 
 
 @dataclass
@@ -46,13 +51,15 @@ class ServiceArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
-    previous: dict[str, Any] | None
+    previous: ServiceOutputs | None
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    image_guard: Callable[[pulumi.Output[str], str], pulumi.Output[str]] | None = None
-    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before; its
-    second argument names the image's key (`image`, `canary.image`)."""
+    live_desired: int | None
+    """The desired capacity of the live group as AWS reports it (autoscaling may have moved it); None if none."""
+    image_ref: pulumi.Output[str] | None = None
+    """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
+    runs it before. None for a stack that runs what it builds."""
     certificate_arn: str | None = None
     """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
     alarm_topic_arn: str | None = None
@@ -61,6 +68,8 @@ class ServiceArgs:
     """A stack promoted from this one runs this service's images: its repository must keep them."""
     canary_release_id: str | None = None
     """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
+    canary_image_ref: pulumi.Output[str] | None = None
+    """Promoted stacks: the canary's verified image reference, like `image_ref`."""
 
 
 class Service(pulumi.ComponentResource):
@@ -73,7 +82,7 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config = args.config
         tags = service_tags(args.stack, config.name)
-        settings_path = f"/fleet/{args.stack}/{config.name}/"
+        parameters_path = settings_path(args.stack, config.name)
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = declare_listeners(
@@ -115,12 +124,12 @@ class Service(pulumi.ComponentResource):
                     "cidr_blocks": ["0.0.0.0/0"],
                 }
             ],
-            tags={**tags, ROLE_TAG: "instances"},
+            tags={**tags, ROLE_TAG: INSTANCES_ROLE},
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/fleet/{args.stack}/{config.name}",
+            name=log_group_name(args.stack, config.name),
             retention_in_days=LOG_RETENTION_DAYS,
             tags=tags,
             opts=child,
@@ -138,14 +147,14 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        image_ref = args.image_guard(image.image_ref, "image") if args.image_guard else image.image_ref
+        image_ref = args.image_ref if args.image_ref is not None else image.image_ref
         host_role = HostRole(
             f"{name}-host",
             HostRoleArgs(
                 region=args.region,
                 account_id=args.account_id,
                 repository_arn=image.repository_arn,
-                settings_path=settings_path,
+                settings_path=parameters_path,
                 log_group_arn=log_group.arn,
                 tags=tags,
             ),
@@ -153,7 +162,7 @@ class Service(pulumi.ComponentResource):
         )
 
         settings = (
-            Settings(f"{name}-settings", SettingsArgs(path=settings_path, settings=config.settings, tags=tags), child)
+            Settings(f"{name}-settings", SettingsArgs(path=parameters_path, settings=config.settings, tags=tags), child)
             if config.settings
             else None
         )
@@ -169,12 +178,11 @@ class Service(pulumi.ComponentResource):
                 "FLEET_PORT": str(config.port),
                 "FLEET_REGION": args.region,
                 "FLEET_LOG_GROUP": log_group.name,
-                "FLEET_SETTINGS_PATH": settings_path,
+                "FLEET_SETTINGS_PATH": parameters_path,
                 "FLEET_SETTINGS": settings.pinned if settings else "",
             }
 
         live = rollout.LiveService.from_outputs(args.previous)
-        live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -187,7 +195,7 @@ class Service(pulumi.ComponentResource):
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
                 target_group_arn=target_group.arn,
-                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, live_desired),
+                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, args.live_desired),
                 live=live,
                 attempt=args.attempt,
                 request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
@@ -196,80 +204,73 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        canary_entry: pulumi.Output[dict[str, Any] | None] = pulumi.Output.from_input(None)
+        canary: pulumi.Output[CanaryRelease | None] = pulumi.Output.from_input(None)
         if config.canary is not None:
             assert args.canary_release_id is not None, "a service with a canary has a canary release id"
-            canary_config, canary = canary_release(config), config.canary
+            canary_config, weight, hosts = canary_release(config), config.canary.weight, config.canary.instances
             canary_name = f"{name}-canary"
-            canary_ref = image.another(f"{canary_name}-image", canary_config.image, canary_config.instance_type, child)
-            canary_ref = args.image_guard(canary_ref, "canary.image") if args.image_guard else canary_ref
+            canary_ref = (
+                args.canary_image_ref
+                if args.canary_image_ref is not None
+                else image.another(f"{canary_name}-image", canary_config.image, canary_config.instance_type, child)
+            )
             canary_resources = Canary(
                 canary_name,
                 CanaryArgs(
-                    stack=args.stack,
-                    service=config,
-                    release_id=args.canary_release_id,
-                    boot_script=args.boot_script,
+                    service=args,
                     boot_values=boot_values(canary_config, args.canary_release_id, canary_ref),
-                    vpc_id=args.vpc_id,
-                    subnet_ids=args.subnet_ids,
                     security_group_id=instances.id,
                     instance_profile_arn=host_role.instance_profile_arn,
                     listener=entrypoint.listener,
                     live_target_group_arn=target_group.arn,
-                    load_balancer_arn_suffix=args.load_balancer_arn_suffix,
-                    previous=args.previous,
-                    attempt=args.attempt,
-                    alarm_topic_arn=args.alarm_topic_arn,
                     tags=tags,
                 ),
                 opts=child,
             )
-            canary_entry = pulumi.Output.all(
-                release=release_entry(args.canary_release_id, canary_config, canary_ref, canary_resources.release),
+            canary = pulumi.Output.all(
+                release=deployed_release(args.canary_release_id, canary_config, canary_ref, canary_resources.release),
                 target_group_arn=canary_resources.target_group.arn,
             ).apply(
-                lambda v: {
-                    **v["release"],
-                    "weight": canary.weight,
-                    "instances": canary.instances,
-                    "targetGroupArn": v["target_group_arn"],
-                    "alarms": canary_resources.alarm_names,
-                }
+                lambda v: CanaryRelease(
+                    **vars(v["release"]),
+                    weight=weight,
+                    instances=hosts,
+                    target_group_arn=v["target_group_arn"],
+                    alarms=tuple(canary_resources.alarm_names),
+                )
             )
 
         self.outputs = pulumi.Output.all(
-            release=release_entry(args.release_id, config, image_ref, self.release),
-            canary=canary_entry,
+            release=deployed_release(args.release_id, config, image_ref, self.release),
+            canary=canary,
             dns=args.load_balancer_dns_name,
             target_group_arn=target_group.arn,
             digest=image.built_digest,
         ).apply(
-            lambda v: {
-                "url": entrypoint.url(v["dns"]),
-                "alarms": alarms.names,
-                "targetGroupArn": v["target_group_arn"],
-                "imageDigest": v["digest"],
-                "port": config.port,
-                "publicPort": config.public_port,
-                "healthCheckPath": config.health_check_path,
-                "capacity": asdict(config.capacity),
-                "release": v["release"],
-                **({"canary": v["canary"]} if v["canary"] else {}),
-                "history": release_history(history_entry(v["release"]), args.previous),
-            }
+            lambda v: write_service(
+                ServiceOutputs(
+                    url=entrypoint.url(v["dns"]),
+                    alarms=tuple(alarms.names),
+                    target_group_arn=v["target_group_arn"],
+                    image_digest=v["digest"],
+                    port=config.port,
+                    public_port=config.public_port,
+                    health_check_path=config.health_check_path,
+                    capacity=CapacityOutputs(**asdict(config.capacity)),
+                    release=v["release"],
+                    history=release_history(entry_of(v["release"]), args.previous),
+                    canary=v["canary"],
+                )
+            )
         )
         self.register_outputs({"outputs": self.outputs})
 
 
-HISTORY_KEYS = ("releaseId", "version", "imageRef", "hostImage", "instanceType")
-"""What a release history entry keeps of a release: enough to promote or roll back to it."""
-
-
-def release_entry(
+def deployed_release(
     release_id: str, config: ServiceConfig, image_ref: pulumi.Output[str], release: Release
-) -> pulumi.Output[dict[str, Any]]:
-    """A release as the outputs give it (`services.<name>.release`, and `.canary`): what runs, and its group."""
+) -> pulumi.Output[DeployedRelease]:
+    """A release as the outputs give it (`services.<name>.release`, and the start of `.canary`): what runs, and the
+    group it runs on."""
     return pulumi.Output.all(
         ref=image_ref,
         asg_name=release.group_name,
@@ -277,27 +278,20 @@ def release_entry(
         template_version=release.launch_template_version,
         group_trigger=release.group_trigger,
     ).apply(
-        lambda v: {
-            "releaseId": release_id,
-            "version": config.image.version,
-            "imageRef": v["ref"],
-            "hostImage": config.host_image,
-            "instanceType": config.instance_type,
-            "asgName": v["asg_name"],
-            "launchTemplateId": v["template_id"],
-            "launchTemplateVersion": v["template_version"],
-            "groupTrigger": v["group_trigger"],
-        }
+        lambda v: DeployedRelease(
+            release_id=release_id,
+            version=config.image.version,
+            image_ref=v["ref"],
+            host_image=config.host_image,
+            instance_type=config.instance_type,
+            asg_name=v["asg_name"],
+            launch_template_id=v["template_id"],
+            launch_template_version=v["template_version"],
+            group_trigger=v["group_trigger"],
+        )
     )
 
 
-def history_entry(release: dict[str, Any]) -> dict[str, Any]:
-    return {key: release[key] for key in HISTORY_KEYS}
-
-
-def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The last releases, newest first: the live one, then those before it (a re-deploy is not a new entry)."""
-    earlier = [
-        entry for entry in (previous or {}).get("history") or [] if entry.get("releaseId") != current["releaseId"]
-    ]
-    return [current, *earlier][:HISTORY_DEPTH]
+def entry_of(release: DeployedRelease) -> ReleaseEntry:
+    """The history entry of a deployed release: what identifies it, without the resources it ran on."""
+    return ReleaseEntry(**{spec.name: getattr(release, spec.name) for spec in fields(ReleaseEntry)})

@@ -18,19 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetctl.cli import CommandError
+from fleet.names import STACK_TAG
+from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
+from fleetctl.errors import CommandError
 
-STACK_TAG = "fleet:stack"
-SERVICE_TAG = "fleet:service"
-RELEASE_TAG = "fleet:release"
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-ASG_TYPE = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 # describe_alarms takes at most 100 names a call.
 ALARM_NAMES_PER_CALL = 100
 
@@ -182,15 +179,15 @@ def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
         raise CommandError("the stack export's `deployment.resources` must be a list of objects")
     outputs: Mapping[str, Any] = {}
     for resource in resources:
-        if resource.get("type") == ROOT_STACK_TYPE and not resource.get("parent"):
+        if resource.get("type") == ROOT_STACK and not resource.get("parent"):
             exported_stack = _urn_stack(str(resource.get("urn", "")))
             if exported_stack != stack.rsplit("/", 1)[-1]:
                 raise CommandError(f"the stack export is of stack {exported_stack!r}, not {stack!r}")
             outputs = resource.get("outputs") or {}
     return StackState(
         outputs=outputs,
-        asgs=_tracked(resources, ASG_TYPE),
-        launch_templates=_tracked(resources, LAUNCH_TEMPLATE_TYPE),
+        asgs=_tracked(resources, AUTOSCALING_GROUP),
+        launch_templates=_tracked(resources, LAUNCH_TEMPLATE),
     )
 
 
@@ -217,42 +214,42 @@ def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict
 
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
     """The live release of every service in `outputs`, checked against the stack-outputs contract."""
-    if outputs.get("stack", stack) != stack:
-        raise CommandError(f"the outputs are for stack {outputs['stack']!r}, not {stack!r}")
-    services = outputs.get("services")
+    if outputs.get(STACK, stack) != stack:
+        raise CommandError(f"the outputs are for stack {outputs[STACK]!r}, not {stack!r}")
+    services = outputs.get(SERVICES)
     if not isinstance(services, dict):
         raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
     return tuple(_live_release(name, service) for name, service in sorted(services.items()))
 
 
 def _live_release(name: str, service: Any) -> LiveRelease:
-    release = service.get("release") if isinstance(service, dict) else None
-    if not isinstance(release, dict):
+    try:
+        outputs = parse_service(service, name)
+    except OutputsError as error:
+        raise CommandError(f"stack outputs: {error}") from error
+    release = outputs.release
+    if release is None:
         raise CommandError(f"stack outputs: services.{name}.release must be an object")
     fields = {
-        "releaseId": release.get("releaseId"),
-        "asgName": release.get("asgName"),
-        "launchTemplateId": release.get("launchTemplateId"),
-        "targetGroupArn": service.get("targetGroupArn"),
+        "release.releaseId": release.release_id,
+        "release.asgName": release.asg_name,
+        "release.launchTemplateId": release.launch_template_id,
+        "targetGroupArn": outputs.target_group_arn,
     }
-    for key, value in fields.items():
-        if not isinstance(value, str) or not value:
-            where = key if key == "targetGroupArn" else f"release.{key}"
+    for where, value in fields.items():
+        if not value:
             raise CommandError(f"stack outputs: services.{name}.{where} must be a non-empty string")
-    version = release.get("launchTemplateVersion")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    version = release.launch_template_version
+    if version is None or version < 1:
         raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
-    alarm_names = service.get("alarms", [])
-    if not isinstance(alarm_names, list) or not all(isinstance(alarm, str) and alarm for alarm in alarm_names):
-        raise CommandError(f"stack outputs: services.{name}.alarms must be a list of alarm names")
     return LiveRelease(
         service=name,
-        release_id=fields["releaseId"],
-        asg_name=fields["asgName"],
-        launch_template_id=fields["launchTemplateId"],
+        release_id=str(release.release_id),
+        asg_name=str(release.asg_name),
+        launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
-        target_group_arn=fields["targetGroupArn"],
-        alarm_names=tuple(alarm_names),
+        target_group_arn=str(outputs.target_group_arn),
+        alarm_names=outputs.alarms,
     )
 
 

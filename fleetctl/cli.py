@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fleetctl import __version__
+from fleetctl.errors import CommandError
 
-# Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
+# Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
 COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "host_image", "audit")
 
@@ -38,10 +39,6 @@ Every command works from any directory with --project-dir DIR (before or after t
 `fleetctl COMMAND --help` lists a command's options."""
 
 
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit code 2, no traceback."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fleetctl",
@@ -53,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_dir(parser, default=Path())
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     for name in COMMAND_MODULES:
-        importlib.import_module(f"fleetctl.{name}").add_parser(subparsers)
+        importlib.import_module(f"fleetctl.commands.{name}").add_parser(subparsers)
         # Also after the command; SUPPRESS keeps a value given before it when none is given after.
         _add_project_dir(subparsers.choices[name.replace("_", "-")], default=argparse.SUPPRESS)
     return parser

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,29 +21,30 @@ from fleet.config import (
     AMI_ID,
     ECR_DIGEST_REF,
     INSTANCE_TYPE,
-    NAMESPACE,
     VERSION,
     ConfigError,
     ServiceConfig,
     fleet_keys,
     parse_config,
 )
+from fleet.names import SERVICES_KEY
+from fleet.outputs import OutputsError, ReleaseEntry, ServiceOutputs, parse_services
 from fleet.platforms import platform_for
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
+from fleetctl.stack_outputs import read_outputs_of
 from fleetctl.stackfile import StackFile, StackFileError
 
-SERVICES_KEY = f"{NAMESPACE}:services"
 SERVICES_PATH = ("config", SERVICES_KEY)
 
-# Release entry key in the stack outputs -> what it must be.
+# Release entry field -> what it must be.
 RELEASE_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
     "version": (VERSION, "a release version such as 1.4.2"),
-    "imageRef": (
+    "image_ref": (
         ECR_DIGEST_REF,
         "an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>",
     ),
-    "hostImage": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
-    "instanceType": (INSTANCE_TYPE, "the EC2 instance type the release ran on, such as t3.small"),
+    "host_image": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
+    "instance_type": (INSTANCE_TYPE, "the EC2 instance type the release ran on, such as t3.small"),
 }
 
 
@@ -58,23 +59,48 @@ class Pin:
     """What the release ran on, so what its image was built for: never written, only checked against the target."""
 
     @classmethod
-    def from_release(cls, release: Any, where: str) -> Pin:
+    def from_release(cls, release: ReleaseEntry | None, where: str) -> Pin:
         """The pin of a release entry of the stack outputs; `where` names the entry in error messages."""
-        if not isinstance(release, Mapping):
-            raise CommandError(f"{where} is not a release object; got {release!r}")
-        missing = [name for name in RELEASE_FIELDS if name not in release]
+        if release is None:
+            raise CommandError(f"{where} is not a release object; got None")
+        missing = [release.key_of(name) for name in RELEASE_FIELDS if getattr(release, name) is None]
         if missing:
             raise CommandError(f"{where} lacks {', '.join(missing)}: cannot pin a release without it")
         for name, (pattern, allowed) in RELEASE_FIELDS.items():
-            value = release[name]
-            if not isinstance(value, str) or not pattern.match(value):
-                raise CommandError(f"{where}.{name} must be {allowed}; got {value!r}")
+            value = getattr(release, name)
+            if not pattern.match(value):
+                raise CommandError(f"{where}.{release.key_of(name)} must be {allowed}; got {value!r}")
         return cls(
-            version=release["version"],
-            image_ref=release["imageRef"],
-            host_image=release["hostImage"],
-            instance_type=release["instanceType"],
+            version=str(release.version),
+            image_ref=str(release.image_ref),
+            host_image=str(release.host_image),
+            instance_type=str(release.instance_type),
         )
+
+
+ReleaseChoice = Callable[[str, ServiceOutputs], tuple[ReleaseEntry | None, str]]
+"""Which release of a deployed service to pin, and where it sits in the outputs (for messages)."""
+
+
+def pin_releases(
+    target: PinTarget,
+    source: str,
+    outputs_file: Path | None,
+    service: str | None,
+    heading: str,
+    release_of: ReleaseChoice,
+    *,
+    dry_run: bool,
+) -> None:
+    """Pin each selected service of `target` to the release `release_of` picks from `source`'s deployed outputs,
+    then validate and write the file: what `promote` (another stack's live releases) and `rollback` (an earlier
+    release of the same stack) both do."""
+    deployed = deployed_services(read_outputs_of(source, outputs_file), source)
+    target.report.append(f"{target.path.name} ← {heading}")
+    for name in target.select(deployed, service, source):
+        release, where = release_of(name, deployed[name])
+        target.pin(name, Pin.from_release(release, where))
+    target.save(dry_run=dry_run)
 
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,10 +108,13 @@ def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would change without writing the file")
 
 
-def deployed_services(outputs: Mapping[str, Any], stack: str) -> Mapping[str, Any]:
+def deployed_services(outputs: Mapping[str, Any], stack: str) -> dict[str, ServiceOutputs]:
     """The `services` output of a stack: per service its live release and release history."""
-    services = outputs.get("services")
-    if not isinstance(services, Mapping) or not services:
+    try:
+        services = parse_services(outputs)
+    except OutputsError as error:
+        raise CommandError(f"{stack} outputs {error}") from error
+    if not services:
         raise CommandError(f"stack {stack} has no `services` output: has this program deployed it?")
     return services
 

@@ -8,6 +8,7 @@ tests specify the program with it, and `fleetctl plan` shows a stack's declarati
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import runpy
@@ -20,6 +21,8 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+
+from fleet import resource_types as types
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -127,32 +130,32 @@ class FleetMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         resource_id = f"{args.name}-id"
         match args.typ:
-            case "pulumi:pulumi:StackReference":
+            case types.STACK_REFERENCE:
                 state["outputs"] = copy.deepcopy(self.stack_outputs.get(args.inputs["name"], {}))
-            case "aws:ec2/launchTemplate:LaunchTemplate":
+            case types.LAUNCH_TEMPLATE:
                 # The template is replaced on any change of its inputs (`replace_on_changes=["*"]`), and a new
                 # template has a new id: the id follows the inputs.
                 identity = json.dumps([args.name, args.inputs], sort_keys=True, default=str)
                 resource_id = "lt-" + hashlib.sha256(identity.encode()).hexdigest()[:17]
                 state["latestVersion"] = 1
-            case "aws:autoscaling/group:Group":
+            case types.AUTOSCALING_GROUP:
                 state["name"] = args.inputs.get("name") or f"{args.inputs['namePrefix']}20261121000000000000000001"
                 resource_id = state["name"]  # an autoscaling group's id is its name
-            case "aws:ecr/repository:Repository":
+            case types.ECR_REPOSITORY:
                 state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
                 state["registryId"] = ACCOUNT
                 state["arn"] = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{args.inputs['name']}"
-            case "docker:index/image:Image":
+            case types.DOCKER_IMAGE:
                 repository = args.inputs["imageName"].rsplit(":", 1)[0]
                 state["repoDigest"] = f"{repository}@{DIGEST}"
-            case "aws:lb/loadBalancer:LoadBalancer":
+            case types.LOAD_BALANCER:
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
                 state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
-            case "aws:lb/targetGroup:TargetGroup":
+            case types.TARGET_GROUP:
                 state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
-            case "aws:cloudwatch/logGroup:LogGroup":
+            case types.LOG_GROUP:
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
-            case "aws:ssm/parameter:Parameter":
+            case types.SSM_PARAMETER:
                 state["version"] = 1
         self.ids[(args.typ, args.name)] = resource_id
         state.setdefault("arn", mock_arn(args.typ, args.name))
@@ -163,25 +166,22 @@ class FleetMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
         match args.token:
-            case "aws:index/getCallerIdentity:getCallerIdentity":
+            case types.GET_CALLER_IDENTITY:
                 return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
-            case "aws:ec2/getVpc:getVpc":
+            case types.GET_VPC:
                 return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
-            case "aws:ec2/getSubnets:getSubnets":
+            case types.GET_SUBNETS:
                 return {"ids": list(reversed(DEFAULT_SUBNETS))}
-            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            case types.GET_AUTHORIZATION_TOKEN:
                 return {"userName": "AWS", "password": "token", "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr"}
-            case "pulumi:pulumi:readStackOutputs":
+            case types.READ_STACK_OUTPUTS:
                 outputs = copy.deepcopy(self.stack_outputs.get(args.args["name"], {}))
                 return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
-            case "aws:autoscaling/getAmiIds:getAmiIds":
+            case types.GET_AMI_IDS:
                 return {"names": [name for name in args.args["names"] if name in self.live_desired], "arns": []}
-            case "aws:autoscaling/getGroup:getGroup":
+            case types.GET_GROUP:
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
-
-
-GROUP = "aws:autoscaling/group:Group"
 
 
 def mock_arn(type_: str, name: str) -> str:
@@ -212,6 +212,9 @@ def run_program(
     registrations another way (tests/engine_model.py); `secret_keys` are the config keys Pulumi would report as
     secret.
     """
+    # The program turns the garbage collector off for its run (`__main__.py`): a process that runs it again turns
+    # it back on first, so the last run's garbage goes.
+    gc.enable()
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
     mocks.live_desired.update(live_desired or {})
@@ -263,7 +266,9 @@ def run_update(
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
     `live_desired` (group name -> desired) says autoscaling moved it since.
     """
-    declared = {str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(GROUP)}
+    declared = {
+        str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(types.AUTOSCALING_GROUP)
+    }
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
     return run_program(
         stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs

@@ -11,6 +11,8 @@ from typing import Any
 
 import boto3
 
+from fleet.resource_types import AUTOSCALING_GROUP, AWS_PROVIDER, LAUNCH_TEMPLATE, ROOT_STACK
+
 REGION = "eu-west-1"
 STACK = "prod"
 SERVICE = "web"
@@ -177,12 +179,12 @@ class Fleet:
         stack_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{self.stack}"
         provider_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:providers:aws::default_7_0_0"
         resources: list[dict[str, Any]] = [
-            {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": outputs or self.outputs()},
+            {"urn": stack_urn, "custom": False, "type": ROOT_STACK, "outputs": outputs or self.outputs()},
             {
                 "urn": provider_urn,
                 "custom": True,
                 "id": "7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
-                "type": "pulumi:providers:aws",
+                "type": AWS_PROVIDER,
                 "parent": stack_urn,
             },
         ]
@@ -194,7 +196,7 @@ class Fleet:
                 f"::{self.service}-release-launch-template",
                 "custom": True,
                 "id": release.launch_template_id,
-                "type": "aws:ec2/launchTemplate:LaunchTemplate",
+                "type": LAUNCH_TEMPLATE,
                 "outputs": {"id": release.launch_template_id, "latestVersion": release.launch_template_version},
                 "parent": parent,
                 "provider": f"{provider_urn}::7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
@@ -204,7 +206,7 @@ class Fleet:
                 f"::{self.service}-release-group",
                 "custom": True,
                 "id": release.asg_name,
-                "type": "aws:autoscaling/group:Group",
+                "type": AUTOSCALING_GROUP,
                 "outputs": {"id": release.asg_name, "name": release.asg_name, "arn": f"arn:{release.asg_name}"},
                 "parent": parent,
                 "dependencies": [template["urn"]],

@@ -7,13 +7,13 @@ import copy
 from typing import Any
 
 import pytest
-from policy_samples import TARGET_GROUP_ARN
 
 import components.canary
 import components.release
 from fleetctl.simulation import qualified
 from policy import rules
 from policy.records import UNKNOWN, Resource, declared
+from tests.policy.policy_samples import TARGET_GROUP_ARN
 from tests.policy.test_policy_on_program import violations
 
 CANARY_ARN = TARGET_GROUP_ARN.replace("web-tg-1a2b3c4", "web-canary-tg-5d6e7f8")

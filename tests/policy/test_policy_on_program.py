@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 import components.release
+from fleet.resource_types import TARGET_GROUP
 from fleetctl.simulation import mock_arn, qualified
 from policy.records import declared
-from policy.rules import TARGET_GROUP, evaluate
+from policy.rules import evaluate
 
 
 def violations(run) -> list[tuple[str, str]]:

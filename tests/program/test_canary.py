@@ -8,19 +8,21 @@ import copy
 
 import pytest
 
-from components.promotion import UnpromotedImageError
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    DOCKER_IMAGE,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LISTENER_RULE,
+    METRIC_ALARM,
+    SCALING_POLICY,
+    TARGET_GROUP,
+)
 from fleetctl.simulation import FleetMocks, mock_arn, qualified
+from program.promotion import UnpromotedImageError
 
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-GROUP = "aws:autoscaling/group:Group"
-POLICY = "aws:autoscaling/policy:Policy"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
-RULE = "aws:lb/listenerRule:ListenerRule"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-DOCKER_IMAGE = "docker:index/image:Image"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
-LIVE_RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{GROUP}::web-release-group"}
+LIVE_RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
 CANARY_VERSION = "1.1.0"
 
 
@@ -74,7 +76,7 @@ def test_a_stack_without_canary_declares_no_canary_resource_or_output(program, s
     run = program("staging", staging_config)
 
     assert [r.name for r in run.resources if "canary" in r.name] == []
-    assert run.of_type(RULE) == []
+    assert run.of_type(LISTENER_RULE) == []
     assert "canary" not in run.outputs["services"]["web"]
 
 
@@ -84,15 +86,15 @@ def test_canary_resources_are_children_of_one_canary_component_of_the_service(ca
     assert component.parent == "web"
     assert descendants(canary_run, "web-canary") == {
         f"{TARGET_GROUP}::web-canary-tg",
-        f"{RULE}::web-canary-rule",
-        f"{RULE}::web-canary-weights",
+        f"{LISTENER_RULE}::web-canary-rule",
+        f"{LISTENER_RULE}::web-canary-weights",
         "fleet:release:Release::web-canary-release",
         f"{LAUNCH_TEMPLATE}::web-canary-release-launch-template",
-        f"{GROUP}::web-canary-release-group",
+        f"{AUTOSCALING_GROUP}::web-canary-release-group",
         "fleet:alarms:Alarms::web-canary-alarms",
-        f"{ALARM}::web-canary-alarms-unhealthy-hosts",
-        f"{ALARM}::web-canary-alarms-5xx-rate",
-        f"{ALARM}::web-canary-alarms-p99-latency",
+        f"{METRIC_ALARM}::web-canary-alarms-unhealthy-hosts",
+        f"{METRIC_ALARM}::web-canary-alarms-5xx-rate",
+        f"{METRIC_ALARM}::web-canary-alarms-p99-latency",
     }
 
 
@@ -107,22 +109,25 @@ def test_every_canary_resource_is_tagged_as_the_canary_track(canary_run):
 
 
 def test_live_release_carries_no_track_tag(canary_run):
-    live = [canary_run.one(LAUNCH_TEMPLATE, "web-release-launch-template"), canary_run.one(GROUP, "web-release-group")]
+    live = [
+        canary_run.one(LAUNCH_TEMPLATE, "web-release-launch-template"),
+        canary_run.one(AUTOSCALING_GROUP, "web-release-group"),
+    ]
 
     assert ["fleet:track" in tag_map(resource) for resource in live] == [False, False]
 
 
 def test_canary_group_has_fixed_capacity_of_its_instances_and_no_scaling(canary_run):
-    group = canary_run.one(GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
 
     sizes = ("minSize", "desiredCapacity", "maxSize", "waitForElbCapacity")
     assert [group.inputs[size] for size in sizes] == [2, 2, 2, 2]
     assert tag_map(group)["fleet:scaling"] == "off"
-    assert [policy.name for policy in canary_run.of_type(POLICY) if "canary" in policy.name] == []
+    assert [policy.name for policy in canary_run.of_type(SCALING_POLICY) if "canary" in policy.name] == []
 
 
 def test_canary_group_is_health_gated_on_its_own_target_group(canary_run):
-    group = canary_run.one(GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
 
     assert group.inputs["targetGroupArns"] == [mock_arn(TARGET_GROUP, "web-canary-tg")]
     assert (group.inputs["healthCheckType"], group.inputs["waitForCapacityTimeout"]) == ("ELB", "10m")
@@ -187,7 +192,7 @@ def test_header_rule_on_the_forwarding_listener_sends_marked_requests_to_the_can
     if tls:
         config["fleet:tls"] = {"certificateArn": CERTIFICATE}
     run = program("staging", config)
-    rule = run.one(RULE, "web-canary-rule")
+    rule = run.one(LISTENER_RULE, "web-canary-rule")
 
     assert rule.inputs["listenerArn"] == mock_arn(LISTENER, listener)
     assert rule.inputs["conditions"] == [{"httpHeader": {"httpHeaderName": "X-Fleet-Track", "values": ["canary"]}}]
@@ -197,7 +202,7 @@ def test_header_rule_on_the_forwarding_listener_sends_marked_requests_to_the_can
 @pytest.mark.parametrize("weight", [1, 10, 37, 50])
 def test_weights_rule_splits_every_other_request_live_and_canary_by_the_canary_weight(program, staging_config, weight):
     run = program("staging", with_canary(staging_config, weight=weight))
-    rule = run.one(RULE, "web-canary-weights")
+    rule = run.one(LISTENER_RULE, "web-canary-weights")
 
     (action,) = rule.inputs["actions"]
     assert action == {
@@ -214,14 +219,17 @@ def test_weights_rule_splits_every_other_request_live_and_canary_by_the_canary_w
 
 
 def test_the_header_rule_is_evaluated_before_the_weights(canary_run):
-    header, weights = canary_run.one(RULE, "web-canary-rule"), canary_run.one(RULE, "web-canary-weights")
+    header, weights = (
+        canary_run.one(LISTENER_RULE, "web-canary-rule"),
+        canary_run.one(LISTENER_RULE, "web-canary-weights"),
+    )
 
     assert header.inputs["priority"] < weights.inputs["priority"]
 
 
 def test_canary_group_waits_for_the_header_rule_and_the_weights_wait_for_the_canary_group(canary_run):
-    group = canary_run.one(GROUP, "web-canary-release-group")
-    weights = canary_run.one(RULE, "web-canary-weights")
+    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
+    weights = canary_run.one(LISTENER_RULE, "web-canary-weights")
 
     assert [r._name for r in group.options.depends_on] == ["web-canary-rule"]
     assert [r._name for r in weights.options.depends_on] == ["web-canary-release-group"]
@@ -235,7 +243,7 @@ def test_the_listeners_are_declared_as_without_a_canary(program, staging_config,
 
 
 def test_canary_alarms_watch_the_canary_target_group(canary_run):
-    alarms = [alarm for alarm in canary_run.of_type(ALARM) if alarm.parent == "web-canary-alarms"]
+    alarms = [alarm for alarm in canary_run.of_type(METRIC_ALARM) if alarm.parent == "web-canary-alarms"]
 
     assert sorted(alarm.inputs["name"] for alarm in alarms) == sorted(
         canary_run.outputs["services"]["web"]["canary"]["alarms"]
@@ -246,7 +254,7 @@ def test_canary_alarms_watch_the_canary_target_group(canary_run):
 
 def test_outputs_carry_the_canary_release_entry(canary_run):
     web = canary_run.outputs["services"]["web"]
-    group = canary_run.one(GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
 
     assert web["canary"] == {
         "releaseId": web["canary"]["releaseId"],
@@ -320,7 +328,7 @@ def test_a_weight_change_updates_only_the_weights_rule(program, update, staging_
 
     before, after = unchanged.by_name(), changed.by_name()
     assert {key for key, resource in after.items() if resource.inputs != before[key].inputs} == {
-        f"{RULE}::web-canary-weights"
+        f"{LISTENER_RULE}::web-canary-weights"
     }
     assert {key: r.replacement_trigger for key, r in after.items()} == {
         key: r.replacement_trigger for key, r in before.items()

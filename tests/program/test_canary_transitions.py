@@ -8,14 +8,24 @@ import copy
 
 import pytest
 
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    DOCKER_IMAGE,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LISTENER_RULE,
+    METRIC_ALARM,
+    SCALING_POLICY,
+    TARGET_GROUP,
+)
 from tests.checkout import stack_file
-from tests.engine_model import GROUP, LISTENER_RULE, EngineModel
+from tests.engine_model import EngineModel
 
-LIVE_GROUP = f"{GROUP}::web-release-group"
-LIVE_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate::web-release-launch-template"
-CANARY_GROUP = f"{GROUP}::web-canary-release-group"
-CANARY_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate::web-canary-release-launch-template"
-CANARY_TG = "aws:lb/targetGroup:TargetGroup::web-canary-tg"
+LIVE_GROUP = f"{AUTOSCALING_GROUP}::web-release-group"
+LIVE_TEMPLATE = f"{LAUNCH_TEMPLATE}::web-release-launch-template"
+CANARY_GROUP = f"{AUTOSCALING_GROUP}::web-canary-release-group"
+CANARY_TEMPLATE = f"{LAUNCH_TEMPLATE}::web-canary-release-launch-template"
+CANARY_TG = f"{TARGET_GROUP}::web-canary-tg"
 HEADER_RULE = f"{LISTENER_RULE}::web-canary-rule"
 WEIGHTS_RULE = f"{LISTENER_RULE}::web-canary-weights"
 CANARY_RESOURCES = {
@@ -24,11 +34,8 @@ CANARY_RESOURCES = {
     WEIGHTS_RULE,
     CANARY_TEMPLATE,
     CANARY_GROUP,
-    "docker:index/image:Image::web-canary-image",
-    *(
-        f"aws:cloudwatch/metricAlarm:MetricAlarm::web-canary-alarms-{alarm}"
-        for alarm in ("unhealthy-hosts", "5xx-rate", "p99-latency")
-    ),
+    f"{DOCKER_IMAGE}::web-canary-image",
+    *(f"{METRIC_ALARM}::web-canary-alarms-{alarm}" for alarm in ("unhealthy-hosts", "5xx-rate", "p99-latency")),
 }
 """Every resource of the canary in the state (components are not modelled)."""
 CANARY_VERSION = "1.1.0"
@@ -80,7 +87,7 @@ def request_shares(model) -> dict[str, int]:
     if weights is not None:
         (action,) = weights.inputs["actions"]
         return {target_group(group["arn"]): group["weight"] for group in action["forward"]["targetGroups"]}
-    (action,) = in_state(model, "aws:lb/listener:Listener::web-listener").inputs["defaultActions"]
+    (action,) = in_state(model, f"{LISTENER}::web-listener").inputs["defaultActions"]
     return {target_group(action["targetGroupArn"]): 100}
 
 
@@ -150,7 +157,7 @@ def test_a_new_canary_image_replaces_only_the_canarys_release_and_image(with_can
     update = with_canary.up(staging({"image": {"version": "1.2.0", "build": "images/web"}}))
 
     assert not_same(update) == {
-        "docker:index/image:Image::web-canary-image": "update",
+        f"{DOCKER_IMAGE}::web-canary-image": "update",
         CANARY_TEMPLATE: "replace",
         CANARY_GROUP: "replace",
     }
@@ -167,7 +174,7 @@ def test_finishing_replaces_the_live_release_and_deletes_the_canary_at_the_end(w
     assert {name: step for name, step in not_same(update).items() if "web-release" in name} == {
         LIVE_TEMPLATE: "replace",
         LIVE_GROUP: "replace",
-        "aws:autoscaling/policy:Policy::web-release-scale-cpu": "replace",
+        f"{SCALING_POLICY}::web-release-scale-cpu": "replace",
     }
     assert {key(entry.urn) for entry in update.deleted if "canary" in entry.urn} == CANARY_RESOURCES
     assert with_canary.outputs["services"]["web"]["release"]["releaseId"] == canary["releaseId"]

@@ -12,13 +12,11 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from fleet.config import NAMESPACE
-from fleet.stacks import same_stack
-from fleetctl.cli import CommandError, project_dir
-from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
-
-PROMOTION_KEY = f"{NAMESPACE}:promotion"
+from fleet.names import PROMOTION_KEY, same_stack
+from fleetctl.cli import project_dir
+from fleetctl.errors import CommandError
+from fleetctl.pinning import PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.stack_outputs import add_outputs_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,13 +43,15 @@ def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.target)
     target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
-    deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
-    target.report.append(f"{target.path.name} ← live releases of {args.source}")
-    for name in target.select(deployed, args.service, args.source):
-        service = deployed[name]
-        release = service.get("release") if isinstance(service, dict) else None
-        target.pin(name, Pin.from_release(release, f"{args.source} outputs services.{name}.release"))
-    target.save(dry_run=args.dry_run)
+    pin_releases(
+        target,
+        args.source,
+        args.from_outputs,
+        args.service,
+        f"live releases of {args.source}",
+        lambda name, service: (service.release, f"{args.source} outputs services.{name}.release"),
+        dry_run=args.dry_run,
+    )
     return 0
 
 

@@ -11,14 +11,14 @@ import argparse
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
-from fleet.config import NAMESPACE, FleetConfig, ServiceConfig
-from fleet.release import BOOT_SCRIPT, LABELS, ReleaseIdentity, identify
+from fleet.config import FleetConfig, ServiceConfig
+from fleet.names import NAMESPACE
+from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleetctl.cli import project_dir
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
 from fleetctl.stack_check import validate_stack
 
-FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
 RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
 # Service settings outside the release identity: Pulumi updates them in place, the hosts stay.
 IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", *RELEASE_FIELDS}]
@@ -143,24 +143,25 @@ def _service_lines(
     if old is None or before is None:
         return [f"- **{name}**: added, **release** `{identity.release_id}` of `{new.image.version}`"]
     previous = before.identities[name]
-    releases = identity.changes_since(previous)
+    causes = identity.changes_since(previous)
     in_place = [key for key in IN_PLACE_FIELDS if getattr(old, key) != getattr(new, key)]
-    if not releases and not in_place:
+    if not causes and not in_place:
         return []
     settings = [f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place]
-    if not releases:
+    if not causes:
         return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings]
     lines = [
         f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
         f"autoscaling group, replaced once healthy) because of: "
-        f"{', '.join(_reason(label, previous, identity) for label in releases)}"
+        f"{', '.join(_reason(change, previous, identity) for change in causes)}"
     ]
-    for label in releases:
-        key = FIELD_OF_LABEL[label]
-        if key == "settings":
-            continue  # named in the reason; a setting's value is never shown, a secret's never known here
-        old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
-        lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
+    lines.extend(
+        f"  - {_label(change)}: `{_identity_value(change.field, change.before)}` → "
+        f"`{_identity_value(change.field, change.after)}`"
+        for change in causes
+        # Settings are named in the reason; a setting's value is never shown, a secret's never known here.
+        if change.field != "settings"
+    )
     if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
         lines.append(
             f"  - ⚠️ **warning**: the image's files changed but `image.version` is still `{new.image.version}`: "
@@ -170,23 +171,26 @@ def _service_lines(
     return lines + [f"{line} (set on the new release)" for line in settings]
 
 
-def _reason(label: str, previous: ReleaseIdentity, identity: ReleaseIdentity) -> str:
+def _label(change: Change) -> str:
+    """A release identity field as the pull request names it: `host_image` → `host image`."""
+    return change.field.replace("_", " ")
+
+
+def _reason(change: Change, previous: ReleaseIdentity, identity: ReleaseIdentity) -> str:
     """A cause of a release as the pull request reads it: settings by name, `settings (DB_PASSWORD, LOG_LEVEL)`."""
-    if FIELD_OF_LABEL[label] != "settings":
-        return label
-    return f"{label} ({', '.join(identity.changed_settings(previous))})"
+    if change.field != "settings":
+        return _label(change)
+    return f"{_label(change)} ({', '.join(identity.changed_settings(previous))})"
 
 
-def _identity_value(key: str, value: Any) -> str:
-    """A release identity field as a reviewer reads it: short digests, the build context's file fingerprint."""
-    if key == "image":
-        kind, _, source = str(value).partition(":")
-        if kind == "ref":
-            return short_ref(source)
-        context, _, files = source.partition("#")
-        return f"build {context} (files {files[:12]})"
-    if key == "boot_script":
-        return f"{BOOT_SCRIPT} {str(value)[:12]}"
+def _identity_value(field: str, value: Any) -> str:
+    """A release identity value as a reviewer reads it: short digests, the build context's file fingerprint."""
+    if isinstance(value, PinnedImage):
+        return short_ref(value.ref)
+    if isinstance(value, BuiltImage):
+        return f"build {value.context} (files {value.files[:12]})"
+    if field == "boot_script":
+        return f"{BOOT_SCRIPT} {value[:12]}"
     return str(value)
 
 
