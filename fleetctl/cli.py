@@ -12,7 +12,7 @@ from fleetctl import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
-COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "host_image", "audit")
+COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "canary", "retain", "host_image", "audit")
 
 DESCRIPTION = """\
 fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
@@ -30,6 +30,9 @@ ship a release:
   fleetctl diff origin/main              which services a change releases, and why (Markdown for the PR)
   fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
   fleetctl rollback prod --to 1.4.1      pin a release prod ran before
+  fleetctl promote staging prod --canary pin staging's images as prod's canary (a share of the requests)
+  fleetctl canary status prod            compare the canary with the live release: healthy, worse, not enough data
+  fleetctl canary finish prod            make the canary's release the live one (or: canary abort prod)
   fleetctl retain prod                   keep the images prod runs or can roll back to from expiring
   fleetctl host-image prod              pin the current recommended host image (a release, reviewed as a PR)
   fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
@@ -55,8 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(f"fleetctl.{name}").add_parser(subparsers)
         # Also after the command; SUPPRESS keeps a value given before it when none is given after.
-        _add_project_dir(subparsers.choices[name.replace("_", "-")], default=argparse.SUPPRESS)
+        for command in _with_actions(subparsers.choices[name.replace("_", "-")]):
+            _add_project_dir(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _with_actions(command: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """A command's parser and those of its actions (`canary status`...), which parse what follows the action."""
+    nested = [
+        action.choices[name]
+        for action in command._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+    return [command, *nested]
 
 
 def _add_project_dir(parser: argparse.ArgumentParser, default: object) -> None:

@@ -1,0 +1,262 @@
+"""`fleetctl canary status|finish|abort STACK`: judge a canary release, then end it by a reviewable stack-file edit.
+
+A canary (`fleet:services.<name>.canary`) is a second release of a service taking a share of its requests. `status`
+compares it with the live release from the load balancer's CloudWatch metrics; `finish` makes the canary's release
+the service's own (the next `pulumi up` replaces the live release with it), `abort` removes the canary. Both edit
+the stack file like `promote` does: only the keys they change, validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fleetctl.canary_metrics import (
+    MAX_5XX_RATE_POINTS,
+    MAX_P99_INCREASE_PERCENT,
+    MIN_P99_INCREASE_SECONDS,
+    MIN_REQUESTS,
+    Judgement,
+    TargetGroupMetrics,
+    Verdict,
+    judge,
+    load_balancer_arns,
+    read_metrics,
+    window_ending,
+)
+from fleetctl.cli import CommandError
+from fleetctl.pinning import deployed_services
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+
+DEFAULT_WINDOW_MINUTES = 30
+MAX_WINDOW_MINUTES = 1440
+
+STATUS_EPILOG = f"""\
+verdict (exit code):
+  healthy (0)          the canary is within every threshold below
+  worse (1)            its 5xx rate exceeds live's by more than {MAX_5XX_RATE_POINTS:g} percentage point(s),
+                       or its p99 response time exceeds live's by more than {MAX_P99_INCREASE_PERCENT:g}%
+                       and by more than {MIN_P99_INCREASE_SECONDS:g} s
+  not enough data (2)  the canary or live served fewer than {MIN_REQUESTS} requests in the window
+With several canaries the exit code is the worst verdict: worse, then not enough data.
+Exit code 2 also means the command failed (the reason is on stderr, and --json prints nothing): either way there
+is no verdict to finish the canary on."""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "canary",
+        help="judge a canary release against the live one, then finish or abort it",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="canary_command", required=True, metavar="ACTION", title="actions")
+    status = commands.add_parser(
+        "status",
+        help="compare each canary with its live release from CloudWatch, with a verdict",
+        description="Compare the canary's target group with the live one over the last --window minutes "
+        "(AWS/ApplicationELB: RequestCount, HTTPCode_Target_5XX_Count, TargetResponseTime p99).",
+        epilog=STATUS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument("stack", help="the stack whose canaries are judged, such as prod")
+    status.add_argument("--service", metavar="NAME", help="judge only this service's canary (default: every canary)")
+    status.add_argument(
+        "--window",
+        type=_window,
+        default=DEFAULT_WINDOW_MINUTES,
+        metavar="MINUTES",
+        help=f"how many minutes back to compare (1-{MAX_WINDOW_MINUTES}, default {DEFAULT_WINDOW_MINUTES})",
+    )
+    status.add_argument("--json", action="store_true", help="print the comparison as a JSON list")
+    add_outputs_arguments(status)
+    status.set_defaults(handler=run_status)
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A canary as the stack outputs record it, with its live release."""
+
+    service: str
+    release_id: str
+    version: str
+    weight: int
+    target_group_arn: str
+    live_release_id: str
+    live_version: str
+    live_target_group_arn: str
+
+
+@dataclass(frozen=True)
+class CanaryStatus:
+    canary: Canary
+    window_minutes: int
+    canary_metrics: TargetGroupMetrics
+    live_metrics: TargetGroupMetrics
+    judgement: Judgement
+
+
+def run_status(args: argparse.Namespace, now: datetime | None = None) -> int:
+    """Print each canary's comparison and verdict; the worst verdict is the exit code.
+
+    `now` is the clock by default; tests may pass another.
+    """
+    canaries = deployed_canaries(read_outputs_of(args.stack, args.from_outputs), args.stack, args.service)
+    start, end = window_ending(now or datetime.now(UTC), args.window)
+    session = boto3.Session()
+    if session.region_name is None:
+        raise CommandError("no AWS region configured: set AWS_DEFAULT_REGION or a region in the AWS config")
+    try:
+        cloudwatch = session.client("cloudwatch")
+        balancers = load_balancer_arns(
+            session.client("elbv2"),
+            [arn for canary in canaries for arn in (canary.target_group_arn, canary.live_target_group_arn)],
+        )
+
+        def metrics(target_group_arn: str) -> TargetGroupMetrics:
+            return read_metrics(cloudwatch, target_group_arn, balancers[target_group_arn], start, end)
+
+        statuses = []
+        for canary in canaries:
+            canary_metrics, live_metrics = metrics(canary.target_group_arn), metrics(canary.live_target_group_arn)
+            statuses.append(
+                CanaryStatus(canary, args.window, canary_metrics, live_metrics, judge(canary_metrics, live_metrics))
+            )
+    except (BotoCoreError, ClientError) as error:
+        raise CommandError(f"AWS request failed: {error}") from error
+    print(json.dumps([_as_json(status) for status in statuses], indent=2) if args.json else render(statuses))
+    return worst([status.judgement.verdict for status in statuses]).value
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    """Worse before not enough data before healthy: one bad canary is enough not to finish."""
+    for verdict in (Verdict.WORSE, Verdict.NOT_ENOUGH_DATA):
+        if verdict in verdicts:
+            return verdict
+    return Verdict.HEALTHY
+
+
+def deployed_canaries(outputs: Mapping[str, Any], stack: str, service: str | None) -> list[Canary]:
+    """The canaries the stack outputs record (only `service`'s when given), with their live target groups."""
+    services = deployed_services(outputs, stack)
+    if service is not None and service not in services:
+        raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
+    names = [service] if service is not None else sorted(services)
+    found = [_canary(name, services[name]) for name in names if isinstance(services[name], Mapping)]
+    canaries = [canary for canary in found if canary is not None]
+    if not canaries:
+        where = f"service {service} of stack {stack}" if service else f"stack {stack}"
+        raise CommandError(f"{where} runs no canary (no `canary` in its stack outputs)")
+    return canaries
+
+
+def _canary(name: str, service: Mapping[str, Any]) -> Canary | None:
+    canary = service.get("canary")
+    if canary is None:
+        return None
+    where = f"stack outputs services.{name}"
+    release = service.get("release")
+    if not isinstance(canary, Mapping) or not isinstance(release, Mapping):
+        raise CommandError(f"{where}.canary and {where}.release must be objects")
+    weight = canary.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise CommandError(f"{where}.canary.weight must be a whole number; got {weight!r}")
+    return Canary(
+        service=name,
+        release_id=_text(canary, "releaseId", f"{where}.canary"),
+        version=_text(canary, "version", f"{where}.canary"),
+        weight=weight,
+        target_group_arn=_text(canary, "targetGroupArn", f"{where}.canary"),
+        live_release_id=_text(release, "releaseId", f"{where}.release"),
+        live_version=_text(release, "version", f"{where}.release"),
+        live_target_group_arn=_text(service, "targetGroupArn", where),
+    )
+
+
+def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise CommandError(f"{where}.{key} must be a non-empty string; got {value!r}")
+    return value
+
+
+def render(statuses: list[CanaryStatus]) -> str:
+    """Per canary: a heading, canary and live side by side, the verdict and its reasons."""
+    blocks = []
+    for status in statuses:
+        canary = status.canary
+        rows = [
+            ("", "requests", "5xx rate", "p99"),
+            (f"canary {canary.version}", *_cells(status.canary_metrics)),
+            (f"live {canary.live_version}", *_cells(status.live_metrics)),
+        ]
+        widths = [max(len(row[index]) for row in rows) for index in range(4)]
+        table = [
+            "  "
+            + "  ".join(
+                cell.ljust(widths[0]) if index == 0 else cell.rjust(widths[index]) for index, cell in enumerate(row)
+            )
+            for row in rows
+        ]
+        blocks.append(
+            "\n".join(
+                [
+                    f"{canary.service}: canary {canary.release_id} ({canary.weight}% of requests) against live "
+                    f"{canary.live_release_id}, last {status.window_minutes} minutes",
+                    *table,
+                    f"  verdict: {status.judgement.verdict.label}",
+                    *(f"  - {reason}" for reason in status.judgement.reasons),
+                ]
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def _cells(metrics: TargetGroupMetrics) -> tuple[str, str, str]:
+    rate = metrics.error_rate_percent
+    return (
+        str(metrics.requests),
+        "-" if rate is None else f"{rate:.2f}%",
+        "-" if metrics.p99_seconds is None else f"{metrics.p99_seconds:.3f} s",
+    )
+
+
+def _as_json(status: CanaryStatus) -> dict[str, Any]:
+    def side(metrics: TargetGroupMetrics) -> dict[str, Any]:
+        return {
+            "requests": metrics.requests,
+            "errors5xx": metrics.errors_5xx,
+            "errorRatePercent": metrics.error_rate_percent,
+            "p99Seconds": metrics.p99_seconds,
+        }
+
+    canary = status.canary
+    return {
+        "service": canary.service,
+        "verdict": status.judgement.verdict.label,
+        "reasons": list(status.judgement.reasons),
+        "windowMinutes": status.window_minutes,
+        "weight": canary.weight,
+        "canary": {"releaseId": canary.release_id, "version": canary.version, **side(status.canary_metrics)},
+        "live": {"releaseId": canary.live_release_id, "version": canary.live_version, **side(status.live_metrics)},
+    }
+
+
+def _window(text: str) -> int:
+    """An argparse type: a whole number of minutes CloudWatch can answer for in one period."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WINDOW_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of minutes from 1 to {MAX_WINDOW_MINUTES}, got {text!r}"
+        )
+    return value
