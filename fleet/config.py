@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,25 @@ class SecretText:
 
 
 @dataclass(frozen=True)
+class CanaryConfig:
+    """A second release of a service that takes a share of its requests, to compare with the live one.
+
+    It differs from the service only in what runs on its hosts (image, host image, instance type); everything
+    else (port, health check, settings, hardening) is the service's, so the comparison is of the release alone.
+    """
+
+    image: ImageSource
+    host_image: str
+    """The service's hostImage when the canary does not set its own."""
+    instance_type: str
+    """The service's instanceType when the canary does not set its own."""
+    weight: int = 10
+    """Percent of the service's requests the canary takes (the live release takes the rest)."""
+    instances: int = 1
+    """Hosts of the canary release: a fixed count, never scaled."""
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """One web service: its image, the hosts that run it, and how the load balancer reaches it."""
 
@@ -158,6 +177,20 @@ class ServiceConfig:
     settings: tuple[Setting, ...] = ()
     """Environment variables of the container, by name; part of the release (hosts read them once, at boot)."""
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
+    canary: CanaryConfig | None = None
+    """A canary release beside the live one, or None. Not part of the live release's identity."""
+
+
+def canary_release(service: ServiceConfig) -> ServiceConfig:
+    """The service as its canary runs it: the canary's image, host image and instance type, and no canary.
+
+    Its release identity is the canary's release id, and it is what the service becomes when the canary finishes.
+    """
+    assert service.canary is not None, "only a service with a canary has a canary release"
+    canary = service.canary
+    return replace(
+        service, image=canary.image, host_image=canary.host_image, instance_type=canary.instance_type, canary=None
+    )
 
 
 @dataclass(frozen=True)
@@ -276,7 +309,19 @@ SERVICE_KEYS: dict[str, object] = {
     "settings": None,
     "httpsPort": None,
     "alarms": None,
+    "canary": None,
 }
+CANARY_KEYS: dict[str, object] = {
+    "image": None,
+    "hostImage": None,
+    "instanceType": None,
+    "port": None,
+    "weight": None,
+    "instances": None,
+}
+MAX_CANARY_WEIGHT = 50
+"""A canary takes at most half of the requests: more is a cut-over, which a release does health-gated."""
+MAX_CANARY_INSTANCES = 20
 IMAGE_KEYS: dict[str, object] = {"version": None, "build": None, "ref": None}
 CAPACITY_KEYS: dict[str, object] = {"min": None, "desired": None, "max": None}
 SCALING_KEYS: dict[str, object] = {
@@ -403,7 +448,82 @@ def _service(problems: _Problems, name: str, value: Any, project_root: Path | No
         https_port=integer("httpsPort", 1, 65535, "https_port"),
         alarms=_alarm_thresholds(problems, f"{key}.alarms", settings.get("alarms")),  # type: ignore[arg-type]
     )
-    return service if len(problems.items) == before else None
+    canary = None
+    if "canary" in settings:
+        canary = _canary(problems, f"{key}.canary", settings["canary"], service, project_root)
+    return replace(service, canary=canary) if len(problems.items) == before else None
+
+
+def _canary(
+    problems: _Problems, key: str, value: Any, service: ServiceConfig, project_root: Path | None
+) -> CanaryConfig | None:
+    """The canary of `service`: what differs for its release, its share of requests and its host count.
+
+    `service` may hold None for its own invalid values (already reported): the canary's checks against them wait.
+    """
+    before = len(problems.items)
+    settings = problems.mapping(key, value, CANARY_KEYS)
+    if not isinstance(value, dict):
+        return None
+    if "image" not in settings:
+        problems.add(f"{key}.image", "is required: the image the canary runs, {version, build} or {version, ref}")
+    image = _image(problems, f"{key}.image", settings["image"], project_root) if "image" in settings else None
+    host_image: str | None = service.host_image
+    if "hostImage" in settings:
+        host_image = problems.text(
+            f"{key}.hostImage", settings["hostImage"], AMI_ID, "an AMI id such as ami-0abc1234def567890"
+        )
+    instance_type: str | None = service.instance_type
+    if "instanceType" in settings:
+        instance_type = problems.text(
+            f"{key}.instanceType", settings["instanceType"], INSTANCE_TYPE, "an EC2 instance type such as t3.small"
+        )
+    if service.port is not None and settings.get("port", service.port) != service.port:
+        problems.add(
+            f"{key}.port",
+            f"must equal the service's port ({service.port}); got {_describe(settings['port'])}. The canary shares "
+            "the service's firewall and health check: a new port is a new service",
+        )
+    weight = problems.optional_integer(key, settings, "weight", 1, MAX_CANARY_WEIGHT, _default(CanaryConfig, "weight"))
+    instances = problems.optional_integer(
+        key, settings, "instances", 1, MAX_CANARY_INSTANCES, _default(CanaryConfig, "instances")
+    )
+    if image is None or host_image is None or instance_type is None or len(problems.items) > before:
+        return None
+    canary = CanaryConfig(
+        image=image, host_image=host_image, instance_type=instance_type, weight=weight, instances=instances
+    )
+    if service.image is not None:
+        _canary_image(problems, key, service, canary)
+    return canary if len(problems.items) == before else None
+
+
+def _canary_image(problems: _Problems, key: str, service: ServiceConfig, canary: CanaryConfig) -> None:
+    """The canary's image comes from where the service's does, and is a release of its own."""
+    live, image = service.image, canary.image
+    if (live.build is None) != (image.build is None):
+        problems.add(
+            f"{key}.image",
+            f"must be {'built (version, build)' if live.build else 'a ref pinned by digest (version, ref)'} like "
+            "the service's image: a canary is what the service runs once it finishes",
+        )
+    elif live.build is not None and image.version == live.version:
+        problems.add(
+            f"{key}.image.version",
+            f"must differ from the service's image.version ({live.version}) on a stack that builds: the version "
+            "tells the canary's build, hosts and metrics apart from the live release's",
+        )
+    elif live.ref_match and image.ref_match and live.ref_match["repository"] != image.ref_match["repository"]:
+        problems.add(
+            f"{key}.image.ref",
+            f"must be in the service's repository ({live.ref_match['repository']}): the hosts may pull only from it",
+        )
+    elif (image, canary.host_image, canary.instance_type) == (live, service.host_image, service.instance_type):
+        problems.add(
+            key,
+            "runs the service's own release (same image, hostImage and instanceType): there is nothing to compare. "
+            "Change the canary's image, hostImage or instanceType, or remove the canary",
+        )
 
 
 def _default(cls: type, name: str) -> Any:
