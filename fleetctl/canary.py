@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -31,10 +32,19 @@ from fleetctl.canary_metrics import (
     read_metrics,
     window_ending,
 )
-from fleetctl.cli import CommandError
-from fleetctl.pinning import deployed_services
+from fleetctl.cli import CommandError, project_dir
+from fleetctl.pinning import (
+    SERVICES_KEY,
+    SERVICES_PATH,
+    PinTarget,
+    add_stack_file_arguments,
+    deployed_services,
+    short_ref,
+)
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
+RELEASE_KEYS = ("hostImage", "instanceType")
+"""What a canary may set besides its image: what runs on its hosts, moved into the service when it finishes."""
 DEFAULT_WINDOW_MINUTES = 30
 MAX_WINDOW_MINUTES = 1440
 
@@ -78,6 +88,30 @@ def add_parser(subparsers: Any) -> None:
     status.add_argument("--json", action="store_true", help="print the comparison as a JSON list")
     add_outputs_arguments(status)
     status.set_defaults(handler=run_status)
+    for action, handler, help_text, description in (
+        (
+            "finish",
+            run_finish,
+            "make the canary's release the service's own and remove the canary",
+            "Move the canary's image (and hostImage, instanceType when it sets them) into the service's own keys "
+            "in Pulumi.<stack>.yaml and remove its `canary` block: the next `pulumi up` replaces the live release "
+            "with the canary's, health-gated, then deletes the canary.",
+        ),
+        (
+            "abort",
+            run_abort,
+            "remove the canary, keeping the live release",
+            "Remove the service's `canary` block from Pulumi.<stack>.yaml: the next `pulumi up` returns every "
+            "request to the live release, then deletes the canary.",
+        ),
+    ):
+        parser = commands.add_parser(action, help=help_text, description=description)
+        parser.add_argument("stack", help="the stack whose file is edited, such as prod")
+        parser.add_argument(
+            "--service", metavar="NAME", help="the service whose canary ends (needed when several have one)"
+        )
+        add_stack_file_arguments(parser)
+        parser.set_defaults(handler=handler)
 
 
 @dataclass(frozen=True)
@@ -101,6 +135,78 @@ class CanaryStatus:
     canary_metrics: TargetGroupMetrics
     live_metrics: TargetGroupMetrics
     judgement: Judgement
+
+
+def run_finish(args: argparse.Namespace) -> int:
+    target = PinTarget(project_dir(args), args.stack)
+    service = _service_with_canary(target, args.service)
+    path = (*SERVICES_PATH, service)
+    canary = target.file.get((*path, "canary"))
+    image, live_image = canary.get("image"), target.file.get((*path, "image"))
+    if not isinstance(image, Mapping) or not isinstance(live_image, Mapping):
+        raise CommandError(
+            f"{SERVICES_KEY}.{service}.image and its canary.image must be mappings in {target.path.name}"
+        )
+    moved: dict[tuple[str, ...], Any] = {("image", key): value for key, value in image.items()}
+    moved.update({(key,): canary[key] for key in RELEASE_KEYS if key in canary})
+    if all(target.file.get((*path, *key)) == value for key, value in moved.items()) and set(image) == set(live_image):
+        raise CommandError(
+            f"the canary of {service} in {target.path.name} runs the service's own release: there is nothing to "
+            f"finish; `fleetctl canary abort {args.stack} --service {service}` removes it"
+        )
+    target.report.append(f"{target.path.name}: {service} finishes its canary")
+    for key, value in moved.items():
+        old = target.file.get((*path, *key))
+        if old != value:
+            target.file.set((*path, *key), value)
+            target.report.append(f"  {service}: {'.'.join(key)} {_shown(old)} → {_shown(value)}")
+    for key in set(live_image) - set(image):
+        target.edit(partial(target.file.delete, (*path, "image", key)))
+        target.report.append(f"  {service}: image.{key} removed")
+    _remove_canary(target, service)
+    target.save(dry_run=args.dry_run)
+    return 0
+
+
+def run_abort(args: argparse.Namespace) -> int:
+    target = PinTarget(project_dir(args), args.stack)
+    service = _service_with_canary(target, args.service)
+    target.report.append(f"{target.path.name}: {service} aborts its canary, its live release stays")
+    _remove_canary(target, service)
+    target.save(dry_run=args.dry_run)
+    return 0
+
+
+def _service_with_canary(target: PinTarget, service: str | None) -> str:
+    """`service`, which must have a canary; else the one service of the file that has one."""
+    with_canary = [name for name in target.services if target.file.get((*SERVICES_PATH, name, "canary")) is not None]
+    if service is not None:
+        target.require(service)
+        if service not in with_canary:
+            raise CommandError(f"{SERVICES_KEY}.{service} in {target.path.name} has no canary")
+        canary = target.file.get((*SERVICES_PATH, service, "canary"))
+        if not isinstance(canary, Mapping):
+            raise CommandError(f"{SERVICES_KEY}.{service}.canary in {target.path.name} is not a mapping")
+        return service
+    if not with_canary:
+        raise CommandError(f"no service in {target.path.name} has a canary")
+    if len(with_canary) > 1:
+        raise CommandError(
+            f"several services in {target.path.name} have a canary ({', '.join(with_canary)}): pass --service NAME"
+        )
+    return _service_with_canary(target, with_canary[0])
+
+
+def _remove_canary(target: PinTarget, service: str) -> None:
+    weight = target.file.get((*SERVICES_PATH, service, "canary", "weight"))
+    target.edit(partial(target.file.delete, (*SERVICES_PATH, service, "canary")))
+    share = f" ({weight}% of requests)" if weight is not None else ""
+    target.report.append(f"  {service}: canary removed{share}")
+    target.changed = True
+
+
+def _shown(value: Any) -> str:
+    return "not set" if value is None else short_ref(str(value))
 
 
 def run_status(args: argparse.Namespace, now: datetime | None = None) -> int:

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from fleet.config import NAMESPACE
+from fleet.config import MAX_CANARY_WEIGHT, NAMESPACE, CanaryConfig
 from fleet.stacks import same_stack
 from fleetctl.cli import CommandError, project_dir
-from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
+from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services, short_ref
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
 PROMOTION_KEY = f"{NAMESPACE}:promotion"
@@ -31,6 +31,19 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("source", help="the stack whose deployed images are promoted, such as staging")
     parser.add_argument("target", help="the stack whose file is written, such as prod")
     parser.add_argument("--service", metavar="NAME", help="promote only this service (default: every service in both)")
+    parser.add_argument(
+        "--canary",
+        action="store_true",
+        help="write the source's release as the target's canary (fleet:services.<name>.canary), "
+        "leaving the target's live release as it is",
+    )
+    parser.add_argument(
+        "--weight",
+        type=_weight,
+        metavar="PERCENT",
+        help=f"with --canary: the canary's share of requests (1-{MAX_CANARY_WEIGHT}; default: "
+        f"{CanaryConfig.weight} for a new canary, unchanged for one already there)",
+    )
     add_outputs_arguments(parser)
     add_stack_file_arguments(parser)
     parser.set_defaults(handler=run)
@@ -42,17 +55,36 @@ def run(args: argparse.Namespace) -> int:
             f"cannot promote stack {args.target} into itself: promotion pins another stack's images; "
             f"to return to an earlier release use `fleetctl rollback {args.target}`"
         )
+    if args.weight is not None and not args.canary:
+        raise CommandError("--weight is the canary's share of requests: pass it with --canary")
     target = PinTarget(project_dir(args), args.target)
     target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
     deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
-    target.report.append(f"{target.path.name} ← live releases of {args.source}")
+    target.report.append(f"{target.path.name} ← live releases of {args.source}{' as canaries' if args.canary else ''}")
     for name in target.select(deployed, args.service, args.source):
         service = deployed[name]
         release = service.get("release") if isinstance(service, dict) else None
-        target.pin(name, Pin.from_release(release, f"{args.source} outputs services.{name}.release"))
+        pin = Pin.from_release(release, f"{args.source} outputs services.{name}.release")
+        if not args.canary:
+            target.pin(name, pin)
+        elif target.runs(name, pin):
+            target.report.append(f"  {name}: {target.stack} already runs {pin.version} ({short_ref(pin.image_ref)})")
+        else:
+            target.pin_canary(name, pin, args.weight)
     target.save(dry_run=args.dry_run)
     return 0
+
+
+def _weight(text: str) -> int:
+    """An argparse type: a canary weight the config accepts."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CANARY_WEIGHT:
+        raise argparse.ArgumentTypeError(f"must be a whole percentage from 1 to {MAX_CANARY_WEIGHT}, got {text!r}")
+    return value
 
 
 def _check_promotion_path(target: PinTarget, source: str) -> None:
