@@ -28,6 +28,8 @@ TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+# The value of the `fleet:track` tag on a canary's resources; the live release's are not tagged.
+LIVE_TRACK, CANARY_TRACK = "live", "canary"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 ASG_TYPE = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -37,7 +39,8 @@ ALARM_NAMES_PER_CALL = 100
 
 @dataclass(frozen=True)
 class LiveRelease:
-    """One service's live release, as the stack outputs record it."""
+    """A release serving one of the stack's services, as the stack outputs record it: the service's live release,
+    or its canary (`services.<name>.canary`), which serves a share of the requests from its own target group."""
 
     service: str
     release_id: str
@@ -47,6 +50,12 @@ class LiveRelease:
     target_group_arn: str
     # `services.<name>.alarms` in the outputs; stacks deployed before alarms existed have none.
     alarm_names: tuple[str, ...] = ()
+    track: str = LIVE_TRACK
+
+    @property
+    def role(self) -> str:
+        """How findings name it: `live release` or `canary release`."""
+        return f"{self.track} release"
 
 
 @dataclass(frozen=True)
@@ -216,43 +225,56 @@ def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict
 
 
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
-    """The live release of every service in `outputs`, checked against the stack-outputs contract."""
+    """The releases serving each service in `outputs` (its live one, and its canary if it has one), checked against
+    the stack-outputs contract."""
     if outputs.get("stack", stack) != stack:
         raise CommandError(f"the outputs are for stack {outputs['stack']!r}, not {stack!r}")
     services = outputs.get("services")
     if not isinstance(services, dict):
         raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
-    return tuple(_live_release(name, service) for name, service in sorted(services.items()))
+    return tuple(release for name, service in sorted(services.items()) for release in _serving_releases(name, service))
 
 
-def _live_release(name: str, service: Any) -> LiveRelease:
-    release = service.get("release") if isinstance(service, dict) else None
+def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
+    if not isinstance(service, dict):
+        raise CommandError(f"stack outputs: services.{name} must be an object")
+    live = _release(name, service.get("release"), service, f"services.{name}", "release.", LIVE_TRACK)
+    if service.get("canary") is None:
+        return [live]
+    canary = service["canary"]
+    if not isinstance(canary, dict):
+        raise CommandError(f"stack outputs: services.{name}.canary must be an object")
+    return [live, _release(name, canary, canary, f"services.{name}.canary", "", CANARY_TRACK)]
+
+
+def _release(name: str, release: Any, owner: Mapping[str, Any], where: str, prefix: str, track: str) -> LiveRelease:
+    """A release entry; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
     if not isinstance(release, dict):
-        raise CommandError(f"stack outputs: services.{name}.release must be an object")
-    fields = {
-        "releaseId": release.get("releaseId"),
-        "asgName": release.get("asgName"),
-        "launchTemplateId": release.get("launchTemplateId"),
-        "targetGroupArn": service.get("targetGroupArn"),
+        raise CommandError(f"stack outputs: {where}.{prefix.rstrip('.')} must be an object")
+    fields: dict[str, Any] = {
+        f"{prefix}releaseId": release.get("releaseId"),
+        f"{prefix}asgName": release.get("asgName"),
+        f"{prefix}launchTemplateId": release.get("launchTemplateId"),
+        "targetGroupArn": owner.get("targetGroupArn"),
     }
     for key, value in fields.items():
         if not isinstance(value, str) or not value:
-            where = key if key == "targetGroupArn" else f"release.{key}"
-            raise CommandError(f"stack outputs: services.{name}.{where} must be a non-empty string")
+            raise CommandError(f"stack outputs: {where}.{key} must be a non-empty string")
     version = release.get("launchTemplateVersion")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
-    alarm_names = service.get("alarms", [])
+        raise CommandError(f"stack outputs: {where}.{prefix}launchTemplateVersion must be a positive integer")
+    alarm_names = owner.get("alarms", [])
     if not isinstance(alarm_names, list) or not all(isinstance(alarm, str) and alarm for alarm in alarm_names):
-        raise CommandError(f"stack outputs: services.{name}.alarms must be a list of alarm names")
+        raise CommandError(f"stack outputs: {where}.alarms must be a list of alarm names")
     return LiveRelease(
         service=name,
-        release_id=fields["releaseId"],
-        asg_name=fields["asgName"],
-        launch_template_id=fields["launchTemplateId"],
+        release_id=fields[f"{prefix}releaseId"],
+        asg_name=fields[f"{prefix}asgName"],
+        launch_template_id=fields[f"{prefix}launchTemplateId"],
         launch_template_version=version,
         target_group_arn=fields["targetGroupArn"],
         alarm_names=tuple(alarm_names),
+        track=track,
     )
 
 
