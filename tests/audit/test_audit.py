@@ -723,4 +723,5 @@ def test_a_canary_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.Ca
 
     code, found = findings(fleet, capsys)
 
+    assert code == 1
     assert found == [Finding("unhealthy-target", "web", host, "unused (Target.InvalidState)")]
