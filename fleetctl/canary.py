@@ -32,7 +32,7 @@ from fleetctl.canary_metrics import (
     read_metrics,
     window_ending,
 )
-from fleetctl.cli import CommandError, project_dir
+from fleetctl.cli import CommandError, project_dir, whole_number
 from fleetctl.pinning import (
     SERVICES_KEY,
     SERVICES_PATH,
@@ -80,7 +80,7 @@ def add_parser(subparsers: Any) -> None:
     status.add_argument("--service", metavar="NAME", help="judge only this service's canary (default: every canary)")
     status.add_argument(
         "--window",
-        type=_window,
+        type=whole_number(1, MAX_WINDOW_MINUTES, "minutes"),
         default=DEFAULT_WINDOW_MINUTES,
         metavar="MINUTES",
         help=f"how many minutes back to compare (1-{MAX_WINDOW_MINUTES}, default {DEFAULT_WINDOW_MINUTES})",
@@ -353,16 +353,3 @@ def _as_json(status: CanaryStatus) -> dict[str, Any]:
         "canary": {"releaseId": canary.release_id, "version": canary.version, **side(status.canary_metrics)},
         "live": {"releaseId": canary.live_release_id, "version": canary.live_version, **side(status.live_metrics)},
     }
-
-
-def _window(text: str) -> int:
-    """An argparse type: a whole number of minutes CloudWatch can answer for in one period."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_WINDOW_MINUTES:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of minutes from 1 to {MAX_WINDOW_MINUTES}, got {text!r}"
-        )
-    return value

@@ -14,7 +14,7 @@ from typing import Any
 
 from fleet.config import MAX_CANARY_WEIGHT, NAMESPACE, CanaryConfig
 from fleet.stacks import same_stack
-from fleetctl.cli import CommandError, project_dir
+from fleetctl.cli import CommandError, project_dir, whole_number
 from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services, short_ref
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--weight",
-        type=_weight,
+        type=whole_number(1, MAX_CANARY_WEIGHT, "percent"),
         metavar="PERCENT",
         help=f"with --canary: the canary's share of requests (1-{MAX_CANARY_WEIGHT}; default: "
         f"{CanaryConfig.weight} for a new canary, unchanged for one already there)",
@@ -74,17 +74,6 @@ def run(args: argparse.Namespace) -> int:
             target.pin_canary(name, pin, args.weight)
     target.save(dry_run=args.dry_run)
     return 0
-
-
-def _weight(text: str) -> int:
-    """An argparse type: a canary weight the config accepts."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_CANARY_WEIGHT:
-        raise argparse.ArgumentTypeError(f"must be a whole percentage from 1 to {MAX_CANARY_WEIGHT}, got {text!r}")
-    return value
 
 
 def _check_promotion_path(target: PinTarget, source: str) -> None:

@@ -112,7 +112,7 @@ def test_promote_canary_refuses_a_weight_out_of_range(project, fleetctl, staging
         fleetctl("promote", "staging", "prod", "--canary", "--weight", weight, "--from-outputs", staging_web("1.1.0"))
 
     assert exit_info.value.code == 2
-    assert "must be a whole percentage from 1 to 50" in capsys.readouterr().err
+    assert "must be a whole number of percent from 1 to 50" in capsys.readouterr().err
     assert project.read("Pulumi.prod.yaml") == before
 
 
