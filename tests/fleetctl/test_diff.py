@@ -385,3 +385,13 @@ def test_an_aborted_canary_returns_every_request_to_live_and_releases_nothing(pr
     assert len(web) == 1
     assert web[0].startswith("- **web**: **canary aborted**: release `")
     assert "every request returns to live" in web[0]
+
+
+def test_a_canary_instances_change_is_in_place(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    project.edit("Pulumi.prod.yaml", "weight: 10\n", "weight: 10\n        instances: 3\n")
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web == ["- **web**: canary instances `1` → `3` (in place)"]
