@@ -209,13 +209,10 @@ def _shown(value: Any) -> str:
     return "not set" if value is None else short_ref(str(value))
 
 
-def run_status(args: argparse.Namespace, now: datetime | None = None) -> int:
-    """Print each canary's comparison and verdict; the worst verdict is the exit code.
-
-    `now` is the clock by default; tests may pass another.
-    """
+def run_status(args: argparse.Namespace) -> int:
+    """Print each canary's comparison and verdict; the worst verdict is the exit code."""
     canaries = deployed_canaries(read_outputs_of(args.stack, args.from_outputs), args.stack, args.service)
-    start, end = window_ending(now or datetime.now(UTC), args.window)
+    start, end = window_ending(datetime.now(UTC), args.window)
     session = boto3.Session()
     if session.region_name is None:
         raise CommandError("no AWS region configured: set AWS_DEFAULT_REGION or a region in the AWS config")
