@@ -12,15 +12,17 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.lookups import last_outputs
-from components.network import resolve_network
-from components.promotion import PromotionGuard, qualified_stack_name
 from components.service import Service, ServiceArgs
 from fleet import rollout
-from fleet.config import NAMESPACE, ConfigError, fleet_keys, parse_config, problem, region_problems
-from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use, repository_name
+from fleet.config import ConfigError, fleet_keys, parse_config, problem, region_problems
+from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
+from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
+from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
+from program.lookups import last_outputs, live_desired_capacity
+from program.network import resolve_network
+from program.promotion import PromotionGuard, qualified_stack_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -38,8 +40,7 @@ def stack_config() -> dict[str, Any]:
 
 def services_config_is_secret() -> bool:
     """Whether Pulumi passed `fleet:services` as a secret: it holds a `secure:` value somewhere."""
-    key = f"{NAMESPACE}:services"
-    return pulumi.runtime.is_config_secret(key) or key in pulumi.runtime.get_config_secret_keys_env()
+    return pulumi.runtime.is_config_secret(SERVICES_KEY) or SERVICES_KEY in pulumi.runtime.get_config_secret_keys_env()
 
 
 def _decode(value: Any) -> Any:
@@ -65,10 +66,11 @@ boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
 # The stack's own outputs from its last successful update: what serves now, which every change is checked against.
 previous = last_outputs(qualified_stack_name(stack))
-live = rollout.live_services(previous)
+previous_services = parse_services(previous)
+live = rollout.live_services(previous_services)
 network = resolve_network(config.network)
 refused = [
-    *rollout.unsafe_changes(config, live, (previous.get("network") or {}).get("vpcId"), network.vpc_id),
+    *rollout.unsafe_changes(config, live, live_vpc_id(previous), network.vpc_id),
     *region_problems(config, region),
     *removed_service_problems(config, promoted),
 ]
@@ -92,7 +94,7 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
-guard = PromotionGuard(config.promotion, previous.get("services")) if config.promotion else None
+guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
     service.name: Service(
@@ -111,9 +113,10 @@ services = {
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
-            previous=(previous.get("services") or {}).get(service.name),
+            previous=previous_services.get(service.name),
             attempt=attempt,
-            image_guard=guard.guard(service.name) if guard else None,
+            live_desired=live_desired_capacity(live.get(service.name)),
+            image_ref=guard.image_refs[service.name] if guard else None,
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
@@ -122,9 +125,9 @@ services = {
     for service in config.services
 }
 
-pulumi.export("stack", stack)
-pulumi.export("loadBalancerDns", load_balancer.dns_name)
-pulumi.export("network", {"vpcId": network.vpc_id})
-pulumi.export("services", {name: service.outputs for name, service in services.items()})
+pulumi.export(STACK, stack)
+pulumi.export(LOAD_BALANCER_DNS, load_balancer.dns_name)
+pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
+pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
-    pulumi.export("promotion", guard.outputs())
+    pulumi.export(PROMOTION, guard.outputs)

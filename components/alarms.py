@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet.config import AlarmThresholds
+from fleet.names import service_prefix
 
 NAMESPACE = "AWS/ApplicationELB"
 PERIOD_SECONDS = 60
@@ -42,7 +43,7 @@ class Alarms(pulumi.ComponentResource):
         super().__init__("fleet:alarms:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         limits = args.thresholds
-        prefix = f"fleet-{args.stack}-{args.service}"
+        prefix = service_prefix(args.stack, args.service)
         self.names = [f"{prefix}-unhealthy-hosts", f"{prefix}-target-5xx-rate", f"{prefix}-p99-response-time"]
         unhealthy_name, error_rate_name, latency_name = self.names
         dimensions = {"TargetGroup": args.target_group_arn_suffix, "LoadBalancer": args.load_balancer_arn_suffix}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.tags import ROLE_TAG, stack_tags
+from fleet.names import LOAD_BALANCER_ROLE, ROLE_TAG, stack_tags
 
 
 @dataclass
@@ -53,7 +53,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 }
                 for port in sorted(set(args.target_ports))
             ],
-            tags={**tags, ROLE_TAG: "load-balancer"},
+            tags={**tags, ROLE_TAG: LOAD_BALANCER_ROLE},
             opts=child,
         )
         load_balancer = aws.lb.LoadBalancer(

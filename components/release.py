@@ -20,9 +20,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.tags import SCALING_TAG
 from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
+from fleet.names import SCALING_OFF, SCALING_TAG, service_prefix
 
 ROOT_VOLUME_GIB = 20
 ROOT_DEVICE = "/dev/xvda"
@@ -64,7 +64,7 @@ class Release(pulumi.ComponentResource):
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:release:Release", name, None, opts)
         service = args.service
-        prefix = f"fleet-{args.stack}-{service.name}-"
+        prefix = f"{service_prefix(args.stack, service.name)}-"
 
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
@@ -176,7 +176,7 @@ def group_tags(tags: Mapping[str, str], *, scaling_off: bool) -> list[aws.autosc
     ]
     if scaling_off:
         # What the policy pack reads as a deliberate choice, not a forgotten scaling policy.
-        group.append(aws.autoscaling.GroupTagArgs(key=SCALING_TAG, value="off", propagate_at_launch=False))
+        group.append(aws.autoscaling.GroupTagArgs(key=SCALING_TAG, value=SCALING_OFF, propagate_at_launch=False))
     return group
 
 

@@ -6,7 +6,6 @@ balancer moves traffic from one release to the next by target health, with no DN
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,15 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners
-from components.lookups import live_desired_capacity
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
-from components.tags import ROLE_TAG, release_tags, service_tags
 from fleet import rollout
 from fleet.config import ServiceConfig
+from fleet.names import INSTANCES_ROLE, ROLE_TAG, log_group_name, release_tags, service_tags, settings_path
+from fleet.outputs import CapacityOutputs, DeployedRelease, ReleaseEntry, ServiceOutputs, release_history, write_service
 
 LOG_RETENTION_DAYS = 30
-HISTORY_DEPTH = 5
-"""Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
 
 
 @dataclass
@@ -45,12 +42,15 @@ class ServiceArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
-    previous: dict[str, Any] | None
+    previous: ServiceOutputs | None
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    image_guard: Callable[[pulumi.Output[str]], pulumi.Output[str]] | None = None
-    """Promoted stacks: resolves to the image reference only once it is verified, so no host runs it before."""
+    live_desired: int | None
+    """The desired capacity of the live group as AWS reports it (autoscaling may have moved it); None if none."""
+    image_ref: pulumi.Output[str] | None = None
+    """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
+    runs it before. None for a stack that runs what it builds."""
     certificate_arn: str | None = None
     """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
     alarm_topic_arn: str | None = None
@@ -69,7 +69,7 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config = args.config
         tags = service_tags(args.stack, config.name)
-        settings_path = f"/fleet/{args.stack}/{config.name}/"
+        parameters_path = settings_path(args.stack, config.name)
 
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -130,12 +130,12 @@ class Service(pulumi.ComponentResource):
                     "cidr_blocks": ["0.0.0.0/0"],
                 }
             ],
-            tags={**tags, ROLE_TAG: "instances"},
+            tags={**tags, ROLE_TAG: INSTANCES_ROLE},
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/fleet/{args.stack}/{config.name}",
+            name=log_group_name(args.stack, config.name),
             retention_in_days=LOG_RETENTION_DAYS,
             tags=tags,
             opts=child,
@@ -153,14 +153,14 @@ class Service(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        image_ref = args.image_guard(image.image_ref) if args.image_guard else image.image_ref
+        image_ref = args.image_ref if args.image_ref is not None else image.image_ref
         host_role = HostRole(
             f"{name}-host",
             HostRoleArgs(
                 region=args.region,
                 account_id=args.account_id,
                 repository_arn=image.repository_arn,
-                settings_path=settings_path,
+                settings_path=parameters_path,
                 log_group_arn=log_group.arn,
                 tags=tags,
             ),
@@ -168,13 +168,12 @@ class Service(pulumi.ComponentResource):
         )
 
         settings = (
-            Settings(f"{name}-settings", SettingsArgs(path=settings_path, settings=config.settings, tags=tags), child)
+            Settings(f"{name}-settings", SettingsArgs(path=parameters_path, settings=config.settings, tags=tags), child)
             if config.settings
             else None
         )
 
         live = rollout.LiveService.from_outputs(args.previous)
-        live_desired = live_desired_capacity(live.asg_name) if live and live.asg_name else None
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -191,14 +190,14 @@ class Service(pulumi.ComponentResource):
                     "FLEET_PORT": str(config.port),
                     "FLEET_REGION": args.region,
                     "FLEET_LOG_GROUP": log_group.name,
-                    "FLEET_SETTINGS_PATH": settings_path,
+                    "FLEET_SETTINGS_PATH": parameters_path,
                     "FLEET_SETTINGS": settings.pinned if settings else "",
                 },
                 subnet_ids=args.subnet_ids,
                 security_group_id=instances.id,
                 instance_profile_arn=host_role.instance_profile_arn,
                 target_group_arn=target_group.arn,
-                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, live_desired),
+                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, args.live_desired),
                 live=live,
                 attempt=args.attempt,
                 request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
@@ -208,13 +207,13 @@ class Service(pulumi.ComponentResource):
         )
 
         entry = image_ref.apply(
-            lambda ref: {
-                "releaseId": args.release_id,
-                "version": config.image.version,
-                "imageRef": ref,
-                "hostImage": config.host_image,
-                "instanceType": config.instance_type,
-            }
+            lambda ref: ReleaseEntry(
+                release_id=args.release_id,
+                version=config.image.version,
+                image_ref=ref,
+                host_image=config.host_image,
+                instance_type=config.instance_type,
+            )
         )
         self.outputs = pulumi.Output.all(
             entry=entry,
@@ -226,31 +225,25 @@ class Service(pulumi.ComponentResource):
             template_version=self.release.launch_template_version,
             group_trigger=self.release.group_trigger,
         ).apply(
-            lambda v: {
-                "url": entrypoint.url(v["dns"]),
-                "alarms": alarms.names,
-                "targetGroupArn": v["target_group_arn"],
-                "imageDigest": v["digest"],
-                "port": config.port,
-                "publicPort": config.public_port,
-                "healthCheckPath": config.health_check_path,
-                "capacity": asdict(config.capacity),
-                "release": {
-                    **v["entry"],
-                    "asgName": v["asg_name"],
-                    "launchTemplateId": v["template_id"],
-                    "launchTemplateVersion": v["template_version"],
-                    "groupTrigger": v["group_trigger"],
-                },
-                "history": release_history(v["entry"], args.previous),
-            }
+            lambda v: write_service(
+                ServiceOutputs(
+                    url=entrypoint.url(v["dns"]),
+                    alarms=tuple(alarms.names),
+                    target_group_arn=v["target_group_arn"],
+                    image_digest=v["digest"],
+                    port=config.port,
+                    public_port=config.public_port,
+                    health_check_path=config.health_check_path,
+                    capacity=CapacityOutputs(**asdict(config.capacity)),
+                    release=DeployedRelease(
+                        **vars(v["entry"]),
+                        asg_name=v["asg_name"],
+                        launch_template_id=v["template_id"],
+                        launch_template_version=v["template_version"],
+                        group_trigger=v["group_trigger"],
+                    ),
+                    history=release_history(v["entry"], args.previous),
+                )
+            )
         )
         self.register_outputs({"outputs": self.outputs})
-
-
-def release_history(current: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The last releases, newest first: the live one, then those before it (a re-deploy is not a new entry)."""
-    earlier = [
-        entry for entry in (previous or {}).get("history") or [] if entry.get("releaseId") != current["releaseId"]
-    ]
-    return [current, *earlier][:HISTORY_DEPTH]

@@ -12,7 +12,7 @@ import pulumi_docker as docker
 
 from fleet.build_tag import build_tag
 from fleet.config import ImageSource
-from fleet.image_use import repository_name
+from fleet.names import repository_name
 from fleet.platforms import platform_for
 from fleet.retention import lifecycle_policy
 

@@ -16,9 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet.config import Setting
-
-SECRET_TAG = "fleet:secret"
-"""On a secret setting's parameter: the policy pack requires such a parameter to be a SecureString."""
+from fleet.names import SECRET_TAG
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-NAMESPACE = "fleet"
+from fleet.names import MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
 
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
@@ -25,7 +25,6 @@ AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
 SETTING_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 ACM_CERTIFICATE_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/"
@@ -443,7 +442,7 @@ def _service(problems: _Problems, name: str, value: Any, project_root: Path | No
         scaling=_scaling(problems, f"{key}.scaling", settings.get("scaling")),  # type: ignore[arg-type]
         drain_seconds=integer("drainSeconds", 0, 3600, "drain_seconds"),
         boot_grace_seconds=integer("bootGraceSeconds", 0, 7200, "boot_grace_seconds"),
-        cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, 60, "cutover_timeout_minutes"),
+        cutover_timeout_minutes=integer("cutoverTimeoutMinutes", 1, MAX_CUTOVER_MINUTES, "cutover_timeout_minutes"),
         settings=_settings(problems, f"{key}.settings", settings.get("settings")),
         https_port=integer("httpsPort", 1, 65535, "https_port"),
         alarms=_alarm_thresholds(problems, f"{key}.alarms", settings.get("alarms")),  # type: ignore[arg-type]

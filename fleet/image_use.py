@@ -15,12 +15,7 @@ from typing import Any
 import yaml
 
 from fleet.config import ECR_DIGEST_REF, ConfigError, FleetConfig, fleet_keys
-from fleet.stacks import same_stack
-
-
-def repository_name(stack: str, service: str) -> str:
-    """The ECR repository a building stack pushes a service's images to."""
-    return f"fleet-{stack}-{service}"
+from fleet.names import repository_name, same_stack, service_of_repository, stack_prefix
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,7 @@ def promoted_images(project_root: Path, stack: str, region: str) -> list[Promote
             image = settings.get("image") if isinstance(settings, dict) else None
             ref = image.get("ref") if isinstance(image, dict) else None
             match = ECR_DIGEST_REF.match(ref) if isinstance(ref, str) else None
-            if match and match["region"] == region and match["repository"].startswith(f"fleet-{stack}-"):
+            if match and match["region"] == region and match["repository"].startswith(stack_prefix(stack)):
                 found.append(PromotedImage(stack_file=path.name, service=service, repository=match["repository"]))
     return found
 
@@ -65,7 +60,7 @@ def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> 
     declared = {repository_name(config.stack, service.name) for service in config.services}
     return [
         (
-            f"services.{_service_of(use.repository, config.stack)}",
+            f"services.{service_of_repository(use.repository, config.stack)}",
             f"removed from this stack, but {use.stack_file} still runs its image (fleet:services.{use.service}"
             f".image.ref points at repository {use.repository}), and removing the service deletes that repository "
             f"with its images. Remove service {use.service} from {use.stack_file} and deploy that stack first, then "
@@ -74,10 +69,6 @@ def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> 
         for use in uses
         if use.repository not in declared
     ]
-
-
-def _service_of(repository: str, stack: str) -> str:
-    return repository.removeprefix(f"fleet-{stack}-")
 
 
 def _fleet_config(path: Path) -> dict[str, Any]:

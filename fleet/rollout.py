@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from fleet.config import Capacity, FleetConfig
+from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
 
 
 @dataclass(frozen=True)
@@ -31,31 +31,25 @@ class LiveService:
     """`capacity.desired` as the config said at that update: a different one now is a deliberate change."""
 
     @classmethod
-    def from_outputs(cls, outputs: Mapping[str, Any] | None) -> LiveService | None:
-        if not outputs:
+    def from_outputs(cls, outputs: ServiceOutputs | None) -> LiveService | None:
+        if outputs is None or outputs == ServiceOutputs():
             return None
-        release = outputs.get("release") or {}
-        capacity = outputs.get("capacity") or {}
+        release = outputs.release or DeployedRelease()
+        capacity = outputs.capacity or CapacityOutputs()
         return cls(
-            release_id=release.get("releaseId"),
-            asg_name=release.get("asgName"),
-            launch_template_id=release.get("launchTemplateId"),
-            group_trigger=release.get("groupTrigger"),
-            port=_whole(outputs.get("port")),
-            public_port=_whole(outputs.get("publicPort")),
-            health_check_path=outputs.get("healthCheckPath"),
-            configured_desired=_whole(capacity.get("desired")),
+            release_id=release.release_id,
+            asg_name=release.asg_name,
+            launch_template_id=release.launch_template_id,
+            group_trigger=release.group_trigger,
+            port=outputs.port,
+            public_port=outputs.public_port,
+            health_check_path=outputs.health_check_path,
+            configured_desired=capacity.desired,
         )
 
 
-def _whole(number: float | None) -> int | None:
-    """Stack outputs carry numbers as JSON numbers: 8080 comes back as 8080.0."""
-    return None if number is None else int(number)
-
-
-def live_services(last_outputs: Mapping[str, Any]) -> dict[str, LiveService]:
-    """Every service the stack's last successful update exported, by name."""
-    services = last_outputs.get("services") or {}
+def live_services(services: Mapping[str, ServiceOutputs]) -> dict[str, LiveService]:
+    """Every service the stack's last successful update exported (`fleet.outputs.parse_services`), by name."""
     parsed = {name: LiveService.from_outputs(outputs) for name, outputs in services.items()}
     return {name: live for name, live in parsed.items() if live is not None}
 

@@ -18,21 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetctl.cli import CommandError
+from fleet.names import CANARY_TRACK, STACK_TAG
+from fleet.outputs import SERVICES, STACK, CanaryRelease, DeployedRelease, OutputsError, parse_service
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
+from fleetctl.errors import CommandError
 
-STACK_TAG = "fleet:stack"
-SERVICE_TAG = "fleet:service"
-RELEASE_TAG = "fleet:release"
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
-# The value of the `fleet:track` tag on a canary's resources; the live release's are not tagged.
-LIVE_TRACK, CANARY_TRACK = "live", "canary"
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-ASG_TYPE = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+# How findings name a service's main release, whose resources carry no `fleet:track` tag (a canary's: CANARY_TRACK).
+LIVE_TRACK = "live"
 # describe_alarms takes at most 100 names a call.
 ALARM_NAMES_PER_CALL = 100
 
@@ -191,15 +188,15 @@ def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
         raise CommandError("the stack export's `deployment.resources` must be a list of objects")
     outputs: Mapping[str, Any] = {}
     for resource in resources:
-        if resource.get("type") == ROOT_STACK_TYPE and not resource.get("parent"):
+        if resource.get("type") == ROOT_STACK and not resource.get("parent"):
             exported_stack = _urn_stack(str(resource.get("urn", "")))
             if exported_stack != stack.rsplit("/", 1)[-1]:
                 raise CommandError(f"the stack export is of stack {exported_stack!r}, not {stack!r}")
             outputs = resource.get("outputs") or {}
     return StackState(
         outputs=outputs,
-        asgs=_tracked(resources, ASG_TYPE),
-        launch_templates=_tracked(resources, LAUNCH_TEMPLATE_TYPE),
+        asgs=_tracked(resources, AUTOSCALING_GROUP),
+        launch_templates=_tracked(resources, LAUNCH_TEMPLATE),
     )
 
 
@@ -227,54 +224,59 @@ def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
     """The releases serving each service in `outputs` (its live one, and its canary if it has one), checked against
     the stack-outputs contract."""
-    if outputs.get("stack", stack) != stack:
-        raise CommandError(f"the outputs are for stack {outputs['stack']!r}, not {stack!r}")
-    services = outputs.get("services")
+    if outputs.get(STACK, stack) != stack:
+        raise CommandError(f"the outputs are for stack {outputs[STACK]!r}, not {stack!r}")
+    services = outputs.get(SERVICES)
     if not isinstance(services, dict):
         raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
     return tuple(release for name, service in sorted(services.items()) for release in _serving_releases(name, service))
 
 
 def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
-    if not isinstance(service, dict):
-        raise CommandError(f"stack outputs: services.{name} must be an object")
-    live = _release(name, service.get("release"), service, f"services.{name}", "release.", LIVE_TRACK)
-    if service.get("canary") is None:
+    try:
+        outputs = parse_service(service, name)
+    except OutputsError as error:
+        raise CommandError(f"stack outputs: {error}") from error
+    where = f"{SERVICES}.{name}"
+    live = _release(name, outputs.release, f"{where}.release", outputs.target_group_arn, where, outputs.alarms)
+    if outputs.canary is None:
         return [live]
-    canary = service["canary"]
-    if not isinstance(canary, dict):
-        raise CommandError(f"stack outputs: services.{name}.canary must be an object")
-    return [live, _release(name, canary, canary, f"services.{name}.canary", "", CANARY_TRACK)]
+    canary, canary_where = outputs.canary, f"{where}.canary"
+    return [live, _release(name, canary, canary_where, canary.target_group_arn, canary_where, canary.alarms)]
 
 
-def _release(name: str, release: Any, owner: Mapping[str, Any], where: str, prefix: str, track: str) -> LiveRelease:
-    """A release entry; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
-    if not isinstance(release, dict):
-        raise CommandError(f"stack outputs: {where}.{prefix.rstrip('.')} must be an object")
-    fields: dict[str, Any] = {
-        f"{prefix}releaseId": release.get("releaseId"),
-        f"{prefix}asgName": release.get("asgName"),
-        f"{prefix}launchTemplateId": release.get("launchTemplateId"),
-        "targetGroupArn": owner.get("targetGroupArn"),
+def _release(
+    name: str,
+    release: DeployedRelease | None,
+    where: str,
+    target_group_arn: str | None,
+    owner: str,
+    alarm_names: tuple[str, ...],
+) -> LiveRelease:
+    """A serving release; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
+    if release is None:
+        raise CommandError(f"stack outputs: {where} must be an object")
+    fields = {
+        f"{where}.releaseId": release.release_id,
+        f"{where}.asgName": release.asg_name,
+        f"{where}.launchTemplateId": release.launch_template_id,
+        f"{owner}.targetGroupArn": target_group_arn,
     }
     for key, value in fields.items():
-        if not isinstance(value, str) or not value:
-            raise CommandError(f"stack outputs: {where}.{key} must be a non-empty string")
-    version = release.get("launchTemplateVersion")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise CommandError(f"stack outputs: {where}.{prefix}launchTemplateVersion must be a positive integer")
-    alarm_names = owner.get("alarms", [])
-    if not isinstance(alarm_names, list) or not all(isinstance(alarm, str) and alarm for alarm in alarm_names):
-        raise CommandError(f"stack outputs: {where}.alarms must be a list of alarm names")
+        if not value:
+            raise CommandError(f"stack outputs: {key} must be a non-empty string")
+    version = release.launch_template_version
+    if version is None or version < 1:
+        raise CommandError(f"stack outputs: {where}.launchTemplateVersion must be a positive integer")
     return LiveRelease(
         service=name,
-        release_id=fields[f"{prefix}releaseId"],
-        asg_name=fields[f"{prefix}asgName"],
-        launch_template_id=fields[f"{prefix}launchTemplateId"],
+        release_id=str(release.release_id),
+        asg_name=str(release.asg_name),
+        launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
-        target_group_arn=fields["targetGroupArn"],
-        alarm_names=tuple(alarm_names),
-        track=track,
+        target_group_arn=str(target_group_arn),
+        alarm_names=alarm_names,
+        track=CANARY_TRACK if isinstance(release, CanaryRelease) else LIVE_TRACK,
     )
 
 

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from fleet.names import RELEASE_TAG, SERVICE_TAG, STACK_TAG
 from fleetctl.audit_facts import (
-    RELEASE_TAG,
-    SERVICE_TAG,
-    STACK_TAG,
     AutoScalingGroup,
     FleetFacts,
     Instance,

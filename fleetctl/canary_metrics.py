@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 
 METRIC_NAMESPACE = "AWS/ApplicationELB"
 P99 = "p99"

@@ -7,10 +7,12 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fleetctl import __version__
+from fleetctl.errors import CommandError
 
-# Each module defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
+# Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
 COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "canary", "retain", "host_image", "audit")
 
@@ -41,10 +43,6 @@ Every command works from any directory with --project-dir DIR (before or after t
 `fleetctl COMMAND --help` lists a command's options."""
 
 
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit code 2, no traceback."""
-
-
 def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
     """An argparse type: a whole number from `low` to `high`, else an error saying so (`what`: "minutes")."""
 
@@ -69,24 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
     _add_project_dir(parser, default=Path())
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands", parser_class=CommandParser
+    )
     for name in COMMAND_MODULES:
-        importlib.import_module(f"fleetctl.{name}").add_parser(subparsers)
-        # Also after the command; SUPPRESS keeps a value given before it when none is given after.
-        for command in _with_actions(subparsers.choices[name.replace("_", "-")]):
-            _add_project_dir(command, default=argparse.SUPPRESS)
+        importlib.import_module(f"fleetctl.commands.{name}").add_parser(subparsers)
     return parser
 
 
-def _with_actions(command: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    """A command's parser and those of its actions (`canary status`...), which parse what follows the action."""
-    nested = [
-        action.choices[name]
-        for action in command._actions
-        if isinstance(action, argparse._SubParsersAction)
-        for name in action.choices
-    ]
-    return [command, *nested]
+class CommandParser(argparse.ArgumentParser):
+    """The parser of a command, and of each of its actions (`canary status`): what follows a command or action is
+    parsed by its parser alone, so each takes --project-dir too. An action's parser is of its command's parser's
+    class (the `parser_class` default of `add_subparsers`), so actions get it without being listed here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SUPPRESS keeps a value given before the command when none is given after.
+        _add_project_dir(self, default=argparse.SUPPRESS)
 
 
 def _add_project_dir(parser: argparse.ArgumentParser, default: object) -> None:

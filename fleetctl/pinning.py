@@ -23,7 +23,6 @@ from fleet.config import (
     AMI_ID,
     ECR_DIGEST_REF,
     INSTANCE_TYPE,
-    NAMESPACE,
     VERSION,
     CanaryConfig,
     ConfigError,
@@ -31,22 +30,24 @@ from fleet.config import (
     fleet_keys,
     parse_config,
 )
+from fleet.names import SERVICES_KEY
+from fleet.outputs import OutputsError, ReleaseEntry, ServiceOutputs, parse_services
 from fleet.platforms import platform_for
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
+from fleetctl.stack_outputs import read_outputs_of
 from fleetctl.stackfile import StackFile, StackFileError
 
-SERVICES_KEY = f"{NAMESPACE}:services"
 SERVICES_PATH = ("config", SERVICES_KEY)
 
-# Release entry key in the stack outputs -> what it must be.
+# Release entry field -> what it must be.
 RELEASE_FIELDS: dict[str, tuple[re.Pattern[str], str]] = {
     "version": (VERSION, "a release version such as 1.4.2"),
-    "imageRef": (
+    "image_ref": (
         ECR_DIGEST_REF,
         "an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>",
     ),
-    "hostImage": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
-    "instanceType": (INSTANCE_TYPE, "the EC2 instance type the release ran on, such as t3.small"),
+    "host_image": (AMI_ID, "an AMI id such as ami-0abc1234def567890"),
+    "instance_type": (INSTANCE_TYPE, "the EC2 instance type the release ran on, such as t3.small"),
 }
 
 
@@ -61,23 +62,61 @@ class Pin:
     """What the release ran on, so what its image was built for: never written, only checked against the target."""
 
     @classmethod
-    def from_release(cls, release: Any, where: str) -> Pin:
+    def from_release(cls, release: ReleaseEntry | None, where: str) -> Pin:
         """The pin of a release entry of the stack outputs; `where` names the entry in error messages."""
-        if not isinstance(release, Mapping):
-            raise CommandError(f"{where} is not a release object; got {release!r}")
-        missing = [name for name in RELEASE_FIELDS if name not in release]
+        if release is None:
+            raise CommandError(f"{where} is not a release object; got None")
+        missing = [release.key_of(name) for name in RELEASE_FIELDS if getattr(release, name) is None]
         if missing:
             raise CommandError(f"{where} lacks {', '.join(missing)}: cannot pin a release without it")
         for name, (pattern, allowed) in RELEASE_FIELDS.items():
-            value = release[name]
-            if not isinstance(value, str) or not pattern.match(value):
-                raise CommandError(f"{where}.{name} must be {allowed}; got {value!r}")
+            value = getattr(release, name)
+            if not pattern.match(value):
+                raise CommandError(f"{where}.{release.key_of(name)} must be {allowed}; got {value!r}")
         return cls(
-            version=release["version"],
-            image_ref=release["imageRef"],
-            host_image=release["hostImage"],
-            instance_type=release["instanceType"],
+            version=str(release.version),
+            image_ref=str(release.image_ref),
+            host_image=str(release.host_image),
+            instance_type=str(release.instance_type),
         )
+
+
+ReleaseChoice = Callable[[str, ServiceOutputs], tuple[ReleaseEntry | None, str]]
+"""Which release of a deployed service to pin, and where it sits in the outputs (for messages)."""
+
+
+@dataclass(frozen=True)
+class AsCanary:
+    """Pin each release as its service's canary (`fleet:services.<name>.canary`), the live release staying."""
+
+    weight: int | None = None
+    """The canary's share of requests; None: the default for a new canary, unchanged for one already there."""
+
+
+def pin_releases(
+    target: PinTarget,
+    source: str,
+    outputs_file: Path | None,
+    service: str | None,
+    heading: str,
+    release_of: ReleaseChoice,
+    *,
+    dry_run: bool,
+    canary: AsCanary | None = None,
+) -> None:
+    """Pin each selected service of `target` (or its canary) to the release `release_of` picks from `source`'s
+    deployed outputs, then validate and write the file: what `promote` (another stack's live releases, or with
+    `--canary` as canaries) and `rollback` (an earlier release of the same stack) all do."""
+    deployed = deployed_services(read_outputs_of(source, outputs_file), source)
+    target.report.append(f"{target.path.name} ← {heading}")
+    for name in target.select(deployed, service, source):
+        release, where = release_of(name, deployed[name])
+        pin = Pin.from_release(release, where)
+        if canary is None:
+            target.pin(name, pin)
+        else:
+            target.pin_canary(name, pin, canary.weight)
+    target.save(dry_run=dry_run)
 
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +124,13 @@ def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would change without writing the file")
 
 
-def deployed_services(outputs: Mapping[str, Any], stack: str) -> Mapping[str, Any]:
+def deployed_services(outputs: Mapping[str, Any], stack: str) -> dict[str, ServiceOutputs]:
     """The `services` output of a stack: per service its live release and release history."""
-    services = outputs.get("services")
-    if not isinstance(services, Mapping) or not services:
+    try:
+        services = parse_services(outputs)
+    except OutputsError as error:
+        raise CommandError(f"{stack} outputs {error}") from error
+    if not services:
         raise CommandError(f"stack {stack} has no `services` output: has this program deployed it?")
     return services
 
@@ -158,21 +200,20 @@ class PinTarget:
             raise CommandError(f"{SERVICES_KEY}.{service}.image in {self.path.name} is not a mapping")
         self._write(service, path, pin, pin.host_image)
 
-    def runs(self, service: str, pin: Pin) -> bool:
-        """Whether `service`'s live release in the file is `pin`: its image and host image."""
-        path = (*SERVICES_PATH, service)
-        return (self.file.get((*path, "image", "ref")), self.file.get((*path, "hostImage"))) == (
-            pin.image_ref,
-            pin.host_image,
-        )
-
     def pin_canary(self, service: str, pin: Pin, weight: int | None) -> None:
-        """Pin `pin` as `service`'s canary, the live release staying as it is; a canary already there is re-pinned.
+        """Pin `pin` as `service`'s canary, the live release staying as it is; a canary already there is re-pinned,
+        and a service whose live release is `pin` is left alone (a canary of it would compare it with itself).
 
         The canary holds only what differs from the service: its hostImage only when it is not the service's.
         """
         self.require(service)
         path = (*SERVICES_PATH, service)
+        if (self.file.get((*path, "image", "ref")), self.file.get((*path, "hostImage"))) == (
+            pin.image_ref,
+            pin.host_image,
+        ):
+            self.report.append(f"  {service}: {self.stack} already runs {pin.version} ({short_ref(pin.image_ref)})")
+            return
         canary = (*path, "canary")
         if self.file.get(canary) is None:
             self._check_platform(service, pin, self.file.get((*path, "instanceType")))

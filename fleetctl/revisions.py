@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fleet.release import ignored, read_tree
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 
 STACK_FILE_PATTERN = "Pulumi.*.yaml"
 

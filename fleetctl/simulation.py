@@ -21,6 +21,9 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+from fleet import resource_types as types
+from fleet.outputs import parse_services
+
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 ORGANIZATION = "acme"
@@ -127,32 +130,32 @@ class FleetMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         resource_id = f"{args.name}-id"
         match args.typ:
-            case "pulumi:pulumi:StackReference":
+            case types.STACK_REFERENCE:
                 state["outputs"] = copy.deepcopy(self.stack_outputs.get(args.inputs["name"], {}))
-            case "aws:ec2/launchTemplate:LaunchTemplate":
+            case types.LAUNCH_TEMPLATE:
                 # The template is replaced on any change of its inputs (`replace_on_changes=["*"]`), and a new
                 # template has a new id: the id follows the inputs.
                 identity = json.dumps([args.name, args.inputs], sort_keys=True, default=str)
                 resource_id = "lt-" + hashlib.sha256(identity.encode()).hexdigest()[:17]
                 state["latestVersion"] = 1
-            case "aws:autoscaling/group:Group":
+            case types.AUTOSCALING_GROUP:
                 state["name"] = args.inputs.get("name") or f"{args.inputs['namePrefix']}20261121000000000000000001"
                 resource_id = state["name"]  # an autoscaling group's id is its name
-            case "aws:ecr/repository:Repository":
+            case types.ECR_REPOSITORY:
                 state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{args.inputs['name']}"
                 state["registryId"] = ACCOUNT
                 state["arn"] = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{args.inputs['name']}"
-            case "docker:index/image:Image":
+            case types.DOCKER_IMAGE:
                 repository = args.inputs["imageName"].rsplit(":", 1)[0]
                 state["repoDigest"] = f"{repository}@{DIGEST}"
-            case "aws:lb/loadBalancer:LoadBalancer":
+            case types.LOAD_BALANCER:
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
                 state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
-            case "aws:lb/targetGroup:TargetGroup":
+            case types.TARGET_GROUP:
                 state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
-            case "aws:cloudwatch/logGroup:LogGroup":
+            case types.LOG_GROUP:
                 state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{args.inputs['name']}"
-            case "aws:ssm/parameter:Parameter":
+            case types.SSM_PARAMETER:
                 state["version"] = 1
         self.ids[(args.typ, args.name)] = resource_id
         state.setdefault("arn", f"arn:aws:mock:{REGION}:{ACCOUNT}:{args.typ.rsplit(':', 1)[-1]}/{args.name}")
@@ -163,20 +166,20 @@ class FleetMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
         match args.token:
-            case "aws:index/getCallerIdentity:getCallerIdentity":
+            case types.GET_CALLER_IDENTITY:
                 return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
-            case "aws:ec2/getVpc:getVpc":
+            case types.GET_VPC:
                 return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
-            case "aws:ec2/getSubnets:getSubnets":
+            case types.GET_SUBNETS:
                 return {"ids": list(reversed(DEFAULT_SUBNETS))}
-            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            case types.GET_AUTHORIZATION_TOKEN:
                 return {"userName": "AWS", "password": "token", "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr"}
-            case "pulumi:pulumi:readStackOutputs":
+            case types.READ_STACK_OUTPUTS:
                 outputs = copy.deepcopy(self.stack_outputs.get(args.args["name"], {}))
                 return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
-            case "aws:autoscaling/getAmiIds:getAmiIds":
+            case types.GET_AMI_IDS:
                 return {"names": [name for name in args.args["names"] if name in self.live_desired], "arns": []}
-            case "aws:autoscaling/getGroup:getGroup":
+            case types.GET_GROUP:
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
 
@@ -255,11 +258,11 @@ def run_update(
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
     `live_desired` (group name -> desired) says autoscaling moved it since.
     """
+    releases = [service.release for service in parse_services(last.outputs).values()]
     declared = {
-        service["release"]["asgName"]: group.inputs["desiredCapacity"]
-        for service, group in zip(
-            last.outputs["services"].values(), last.of_type("aws:autoscaling/group:Group"), strict=True
-        )
+        release.asg_name: group.inputs["desiredCapacity"]
+        for release, group in zip(releases, last.of_type(types.AUTOSCALING_GROUP), strict=True)
+        if release is not None and release.asg_name
     }
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
     return run_program(

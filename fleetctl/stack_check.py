@@ -15,15 +15,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from fleet.config import NAMESPACE, ConfigError, FleetConfig, fleet_keys, parse_config
-from fleetctl.cli import CommandError
+from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config
+from fleet.names import PROMOTION_KEY, SERVICES_KEY
+from fleetctl.errors import CommandError
 from fleetctl.revisions import ProjectTree
 
 REGION_KEY = "aws:region"
 # AWS region names: partition prefix, geography, number (eu-west-1, us-gov-west-1, ap-southeast-5, cn-north-1).
 AWS_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-SERVICES_KEY = f"{NAMESPACE}:services"
-PROMOTION_KEY = f"{NAMESPACE}:promotion"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from fleet.stacks import same_stack
-from fleetctl.cli import CommandError
+from fleet.names import same_stack
+from fleet.outputs import STACK
+from fleetctl.errors import CommandError
 
 
 def read_stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
@@ -36,10 +37,10 @@ def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, A
     """
     outputs = read_stack_outputs(stack, outputs_file)
     source = outputs_file or f"`pulumi stack output --json --stack {stack}`"
-    if "stack" not in outputs:
-        raise CommandError(f"{source} has no `stack` output: cannot tell which stack these outputs are from")
-    if not same_stack(str(outputs["stack"]), stack):
-        raise CommandError(f"{source} holds the outputs of stack {outputs['stack']}, not of {stack}")
+    if STACK not in outputs:
+        raise CommandError(f"{source} has no `{STACK}` output: cannot tell which stack these outputs are from")
+    if not same_stack(str(outputs[STACK]), stack):
+        raise CommandError(f"{source} holds the outputs of stack {outputs[STACK]}, not of {stack}")
     return outputs
 
 

@@ -33,28 +33,32 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from fleet.names import (
+    LOAD_BALANCER_ROLE,
+    MAX_CUTOVER_MINUTES,
+    ROLE_TAG,
+    SCALING_OFF,
+    SCALING_TAG,
+    SECRET_TAG,
+)
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    INGRESS_RULE,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LISTENER_RULE,
+    SCALING_POLICY,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    SSM_PARAMETER,
+    TARGET_GROUP,
+)
+
 from .records import UNKNOWN, Resource, from_stack_args, from_validation_args
 
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
-LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
-SCALING_POLICY = "aws:autoscaling/policy:Policy"
-SCALING_TAG = "fleet:scaling"
-"""On an autoscaling group whose service turned scaling off (`scaling: {enabled: false}`): `off`."""
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SSM_PARAMETER = "aws:ssm/parameter:Parameter"
-
-ROLE_TAG = "fleet:role"
-SECRET_TAG = "fleet:secret"
-"""Marks the SSM parameter of a setting set with `pulumi config set --secret` (components/settings.py)."""
-LOAD_BALANCER_ROLE = "load-balancer"
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
-MAX_CAPACITY_WAIT_SECONDS = 60 * 60  # the longest cutoverTimeoutMinutes fleet.config accepts
+MAX_CAPACITY_WAIT_SECONDS = MAX_CUTOVER_MINUTES * 60
 DIGEST_PINNED_IMAGE = re.compile(r"[^\s@$]+@sha256:[0-9a-f]{64}")
 # Default Pulumi auto-naming: "<logical name>-<7 hex>" (the engine passes policies the provider-checked inputs).
 _AUTONAME_SUFFIX = r"-[0-9a-f]{7}"
@@ -558,13 +562,14 @@ def autoscaling_groups_scale_themselves(resources: Sequence[Resource]) -> list[t
         if {group.urn, group.resource_id, group.props.get("name")} & scaled:
             continue
         tags = {_dict(tag).get("key"): _dict(tag).get("value") for tag in _list(group.props.get("tags"))}
-        if tags.get(SCALING_TAG) == "off":
+        if tags.get(SCALING_TAG) == SCALING_OFF:
             continue
         violations.append(
             (
                 group.urn,
                 f"Autoscaling group {group.name!r} has no target-tracking scaling policy: it would hold one size "
-                f"whatever the load. Give it one, or tag it {SCALING_TAG}=off where scaling is deliberately off.",
+                f"whatever the load. Give it one, or tag it {SCALING_TAG}={SCALING_OFF} where scaling is deliberately "
+                "off.",
             )
         )
     return violations

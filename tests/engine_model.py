@@ -34,14 +34,12 @@ from typing import Any
 
 import pulumi
 
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, SCALING_POLICY
 from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
 from tests.checkout import ROOT
 
-GROUP = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-SCALING_POLICY = "aws:autoscaling/policy:Policy"
 FORCE_NEW = {
-    GROUP: {"namePrefix", "name"},
+    AUTOSCALING_GROUP: {"namePrefix", "name"},
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
 }
@@ -152,7 +150,7 @@ class EngineModel:
     # -- what serves -----------------------------------------------------------------------------------------
     def groups(self) -> list[Entry]:
         """The groups in state, pending deletes included: all still in AWS."""
-        return [entry for entry in self.state if entry.type == GROUP]
+        return [entry for entry in self.state if entry.type == AUTOSCALING_GROUP]
 
     def healthy_hosts(self) -> int:
         """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
@@ -179,7 +177,7 @@ class EngineModel:
             self._assign(monitor, type_, name, old)
             return
         new = Entry(urn=urn, type=type_, id=self._physical_id(type_, inputs), inputs=inputs, trigger=trigger)
-        new.healthy = type_ != GROUP or monitor.healthy
+        new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
         if not new.healthy and self._untracked:
             self.leaked.append(new)
@@ -205,7 +203,7 @@ class EngineModel:
 
     def _physical_id(self, type_: str, inputs: dict[str, Any]) -> str:
         serial = next(self._serial)
-        if type_ == GROUP:
+        if type_ == AUTOSCALING_GROUP:
             return f"{inputs['namePrefix']}{serial:026d}"
         if type_ == LAUNCH_TEMPLATE:
             return f"lt-{serial:017x}"
@@ -215,7 +213,7 @@ class EngineModel:
     def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
         """What the program sees of the resource: its id, and for a group its name (the id)."""
         mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
-        mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == GROUP else None)
+        mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == AUTOSCALING_GROUP else None)
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}

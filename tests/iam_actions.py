@@ -10,6 +10,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    DOCKER_IMAGE,
+    ECR_LIFECYCLE_POLICY,
+    ECR_REPOSITORY,
+    GET_AMI_IDS,
+    GET_AUTHORIZATION_TOKEN,
+    GET_CALLER_IDENTITY,
+    GET_GROUP,
+    GET_SUBNETS,
+    GET_VPC,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    INSTANCE_PROFILE,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LOAD_BALANCER,
+    LOG_GROUP,
+    METRIC_ALARM,
+    READ_STACK_OUTPUTS,
+    SCALING_POLICY,
+    SECURITY_GROUP,
+    SSM_PARAMETER,
+    TARGET_GROUP,
+)
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -21,7 +47,7 @@ TAGGING = ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags")
 
 RESOURCE_ACTIONS: dict[str, Needs] = {
     # CreateLoadBalancer checks the subnets, security groups and VPC's internet gateway with the caller's rights.
-    "aws:lb/loadBalancer:LoadBalancer": Needs(
+    LOAD_BALANCER: Needs(
         (
             "ec2:DescribeAccountAttributes",
             "ec2:DescribeInternetGateways",
@@ -39,7 +65,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             *TAGGING,
         ),
     ),
-    "aws:lb/targetGroup:TargetGroup": Needs(
+    TARGET_GROUP: Needs(
         (
             "elasticloadbalancing:DescribeTargetGroups",
             "elasticloadbalancing:DescribeTargetGroupAttributes",
@@ -53,7 +79,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             *TAGGING,
         ),
     ),
-    "aws:lb/listener:Listener": Needs(
+    LISTENER: Needs(
         (
             "elasticloadbalancing:DescribeListeners",
             "elasticloadbalancing:DescribeListenerAttributes",
@@ -66,7 +92,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             *TAGGING,
         ),
     ),
-    "aws:ec2/securityGroup:SecurityGroup": Needs(
+    SECURITY_GROUP: Needs(
         ("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkInterfaces"),
         (
             "ec2:CreateSecurityGroup",
@@ -79,7 +105,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "ec2:DeleteTags",
         ),
     ),
-    "aws:ec2/launchTemplate:LaunchTemplate": Needs(
+    LAUNCH_TEMPLATE: Needs(
         ("ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"),
         (
             "ec2:CreateLaunchTemplate",
@@ -90,7 +116,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "ec2:DeleteTags",
         ),
     ),
-    "aws:autoscaling/group:Group": Needs(
+    AUTOSCALING_GROUP: Needs(
         (
             "autoscaling:DescribeAutoScalingGroups",
             "autoscaling:DescribeScalingActivities",
@@ -115,12 +141,12 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
         ),
     ),
     # The service's own alarms (fleet-<stack>-<service>-*), beside the target-tracking ones the policy makes.
-    "aws:cloudwatch/metricAlarm:MetricAlarm": Needs(
+    METRIC_ALARM: Needs(
         ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
         ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"),
     ),
     # Settings under /fleet/<stack>/<service>/; a SecureString is encrypted with the account's aws/ssm key.
-    "aws:ssm/parameter:Parameter": Needs(
+    SSM_PARAMETER: Needs(
         ("ssm:DescribeParameters", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
         (
             "ssm:PutParameter",
@@ -131,7 +157,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "kms:Decrypt",
         ),
     ),
-    "aws:autoscaling/policy:Policy": Needs(
+    SCALING_POLICY: Needs(
         ("autoscaling:DescribePolicies", "cloudwatch:DescribeAlarms"),
         (
             "autoscaling:PutScalingPolicy",
@@ -140,7 +166,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "cloudwatch:DeleteAlarms",
         ),
     ),
-    "aws:iam/role:Role": Needs(
+    IAM_ROLE: Needs(
         ("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"),
         (
             "iam:CreateRole",
@@ -151,8 +177,8 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "iam:UntagRole",
         ),
     ),
-    "aws:iam/rolePolicy:RolePolicy": Needs(("iam:GetRolePolicy",), ("iam:PutRolePolicy", "iam:DeleteRolePolicy")),
-    "aws:iam/instanceProfile:InstanceProfile": Needs(
+    IAM_ROLE_POLICY: Needs(("iam:GetRolePolicy",), ("iam:PutRolePolicy", "iam:DeleteRolePolicy")),
+    INSTANCE_PROFILE: Needs(
         ("iam:GetInstanceProfile",),
         (
             "iam:CreateInstanceProfile",
@@ -164,7 +190,7 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "iam:PassRole",
         ),
     ),
-    "aws:ecr/repository:Repository": Needs(
+    ECR_REPOSITORY: Needs(
         ("ecr:DescribeRepositories", "ecr:ListTagsForResource"),
         (
             "ecr:CreateRepository",
@@ -175,10 +201,8 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "ecr:UntagResource",
         ),
     ),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Needs(
-        ("ecr:GetLifecyclePolicy",), ("ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy")
-    ),
-    "aws:cloudwatch/logGroup:LogGroup": Needs(
+    ECR_LIFECYCLE_POLICY: Needs(("ecr:GetLifecyclePolicy",), ("ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy")),
+    LOG_GROUP: Needs(
         ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"),
         (
             "logs:CreateLogGroup",
@@ -192,20 +216,20 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
         ),
     ),
     # Built and pushed by the docker provider with the token of ecr:GetAuthorizationToken.
-    "docker:index/image:Image": Needs(
+    DOCKER_IMAGE: Needs(
         ("ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
         ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"),
     ),
 }
 
 INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": (),  # sts:GetCallerIdentity needs no permission
-    "aws:ec2/getVpc:getVpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
-    "aws:ec2/getSubnets:getSubnets": ("ec2:DescribeSubnets",),
-    "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr:GetAuthorizationToken",),
-    "aws:autoscaling/getAmiIds:getAmiIds": ("autoscaling:DescribeAutoScalingGroups",),
-    "aws:autoscaling/getGroup:getGroup": ("autoscaling:DescribeAutoScalingGroups",),
-    "pulumi:pulumi:readStackOutputs": (),  # the state backend's access, not an AWS permission of the program
+    GET_CALLER_IDENTITY: (),  # sts:GetCallerIdentity needs no permission
+    GET_VPC: ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
+    GET_SUBNETS: ("ec2:DescribeSubnets",),
+    GET_AUTHORIZATION_TOKEN: ("ecr:GetAuthorizationToken",),
+    GET_AMI_IDS: ("autoscaling:DescribeAutoScalingGroups",),
+    GET_GROUP: ("autoscaling:DescribeAutoScalingGroups",),
+    READ_STACK_OUTPUTS: (),  # the state backend's access, not an AWS permission of the program
 }
 
 ENGINE_TYPES_PREFIXES = ("fleet:", "pulumi:")

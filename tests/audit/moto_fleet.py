@@ -11,6 +11,9 @@ from typing import Any
 
 import boto3
 
+from fleet.names import CANARY_TRACK, TRACK_TAG
+from fleet.resource_types import AUTOSCALING_GROUP, AWS_PROVIDER, LAUNCH_TEMPLATE, ROOT_STACK
+
 REGION = "eu-west-1"
 STACK = "prod"
 SERVICE = "web"
@@ -79,7 +82,7 @@ class Fleet:
         if release_id:
             tags["fleet:release"] = release_id
         if track:
-            tags["fleet:track"] = track
+            tags[TRACK_TAG] = track
         return [{"Key": key, "Value": value} for key, value in tags.items()]
 
     def build(self) -> Fleet:
@@ -121,8 +124,8 @@ class Fleet:
     def add_canary(self, release_id: str) -> Release:
         """A canary as the program creates it: a release of one host in its own target group, tagged
         `fleet:track=canary`, tracked in the state and recorded in the outputs as `services.<name>.canary`."""
-        self.canary_target_group_arn = self.target_group(f"{self.service}-canary-tg", self.tags(track="canary"))
-        self.canary = self.release(release_id, track="canary")
+        self.canary_target_group_arn = self.target_group(f"{self.service}-canary-tg", self.tags(track=CANARY_TRACK))
+        self.canary = self.release(release_id, track=CANARY_TRACK)
         self.tracked.append(TrackedRelease(self.canary, role="canary"))
         self.write_export()
         return self.canary
@@ -142,15 +145,15 @@ class Fleet:
             TagSpecifications=[{"ResourceType": "launch-template", "Tags": self.tags(release_id, track)}],
         )["LaunchTemplate"]
         asg_name = f"fleet-{self.stack}-{self.service}-{release_id}"
-        hosts = 1 if track == "canary" else 2
+        hosts = 1 if track == CANARY_TRACK else 2
         self.autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=asg_name,
             LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "1"},
             MinSize=hosts,
-            MaxSize=hosts if track == "canary" else 6,
+            MaxSize=hosts if track == CANARY_TRACK else 6,
             DesiredCapacity=hosts,
             VPCZoneIdentifier=",".join(self.subnet_ids),
-            TargetGroupARNs=[self.canary_target_group_arn if track == "canary" else self.target_group_arn],
+            TargetGroupARNs=[self.canary_target_group_arn if track == CANARY_TRACK else self.target_group_arn],
             Tags=[{**tag, "PropagateAtLaunch": True} for tag in self.tags(release_id, track)],
         )
         # AWS launches the ASG's instances with the template's metadata options; moto's ASG does not apply them.
@@ -223,12 +226,12 @@ class Fleet:
         stack_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{self.stack}"
         provider_urn = f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:providers:aws::default_7_0_0"
         resources: list[dict[str, Any]] = [
-            {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": outputs or self.outputs()},
+            {"urn": stack_urn, "custom": False, "type": ROOT_STACK, "outputs": outputs or self.outputs()},
             {
                 "urn": provider_urn,
                 "custom": True,
                 "id": "7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
-                "type": "pulumi:providers:aws",
+                "type": AWS_PROVIDER,
                 "parent": stack_urn,
             },
         ]
@@ -241,7 +244,7 @@ class Fleet:
                 f"::{name}-launch-template",
                 "custom": True,
                 "id": release.launch_template_id,
-                "type": "aws:ec2/launchTemplate:LaunchTemplate",
+                "type": LAUNCH_TEMPLATE,
                 "outputs": {"id": release.launch_template_id, "latestVersion": release.launch_template_version},
                 "parent": parent,
                 "provider": f"{provider_urn}::7c4fa3b2-0d6e-4c59-9a51-3f0e0f5d2b11",
@@ -251,7 +254,7 @@ class Fleet:
                 f"::{name}-group",
                 "custom": True,
                 "id": release.asg_name,
-                "type": "aws:autoscaling/group:Group",
+                "type": AUTOSCALING_GROUP,
                 "outputs": {"id": release.asg_name, "name": release.asg_name, "arn": f"arn:{release.asg_name}"},
                 "parent": parent,
                 "dependencies": [template["urn"]],

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
 
-from fleetctl import audit as audit_command
 from fleetctl.audit_facts import (
     AutoScalingGroup,
     FleetFacts,
@@ -27,6 +26,7 @@ from fleetctl.audit_facts import (
 )
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import build_parser, main
+from fleetctl.commands import audit as audit_command
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MIN_ORPHAN_AGE = timedelta(minutes=90)

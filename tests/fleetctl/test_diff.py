@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 from fleet.config import fleet_keys, parse_config
 from fleet.release import identify_on_disk
 from fleet.secret_settings import with_secret_settings
-from fleetctl.diff import ParsedStack, load_stack
+from fleetctl.commands.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
 
 

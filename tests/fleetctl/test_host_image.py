@@ -9,7 +9,7 @@ import boto3
 import pytest
 from fleetctl_samples import AMI_OLD
 
-from fleetctl.host_image import RECOMMENDED_IMAGE
+from fleetctl.commands.host_image import RECOMMENDED_IMAGE
 
 
 @pytest.fixture

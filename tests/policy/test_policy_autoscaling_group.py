@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from fleet.resource_types import LOG_GROUP
 from policy import rules
 from policy.records import declared
 
@@ -117,7 +118,5 @@ def test_create_before_delete_release_resource_passes() -> None:
 
 
 def test_delete_before_replace_is_allowed_on_other_resources() -> None:
-    log_group = declared(
-        "aws:cloudwatch/logGroup:LogGroup", "logs", {}, pulumi.ResourceOptions(delete_before_replace=True)
-    )
+    log_group = declared(LOG_GROUP, "logs", {}, pulumi.ResourceOptions(delete_before_replace=True))
     assert rules.evaluate([log_group]) == []

@@ -6,9 +6,9 @@ import pytest
 
 from fleet.config import AlarmThresholds, ConfigError, fleet_keys, parse_config
 from fleet.release import identify
+from fleet.resource_types import METRIC_ALARM
 from fleetctl.simulation import ACCOUNT, REGION, FleetMocks
 
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:fleet-oncall"
 TARGET_GROUP = "targetgroup/web-tg/73e2d6bc24d8a067"
 LOAD_BALANCER = "app/fleet-alb/50dc6c495c0c9188"
@@ -20,7 +20,7 @@ NAMES = [
 
 
 def alarms(run) -> dict[str, dict]:
-    return {alarm.inputs["name"]: alarm.inputs for alarm in run.of_type(ALARM)}
+    return {alarm.inputs["name"]: alarm.inputs for alarm in run.of_type(METRIC_ALARM)}
 
 
 def test_each_service_has_three_alarms_whose_names_the_outputs_list(program, staging_config):
@@ -28,7 +28,7 @@ def test_each_service_has_three_alarms_whose_names_the_outputs_list(program, sta
 
     assert sorted(alarms(run)) == sorted(NAMES)
     assert run.outputs["services"]["web"]["alarms"] == NAMES
-    assert {alarm.parent for alarm in run.of_type(ALARM)} == {"web-alarms"}
+    assert {alarm.parent for alarm in run.of_type(METRIC_ALARM)} == {"web-alarms"}
 
 
 def test_unhealthy_hosts_alarm_fires_on_any_unhealthy_target_for_three_minutes_by_default(program, staging_config):
@@ -117,7 +117,7 @@ def test_a_new_release_leaves_the_alarms_as_they_are(program, staging_config, wi
     after = program("staging", with_service(staging_config, image={"version": "1.1.0"}, instanceType="t3.medium"))
 
     assert alarms(after) == alarms(before)
-    for alarm in after.of_type(ALARM):
+    for alarm in after.of_type(METRIC_ALARM):
         assert alarm.replacement_trigger is None
         assert alarm.replace_with == []
         assert not alarm.options.replace_on_changes

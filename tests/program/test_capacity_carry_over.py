@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from fleet.resource_types import AUTOSCALING_GROUP, GET_GROUP
 from fleetctl.simulation import qualified
-
-GROUP = "aws:autoscaling/group:Group"
-GET_GROUP = "aws:autoscaling/getGroup:getGroup"
 
 
 def desired(run) -> tuple[int, int]:
-    group = run.one(GROUP).inputs
+    group = run.one(AUTOSCALING_GROUP).inputs
     return group["desiredCapacity"], group["waitForElbCapacity"]
 
 
@@ -85,7 +83,7 @@ def test_lower_max_bounds_the_live_value(update, deployed, staging_config, with_
     run = update("staging", capped, deployed, live_desired={live_group(deployed): 5})
 
     assert desired(run) == (3, 3)
-    assert run.one(GROUP).inputs["maxSize"] == 3
+    assert run.one(AUTOSCALING_GROUP).inputs["maxSize"] == 3
 
 
 def test_higher_min_raises_the_live_value(update, deployed, staging_config, with_service):

@@ -7,8 +7,9 @@ import copy
 import pytest
 
 import fleet.rollout
+from fleet.resource_types import AUTOSCALING_GROUP
 from tests.checkout import stack_file
-from tests.engine_model import GROUP, EngineModel
+from tests.engine_model import EngineModel
 
 SERVING = 2
 """Staging's configured capacity: what the first release serves with."""
@@ -28,7 +29,7 @@ def settings_tweak(config):
 
 
 def group_step(update) -> str:
-    return next(kind for urn, kind in update.steps.items() if urn.endswith(f"{GROUP}::web-release-group"))
+    return next(kind for urn, kind in update.steps.items() if urn.endswith(f"{AUTOSCALING_GROUP}::web-release-group"))
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
+from fleet.resource_types import IAM_ROLE_POLICY, LAUNCH_TEMPLATE, LOG_GROUP, SECURITY_GROUP
 from fleetctl.simulation import ACCOUNT, VPC_CIDR
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 
 def test_instances_require_imdsv2_with_a_hop_limit_containers_can_reach(program, staging_config):
@@ -80,9 +78,7 @@ def test_hosts_may_only_call_out_on_https(program, staging_config):
 def test_host_policy_is_scoped_to_the_services_repository_settings_and_log_group(program, staging_config):
     run = program("staging", staging_config)
 
-    statements = {
-        s["Sid"]: s for s in json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
-    }
+    statements = {s["Sid"]: s for s in json.loads(run.one(IAM_ROLE_POLICY).inputs["policy"])["Statement"]}
     assert statements["EcrPull"]["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/fleet-staging-web"
     assert statements["ReadSettings"]["Resource"] == [
         f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/fleet/staging/web",
@@ -98,7 +94,7 @@ def test_promoted_stack_hosts_may_pull_only_from_the_promoted_repository(program
 
     run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
 
-    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    policy = json.loads(run.one(IAM_ROLE_POLICY).inputs["policy"])
     pull = next(s for s in policy["Statement"] if s["Sid"] == "EcrPull")
     assert pull["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/fleet-staging-web"
 
@@ -118,7 +114,7 @@ def test_boot_script_reads_settings_from_the_services_ssm_path_and_ships_logs(pr
 def test_log_group_keeps_thirty_days(program, staging_config):
     run = program("staging", staging_config)
 
-    log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    log_group = run.one(LOG_GROUP).inputs
     assert (log_group["name"], log_group["retentionInDays"]) == ("/fleet/staging/web", 30)
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-GROUP = "aws:autoscaling/group:Group"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+from fleet.resource_types import AUTOSCALING_GROUP, TARGET_GROUP
 
 
 def test_group_attaches_to_the_services_long_lived_target_group(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(GROUP).inputs["targetGroupArns"] == [run.outputs["services"]["web"]["targetGroupArn"]]
+    assert run.one(AUTOSCALING_GROUP).inputs["targetGroupArns"] == [run.outputs["services"]["web"]["targetGroupArn"]]
 
 
 def test_group_creation_waits_for_every_desired_instance_to_be_healthy_in_the_target_group(program, staging_config):
     run = program("staging", staging_config)
 
-    group = run.one(GROUP).inputs
+    group = run.one(AUTOSCALING_GROUP).inputs
     assert group["healthCheckType"] == "ELB"
     assert group["waitForElbCapacity"] == group["desiredCapacity"] == 2
 
@@ -23,13 +22,13 @@ def test_group_creation_waits_for_every_desired_instance_to_be_healthy_in_the_ta
 def test_capacity_wait_is_bounded_by_the_cutover_timeout(program, staging_config, with_service):
     run = program("staging", with_service(staging_config, cutoverTimeoutMinutes=7))
 
-    assert run.one(GROUP).inputs["waitForCapacityTimeout"] == "7m"
+    assert run.one(AUTOSCALING_GROUP).inputs["waitForCapacityTimeout"] == "7m"
 
 
 def test_default_cutover_timeout_is_ten_minutes(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(GROUP).inputs["waitForCapacityTimeout"] == "10m"
+    assert run.one(AUTOSCALING_GROUP).inputs["waitForCapacityTimeout"] == "10m"
 
 
 def test_default_health_check_passes_a_new_instance_in_twenty_seconds(program, staging_config):
@@ -68,4 +67,4 @@ def test_health_check_and_drain_follow_the_config(program, staging_config, with_
         "timeout": 6,
     }
     assert target_group["healthCheck"]["unhealthyThreshold"] == 4
-    assert run.one(GROUP).inputs["healthCheckGracePeriod"] == 240
+    assert run.one(AUTOSCALING_GROUP).inputs["healthCheckGracePeriod"] == 240

@@ -6,11 +6,11 @@ import pytest
 
 from components.listeners import TLS_POLICY
 from fleet.config import ConfigError
+from fleet.resource_types import AUTOSCALING_GROUP, LISTENER, SECURITY_GROUP
 from fleetctl.simulation import ACCOUNT, REGION
 from tests.policy.test_policy_on_program import violations
 
-LISTENER = "aws:lb/listener:Listener"
-LOAD_BALANCER_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg")
+LOAD_BALANCER_GROUP = (SECURITY_GROUP, "fleet-alb-sg")
 CERTIFICATE = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
 
 
@@ -42,7 +42,7 @@ def test_with_a_certificate_an_https_listener_forwards_to_the_target_group_with_
     assert https.inputs["sslPolicy"] == TLS_POLICY
     assert TLS_POLICY.startswith("ELBSecurityPolicy-TLS13-")
     [action] = https.inputs["defaultActions"]
-    [target_group_arn] = run.one("aws:autoscaling/group:Group").inputs["targetGroupArns"]
+    [target_group_arn] = run.one(AUTOSCALING_GROUP).inputs["targetGroupArns"]
     assert action == {"type": "forward", "targetGroupArn": target_group_arn}
     assert https.parent == "web"
 

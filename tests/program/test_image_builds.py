@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from fleet.build_tag import MAX_TAG_LENGTH, build_tag
+from fleet.resource_types import DOCKER_IMAGE
 from tests.checkout import ROOT, stack_file
 
-IMAGE = "docker:index/image:Image"
 PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.staging.yaml", "components", "fleet", "images")
 
 
@@ -37,7 +37,7 @@ def image_inputs(program):
     """`image_inputs(project, config=None)`: what the staging program gives pulumi-docker when run from `project`."""
 
     def inputs(project: Path, config: dict | None = None) -> dict:
-        return program("staging", config or stack_file("staging"), project_root=project).one(IMAGE).inputs
+        return program("staging", config or stack_file("staging"), project_root=project).one(DOCKER_IMAGE).inputs
 
     return inputs
 

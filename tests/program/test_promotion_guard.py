@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.promotion import UnpromotedImageError
+from fleet.resource_types import LAUNCH_TEMPLATE
 from fleetctl.simulation import FleetMocks, qualified
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+from program.promotion import UnpromotedImageError
 
 
 def test_prod_runs_an_image_staging_deployed(program, prod_config, staging_outputs):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLATE, LOAD_BALANCER, TARGET_GROUP
 from fleetctl.simulation import qualified
 
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-GROUP = "aws:autoscaling/group:Group"
-RELEASE_RESOURCES = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{GROUP}::web-release-group"}
+RELEASE_RESOURCES = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
 
 
 def triggers(run) -> dict[str, object]:
@@ -47,7 +46,7 @@ def test_release_change_leaves_load_balancer_target_group_listener_and_repositor
     before = program("staging", staging_config)
     after = program("staging", with_service(staging_config, **change))
 
-    rebuilt_image = {"docker:index/image:Image::web-image-image"} if "image" in change else set()
+    rebuilt_image = {f"{DOCKER_IMAGE}::web-image-image"} if "image" in change else set()
     assert changed_inputs(before, after) == RELEASE_RESOURCES | rebuilt_image
 
 
@@ -79,8 +78,8 @@ def test_capacity_change_is_not_a_release(program, update, staging_config, with_
     after = update("staging", with_service(staging_config, capacity={"min": 3, "desired": 4, "max": 8}), before)
 
     assert triggers(before) == triggers(after)
-    assert changed_inputs(before, after) == {f"{GROUP}::web-release-group"}
-    group = after.one(GROUP).inputs
+    assert changed_inputs(before, after) == {f"{AUTOSCALING_GROUP}::web-release-group"}
+    group = after.one(AUTOSCALING_GROUP).inputs
     assert (group["minSize"], group["desiredCapacity"], group["maxSize"]) == (3, 4, 8)
 
 
@@ -88,9 +87,9 @@ def test_scaling_updates_the_group_in_place_with_the_same_launch_template_and_na
     program, update, staging_config, with_service
 ):
     first = program("staging", staging_config)
-    before = first.one(GROUP).inputs
+    before = first.one(AUTOSCALING_GROUP).inputs
     changed_config = with_service(staging_config, capacity={"min": 2, "desired": 5, "max": 8})
-    after = update("staging", changed_config, first).one(GROUP)
+    after = update("staging", changed_config, first).one(AUTOSCALING_GROUP)
 
     changed = {key for key in before.keys() | after.inputs.keys() if before.get(key) != after.inputs.get(key)}
     assert changed == {"desiredCapacity", "maxSize", "waitForElbCapacity"}
@@ -99,7 +98,7 @@ def test_scaling_updates_the_group_in_place_with_the_same_launch_template_and_na
 def test_group_is_replaced_whenever_its_launch_template_is(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(GROUP).replace_with == ["web-release-launch-template"]
+    assert run.one(AUTOSCALING_GROUP).replace_with == ["web-release-launch-template"]
 
 
 def test_launch_template_is_never_updated_in_place(program, staging_config):
@@ -120,16 +119,19 @@ def test_no_resource_is_deleted_before_its_replacement_exists(program, staging_c
 def test_replaced_resources_are_named_by_prefix_so_old_and_new_can_coexist(program, staging_config):
     run = program("staging", staging_config)
 
-    for resource in (run.one(LAUNCH_TEMPLATE), run.one(GROUP)):
+    for resource in (run.one(LAUNCH_TEMPLATE), run.one(AUTOSCALING_GROUP)):
         assert "name" not in resource.inputs
         assert resource.inputs["namePrefix"] == "fleet-staging-web-"
-    assert "name" not in run.one("aws:lb/targetGroup:TargetGroup").inputs
+    assert "name" not in run.one(TARGET_GROUP).inputs
 
 
 def test_group_runs_the_templates_own_version_not_latest(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(GROUP).inputs["launchTemplate"] == {"id": run.one(LAUNCH_TEMPLATE).resource_id, "version": "1"}
+    assert run.one(AUTOSCALING_GROUP).inputs["launchTemplate"] == {
+        "id": run.one(LAUNCH_TEMPLATE).resource_id,
+        "version": "1",
+    }
 
 
 def test_release_id_is_known_before_the_image_is_built(program, staging_config):
@@ -149,9 +151,9 @@ def test_release_resources_carry_the_release_tag_and_long_lived_ones_do_not(prog
     assert template["tags"]["fleet:release"] == release_id
     assert {spec["resourceType"] for spec in template["tagSpecifications"]} == {"instance", "volume"}
     assert all(spec["tags"]["fleet:release"] == release_id for spec in template["tagSpecifications"])
-    group_tags = {t["key"]: t for t in run.one(GROUP).inputs["tags"]}
+    group_tags = {t["key"]: t for t in run.one(AUTOSCALING_GROUP).inputs["tags"]}
     assert group_tags["fleet:release"] == {"key": "fleet:release", "value": release_id, "propagateAtLaunch": True}
-    for long_lived in ("aws:lb/targetGroup:TargetGroup", "aws:lb/loadBalancer:LoadBalancer"):
+    for long_lived in (TARGET_GROUP, LOAD_BALANCER):
         tags = run.one(long_lived).inputs["tags"]
         assert "fleet:release" not in tags
         assert tags["fleet:stack"] == "staging"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-POLICY = "aws:autoscaling/policy:Policy"
-GROUP = "aws:autoscaling/group:Group"
+from fleet.resource_types import SCALING_POLICY
 
 
 def policies(run) -> dict[str, dict]:
-    return {policy.name: policy.inputs for policy in run.of_type(POLICY)}
+    return {policy.name: policy.inputs for policy in run.of_type(SCALING_POLICY)}
 
 
 def test_cpu_target_tracking_is_on_by_default(program, staging_config):
@@ -55,4 +54,4 @@ def test_scale_in_resumes_on_the_update_after_the_cutover(program, update, stagi
 def test_policy_belongs_to_the_release_and_follows_its_group(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(POLICY).parent == "web-release"
+    assert run.one(SCALING_POLICY).parent == "web-release"

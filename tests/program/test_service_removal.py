@@ -8,10 +8,10 @@ import pytest
 
 from fleet.config import ConfigError, fleet_keys, parse_config
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems, repositories_in_use
+from fleet.resource_types import ECR_REPOSITORY
 from fleetctl.simulation import FleetMocks, qualified
 from tests.checkout import stack_file
 
-REPOSITORY = "aws:ecr/repository:Repository"
 REGION = "eu-west-1"
 STAGING_WEB = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fleet-staging-web@sha256:" + "a" * 64
 
@@ -27,13 +27,13 @@ def test_a_repository_whose_images_a_promoted_stack_runs_keeps_them(program, sta
     # Pulumi.prod.yaml in this repository runs staging's web image.
     run = program("staging", staging_config)
 
-    assert run.one(REPOSITORY, "web-image-repository").inputs["forceDelete"] is False
+    assert run.one(ECR_REPOSITORY, "web-image-repository").inputs["forceDelete"] is False
 
 
 def test_a_repository_no_promoted_stack_runs_is_deleted_with_its_images(program, staging_config):
     run = program("staging", with_api(staging_config))
 
-    assert run.one(REPOSITORY, "api-image-repository").inputs["forceDelete"] is True
+    assert run.one(ECR_REPOSITORY, "api-image-repository").inputs["forceDelete"] is True
 
 
 def test_removing_a_service_a_promoted_stack_still_runs_fails_before_any_resource(program, staging_config):
@@ -56,7 +56,7 @@ def test_removing_a_service_a_promoted_stack_still_runs_fails_before_any_resourc
 def test_the_promoted_stack_itself_declares_no_repository(program, prod_config, staging_outputs):
     run = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
 
-    assert run.of_type(REPOSITORY) == []
+    assert run.of_type(ECR_REPOSITORY) == []
 
 
 # The rule on stack files of a project other than this repository's.

@@ -19,14 +19,13 @@ import yaml
 
 import components.settings
 from fleet.config import ConfigError
+from fleet.resource_types import AUTOSCALING_GROUP, IAM_ROLE_POLICY, LAUNCH_TEMPLATE, SSM_PARAMETER
 from fleetctl.simulation import ProgramRun
 from policy.records import declared
 from policy.rules import evaluate
 from tests.checkout import stack_file
 
-PARAMETER = "aws:ssm/parameter:Parameter"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", "aws:autoscaling/group:Group::web-release-group"}
+RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 """How the SDK marks a secret value on the wire (pulumi.runtime.rpc `_special_secret_sig`)."""
 SECRET = "hunter2-Zq8vX-distinctive-secret"
@@ -35,7 +34,7 @@ SETTINGS = {"LOG_LEVEL": "debug", "WORKERS": 4, "DB_PASSWORD": {"secure": CIPHER
 
 
 def parameters(run: ProgramRun) -> dict[str, dict[str, Any]]:
-    return {resource.inputs["name"]: resource.inputs for resource in run.of_type(PARAMETER)}
+    return {resource.inputs["name"]: resource.inputs for resource in run.of_type(SSM_PARAMETER)}
 
 
 def test_each_setting_is_a_parameter_under_the_service_path(deploy):
@@ -73,7 +72,7 @@ def test_a_secret_setting_is_a_secure_string_whose_value_is_a_pulumi_secret(depl
 def test_parameters_are_children_of_the_service_settings_component(deploy):
     run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
 
-    assert {resource.parent for resource in run.of_type(PARAMETER)} == {"web-settings"}
+    assert {resource.parent for resource in run.of_type(SSM_PARAMETER)} == {"web-settings"}
     assert run.one("fleet:settings:Settings").parent == "web"
 
 
@@ -119,7 +118,7 @@ def test_user_data_pins_each_parameter_version_and_never_a_value(deploy):
 def test_a_service_without_settings_declares_no_parameters(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.of_type(PARAMETER) == []
+    assert run.of_type(SSM_PARAMETER) == []
     assert "readonly FLEET_SETTINGS=''\n" in base64.b64decode(run.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
 
 
@@ -151,7 +150,7 @@ def test_a_settings_change_touches_only_the_release_and_the_changed_parameter(de
 
     assert before.keys() == after.keys()
     assert {key for key in before if before[key].inputs != after[key].inputs} == {
-        f"{PARAMETER}::web-settings-LOG_LEVEL",
+        f"{SSM_PARAMETER}::web-settings-LOG_LEVEL",
         *RELEASE,
     }
 
@@ -182,7 +181,7 @@ def test_a_secret_in_the_stack_file_that_pulumi_did_not_report_as_secret_stops_t
 def test_host_role_reads_only_the_service_settings_path(deploy):
     run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
 
-    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    policy = json.loads(run.one(IAM_ROLE_POLICY).inputs["policy"])
     ssm = [statement for statement in policy["Statement"] if any("ssm:" in a for a in _actions(statement))]
     assert ssm == [
         {

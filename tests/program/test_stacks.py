@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import re
 
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE
 from fleetctl.simulation import ACCOUNT, DEFAULT_SUBNETS, DEFAULT_VPC, DIGEST, qualified
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-GROUP = "aws:autoscaling/group:Group"
 
 
 def user_data(run) -> str:
@@ -38,7 +36,7 @@ def test_staging_declares_load_balancer_service_image_build_and_release(program,
         ("aws:iam/instanceProfile:InstanceProfile", "web-host-profile"),
         ("fleet:release:Release", "web-release"),
         (LAUNCH_TEMPLATE, "web-release-launch-template"),
-        (GROUP, "web-release-group"),
+        (AUTOSCALING_GROUP, "web-release-group"),
         ("fleet:alarms:Alarms", "web-alarms"),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "web-alarms-unhealthy-hosts"),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "web-alarms-5xx-rate"),
@@ -109,7 +107,7 @@ def test_default_network_is_the_default_vpc_and_all_its_subnets(program, staging
     run = program("staging", staging_config)
 
     assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == DEFAULT_VPC
-    assert run.one(GROUP).inputs["vpcZoneIdentifiers"] == sorted(DEFAULT_SUBNETS)
+    assert run.one(AUTOSCALING_GROUP).inputs["vpcZoneIdentifiers"] == sorted(DEFAULT_SUBNETS)
     assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == sorted(DEFAULT_SUBNETS)
 
 
@@ -120,7 +118,7 @@ def test_configured_network_is_used_without_lookups(program, staging_config):
     run = program("staging", staging_config)
 
     assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-0123456789abcdef0"
-    assert run.one(GROUP).inputs["vpcZoneIdentifiers"] == subnets
+    assert run.one(AUTOSCALING_GROUP).inputs["vpcZoneIdentifiers"] == subnets
     assert [(token, args) for token, args in run.invokes if token.startswith("aws:ec2/")] == [
         ("aws:ec2/getVpc:getVpc", {"id": "vpc-0123456789abcdef0"})
     ]
@@ -135,7 +133,7 @@ def test_outputs_name_the_url_and_the_live_release(program, staging_config):
     assert web["release"]["asgName"].startswith("fleet-staging-web-")
     assert web["release"]["launchTemplateId"].startswith("lt-")
     assert web["release"]["launchTemplateVersion"] == 1
-    assert web["targetGroupArn"] == run.one(GROUP).inputs["targetGroupArns"][0]
+    assert web["targetGroupArn"] == run.one(AUTOSCALING_GROUP).inputs["targetGroupArns"][0]
     assert run.outputs["stack"] == "staging"
 
 
@@ -149,5 +147,5 @@ def test_each_service_gets_its_own_listener_target_group_and_release(program, st
     load_balancer_group = run.one("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg")
     assert sorted(rule["fromPort"] for rule in load_balancer_group.inputs["ingress"]) == [80, 8081]
     assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2
-    assert len(run.of_type(GROUP)) == 2
+    assert len(run.of_type(AUTOSCALING_GROUP)) == 2
     assert set(run.outputs["services"]) == {"web", "api"}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from fleet.resource_types import DOCKER_IMAGE, ECR_LIFECYCLE_POLICY, IAM_ROLE_POLICY, SCALING_POLICY, STACK_REFERENCE
 from fleetctl.simulation import qualified
 
 UNTAGGABLE = {
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-    "docker:index/image:Image",
-    "aws:autoscaling/policy:Policy",
-    "pulumi:pulumi:StackReference",
+    IAM_ROLE_POLICY,
+    ECR_LIFECYCLE_POLICY,
+    DOCKER_IMAGE,
+    SCALING_POLICY,
+    STACK_REFERENCE,
 }
 STACK_WIDE = {"fleet-alb", "fleet-alb-sg"}
 

@@ -11,10 +11,10 @@ import pytest
 from ecr_lifecycle import Image, expired
 from staging_repository import REPOSITORY
 
+from fleet.resource_types import ECR_LIFECYCLE_POLICY
 from fleetctl.cli import main
 from tests.checkout import stack_file
 
-LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -41,7 +41,7 @@ def digest(ref: str) -> str:
 @pytest.fixture
 def staging_lifecycle_policy(program) -> dict:
     """The lifecycle policy the program declares for staging's repository."""
-    return json.loads(program("staging", stack_file("staging")).one(LIFECYCLE_POLICY).inputs["policy"])
+    return json.loads(program("staging", stack_file("staging")).one(ECR_LIFECYCLE_POLICY).inputs["policy"])
 
 
 def expired_after(ecr, policy: dict, pushed_in_order: list[str]) -> set[str]:

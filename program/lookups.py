@@ -12,9 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
-"""The engine's builtin invoke behind StackReference (pulumi/pulumi pkg/resource/deploy/builtins.go,
-`readStackReference`): the outputs of a stack's last update, which a failed update leaves as they were."""
+from fleet.resource_types import READ_STACK_OUTPUTS
+from fleet.rollout import LiveService
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:
@@ -23,11 +22,15 @@ def last_outputs(qualified_stack: str) -> dict[str, Any]:
     return dict((result.value or {}).get("outputs") or {})
 
 
-def live_desired_capacity(group_name: str) -> int | None:
-    """The live desired capacity of an autoscaling group, or None (with a warning) when the group is gone.
+def live_desired_capacity(live: LiveService | None) -> int | None:
+    """The desired capacity of the group a service's last update left serving, as AWS reports it; None when there
+    is none, or (with a warning) when the group is gone.
 
     `get_group` fails on a missing group; `get_ami_ids` (the provider's listing of groups by name) does not.
     """
+    group_name = live.asg_name if live else None
+    if not group_name:
+        return None
     if group_name not in aws.autoscaling.get_ami_ids(names=[group_name]).names:
         pulumi.log.warn(
             f"autoscaling group {group_name}, which the last update left serving, no longer exists: "

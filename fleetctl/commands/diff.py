@@ -11,7 +11,8 @@ import argparse
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
-from fleet.config import NAMESPACE, FleetConfig, ServiceConfig, canary_release
+from fleet.config import FleetConfig, ServiceConfig, canary_release
+from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, LABELS, ReleaseIdentity, identify
 from fleetctl.cli import project_dir
 from fleetctl.pinning import short_ref

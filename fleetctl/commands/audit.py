@@ -24,14 +24,15 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleet.names import MAX_CUTOVER_MINUTES
 from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases, stack_state
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 from fleetctl.stack_outputs import add_export_arguments, read_stack_export
 
 COLUMNS = ("kind", "service", "resource", "detail")
-# cutoverTimeoutMinutes is at most 60; the margin covers the launch template and ASG creation before the wait.
-DEFAULT_MIN_ORPHAN_AGE_MINUTES = 90
+# The longest cut-over, plus a margin for the launch template and ASG creation before the wait.
+DEFAULT_MIN_ORPHAN_AGE_MINUTES = MAX_CUTOVER_MINUTES + 30
 
 
 def add_parser(subparsers: Any) -> None:

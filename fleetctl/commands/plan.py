@@ -14,17 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from fleet.config import FleetConfig, ServiceConfig
-from fleetctl.check import problem_lines
-from fleetctl.cli import CommandError, project_dir
+from fleet.outputs import (
+    SERVICES,
+    STACK,
+    DeployedRelease,
+    OutputsError,
+    ServiceOutputs,
+    parse_service,
+    parse_services,
+    write_service,
+)
+from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLATE, TARGET_GROUP
+from fleetctl.cli import project_dir
+from fleetctl.commands.check import problem_lines
+from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
 from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-DOCKER_IMAGE = "docker:index/image:Image"
 SERVICE = "fleet:service:Service"
 
 
@@ -91,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     for service in config.services:
         print()
         print("\n".join(_service_plan(service, declared, deployed)))
-    for name in sorted(set(_deployed_services(deployed or {})) - {service.name for service in config.services}):
+    for name in sorted(set(_deployed_services(deployed)) - {service.name for service in config.services}):
         print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
     return 0
 
@@ -108,8 +116,11 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
             f"promotion guard: checked: every image.ref was deployed by {promotion.source} ({outputs_file})"
         )
     # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.
-    assumed = {service.name: {"release": {"imageRef": service.image.ref}, "history": []} for service in config.services}
-    return {"stack": promotion.source, "services": assumed}, (
+    assumed = {
+        service.name: write_service(ServiceOutputs(release=DeployedRelease(image_ref=service.image.ref)))
+        for service in config.services
+    }
+    return {STACK: promotion.source, SERVICES: assumed}, (
         f"promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
         f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed"
     )
@@ -119,22 +130,22 @@ def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) 
     """The carry-over reads each live group's desired capacity from AWS: assumed to be the configured one here."""
     desired = {service.name: service.capacity.desired for service in config.services}
     return {
-        release["asgName"]: desired[name]
+        release.asg_name: desired[name]
         for name, release in _deployed_releases(deployed)
-        if name in desired and release.get("asgName")
+        if name in desired and release.asg_name
     }
 
 
 def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None) -> list[str]:
     resources = _resources_of(declared, service.name)
-    group = _one(resources, ASG)
+    group = _one(resources, AUTOSCALING_GROUP)
     template = _one(resources, LAUNCH_TEMPLATE)
     target_group = _one(resources, TARGET_GROUP)
-    release = declared.outputs["services"][service.name]["release"]
+    release = parse_service(declared.outputs[SERVICES][service.name], service.name).release or DeployedRelease()
     check = target_group.inputs["healthCheck"]
     lines = [
         service.name,
-        f"  release:        {release['releaseId']} (version {release['version']})",
+        f"  release:        {release.release_id} (version {release.version})",
         f"  image:          {_image(service, resources)}",
         f"  host image:     {template.inputs['imageId']}",
         f"  instance type:  {template.inputs['instanceType']}",
@@ -154,19 +165,19 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
     return lines
 
 
-def _change(release: dict[str, Any], live: dict[str, Any] | None) -> str:
+def _change(release: DeployedRelease, live: DeployedRelease | None) -> str:
     if live is None:
-        return f"new service: creates its first release {release['releaseId']}"
-    if live.get("releaseId") == release["releaseId"]:
-        return f"no release (release {release['releaseId']} is live; capacity and settings update in place)"
+        return f"new service: creates its first release {release.release_id}"
+    if live.release_id == release.release_id:
+        return f"no release (release {release.release_id} is live; capacity and settings update in place)"
     changed = [
-        f"{label} {live.get(key)} → {release[key]}"
-        for key, label in (("version", "version"), ("hostImage", "host image"), ("instanceType", "instance type"))
-        if live.get(key) != release[key]
+        f"{label} {getattr(live, name)} → {getattr(release, name)}"
+        for name, label in (("version", "version"), ("host_image", "host image"), ("instance_type", "instance type"))
+        if getattr(live, name) != getattr(release, name)
     ]
     because = f"; {', '.join(changed)}" if changed else ""
     return (
-        f"release: replaces launch template and ASG ({live.get('releaseId')} → {release['releaseId']}{because}); "
+        f"release: replaces launch template and ASG ({live.release_id} → {release.release_id}{because}); "
         "the new group starts with the live group's desired capacity when larger (read from AWS at deploy, "
         "assumed unchanged here)"
     )
@@ -199,13 +210,14 @@ def _one(resources: list[Declared], type_: str) -> Declared:
     return matches[0]
 
 
-def _deployed_services(deployed: dict[str, Any]) -> dict[str, Any]:
-    services = deployed.get("services")
-    return services if isinstance(services, dict) else {}
+def _deployed_releases(deployed: dict[str, Any] | None) -> Iterator[tuple[str, DeployedRelease]]:
+    for name, outputs in _deployed_services(deployed).items():
+        if outputs.release is not None:
+            yield name, outputs.release
 
 
-def _deployed_releases(deployed: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, outputs in _deployed_services(deployed or {}).items():
-        release = outputs.get("release") if isinstance(outputs, dict) else None
-        if isinstance(release, dict):
-            yield name, release
+def _deployed_services(deployed: dict[str, Any] | None) -> dict[str, ServiceOutputs]:
+    try:
+        return parse_services(deployed or {})
+    except OutputsError as error:
+        raise CommandError(f"the stack outputs: {error}") from error

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from fleet.config import ECR_DIGEST_REF
 from fleet.retention import keep_tag
-from fleetctl.cli import CommandError
+from fleetctl.errors import CommandError
 from fleetctl.pinning import deployed_services, short_ref
 from fleetctl.stack_outputs import add_outputs_arguments, read_stack_outputs
 
@@ -84,22 +84,19 @@ def run(args: argparse.Namespace) -> int:
 def images_to_keep(outputs: Mapping[str, Any], stack: str) -> Iterator[KeptImage]:
     """The image of each service's live release and of every release in its history."""
     for service, deployed in deployed_services(outputs, stack).items():
-        if not isinstance(deployed, Mapping):
-            raise CommandError(f"{stack} outputs services.{service} is not a mapping")
-        history = deployed.get("history") or []
         live_id = None
-        for index, entry in enumerate([deployed.get("release"), *history]):
+        for index, entry in enumerate([deployed.release, *deployed.history]):
             where = f"{stack} outputs services.{service}." + ("release" if index == 0 else f"history[{index - 1}]")
-            if not isinstance(entry, Mapping) or not entry.get("releaseId"):
+            if entry is None or not entry.release_id:
                 raise CommandError(f"{where} has no releaseId")
             if index == 0:
-                live_id = entry["releaseId"]
-            elif entry["releaseId"] == live_id:
+                live_id = entry.release_id
+            elif entry.release_id == live_id:
                 continue  # the history starts with the live release
-            ref = str(entry.get("imageRef", ""))
+            ref = entry.image_ref or ""
             if ECR_DIGEST_REF.match(ref) is None:
                 raise CommandError(f"{where}.imageRef is not an ECR reference pinned by digest: {ref!r}")
-            yield KeptImage(service, str(entry.get("version")), str(entry["releaseId"]), ref, live=index == 0)
+            yield KeptImage(service, str(entry.version), entry.release_id, ref, live=index == 0)
 
 
 def retain(image: KeptImage, tag: str) -> bool:

@@ -17,9 +17,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from ruamel.yaml import YAML
 
-from fleet.config import AMI_ID, NAMESPACE, ConfigError, fleet_keys, parse_config
+from fleet.config import AMI_ID, ConfigError, fleet_keys, parse_config
+from fleet.names import PROMOTION_KEY
 from fleet.platforms import platform_for
-from fleetctl.cli import CommandError, project_dir
+from fleetctl.cli import project_dir
+from fleetctl.errors import CommandError
 from fleetctl.pinning import SERVICES_KEY, SERVICES_PATH, PinTarget, add_stack_file_arguments
 
 RECOMMENDED_IMAGE = {
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     architectures = {name: _architecture(name, instance_type, args.arch) for name, instance_type in services.items()}
     region = _region(target)
     images = _recommended_images(region, set(architectures.values()))
-    if target.file.get(("config", f"{NAMESPACE}:promotion")) is not None:
+    if target.file.get(("config", PROMOTION_KEY)) is not None:
         print(
             f"warning: stack {args.stack} is promoted: `fleetctl promote` writes the host image its source ran, "
             "so pin host images on the source stack unless this is an emergency",

@@ -19,6 +19,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fleet.names import SERVICES_KEY
+from fleet.outputs import SERVICES, ServiceOutputs, output_key
 from fleetctl.canary_metrics import (
     MAX_5XX_RATE_POINTS,
     MAX_P99_INCREASE_PERCENT,
@@ -32,15 +34,9 @@ from fleetctl.canary_metrics import (
     read_metrics,
     window_ending,
 )
-from fleetctl.cli import CommandError, project_dir, whole_number
-from fleetctl.pinning import (
-    SERVICES_KEY,
-    SERVICES_PATH,
-    PinTarget,
-    add_stack_file_arguments,
-    deployed_services,
-    short_ref,
-)
+from fleetctl.cli import project_dir, whole_number
+from fleetctl.errors import CommandError
+from fleetctl.pinning import SERVICES_PATH, PinTarget, add_stack_file_arguments, deployed_services, short_ref
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
 RELEASE_KEYS = ("hostImage", "instanceType")
@@ -252,7 +248,7 @@ def deployed_canaries(outputs: Mapping[str, Any], stack: str, service: str | Non
     if service is not None and service not in services:
         raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
     names = [service] if service is not None else sorted(services)
-    found = [_canary(name, services[name]) for name in names if isinstance(services[name], Mapping)]
+    found = [_canary(name, services[name]) for name in names]
     canaries = [canary for canary in found if canary is not None]
     if not canaries:
         where = f"service {service} of stack {stack}" if service else f"stack {stack}"
@@ -260,33 +256,30 @@ def deployed_canaries(outputs: Mapping[str, Any], stack: str, service: str | Non
     return canaries
 
 
-def _canary(name: str, service: Mapping[str, Any]) -> Canary | None:
-    canary = service.get("canary")
+def _canary(name: str, service: ServiceOutputs) -> Canary | None:
+    canary, live = service.canary, service.release
     if canary is None:
         return None
-    where = f"stack outputs services.{name}"
-    release = service.get("release")
-    if not isinstance(canary, Mapping) or not isinstance(release, Mapping):
-        raise CommandError(f"{where}.canary and {where}.release must be objects")
-    weight = canary.get("weight")
-    if isinstance(weight, bool) or not isinstance(weight, int):
-        raise CommandError(f"{where}.canary.weight must be a whole number; got {weight!r}")
+    where = f"stack outputs {SERVICES}.{name}"
+    if live is None:
+        raise CommandError(f"{where}.release must be an object beside {where}.canary")
     return Canary(
         service=name,
-        release_id=_text(canary, "releaseId", f"{where}.canary"),
-        version=_text(canary, "version", f"{where}.canary"),
-        weight=weight,
-        target_group_arn=_text(canary, "targetGroupArn", f"{where}.canary"),
-        live_release_id=_text(release, "releaseId", f"{where}.release"),
-        live_version=_text(release, "version", f"{where}.release"),
-        live_target_group_arn=_text(service, "targetGroupArn", where),
+        release_id=_required(canary, "release_id", f"{where}.canary"),
+        version=_required(canary, "version", f"{where}.canary"),
+        weight=_required(canary, "weight", f"{where}.canary"),
+        target_group_arn=_required(canary, "target_group_arn", f"{where}.canary"),
+        live_release_id=_required(live, "release_id", f"{where}.release"),
+        live_version=_required(live, "version", f"{where}.release"),
+        live_target_group_arn=_required(service, "target_group_arn", where),
     )
 
 
-def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value:
-        raise CommandError(f"{where}.{key} must be a non-empty string; got {value!r}")
+def _required(record: Any, attribute: str, where: str) -> Any:
+    """A field of an outputs record the status cannot do without (its type is checked by the parse)."""
+    value = getattr(record, attribute)
+    if value is None or value == "":
+        raise CommandError(f"{where}.{output_key(type(record), attribute)} is missing or empty")
     return value
 
 

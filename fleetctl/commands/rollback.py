@@ -6,12 +6,13 @@ A rollback is a promotion of an older release: the same fields are written the s
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from typing import Any
 
-from fleetctl.cli import CommandError, project_dir
-from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+from fleet.outputs import ReleaseEntry, ServiceOutputs
+from fleetctl.cli import project_dir
+from fleetctl.errors import CommandError
+from fleetctl.pinning import PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.stack_outputs import add_outputs_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,34 +33,32 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.stack)
     target.refuse_builds(args.service)
-    deployed = deployed_services(read_outputs_of(args.stack, args.from_outputs), args.stack)
-    target.report.append(
-        f"{target.path.name} ← {'version ' + args.to if args.to else 'previous release'} from its history"
-    )
-    for name in target.select(deployed, args.service, args.stack):
+
+    def release_of(name: str, service: ServiceOutputs) -> tuple[ReleaseEntry, str]:
         where = f"{args.stack} outputs services.{name}.history"
-        entry, index = _release_to_pin(deployed[name], args.to, where)
-        target.pin(name, Pin.from_release(entry, f"{where}[{index}]"))
-    target.save(dry_run=args.dry_run)
+        entry, index = _release_to_pin(service, args.to, where)
+        return entry, f"{where}[{index}]"
+
+    heading = f"{'version ' + args.to if args.to else 'previous release'} from its history"
+    pin_releases(target, args.stack, args.from_outputs, args.service, heading, release_of, dry_run=args.dry_run)
     return 0
 
 
-def _release_to_pin(service: Any, version: str | None, where: str) -> tuple[Mapping[str, Any], int]:
+def _release_to_pin(service: ServiceOutputs, version: str | None, where: str) -> tuple[ReleaseEntry, int]:
     """The history entry to return to, and its index: the one after the live release, or the newest of `version`."""
-    history = service.get("history") if isinstance(service, Mapping) else None
-    if not isinstance(history, list) or not history or not all(isinstance(entry, Mapping) for entry in history):
+    history = service.history
+    if not history:
         raise CommandError(f"{where} is missing or empty: no release to return to")
     if version is not None:
         for index, entry in enumerate(history):
-            if entry.get("version") == version:
+            if entry.version == version:
                 return entry, index
-        available = ", ".join(str(entry.get("version")) for entry in history)
+        available = ", ".join(str(entry.version) for entry in history)
         raise CommandError(f"{where} has no release of version {version}; versions available: {available}")
-    live = service.get("release")
-    live_id = live.get("releaseId") if isinstance(live, Mapping) else None
-    live_index = next((i for i, entry in enumerate(history) if entry.get("releaseId") == live_id), None)
+    live_id = service.release.release_id if service.release else None
+    live_index = next((i for i, entry in enumerate(history) if entry.release_id == live_id), None)
     if live_index is None:
         raise CommandError(f"{where} does not hold the live release {live_id}: cannot tell which one came before it")
     if live_index + 1 >= len(history):
-        raise CommandError(f"{where} has no release before the live one ({history[live_index].get('version')})")
+        raise CommandError(f"{where} has no release before the live one ({history[live_index].version})")
     return history[live_index + 1], live_index + 1

@@ -12,13 +12,12 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from fleet.config import MAX_CANARY_WEIGHT, NAMESPACE, CanaryConfig
-from fleet.stacks import same_stack
-from fleetctl.cli import CommandError, project_dir, whole_number
-from fleetctl.pinning import Pin, PinTarget, add_stack_file_arguments, deployed_services, short_ref
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
-
-PROMOTION_KEY = f"{NAMESPACE}:promotion"
+from fleet.config import MAX_CANARY_WEIGHT, CanaryConfig
+from fleet.names import PROMOTION_KEY, same_stack
+from fleetctl.cli import project_dir, whole_number
+from fleetctl.errors import CommandError
+from fleetctl.pinning import AsCanary, PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.stack_outputs import add_outputs_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -60,19 +59,16 @@ def run(args: argparse.Namespace) -> int:
     target = PinTarget(project_dir(args), args.target)
     target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
-    deployed = deployed_services(read_outputs_of(args.source, args.from_outputs), args.source)
-    target.report.append(f"{target.path.name} ← live releases of {args.source}{' as canaries' if args.canary else ''}")
-    for name in target.select(deployed, args.service, args.source):
-        service = deployed[name]
-        release = service.get("release") if isinstance(service, dict) else None
-        pin = Pin.from_release(release, f"{args.source} outputs services.{name}.release")
-        if not args.canary:
-            target.pin(name, pin)
-        elif target.runs(name, pin):
-            target.report.append(f"  {name}: {target.stack} already runs {pin.version} ({short_ref(pin.image_ref)})")
-        else:
-            target.pin_canary(name, pin, args.weight)
-    target.save(dry_run=args.dry_run)
+    pin_releases(
+        target,
+        args.source,
+        args.from_outputs,
+        args.service,
+        f"live releases of {args.source}{' as canaries' if args.canary else ''}",
+        lambda name, service: (service.release, f"{args.source} outputs services.{name}.release"),
+        dry_run=args.dry_run,
+        canary=AsCanary(args.weight) if args.canary else None,
+    )
     return 0
 
 

@@ -1,0 +1,87 @@
+"""The names fleet gives things in AWS, and the tags that tell its resources apart: one home for the program,
+`fleetctl` (audit, retention) and the policy pack. Changing one renames resources in AWS, or hides them from the
+audit and the policy pack: a name here is a contract with what is already deployed.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAMESPACE = "fleet"
+"""The config namespace (`fleet:services`), and the first word of every name fleet gives."""
+
+SERVICES_KEY = f"{NAMESPACE}:services"
+PROMOTION_KEY = f"{NAMESPACE}:promotion"
+
+STACK_TAG = "fleet:stack"
+SERVICE_TAG = "fleet:service"
+RELEASE_TAG = "fleet:release"
+SCALING_TAG = "fleet:scaling"
+"""On an autoscaling group whose service turned scaling off (`scaling: {enabled: false}`): `SCALING_OFF`."""
+SCALING_OFF = "off"
+ROLE_TAG = "fleet:role"
+"""On security groups: `LOAD_BALANCER_ROLE` (may be open to the internet) or `INSTANCES_ROLE` (reached only
+through the load balancer)."""
+LOAD_BALANCER_ROLE = "load-balancer"
+INSTANCES_ROLE = "instances"
+SECRET_TAG = "fleet:secret"
+"""On a secret setting's parameter (`true`): the policy pack requires such a parameter to be a SecureString."""
+TRACK_TAG = "fleet:track"
+"""On a canary release's resources: `CANARY_TRACK`. A release without it is the service's main release."""
+CANARY_TRACK = "canary"
+
+MAX_CUTOVER_MINUTES = 60
+"""The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""
+
+STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
+"""A stack name as a stack file or `fleet:promotion.from` gives it: `stack`, `project/stack` or `org/project/stack`."""
+
+
+def same_stack(declared: str, other: str) -> bool:
+    """Whether two stack names agree on every segment both give: `staging` is `acme/fleet/staging`."""
+    declared_parts, other_parts = declared.split("/"), other.split("/")
+    common = min(len(declared_parts), len(other_parts))
+    return declared_parts[-common:] == other_parts[-common:]
+
+
+def stack_prefix(stack: str) -> str:
+    """What the name of every resource fleet names in a stack starts with."""
+    return f"{NAMESPACE}-{stack}-"
+
+
+def service_prefix(stack: str, service: str) -> str:
+    """`fleet-<stack>-<service>`: the start of the names of a service's alarms, launch templates and groups."""
+    return f"{stack_prefix(stack)}{service}"
+
+
+def repository_name(stack: str, service: str) -> str:
+    """The ECR repository a building stack pushes a service's images to."""
+    return service_prefix(stack, service)
+
+
+def service_of_repository(repository: str, stack: str) -> str:
+    """The service whose images `repository` of `stack` holds: the inverse of `repository_name`."""
+    return repository.removeprefix(stack_prefix(stack))
+
+
+def log_group_name(stack: str, service: str) -> str:
+    """`/fleet/<stack>/<service>`: the CloudWatch log group of a service's containers."""
+    return f"/{NAMESPACE}/{stack}/{service}"
+
+
+def settings_path(stack: str, service: str) -> str:
+    """`/fleet/<stack>/<service>/`: the SSM path of a service's settings; its host role may read only below it."""
+    return f"{log_group_name(stack, service)}/"
+
+
+def stack_tags(stack: str) -> dict[str, str]:
+    return {STACK_TAG: stack}
+
+
+def service_tags(stack: str, service: str) -> dict[str, str]:
+    """Tags of resources that outlive releases: no release tag, so a release never touches them."""
+    return {STACK_TAG: stack, SERVICE_TAG: service}
+
+
+def release_tags(stack: str, service: str, release_id: str) -> dict[str, str]:
+    return {**service_tags(stack, service), RELEASE_TAG: release_id}

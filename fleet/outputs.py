@@ -1,0 +1,224 @@
+"""The stack outputs, as typed records: what the program exports per service, and how it is written and read back.
+
+The program writes them (`write_service`); the next run of the program reads its own back (carry-over, release
+history, promotion guard), and so do `fleetctl` (pinning, retention, plan, audit) and the promoted stack's guard.
+Each output key is named once, here. Parsing tolerates outputs written by older versions: a key they lack reads
+as None (or empty). A key holding a value of the wrong type is an `OutputsError` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, TypeVar
+
+STACK = "stack"
+"""The stack's name: tells which stack a file of outputs belongs to."""
+SERVICES = "services"
+LOAD_BALANCER_DNS = "loadBalancerDns"
+NETWORK = "network"
+PROMOTION = "promotion"
+VPC_ID = "vpcId"
+"""Under `network`: the VPC the stack's load balancer and hosts live in."""
+
+HISTORY_DEPTH = 5
+"""Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
+
+
+class OutputsError(ValueError):
+    """A stack output that holds a value of the wrong type; the message names its key."""
+
+
+Parse = Callable[[Any, str], Any]
+
+
+def _text(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise OutputsError(f"{where} must be a string; got {value!r}")
+
+
+def _whole(value: Any, where: str) -> int | None:
+    """Outputs read back from the engine carry numbers as JSON numbers: 8080 comes back as 8080.0."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise OutputsError(f"{where} must be a whole number; got {value!r}")
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(name, str) and name for name in value):
+        return tuple(value)
+    raise OutputsError(f"{where} must be a list of alarm names; got {value!r}")
+
+
+def _output(key: str, parse: Parse, *, default: Any = None, write_none: bool = False) -> Any:
+    """A record field: its output key, how its value is read, and whether None is written (else left out)."""
+    return field(default=default, metadata={"key": key, "parse": parse, "write_none": write_none})
+
+
+R = TypeVar("R")
+
+
+def _record(cls: type[R]) -> Parse:
+    def parse(value: Any, where: str) -> R | None:
+        return None if value is None else parse_record(cls, value, where)
+
+    return parse
+
+
+def _records(cls: type[R]) -> Parse:
+    def parse(value: Any, where: str) -> tuple[R, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise OutputsError(f"{where} must be a list; got {value!r}")
+        return tuple(parse_record(cls, entry, f"{where}[{index}]") for index, entry in enumerate(value))
+
+    return parse
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseEntry:
+    """What identifies a release a stack ran: an entry of its `history`, and the start of its live `release`."""
+
+    release_id: str | None = _output("releaseId", _text)
+    version: str | None = _output("version", _text)
+    image_ref: str | None = _output("imageRef", _text)
+    """The image the hosts run, pinned by digest."""
+    host_image: str | None = _output("hostImage", _text)
+    instance_type: str | None = _output("instanceType", _text)
+
+    @classmethod
+    def key_of(cls, attribute: str) -> str:
+        """The output key of a field, for messages that name it."""
+        return output_key(cls, attribute)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployedRelease(ReleaseEntry):
+    """A release with the resources it runs on: the service's live `release`."""
+
+    asg_name: str | None = _output("asgName", _text)
+    launch_template_id: str | None = _output("launchTemplateId", _text)
+    launch_template_version: int | None = _output("launchTemplateVersion", _whole)
+    group_trigger: str | None = _output("groupTrigger", _text)
+    """The replacement trigger the group was created with; absent on stacks deployed before it was recorded."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanaryRelease(DeployedRelease):
+    """A release taking a share of a service's traffic beside its live release, on its own target group."""
+
+    weight: int | None = _output("weight", _whole)
+    """Its share of the listener's traffic, in percent."""
+    instances: int | None = _output("instances", _whole)
+    target_group_arn: str | None = _output("targetGroupArn", _text)
+    alarms: tuple[str, ...] = _output("alarms", _names, default=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityOutputs:
+    """`capacity` as the config said at that update."""
+
+    min: int | None = _output("min", _whole)
+    desired: int | None = _output("desired", _whole)
+    max: int | None = _output("max", _whole)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOutputs:
+    """What the stack exports for one service (its `services.<name>` output)."""
+
+    url: str | None = _output("url", _text)
+    alarms: tuple[str, ...] = _output("alarms", _names, default=())
+    target_group_arn: str | None = _output("targetGroupArn", _text)
+    image_digest: str | None = _output("imageDigest", _text, write_none=True)
+    """The digest this stack built; null on a stack that runs promoted images."""
+    port: int | None = _output("port", _whole)
+    public_port: int | None = _output("publicPort", _whole)
+    health_check_path: str | None = _output("healthCheckPath", _text)
+    capacity: CapacityOutputs | None = _output("capacity", _record(CapacityOutputs))
+    release: DeployedRelease | None = _output("release", _record(DeployedRelease))
+    history: tuple[ReleaseEntry, ...] = _output("history", _records(ReleaseEntry), default=())
+    """The last releases, newest first, the live one included: what a rollback can return to."""
+    canary: CanaryRelease | None = _output("canary", _record(CanaryRelease))
+
+    def image_refs(self) -> set[str]:
+        """Every image this service ran: its live release's and those in its history."""
+        entries = [*([self.release] if self.release else []), *self.history]
+        return {entry.image_ref for entry in entries if entry.image_ref}
+
+
+def output_key(cls: type, attribute: str) -> str:
+    """The output key of a record's field, for messages that name it."""
+    return str(next(f.metadata["key"] for f in fields(cls) if f.name == attribute))
+
+
+def parse_record(cls: type[R], value: Any, where: str) -> R:
+    """The record `cls` of the output object `value`; `where` names it in errors (`services.web.release`)."""
+    if not isinstance(value, Mapping):
+        raise OutputsError(f"{where} must be an object; got {value!r}")
+    assert is_dataclass(cls)
+    parsed = {
+        f.name: f.metadata["parse"](value.get(f.metadata["key"]), f"{where}.{f.metadata['key']}") for f in fields(cls)
+    }
+    return cls(**{name: item for name, item in parsed.items() if item is not None})
+
+
+def write_record(record: Any) -> dict[str, Any]:
+    """The output object of a record, its keys in field order; None is left out unless the field writes it."""
+    written = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if value is None and not f.metadata["write_none"]:
+            continue
+        written[f.metadata["key"]] = _written(value)
+    return written
+
+
+def _written(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return write_record(value)
+    if isinstance(value, tuple):
+        return [_written(item) for item in value]
+    return value
+
+
+def write_service(outputs: ServiceOutputs) -> dict[str, Any]:
+    """The `services.<name>` output the program exports."""
+    return write_record(outputs)
+
+
+def parse_service(value: Any, name: str) -> ServiceOutputs:
+    """The `services.<name>` output, as `write_service` (or an older version of it) wrote it."""
+    return parse_record(ServiceOutputs, value, f"{SERVICES}.{name}")
+
+
+def parse_services(outputs: Mapping[str, Any]) -> dict[str, ServiceOutputs]:
+    """Every service a stack's outputs export, by name; none when they have no `services` output."""
+    return parse_services_output(outputs.get(SERVICES))
+
+
+def parse_services_output(services: Any) -> dict[str, ServiceOutputs]:
+    """The value of a stack's `services` output, by service name; None (no such output) has none."""
+    if services is None:
+        return {}
+    if not isinstance(services, Mapping):
+        raise OutputsError(f"{SERVICES} must be an object; got {services!r}")
+    return {name: parse_service(value, name) for name, value in services.items()}
+
+
+def live_vpc_id(outputs: Mapping[str, Any]) -> str | None:
+    """The VPC the stack's last update ran in; None before the first, or from a version that did not export it."""
+    network = outputs.get(NETWORK)
+    return _text(network.get(VPC_ID), f"{NETWORK}.{VPC_ID}") if isinstance(network, Mapping) else None
+
+
+def release_history(current: ReleaseEntry, previous: ServiceOutputs | None) -> tuple[ReleaseEntry, ...]:
+    """The last releases, newest first: the live one, then those before it (a re-deploy is not a new entry)."""
+    earlier = [entry for entry in (previous.history if previous else ()) if entry.release_id != current.release_id]
+    return (current, *earlier)[:HISTORY_DEPTH]

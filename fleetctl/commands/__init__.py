@@ -1,0 +1,1 @@
+"""fleetctl's commands, one module each: `add_parser(subparsers)` registers the command and its `handler`."""
