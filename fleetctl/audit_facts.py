@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleet.names import CANARY_TRACK, STACK_TAG
-from fleet.outputs import SERVICES, STACK, CanaryRelease, DeployedRelease, OutputsError, parse_service
+from fleet.outputs import (
+    SERVICES,
+    STACK,
+    CanaryRelease,
+    DeployedRelease,
+    OutputsError,
+    ServiceOutputs,
+    output_key,
+    parse_service,
+)
 from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
 
@@ -238,44 +247,40 @@ def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
     except OutputsError as error:
         raise CommandError(f"stack outputs: {error}") from error
     where = f"{SERVICES}.{name}"
-    live = _release(name, outputs.release, f"{where}.release", outputs.target_group_arn, where, outputs.alarms)
+    live = _release(name, outputs.release, f"{where}.release", outputs, where)
     if outputs.canary is None:
         return [live]
-    canary, canary_where = outputs.canary, f"{where}.canary"
-    return [live, _release(name, canary, canary_where, canary.target_group_arn, canary_where, canary.alarms)]
+    canary_where = f"{where}.canary"
+    return [live, _release(name, outputs.canary, canary_where, outputs.canary, canary_where)]
 
 
 def _release(
-    name: str,
-    release: DeployedRelease | None,
-    where: str,
-    target_group_arn: str | None,
-    owner: str,
-    alarm_names: tuple[str, ...],
+    name: str, release: DeployedRelease | None, where: str, owner: ServiceOutputs | CanaryRelease, owner_where: str
 ) -> LiveRelease:
     """A serving release; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
     if release is None:
         raise CommandError(f"stack outputs: {where} must be an object")
-    fields = {
-        f"{where}.releaseId": release.release_id,
-        f"{where}.asgName": release.asg_name,
-        f"{where}.launchTemplateId": release.launch_template_id,
-        f"{owner}.targetGroupArn": target_group_arn,
+    required = {
+        f"{where}.{release.key_of(attribute)}": getattr(release, attribute)
+        for attribute in ("release_id", "asg_name", "launch_template_id")
     }
-    for key, value in fields.items():
+    required[f"{owner_where}.{output_key(type(owner), 'target_group_arn')}"] = owner.target_group_arn
+    for key, value in required.items():
         if not value:
             raise CommandError(f"stack outputs: {key} must be a non-empty string")
     version = release.launch_template_version
     if version is None or version < 1:
-        raise CommandError(f"stack outputs: {where}.launchTemplateVersion must be a positive integer")
+        raise CommandError(
+            f"stack outputs: {where}.{release.key_of('launch_template_version')} must be a positive integer"
+        )
     return LiveRelease(
         service=name,
         release_id=str(release.release_id),
         asg_name=str(release.asg_name),
         launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
-        target_group_arn=str(target_group_arn),
-        alarm_names=alarm_names,
+        target_group_arn=str(owner.target_group_arn),
+        alarm_names=owner.alarms,
         track=CANARY_TRACK if isinstance(release, CanaryRelease) else LIVE_TRACK,
     )
 

@@ -725,3 +725,15 @@ def test_a_canary_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.Ca
 
     assert code == 1
     assert found == [Finding("unhealthy-target", "web", host, "unused (Target.InvalidState)")]
+
+
+def test_canary_outputs_without_launch_template_version_name_the_key(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet.add_canary(CANARY_RELEASE)
+    outputs = fleet.outputs()
+    del outputs["services"]["web"]["canary"]["launchTemplateVersion"]
+    fleet.write_export(outputs)
+
+    assert run_audit(fleet) == 2
+    assert "services.web.canary.launchTemplateVersion must be a positive integer" in capsys.readouterr().err

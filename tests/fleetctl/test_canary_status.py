@@ -221,6 +221,26 @@ def test_service_restricts_the_status_to_its_canary(status):
     assert err == "fleetctl canary: service api of stack prod runs no canary (no `canary` in its stack outputs)\n"
 
 
+def test_a_canary_output_without_its_target_group_is_refused_naming_the_key(balancer, status):
+    stack_outputs = balancer.outputs()
+    del stack_outputs["services"]["web"]["canary"]["targetGroupArn"]
+
+    code, out, err = status(stack_outputs=stack_outputs)
+
+    assert (code, out) == (2, "")
+    assert err == "fleetctl canary: stack outputs services.web.canary.targetGroupArn is missing or empty\n"
+
+
+def test_a_canary_weight_that_is_no_whole_number_is_refused_naming_the_key(balancer, status):
+    stack_outputs = balancer.outputs()
+    stack_outputs["services"]["web"]["canary"]["weight"] = "10%"
+
+    code, _, err = status(stack_outputs=stack_outputs)
+
+    assert code == 2
+    assert "services.web.canary.weight must be a whole number; got '10%'" in err
+
+
 def metrics(requests: int = 1000, errors_5xx: int = 0, p99: float | None = 0.2) -> TargetGroupMetrics:
     return TargetGroupMetrics(requests=requests, errors_5xx=errors_5xx, p99_seconds=p99)
 
