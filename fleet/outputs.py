@@ -1,9 +1,9 @@
 """The stack outputs, as typed records: what the program exports per service, and how it is written and read back.
 
 The program writes them (`write_service`); the next run of the program reads its own back (carry-over, release
-history, promotion guard), and so do `fleetctl` (pinning, retention, plan, audit) and the promoted stack's guard.
-Each output key is named once, here. Parsing tolerates outputs written by older versions: a key they lack reads
-as None (or empty). A key holding a value of the wrong type is an `OutputsError` naming it.
+history, promotion guard), and so do `fleetctl` (pinning, retention, plan, audit, canary status) and the promoted
+stack's guard. Each output key is named once, here. Parsing tolerates outputs written by older versions: a key they
+lack reads as None (or empty). A key holding a value of the wrong type is an `OutputsError` naming it.
 """
 
 from __future__ import annotations
