@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from fleet.config import ServiceConfig, Setting
 
@@ -21,15 +22,39 @@ BOOT_SCRIPT = "components/boot.sh"
 
 IGNORED_CONTEXT_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
 
-LABELS = {
-    "version": "version",
-    "image": "image",
-    "host_image": "host image",
-    "instance_type": "instance type",
-    "port": "port",
-    "boot_script": "boot script",
-    "settings": "settings",
-}
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """An image built from a context in the repository, known by its files before the build runs."""
+
+    context: str
+    files: str
+    """The fingerprint of the context's files."""
+
+    @property
+    def canonical(self) -> str:
+        return f"build:{self.context}#{self.files}"
+
+
+@dataclass(frozen=True)
+class PinnedImage:
+    """A promoted image, known by its digest-pinned reference."""
+
+    ref: str
+
+    @property
+    def canonical(self) -> str:
+        return f"ref:{self.ref}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A field of the release identity that differs between two releases, with its values (as the identity holds
+    them, not as a reader is shown them: `fleetctl diff` formats them)."""
+
+    field: str
+    before: Any
+    after: Any
 
 
 @dataclass(frozen=True)
@@ -37,8 +62,7 @@ class ReleaseIdentity:
     """The inputs that, when any changes, make a new release."""
 
     version: str
-    image: str
-    """`ref:<digest-pinned ref>`, or `build:<context>#<fingerprint of its files>`."""
+    image: BuiltImage | PinnedImage
     host_image: str
     instance_type: str
     port: int
@@ -49,8 +73,11 @@ class ReleaseIdentity:
 
     @property
     def release_id(self) -> str:
-        parts = {name: value for name, value in asdict(self).items() if value is not None}
-        canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+        # The image takes part as `build:<context>#<files>` or `ref:<ref>`: the form every deployed id was made of.
+        parts = {spec.name: getattr(self, spec.name) for spec in fields(self)} | {"image": self.image.canonical}
+        canonical = json.dumps(
+            {name: value for name, value in parts.items() if value is not None}, sort_keys=True, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def changed_settings(self, previous: ReleaseIdentity) -> list[str]:
@@ -58,9 +85,13 @@ class ReleaseIdentity:
         old, new = dict(previous.settings or ()), dict(self.settings or ())
         return sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
 
-    def changes_since(self, previous: ReleaseIdentity) -> list[str]:
-        """Human labels of what differs from `previous`, in a stable order ("version", "host image", ...)."""
-        return [LABELS[spec.name] for spec in fields(self) if getattr(self, spec.name) != getattr(previous, spec.name)]
+    def changes_since(self, previous: ReleaseIdentity) -> tuple[Change, ...]:
+        """What differs from `previous`, field by field in the identity's order."""
+        return tuple(
+            Change(spec.name, getattr(previous, spec.name), getattr(self, spec.name))
+            for spec in fields(self)
+            if getattr(self, spec.name) != getattr(previous, spec.name)
+        )
 
 
 def fingerprint(files: Mapping[str, bytes]) -> str:
@@ -103,9 +134,9 @@ def identify(service: ServiceConfig, boot_script: str, build_context: Mapping[st
     if service.image.build is not None:
         if build_context is None:
             raise ValueError(f"service {service.name} builds {service.image.build}: its files are needed")
-        image = f"build:{service.image.build}#{fingerprint(build_context)}"
+        image: BuiltImage | PinnedImage = BuiltImage(service.image.build, fingerprint(build_context))
     else:
-        image = f"ref:{service.image.ref}"
+        image = PinnedImage(str(service.image.ref))
     return ReleaseIdentity(
         version=service.image.version,
         image=image,

@@ -47,9 +47,6 @@ def _fresh_pulumi_runtime() -> Iterator[None]:
     reset_runtime()
 
 
-pytest_plugins = ["tests.moto_server"]  # the `moto_url` and `aws` fixtures: a real moto_server for boto3
-
-
 @pytest.fixture
 def program() -> Callable[..., ProgramRun]:
     """`program(stack, config, ...)`: run the real program of this repository under mocks (see `run_program`)."""

@@ -13,13 +13,12 @@ from typing import Any
 
 from fleet.config import FleetConfig, ServiceConfig, canary_release
 from fleet.names import NAMESPACE
-from fleet.release import BOOT_SCRIPT, LABELS, ReleaseIdentity, identify
+from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleetctl.cli import project_dir
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
 from fleetctl.stack_check import validate_stack
 
-FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
 RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
 # Service settings outside the release identity: Pulumi updates them in place, the hosts stay. The canary is a
 # release of its own, described apart.
@@ -162,17 +161,17 @@ def _live_lines(
 ) -> list[str]:
     """What happens to the service's live release: a release, an in-place change or nothing."""
     identity, previous = after.identities[name], before.identities[name]
-    releases = identity.changes_since(previous)
+    causes = identity.changes_since(previous)
     in_place = [key for key in IN_PLACE_FIELDS if getattr(old, key) != getattr(new, key)]
-    if not releases and not in_place:
+    if not causes and not in_place:
         return []
     settings = [f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place]
-    if not releases:
+    if not causes:
         return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings]
     lines = [
         f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
         f"autoscaling group, replaced once healthy) because of: "
-        f"{', '.join(_reason(label, previous, identity) for label in releases)}"
+        f"{', '.join(_reason(change, previous, identity) for change in causes)}"
     ]
     lines.extend(_release_details(previous, identity))
     if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
@@ -198,7 +197,7 @@ def _canary_lines(
             f"- **{name}**: **canary started**: release `{now.release_id}` of `{new.canary.image.version}` takes "
             f"{new.canary.weight}% of requests beside live `{live.release_id}` (its own launch template and "
             f"autoscaling group, {_hosts(new.canary.instances)}; the live release is not replaced) because it "
-            f"differs from live in: {', '.join(_reason(label, live, now) for label in now.changes_since(live))}",
+            f"differs from live in: {', '.join(_reason(change, live, now) for change in now.changes_since(live))}",
             *_release_details(live, now),
         ]
     if new.canary is None or now is None:
@@ -218,7 +217,7 @@ def _canary_lines(
         lines.append(
             f"- **{name}**: **canary release** `{was.release_id}` → `{now.release_id}` (its launch template and "
             f"autoscaling group are replaced once healthy; live is not) because of: "
-            f"{', '.join(_reason(label, was, now) for label in changes)}"
+            f"{', '.join(_reason(change, was, now) for change in changes)}"
         )
         lines.extend(_release_details(was, now))
     for key, label, shown in (("weight", "canary weight", "{}%"), ("instances", "canary instances", "{}")):
@@ -231,38 +230,40 @@ def _canary_lines(
 
 
 def _release_details(previous: ReleaseIdentity, identity: ReleaseIdentity) -> list[str]:
-    """One line per release field that differs, old → new; settings only by name, in the reason."""
-    lines = []
-    for label in identity.changes_since(previous):
-        key = FIELD_OF_LABEL[label]
-        if key == "settings":
-            continue  # named in the reason; a setting's value is never shown, a secret's never known here
-        old_value, new_value = (_identity_value(key, getattr(side, key)) for side in (previous, identity))
-        lines.append(f"  - {label}: `{old_value}` → `{new_value}`")
-    return lines
+    """One line per release field that differs, old → new."""
+    return [
+        f"  - {_label(change)}: `{_identity_value(change.field, change.before)}` → "
+        f"`{_identity_value(change.field, change.after)}`"
+        for change in identity.changes_since(previous)
+        # Settings are named in the reason; a setting's value is never shown, a secret's never known here.
+        if change.field != "settings"
+    ]
 
 
 def _hosts(count: int) -> str:
     return f"{count} host{'s' if count != 1 else ''}"
 
 
-def _reason(label: str, previous: ReleaseIdentity, identity: ReleaseIdentity) -> str:
+def _label(change: Change) -> str:
+    """A release identity field as the pull request names it: `host_image` → `host image`."""
+    return change.field.replace("_", " ")
+
+
+def _reason(change: Change, previous: ReleaseIdentity, identity: ReleaseIdentity) -> str:
     """A cause of a release as the pull request reads it: settings by name, `settings (DB_PASSWORD, LOG_LEVEL)`."""
-    if FIELD_OF_LABEL[label] != "settings":
-        return label
-    return f"{label} ({', '.join(identity.changed_settings(previous))})"
+    if change.field != "settings":
+        return _label(change)
+    return f"{_label(change)} ({', '.join(identity.changed_settings(previous))})"
 
 
-def _identity_value(key: str, value: Any) -> str:
-    """A release identity field as a reviewer reads it: short digests, the build context's file fingerprint."""
-    if key == "image":
-        kind, _, source = str(value).partition(":")
-        if kind == "ref":
-            return short_ref(source)
-        context, _, files = source.partition("#")
-        return f"build {context} (files {files[:12]})"
-    if key == "boot_script":
-        return f"{BOOT_SCRIPT} {str(value)[:12]}"
+def _identity_value(field: str, value: Any) -> str:
+    """A release identity value as a reviewer reads it: short digests, the build context's file fingerprint."""
+    if isinstance(value, PinnedImage):
+        return short_ref(value.ref)
+    if isinstance(value, BuiltImage):
+        return f"build {value.context} (files {value.files[:12]})"
+    if field == "boot_script":
+        return f"{BOOT_SCRIPT} {value[:12]}"
     return str(value)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto_fleet import Fleet
+
+from tests.audit.moto_fleet import Fleet
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
 
 from fleetctl.audit_facts import (
     AutoScalingGroup,
@@ -27,6 +26,7 @@ from fleetctl.audit_facts import (
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import build_parser, main
 from fleetctl.commands import audit as audit_command
+from tests.audit.moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MIN_ORPHAN_AGE = timedelta(minutes=90)

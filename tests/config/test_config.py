@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleet.config import Capacity, ConfigError, Scaling, fleet_keys, parse_config
+from fleet.config import AlarmThresholds, Capacity, ConfigError, HealthCheck, Scaling, fleet_keys, parse_config
 from fleetctl.simulation import FleetMocks
 from tests.checkout import ROOT, stack_file
 
@@ -52,12 +52,9 @@ def test_optional_keys_take_their_documented_defaults():
     assert (web.health_check.interval_seconds, web.health_check.healthy_threshold) == (10, 2)
 
 
-def test_missing_services_is_an_error():
-    assert problems({}) == ["fleet:services: must map service names to their settings, at least one; got nothing"]
-
-
-def test_empty_services_is_an_error():
-    assert problems({"services": {}})[0].startswith("fleet:services: must map service names")
+@pytest.mark.parametrize(("raw", "shown"), [({}, "nothing"), ({"services": {}}, "dict {}")], ids=["missing", "empty"])
+def test_a_stack_without_services_is_an_error(raw, shown):
+    assert problems(raw) == [f"fleet:services: must map service names to their settings, at least one; got {shown}"]
 
 
 def test_unknown_top_level_key_is_an_error():
@@ -91,14 +88,16 @@ def test_malformed_version_is_an_error(version):
     assert problem.startswith("fleet:services.web.image.version: must be a quoted release version of 1-128")
 
 
-def test_both_build_and_ref_is_an_error():
-    (problem,) = problems(with_web(image={"version": "1.0.0", "build": "images/web", "ref": VALID_REF}))
-    assert problem.startswith("fleet:services.web.image: set exactly one of build")
-
-
-def test_neither_build_nor_ref_is_an_error():
-    (problem,) = problems(with_web(image={"version": "1.0.0"}))
-    assert problem.startswith("fleet:services.web.image: set exactly one of build")
+@pytest.mark.parametrize(
+    "image",
+    [{"version": "1.0.0", "build": "images/web", "ref": VALID_REF}, {"version": "1.0.0"}],
+    ids=["both", "neither"],
+)
+def test_an_image_needs_exactly_one_of_build_and_ref(image):
+    assert problems(with_web(image=image)) == [
+        "fleet:services.web.image: set exactly one of build (a Docker build context, for the stack that builds) or "
+        "ref (an image pinned by digest, for a promoted stack)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -129,46 +128,72 @@ def test_build_context_outside_the_project_is_an_error(context):
     assert problem.startswith("fleet:services.web.image.build: must be a directory inside the project")
 
 
-def test_min_above_desired_is_an_error():
-    (problem,) = problems(with_web(capacity={"min": 3, "desired": 2, "max": 6}))
-    assert problem == "fleet:services.web.capacity: min (3) must not exceed desired (2)"
+@pytest.mark.parametrize(
+    ("capacity", "expected"),
+    [
+        pytest.param(
+            {"min": 3, "desired": 2, "max": 6},
+            "fleet:services.web.capacity: min (3) must not exceed desired (2)",
+            id="min-above-desired",
+        ),
+        pytest.param(
+            {"min": 1, "desired": 7, "max": 6},
+            "fleet:services.web.capacity: desired (7) must not exceed max (6)",
+            id="desired-above-max",
+        ),
+        pytest.param(
+            {"min": 0, "desired": 0, "max": 6},
+            "fleet:services.web.capacity: desired must be at least 1: a release is gated on at least one healthy "
+            "instance",
+            id="zero-desired",
+        ),
+        pytest.param(
+            {"min": -1, "desired": 2, "max": 6},
+            "fleet:services.web.capacity.min: must be from 0 to 100; got -1",
+            id="negative",
+        ),
+        pytest.param(
+            {"min": 1, "max": 6},
+            "fleet:services.web.capacity.desired: is required: a whole number from 0 to 100",
+            id="missing",
+        ),
+        pytest.param(
+            {"min": 1, "desired": 2, "max": "2"},
+            "fleet:services.web.capacity.max: must be a whole number from 0 to 100; got '2'",
+            id="text",
+        ),
+        pytest.param(
+            {"min": 1, "desired": 2, "max": True},
+            "fleet:services.web.capacity.max: must be a whole number from 0 to 100; got bool True",
+            id="boolean",
+        ),
+        pytest.param(
+            {"min": 1, "desired": 2, "max": 2.5},
+            "fleet:services.web.capacity.max: must be a whole number from 0 to 100; got float 2.5",
+            id="fraction",
+        ),
+    ],
+)
+def test_invalid_capacity_is_an_error_naming_the_size(capacity, expected):
+    assert problems(with_web(capacity=capacity)) == [expected]
 
 
-def test_desired_above_max_is_an_error():
-    (problem,) = problems(with_web(capacity={"min": 1, "desired": 7, "max": 6}))
-    assert problem == "fleet:services.web.capacity: desired (7) must not exceed max (6)"
-
-
-def test_negative_size_is_an_error():
-    (problem,) = problems(with_web(capacity={"min": -1, "desired": 2, "max": 6}))
-    assert problem == "fleet:services.web.capacity.min: must be from 0 to 100; got -1"
-
-
-def test_zero_desired_is_an_error():
-    (problem,) = problems(with_web(capacity={"min": 0, "desired": 0, "max": 6}))
-    assert problem.startswith("fleet:services.web.capacity: desired must be at least 1")
-
-
-def test_missing_size_is_an_error():
-    (problem,) = problems(with_web(capacity={"min": 1, "max": 6}))
-    assert problem == "fleet:services.web.capacity.desired: is required: a whole number from 0 to 100"
-
-
-@pytest.mark.parametrize(("value", "shown"), [("2", "'2'"), (True, "bool True"), (2.5, "float 2.5")])
-def test_non_integer_size_is_an_error(value, shown):
-    (problem,) = problems(with_web(capacity={"min": 1, "desired": 2, "max": value}))
-    assert problem == f"fleet:services.web.capacity.max: must be a whole number from 0 to 100; got {shown}"
-
-
-@pytest.mark.parametrize("port", [0, 65536, -80, "8080"])
-def test_port_outside_the_tcp_range_is_an_error(port):
-    (problem,) = problems(with_web(port=port))
-    assert problem.startswith("fleet:services.web.port: must be")
-    assert "1 to 65535" in problem
-
-
-def test_public_port_outside_the_tcp_range_is_an_error():
-    assert problems(with_web(publicPort=70000)) == ["fleet:services.web.publicPort: must be from 1 to 65535; got 70000"]
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("port", 0, "must be from 1 to 65535; got 0"),
+        ("port", 65536, "must be from 1 to 65535; got 65536"),
+        ("port", -80, "must be from 1 to 65535; got -80"),
+        ("port", "8080", "must be a whole number from 1 to 65535; got '8080'"),
+        ("publicPort", 70000, "must be from 1 to 65535; got 70000"),
+        ("httpsPort", 0, "must be from 1 to 65535; got 0"),
+        ("drainSeconds", 3601, "must be from 0 to 3600; got 3601"),
+        ("bootGraceSeconds", -1, "must be from 0 to 7200; got -1"),
+        ("cutoverTimeoutMinutes", 0, "must be from 1 to 60; got 0"),
+    ],
+)
+def test_a_whole_number_outside_its_limits_is_an_error_naming_them(key, value, expected):
+    assert problems(with_web(**{key: value})) == [f"fleet:services.web.{key}: {expected}"]
 
 
 def test_two_services_on_one_public_port_is_an_error():
@@ -211,38 +236,68 @@ def test_health_check_outside_the_target_group_limits_is_an_error(health_check, 
     assert problem.startswith(f"fleet:services.web.{key}")
 
 
+SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+SUBNET_LIST = (
+    "fleet:network.subnetIds: must be a list of at least two distinct subnet ids (subnet-0123456789abcdef0) in "
+    "different availability zones, as the load balancer requires; got "
+)
+
+
 @pytest.mark.parametrize(
-    ("key", "value", "limits"),
+    ("network", "expected"),
     [
-        ("drainSeconds", 3601, "0 to 3600"),
-        ("bootGraceSeconds", -1, "0 to 7200"),
-        ("cutoverTimeoutMinutes", 0, "1 to 60"),
+        pytest.param(
+            {"subnetIds": SUBNETS},
+            "fleet:network.subnetIds: needs network.vpcId: name the VPC these subnets belong to",
+            id="subnets-without-vpc",
+        ),
+        pytest.param(
+            {"vpcId": "default"},
+            "fleet:network.vpcId: must be a VPC id such as vpc-0123456789abcdef0; got 'default'",
+            id="malformed-vpc",
+        ),
+        pytest.param(
+            {"vpcId": "vpc-0123456789abcdef0", "subnetIds": SUBNETS[:1]},
+            SUBNET_LIST + "list ['subnet-0123456789abcdef0']",
+            id="one-subnet",
+        ),
+        pytest.param(
+            {"vpcId": "vpc-0123456789abcdef0", "subnetIds": [SUBNETS[0], SUBNETS[0]]},
+            SUBNET_LIST + "list ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef0']",
+            id="the-same-subnet-twice",
+        ),
+        pytest.param(
+            {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-a", "subnet-b"]},
+            SUBNET_LIST + "list ['subnet-a', 'subnet-b']",
+            id="malformed-subnets",
+        ),
+        pytest.param(
+            {"vpcId": "vpc-0123456789abcdef0", "subnetIds": SUBNETS[0]},
+            SUBNET_LIST + "'subnet-0123456789abcdef0'",
+            id="not-a-list",
+        ),
+        pytest.param({"vpcId": "vpc-0123456789abcdef0", "subnetIds": []}, SUBNET_LIST + "list []", id="empty-list"),
     ],
 )
-def test_cutover_timing_outside_its_limits_is_an_error(key, value, limits):
-    assert problems(with_web(**{key: value})) == [f"fleet:services.web.{key}: must be from {limits}; got {value}"]
-
-
-def test_subnets_without_a_vpc_is_an_error():
+def test_invalid_network_is_an_error_naming_its_key(network, expected):
     raw = staging()
-    raw["network"] = {"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
-    assert problems(raw) == ["fleet:network.subnetIds: needs network.vpcId: name the VPC these subnets belong to"]
+    raw["network"] = network
+    assert problems(raw) == [expected]
 
 
-@pytest.mark.parametrize(
-    "subnets", [["subnet-0123456789abcdef0"], ["subnet-a", "subnet-b"], "subnet-0123456789abcdef0", []]
-)
-def test_fewer_than_two_valid_subnets_is_an_error(subnets):
-    raw = staging()
-    raw["network"] = {"vpcId": "vpc-0123456789abcdef0", "subnetIds": subnets}
-    (problem,) = problems(raw)
-    assert problem.startswith("fleet:network.subnetIds: must be a list of at least two distinct subnet ids")
+def test_null_optional_keys_take_their_defaults_and_null_values_are_errors():
+    """`healthCheck:` with nothing after it in YAML is null: the same as leaving the key out. Not so for a value."""
+    (web,) = parse_config(with_web(healthCheck=None, scaling=None, settings=None, alarms=None), "staging").services
 
-
-def test_malformed_vpc_is_an_error():
-    raw = staging()
-    raw["network"] = {"vpcId": "default"}
-    assert problems(raw) == ["fleet:network.vpcId: must be a VPC id such as vpc-0123456789abcdef0; got 'default'"]
+    assert (web.health_check, web.scaling, web.settings, web.alarms) == (
+        HealthCheck(),
+        Scaling(),
+        (),
+        AlarmThresholds(),
+    )
+    assert problems(with_web(port=None)) == [
+        "fleet:services.web.port: must be a whole number from 1 to 65535; got nothing"
+    ]
 
 
 def test_promoted_stack_that_builds_is_an_error():

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from fleet.config import Capacity, HealthCheck, ImageSource, ServiceConfig
-from fleet.release import fingerprint, identify, read_tree
+from fleet.release import BuiltImage, Change, PinnedImage, fingerprint, identify, read_tree
 
 WEB = ServiceConfig(
     name="web", image=ImageSource(version="1.0.0", build="images/web"), host_image="ami-0123456789abcdef0"
@@ -21,38 +21,51 @@ def release_id(service: ServiceConfig = WEB, boot: str = BOOT, context: dict | N
 
 
 @pytest.mark.parametrize(
-    ("change", "label"),
+    ("change", "expected"),
     [
-        ({"image": ImageSource(version="1.0.1", build="images/web")}, "version"),
-        ({"host_image": "ami-0fedcba9876543210"}, "host image"),
-        ({"instance_type": "t3.large"}, "instance type"),
-        ({"port": 9090}, "port"),
+        ({"image": ImageSource(version="1.0.1", build="images/web")}, Change("version", "1.0.0", "1.0.1")),
+        ({"host_image": "ami-0fedcba9876543210"}, Change("host_image", WEB.host_image, "ami-0fedcba9876543210")),
+        ({"instance_type": "t3.large"}, Change("instance_type", "t3.small", "t3.large")),
+        ({"port": 9090}, Change("port", 8080, 9090)),
     ],
+    ids=["version", "host_image", "instance_type", "port"],
 )
-def test_changing_what_runs_on_the_host_is_a_new_release_and_says_why(change, label):
+def test_changing_what_runs_on_the_host_is_a_new_release_and_says_why(change, expected):
     changed = dataclasses.replace(WEB, **change)
 
     assert release_id(changed) != release_id()
-    assert identify(changed, BOOT, CONTEXT).changes_since(identify(WEB, BOOT, CONTEXT)) == [label]
+    assert identify(changed, BOOT, CONTEXT).changes_since(identify(WEB, BOOT, CONTEXT)) == (expected,)
 
 
-def test_changing_a_file_of_the_build_context_is_a_new_release():
-    before, after = identify(WEB, BOOT, CONTEXT), identify(WEB, BOOT, {**CONTEXT, "app.py": b"print('bye')\n"})
+def test_changing_a_file_of_the_build_context_is_a_new_release_of_the_image_by_its_files():
+    changed_context = {**CONTEXT, "app.py": b"print('bye')\n"}
+    before, after = identify(WEB, BOOT, CONTEXT), identify(WEB, BOOT, changed_context)
 
     assert after.release_id != before.release_id
-    assert after.changes_since(before) == ["image"]
+    assert after.changes_since(before) == (
+        Change(
+            "image",
+            BuiltImage("images/web", fingerprint(CONTEXT)),
+            BuiltImage("images/web", fingerprint(changed_context)),
+        ),
+    )
 
 
 def test_changing_the_boot_script_is_a_new_release():
-    assert identify(WEB, BOOT + "echo more\n", CONTEXT).changes_since(identify(WEB, BOOT, CONTEXT)) == ["boot script"]
+    (change,) = identify(WEB, BOOT + "echo more\n", CONTEXT).changes_since(identify(WEB, BOOT, CONTEXT))
+
+    assert change.field == "boot_script"
+    assert change.before != change.after
 
 
-def test_promoting_another_digest_is_a_new_release():
+def test_promoting_another_digest_is_a_new_release_of_the_image_by_its_reference():
     ref = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:"
     first = dataclasses.replace(WEB, image=ImageSource(version="1.0.0", ref=ref + "a" * 64))
     second = dataclasses.replace(WEB, image=ImageSource(version="1.0.0", ref=ref + "b" * 64))
 
-    assert identify(second, BOOT, None).changes_since(identify(first, BOOT, None)) == ["image"]
+    assert identify(second, BOOT, None).changes_since(identify(first, BOOT, None)) == (
+        Change("image", PinnedImage(ref + "a" * 64), PinnedImage(ref + "b" * 64)),
+    )
 
 
 @pytest.mark.parametrize(

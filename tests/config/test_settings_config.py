@@ -154,7 +154,7 @@ def test_a_new_ciphertext_is_a_new_release_naming_only_that_setting():
     after = identity_of({"DB_PASSWORD": {"secure": "v1:xyz"}, "LOG_LEVEL": "debug"})
 
     assert after.release_id != before.release_id
-    assert after.changes_since(before) == ["settings"]
+    assert [change.field for change in after.changes_since(before)] == ["settings"]
     assert after.changed_settings(before) == ["DB_PASSWORD"]
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fleetctl_samples import BOOT_SCRIPT, PROD, STAGING
 
 from fleetctl.cli import main
+from tests.fleetctl.fleetctl_samples import BOOT_SCRIPT, PROD, STAGING
 
 
 @dataclass

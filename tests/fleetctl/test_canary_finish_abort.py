@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
+
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 
 WEB_IMAGE = (
     f'      image:\n        version: "1.0.0"   # set by fleetctl promote\n        ref: {image_ref("web", "1.0.0")}\n'

@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from fleetctl_samples import outputs, release
 
 from fleetctl.canary_metrics import (
     MAX_5XX_RATE_POINTS,
@@ -28,6 +27,7 @@ from fleetctl.canary_metrics import (
     judge,
 )
 from fleetctl.cli import main
+from tests.fleetctl.fleetctl_samples import outputs, release
 
 WINDOW_MINUTES = 30
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
@@ -13,6 +12,7 @@ from fleet.release import identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleetctl.commands.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 
 
 def service_lines(report: str, stack: str, service: str) -> list[str]:
@@ -32,36 +32,41 @@ def base(project) -> str:
     return project.git("rev-parse", "HEAD")
 
 
-def test_version_bump_is_a_release_naming_the_version(project, fleetctl, base):
-    project.edit("Pulumi.staging.yaml", '"1.0.0"', '"1.1.0"')
+@pytest.mark.parametrize(
+    ("stack", "old", "new", "field", "detail"),
+    [
+        pytest.param("staging", '"1.0.0"', '"1.1.0"', "version", "  - version: `1.0.0` → `1.1.0`", id="version"),
+        pytest.param(
+            "prod",
+            f"hostImage: {AMI_OLD}\n      instanceType",
+            f"hostImage: {AMI_NEW}\n      instanceType",
+            "host image",
+            f"  - host image: `{AMI_OLD}` → `{AMI_NEW}`",
+            id="host-image",
+        ),
+        pytest.param(
+            "prod",
+            "instanceType: t3.small",
+            "instanceType: m7g.large",
+            "instance type",
+            "  - instance type: `t3.small` → `m7g.large`",
+            id="instance-type",
+        ),
+    ],
+)
+def test_a_change_of_what_runs_on_the_host_is_a_release_naming_the_field(
+    project, fleetctl, base, stack, old, new, field, detail
+):
+    project.edit(f"Pulumi.{stack}.yaml", old, new)
 
     result = fleetctl("diff", base)
 
-    web = service_lines(result.out, "staging", "web")
+    web = service_lines(result.out, stack, "web")
     assert result.code == 0
     assert web[0].startswith("- **web**: **release**")
-    assert web[0].endswith("because of: version")
-    assert web[1] == "  - version: `1.0.0` → `1.1.0`"
-    assert service_lines(result.out, "staging", "api") == ["- **api**: unchanged"]
-
-
-def test_host_image_change_is_a_release_naming_the_host_image(project, fleetctl, base):
-    web_host = "hostImage: {}\n      instanceType"
-    project.edit("Pulumi.prod.yaml", web_host.format(AMI_OLD), web_host.format(AMI_NEW))
-
-    web = service_lines(fleetctl("diff", base).out, "prod", "web")
-
-    assert web[0].endswith("because of: host image")
-    assert web[1] == f"  - host image: `{AMI_OLD}` → `{AMI_NEW}`"
-
-
-def test_instance_type_change_is_a_release_naming_the_instance_type(project, fleetctl, base):
-    project.edit("Pulumi.prod.yaml", "instanceType: t3.small", "instanceType: m7g.large")
-
-    web = service_lines(fleetctl("diff", base).out, "prod", "web")
-
-    assert web[0].endswith("because of: instance type")
-    assert web[1] == "  - instance type: `t3.small` → `m7g.large`"
+    assert web[0].endswith(f"because of: {field}")
+    assert web[1] == detail
+    assert service_lines(result.out, stack, "api") == ["- **api**: unchanged"]
 
 
 def test_build_context_file_change_is_a_release_naming_the_image(project, fleetctl, base):
@@ -118,17 +123,6 @@ def test_alarm_threshold_change_is_in_place_not_a_release(project, fleetctl, bas
     assert "p99LatencyMs: 800," in after
 
 
-def test_invalid_head_config_is_reported_with_its_problems_and_exit_code_1(project, fleetctl, base):
-    project.edit("Pulumi.prod.yaml", "desired: 3, max: 10", "desired: 30, max: 10")
-
-    result = fleetctl("diff", base)
-
-    assert result.code == 1
-    assert "### `prod`: **invalid configuration** at `working tree`" in result.out
-    assert "- `fleet:services.web.capacity: desired (30) must not exceed max (10)`" in result.out
-    assert "Traceback" not in result.err
-
-
 def test_added_and_removed_services_and_stacks_are_named(project, fleetctl, base):
     project.write("Pulumi.qa.yaml", project.read("Pulumi.staging.yaml"))
     project.edit("Pulumi.prod.yaml", "    api:\n", "    apiv2:\n")
@@ -182,8 +176,14 @@ def test_removed_stack_file_is_named(project, fleetctl):
         ),
         ("staging", "  aws:region: eu-west-1\n", "", "aws:region: is required"),
         ("prod", "from: staging", "from: stagign", "fleet:promotion.from: names stack stagign, but the project has no"),
+        (
+            "prod",
+            "desired: 3, max: 10",
+            "desired: 30, max: 10",
+            "fleet:services.web.capacity: desired (30) must not exceed max (10)`",
+        ),
     ],
-    ids=["misspelled-build-directory", "no-region", "unknown-promotion-source"],
+    ids=["misspelled-build-directory", "no-region", "unknown-promotion-source", "capacity"],
 )
 @pytest.mark.parametrize("committed", [False, True], ids=["working-tree", "commit"])
 def test_a_stack_the_program_rejects_is_an_error_never_a_release(
@@ -196,9 +196,10 @@ def test_a_stack_the_program_rejects_is_an_error_never_a_release(
 
     assert result.code == 1
     section = result.out.split(f"### `{stack}`", 1)[1].split("\n### ", 1)[0]
-    assert section.startswith(": **invalid configuration** at ")
+    assert section.startswith(f": **invalid configuration** at `{head[0] if committed else 'working tree'}`")
     assert f"- `{problem}" in section
     assert "**release**" not in section
+    assert "Traceback" not in result.err
 
 
 def test_image_files_changed_without_a_new_version_are_warned_about(project, fleetctl, base):

@@ -7,9 +7,9 @@ import difflib
 
 import boto3
 import pytest
-from fleetctl_samples import AMI_OLD
 
 from fleetctl.commands.host_image import RECOMMENDED_IMAGE
+from tests.fleetctl.fleetctl_samples import AMI_OLD
 
 
 @pytest.fixture

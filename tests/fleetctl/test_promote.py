@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -186,77 +188,70 @@ def prod_before(project) -> str:
     return project.read("Pulumi.prod.yaml")
 
 
-def test_promote_fails_when_the_source_has_no_services_output(project, fleetctl, write_outputs, prod_before):
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs({"stack": "staging"}))
+def staging_web(**changes: Any) -> dict[str, Any]:
+    """Staging's outputs with web 1.1.0 live, its release changed by `changes` (None removes a field)."""
+    web = {key: value for key, value in {**release("web", "1.1.0"), **changes}.items() if value is not None}
+    return outputs("staging", {"web": [web]})
+
+
+@pytest.mark.parametrize(
+    ("staging", "options", "message"),
+    [
+        pytest.param({"stack": "staging"}, [], "stack staging has no `services` output", id="no-services-output"),
+        pytest.param(
+            staging_web(), ["--service", "api"], "stack staging has no service api; it has: web", id="no-such-service"
+        ),
+        pytest.param(
+            staging_web(hostImage=None),
+            [],
+            "staging outputs services.web.release lacks hostImage",
+            id="release-without-host-image",
+        ),
+        pytest.param(
+            staging_web(instanceType=None),
+            [],
+            "staging outputs services.web.release lacks instanceType",
+            id="release-without-instance-type",
+        ),
+        pytest.param(
+            staging_web(imageRef="123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web:1.1.0"),
+            [],
+            "staging outputs services.web.release.imageRef must be an ECR image pinned by digest",
+            id="image-ref-not-pinned-by-digest",
+        ),
+        pytest.param(
+            outputs("staging", {"worker": [release("worker", "1.0.0")]}),
+            ["--service", "worker"],
+            "Pulumi.prod.yaml has no service worker under fleet:services; it has: web, api",
+            id="target-file-without-the-service",
+        ),
+    ],
+)
+def test_promote_fails_naming_what_the_source_outputs_or_target_file_lack(
+    project, fleetctl, write_outputs, prod_before, staging, options, message
+):
+    result = fleetctl("promote", "staging", "prod", *options, "--from-outputs", write_outputs(staging))
 
     assert result.code == 2
-    assert "stack staging has no `services` output" in result.err
+    assert message in result.err
     assert project.read("Pulumi.prod.yaml") == prod_before
 
 
-def test_promote_fails_when_the_source_lacks_the_service(project, fleetctl, write_outputs, prod_before):
-    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("config: [unclosed\n", "Pulumi.prod.yaml is not valid YAML", id="not-yaml"),
+        pytest.param("encryptionsalt: v1:abc\n", "Pulumi.prod.yaml has no `config:` mapping", id="no-config-mapping"),
+    ],
+)
+def test_promote_fails_on_a_target_file_it_cannot_read(project, fleetctl, write_outputs, content, message):
+    project.write("Pulumi.prod.yaml", content)
 
-    result = fleetctl("promote", "staging", "prod", "--service", "api", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "stack staging has no service api; it has: web" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_before
-
-
-def test_promote_fails_when_a_release_lacks_a_field(project, fleetctl, write_outputs, prod_before):
-    web = release("web", "1.1.0")
-    del web["hostImage"]
-    staging = outputs("staging", {"web": [web]})
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
+    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging_web()))
 
     assert result.code == 2
-    assert "staging outputs services.web.release lacks hostImage" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_before
-
-
-def test_promote_fails_when_the_image_ref_is_not_pinned_by_digest(project, fleetctl, write_outputs, prod_before):
-    web = release("web", "1.1.0")
-    web["imageRef"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web:1.1.0"
-    staging = outputs("staging", {"web": [web]})
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "staging outputs services.web.release.imageRef must be an ECR image pinned by digest" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_before
-
-
-def test_promote_fails_when_the_target_file_lacks_the_service(project, fleetctl, write_outputs, prod_before):
-    staging = outputs("staging", {"worker": [release("worker", "1.0.0")]})
-
-    result = fleetctl("promote", "staging", "prod", "--service", "worker", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "Pulumi.prod.yaml has no service worker under fleet:services; it has: web, api" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_before
-
-
-def test_promote_fails_when_the_target_file_is_not_yaml(project, fleetctl, write_outputs):
-    project.write("Pulumi.prod.yaml", "config: [unclosed\n")
-    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "Pulumi.prod.yaml is not valid YAML" in result.err
-    assert project.read("Pulumi.prod.yaml") == "config: [unclosed\n"
-
-
-def test_promote_fails_when_the_target_file_has_no_config_mapping(project, fleetctl, write_outputs):
-    project.write("Pulumi.prod.yaml", "encryptionsalt: v1:abc\n")
-    staging = outputs("staging", {"web": [release("web", "1.1.0")]})
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "Pulumi.prod.yaml has no `config:` mapping" in result.err
+    assert message in result.err
+    assert project.read("Pulumi.prod.yaml") == content
 
 
 def test_promote_refuses_to_write_a_config_that_would_be_invalid(project, fleetctl, write_outputs):
@@ -318,26 +313,29 @@ def test_promote_refuses_a_target_that_builds_its_images(project, fleetctl, writ
     assert project.read("Pulumi.staging.yaml") == staging_before
 
 
-def test_promote_refuses_outputs_of_another_stack_than_the_source(project, fleetctl, write_outputs, prod_before):
-    qa_outputs = write_outputs(outputs("qa", {"web": [release("web", "1.1.0")]}))
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", qa_outputs)
-
-    assert refused(result, prod_before, project) == (
-        f"fleetctl promote: {qa_outputs} holds the outputs of stack qa, not of staging\n"
-    )
-
-
-def test_promote_refuses_outputs_that_do_not_name_their_stack(project, fleetctl, write_outputs, prod_before):
-    unnamed = outputs("staging", {"web": [release("web", "1.1.0")]})
-    del unnamed["stack"]
-    path = write_outputs(unnamed)
+@pytest.mark.parametrize(
+    ("source_outputs", "message"),
+    [
+        pytest.param(
+            outputs("qa", {"web": [release("web", "1.1.0")]}),
+            "{path} holds the outputs of stack qa, not of staging",
+            id="another-stack",
+        ),
+        pytest.param(
+            {"services": staging_web()["services"]},
+            "{path} has no `stack` output: cannot tell which stack these outputs are from",
+            id="no-stack-named",
+        ),
+    ],
+)
+def test_promote_refuses_outputs_not_known_to_be_the_sources(
+    project, fleetctl, write_outputs, prod_before, source_outputs, message
+):
+    path = write_outputs(source_outputs)
 
     result = fleetctl("promote", "staging", "prod", "--from-outputs", path)
 
-    assert refused(result, prod_before, project) == (
-        f"fleetctl promote: {path} has no `stack` output: cannot tell which stack these outputs are from\n"
-    )
+    assert refused(result, prod_before, project) == f"fleetctl promote: {message.format(path=path)}\n"
 
 
 def test_promote_prints_no_change_when_the_result_is_invalid(project, fleetctl, write_outputs):
@@ -393,15 +391,3 @@ def test_promote_accepts_an_image_for_another_instance_type_of_the_same_architec
     assert result.code == 0, result.err
     assert f"ref: {image_ref('web', '1.1.0')}" in project.read("Pulumi.prod.yaml")
     assert "instanceType: m7g.large" in project.read("Pulumi.prod.yaml")
-
-
-def test_promote_fails_when_a_release_does_not_say_what_it_ran_on(project, fleetctl, write_outputs, prod_before):
-    web = release("web", "1.1.0")
-    del web["instanceType"]
-    staging = outputs("staging", {"web": [web]})
-
-    result = fleetctl("promote", "staging", "prod", "--from-outputs", write_outputs(staging))
-
-    assert result.code == 2
-    assert "staging outputs services.web.release lacks instanceType" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_before

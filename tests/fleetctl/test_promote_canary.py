@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 WEB_IMAGE_END = f"        ref: {image_ref('web', '1.0.0')}\n"
 

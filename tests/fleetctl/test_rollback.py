@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
+
+from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 # prod's web history, newest first: 1.2.0 is live, on a new host image.
 HISTORY = [release("web", "1.2.0", AMI_NEW), release("web", "1.1.0", AMI_OLD), release("web", "1.0.0", AMI_OLD)]
@@ -61,34 +62,34 @@ def test_rollback_to_a_version_pins_that_release(project, fleetctl, write_output
     assert pinned_web(project.read("Pulumi.prod.yaml")) == ("1.0.0", image_ref("web", "1.0.0"), AMI_OLD)
 
 
-def test_rollback_fails_without_history(project, fleetctl, write_outputs, prod_on_1_2_0):
+@pytest.mark.parametrize(
+    ("history", "options", "message"),
+    [
+        pytest.param([], [], "prod outputs services.web.history is missing or empty", id="no-history"),
+        pytest.param(
+            HISTORY[:1],
+            [],
+            "prod outputs services.web.history has no release before the live one (1.2.0)",
+            id="live-release-is-the-oldest",
+        ),
+        pytest.param(
+            HISTORY,
+            ["--to", "0.9.0"],
+            "has no release of version 0.9.0; versions available: 1.2.0, 1.1.0, 1.0.0",
+            id="unknown-version",
+        ),
+    ],
+)
+def test_rollback_fails_when_the_history_has_no_release_to_go_back_to(
+    project, fleetctl, write_outputs, prod_on_1_2_0, history, options, message
+):
     stack_outputs = outputs("prod", {"web": HISTORY})
-    stack_outputs["services"]["web"]["history"] = []
+    stack_outputs["services"]["web"]["history"] = history
 
-    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", write_outputs(stack_outputs))
-
-    assert result.code == 2
-    assert "prod outputs services.web.history is missing or empty" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
-
-
-def test_rollback_fails_when_the_live_release_is_the_oldest(project, fleetctl, write_outputs, prod_on_1_2_0):
-    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY[:1]}))
-
-    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+    result = fleetctl("rollback", "prod", "--service", "web", *options, "--from-outputs", write_outputs(stack_outputs))
 
     assert result.code == 2
-    assert "prod outputs services.web.history has no release before the live one (1.2.0)" in result.err
-    assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
-
-
-def test_rollback_to_an_unknown_version_lists_the_versions_available(project, fleetctl, write_outputs, prod_on_1_2_0):
-    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY}))
-
-    result = fleetctl("rollback", "prod", "--service", "web", "--to", "0.9.0", "--from-outputs", stack_outputs)
-
-    assert result.code == 2
-    assert "has no release of version 0.9.0; versions available: 1.2.0, 1.1.0, 1.0.0" in result.err
+    assert message in result.err
     assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
 
 

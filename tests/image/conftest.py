@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from web_process import REPO, WEB_APP, RunningApp, app_env, free_port, http_request
+
+from tests.image.web_process import REPO, WEB_APP, RunningApp, app_env, free_port, http_request
 
 STARTUP_TIMEOUT_SECONDS = 3.0
 EXIT_TIMEOUT_SECONDS = 5.0

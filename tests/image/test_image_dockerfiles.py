@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_process import IMAGES, RunningApp, free_port
+
+from tests.image.web_process import IMAGES, RunningApp, free_port
 
 StartApp = Callable[..., RunningApp]
 RunImageCommand = Callable[..., subprocess.CompletedProcess[str]]

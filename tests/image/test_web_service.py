@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from web_process import RunningApp
+
+from tests.image.web_process import RunningApp
 
 StartApp = Callable[..., RunningApp]
 RunApp = Callable[..., subprocess.CompletedProcess[str]]

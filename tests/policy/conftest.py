@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from policy_samples import IMAGE_REF, TARGET_GROUP_ARN, boot_script, user_data
+
+from tests.policy.policy_samples import IMAGE_REF, TARGET_GROUP_ARN, boot_script, user_data
 
 
 @pytest.fixture

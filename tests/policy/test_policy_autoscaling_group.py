@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -10,6 +11,7 @@ import pytest
 from fleet.resource_types import LOG_GROUP
 from policy import rules
 from policy.records import declared
+from tests.policy.policy_samples import REMOVED, changed
 
 GROUP_RULES = [rule for rule in rules.RESOURCE_RULES if rules.AUTOSCALING_GROUP in rule.resource_types]
 
@@ -23,44 +25,85 @@ def test_compliant_group_passes(rule: rules.ResourceRule, group_inputs: dict[str
     assert rule.check(group(group_inputs)) == []
 
 
-def test_ec2_health_check_is_rejected(group_inputs: dict[str, Any]) -> None:
-    group_inputs["healthCheckType"] = "EC2"
-    [message] = rules.autoscaling_group_uses_elb_health_check(group(group_inputs))
-    assert 'health_check_type="ELB"' in message
+@pytest.mark.parametrize(
+    ("changes", "rule", "expected"),
+    [
+        pytest.param(
+            {"healthCheckType": "EC2"},
+            rules.autoscaling_group_uses_elb_health_check,
+            'health_check_type="ELB"',
+            id="ec2-health-check",
+        ),
+        pytest.param(
+            {"waitForElbCapacity": REMOVED},
+            rules.autoscaling_group_waits_for_capacity,
+            "wait_for_elb_capacity",
+            id="no-wait-for-healthy-targets",
+        ),
+        pytest.param(
+            {"waitForCapacityTimeout": "0"},
+            rules.autoscaling_group_waits_for_capacity,
+            "wait_for_capacity_timeout='0' is unbounded or off",
+            id="capacity-timeout-of-zero",
+        ),
+        pytest.param(
+            {"waitForCapacityTimeout": "2h"},
+            rules.autoscaling_group_waits_for_capacity,
+            "wait_for_capacity_timeout='2h' is unbounded or off",
+            id="capacity-timeout-beyond-the-limit",
+        ),
+        pytest.param(
+            {"waitForCapacityTimeout": "ten minutes"},
+            rules.autoscaling_group_waits_for_capacity,
+            "is not a duration",
+            id="capacity-timeout-not-a-duration",
+        ),
+        pytest.param(
+            {"targetGroupArns": []},
+            rules.autoscaling_group_has_target_groups,
+            "target_group_arns",
+            id="no-target-groups",
+        ),
+        pytest.param(
+            {"namePrefix": REMOVED, "name": "fleet-staging-web"},
+            rules.autoscaling_group_is_not_named,
+            "set name_prefix",
+            id="fixed-name",
+        ),
+    ],
+)
+def test_a_group_breaking_a_rule_is_rejected_saying_what_to_set(
+    group_inputs: dict[str, Any], changes: dict[str, Any], rule: Callable[..., list[str]], expected: str
+) -> None:
+    [message] = rule(group(changed(group_inputs, changes)))
+    assert expected in message
 
 
-def test_group_that_does_not_wait_for_healthy_targets_is_rejected(group_inputs: dict[str, Any]) -> None:
-    del group_inputs["waitForElbCapacity"]
-    [message] = rules.autoscaling_group_waits_for_capacity(group(group_inputs))
-    assert "wait_for_elb_capacity" in message
-
-
-def test_min_elb_capacity_counts_as_a_capacity_wait(group_inputs: dict[str, Any]) -> None:
-    del group_inputs["waitForElbCapacity"]
-    group_inputs["minElbCapacity"] = 2.0  # the engine sends numbers as floats
-    assert rules.autoscaling_group_waits_for_capacity(group(group_inputs)) == []
-
-
-def test_capacity_timeout_of_zero_is_rejected(group_inputs: dict[str, Any]) -> None:
-    group_inputs["waitForCapacityTimeout"] = "0"
-    [message] = rules.autoscaling_group_waits_for_capacity(group(group_inputs))
-    assert "unbounded or off" in message
-
-
-def test_capacity_timeout_that_is_not_a_duration_is_rejected(group_inputs: dict[str, Any]) -> None:
-    group_inputs["waitForCapacityTimeout"] = "ten minutes"
-    [message] = rules.autoscaling_group_waits_for_capacity(group(group_inputs))
-    assert "is not a duration" in message
-
-
-def test_capacity_timeout_beyond_the_limit_is_rejected(group_inputs: dict[str, Any]) -> None:
-    group_inputs["waitForCapacityTimeout"] = "2h"
-    assert rules.autoscaling_group_waits_for_capacity(group(group_inputs))
-
-
-def test_absent_capacity_timeout_uses_the_bounded_provider_default(group_inputs: dict[str, Any]) -> None:
-    del group_inputs["waitForCapacityTimeout"]
-    assert rules.autoscaling_group_waits_for_capacity(group(group_inputs)) == []
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        pytest.param(
+            # The engine sends numbers as floats.
+            {"waitForElbCapacity": REMOVED, "minElbCapacity": 2.0},
+            rules.autoscaling_group_waits_for_capacity,
+            id="min-elb-capacity-counts-as-a-capacity-wait",
+        ),
+        pytest.param(
+            {"waitForCapacityTimeout": REMOVED},
+            rules.autoscaling_group_waits_for_capacity,
+            id="absent-capacity-timeout-is-the-bounded-provider-default",
+        ),
+        pytest.param(
+            {"namePrefix": REMOVED, "name": "web-group-1a2b3c4"},
+            rules.autoscaling_group_is_not_named,
+            id="name-the-engine-auto-generated",
+        ),
+    ],
+)
+def test_a_group_meeting_a_rule_another_way_passes(
+    group_inputs: dict[str, Any], changes: dict[str, Any], rule: Callable[..., list[str]]
+) -> None:
+    assert rule(group(changed(group_inputs, changes))) == []
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("600s", 600), ("1m30s", 90), ("1.5h", 5400), ("0", 0)])
@@ -71,25 +114,6 @@ def test_go_durations_parse_to_seconds(text: str, seconds: float) -> None:
 @pytest.mark.parametrize("text", ["", "10", "m", "10 m", "-5m", "10d"])
 def test_malformed_durations_do_not_parse(text: str) -> None:
     assert rules.parse_duration(text) is None
-
-
-def test_group_without_target_groups_is_rejected(group_inputs: dict[str, Any]) -> None:
-    group_inputs["targetGroupArns"] = []
-    [message] = rules.autoscaling_group_has_target_groups(group(group_inputs))
-    assert "target_group_arns" in message
-
-
-def test_fixed_name_is_rejected(group_inputs: dict[str, Any]) -> None:
-    del group_inputs["namePrefix"]
-    group_inputs["name"] = "fleet-staging-web"
-    [message] = rules.autoscaling_group_is_not_named(group(group_inputs))
-    assert "set name_prefix" in message
-
-
-def test_name_the_engine_auto_generated_is_accepted(group_inputs: dict[str, Any]) -> None:
-    del group_inputs["namePrefix"]
-    group_inputs["name"] = "web-group-1a2b3c4"
-    assert rules.autoscaling_group_is_not_named(group(group_inputs)) == []
 
 
 @pytest.mark.parametrize("version", ["$Latest", "$Default"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from policy_samples import IMAGE_REF, boot_script, user_data
 
 from policy import rules
 from policy.records import UNKNOWN, declared
+from tests.policy.policy_samples import IMAGE_REF, boot_script, user_data
 
 
 def template(inputs: dict[str, Any]) -> rules.Resource:

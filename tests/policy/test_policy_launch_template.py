@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_samples import IMAGE_REF, boot_script, user_data
 
 from policy import rules
 from policy.records import UNKNOWN, declared
+from tests.policy.policy_samples import IMAGE_REF, boot_script, user_data
 
 LAUNCH_TEMPLATE_RULES = [rule for rule in rules.RESOURCE_RULES if rules.LAUNCH_TEMPLATE in rule.resource_types]
 REPO = Path(__file__).resolve().parents[2]
@@ -59,31 +59,36 @@ def test_root_volume_left_to_ami_defaults_is_rejected(launch_template_inputs: di
 
 
 @pytest.mark.parametrize(
-    "image",
-    ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:latest", "nginx", "web:1.4.2", "web@sha256:abc"],
+    ("user_data_text", "expected"),
+    [
+        *(
+            pytest.param(
+                user_data(boot_script(image)), f"runs image {image!r}, which is not pinned by digest", id=image
+            )
+            for image in [
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:latest",
+                "nginx",
+                "web:1.4.2",
+                "web@sha256:abc",
+            ]
+        ),
+        pytest.param(
+            user_data('docker run --rm "${IMAGE}"\n'),
+            "a variable the script never assigns",
+            id="image-variable-never-assigned",
+        ),
+        pytest.param(
+            user_data("#!/bin/bash\ndnf install -y docker\n"), "starts no container", id="no-container-started"
+        ),
+        pytest.param("#!/bin/bash\ndocker run web:latest\n", "not base64", id="user-data-not-base64"),
+    ],
 )
-def test_image_not_pinned_by_digest_is_rejected(image: str, launch_template_inputs: dict[str, Any]) -> None:
-    launch_template_inputs["userData"] = user_data(boot_script(image))
+def test_a_boot_script_not_running_an_image_pinned_by_digest_is_rejected(
+    launch_template_inputs: dict[str, Any], user_data_text: str, expected: str
+) -> None:
+    launch_template_inputs["userData"] = user_data_text
     [message] = rules.launch_template_pins_image_digest(template(launch_template_inputs))
-    assert f"runs image {image!r}, which is not pinned by digest" in message
-
-
-def test_image_variable_the_script_never_assigns_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
-    launch_template_inputs["userData"] = user_data('docker run --rm "${IMAGE}"\n')
-    [message] = rules.launch_template_pins_image_digest(template(launch_template_inputs))
-    assert "a variable the script never assigns" in message
-
-
-def test_boot_script_starting_no_container_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
-    launch_template_inputs["userData"] = user_data("#!/bin/bash\ndnf install -y docker\n")
-    [message] = rules.launch_template_pins_image_digest(template(launch_template_inputs))
-    assert "starts no container" in message
-
-
-def test_user_data_that_is_not_base64_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
-    launch_template_inputs["userData"] = "#!/bin/bash\ndocker run web:latest\n"
-    [message] = rules.launch_template_pins_image_digest(template(launch_template_inputs))
-    assert "not base64" in message
+    assert expected in message
 
 
 def test_user_data_unknown_during_preview_is_skipped(launch_template_inputs: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from policy_samples import TARGET_GROUP_ARN
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
@@ -21,6 +20,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policy import rules
 from policy.records import UNKNOWN, declared, plain
+from tests.policy.policy_samples import TARGET_GROUP_ARN
 
 PACK = Path(__file__).resolve().parents[2] / "policy"
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from policy_samples import TARGET_GROUP_ARN
-
 from policy import rules
 from policy.records import UNKNOWN, Resource, declared
+from tests.policy.policy_samples import TARGET_GROUP_ARN
 
 TARGET_GROUP = declared(rules.TARGET_GROUP, "web-tg", {"port": 8080})
 TARGET_GROUP_OUTPUTS = declared(rules.TARGET_GROUP, "web-tg", {"port": 8080, "arn": TARGET_GROUP_ARN})

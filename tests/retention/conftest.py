@@ -11,7 +11,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from staging_repository import MANIFEST_MEDIA_TYPE, REGION, REPOSITORY
+
+from tests.retention.staging_repository import MANIFEST_MEDIA_TYPE, REGION, REPOSITORY
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ecr_lifecycle import Image, expired
-from staging_repository import REPOSITORY
 
 from fleet.resource_types import ECR_LIFECYCLE_POLICY
 from fleetctl.cli import main
 from tests.checkout import stack_file
+from tests.retention.ecr_lifecycle import Image, expired
+from tests.retention.staging_repository import REPOSITORY
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
