@@ -208,10 +208,8 @@ class PinTarget:
         """
         self.require(service)
         path = (*SERVICES_PATH, service)
-        if (self.file.get((*path, "image", "ref")), self.file.get((*path, "hostImage"))) == (
-            pin.image_ref,
-            pin.host_image,
-        ):
+        live = (self.file.get((*path, "image", "ref")), self.file.get((*path, "hostImage")))
+        if live == (pin.image_ref, pin.host_image):
             self.report.append(f"  {service}: {self.stack} already runs {pin.version} ({short_ref(pin.image_ref)})")
             return
         canary = (*path, "canary")
