@@ -8,6 +8,7 @@ tests specify the program with it, and `fleetctl plan` shows a stack's declarati
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import runpy
@@ -207,6 +208,9 @@ def run_program(
     registrations another way (tests/engine_model.py); `secret_keys` are the config keys Pulumi would report as
     secret.
     """
+    # The program turns the garbage collector off for its run (`__main__.py`): a process that runs it again turns
+    # it back on first, so the last run's garbage goes.
+    gc.enable()
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
     mocks.live_desired.update(live_desired or {})

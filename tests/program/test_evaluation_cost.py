@@ -1,0 +1,30 @@
+"""What the program does to keep its evaluation cheap as services are added (bench/evaluate.py measures it)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import Any
+
+from fleetctl.simulation import FleetMocks, ProgramRun
+
+
+class CollectorWatchingMocks(FleetMocks):
+    """Notes, at each resource the program declares, whether the cyclic garbage collector is on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collector_on: list[bool] = []
+
+    def new_resource(self, args: Any) -> Any:
+        self.collector_on.append(gc.isenabled())
+        return super().new_resource(args)
+
+
+def test_program_declares_its_resources_with_the_garbage_collector_off(
+    program: Callable[..., ProgramRun], staging_config: dict[str, Any]
+) -> None:
+    mocks = CollectorWatchingMocks()
+    program("staging", staging_config, mocks=mocks)
+    assert mocks.collector_on
+    assert not any(mocks.collector_on)
