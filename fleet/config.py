@@ -20,6 +20,7 @@ from typing import Any
 from fleet.names import MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
 from fleet.schema import (
     INVALID,
+    CheckedByRule,
     DistinctTexts,
     Flag,
     Inside,
@@ -156,16 +157,14 @@ class CanaryConfig:
     """
 
     image: ImageSource
-    host_image: str | None = None
-    """The canary's AMI; `parse_config` gives it the service's hostImage when the canary does not set its own."""
-    instance_type: str | None = None
-    """The canary's instance type; `parse_config` gives it the service's when the canary does not set its own."""
+    host_image: str
+    """The service's hostImage when the canary does not set its own."""
+    instance_type: str
+    """The service's instanceType when the canary does not set its own."""
     weight: int = 10
     """Percent of the service's requests the canary takes (the live release takes the rest)."""
     instances: int = 1
     """Hosts of the canary release: a fixed count, never scaled."""
-    port: int | None = None
-    """As given, if given: it may only be the service's port."""
 
 
 @dataclass(frozen=True)
@@ -209,14 +208,10 @@ def canary_release(service: ServiceConfig) -> ServiceConfig:
 
     Its release identity is the canary's release id, and it is what the service becomes when the canary finishes.
     """
+    assert service.canary is not None, "only a service with a canary has a canary release"
     canary = service.canary
-    assert canary is not None, "only a service with a canary has a canary release"
     return replace(
-        service,
-        image=canary.image,
-        host_image=canary.host_image or service.host_image,
-        instance_type=canary.instance_type or service.instance_type,
-        canary=None,
+        service, image=canary.image, host_image=canary.host_image, instance_type=canary.instance_type, canary=None
     )
 
 
@@ -271,6 +266,7 @@ def problem(key: str, message: str) -> str:
 
 
 MAX_INSTANCES = 100
+MAX_CANARY_INSTANCES = 20
 MIN_CPU_TARGET = 10
 """Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
 MAX_SETTINGS = 50
@@ -396,44 +392,46 @@ def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, A
         problems.add(f"{key}.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
 
 
-def _canary_is_a_release_of_its_own(
+def _canary_shares_the_service_port(
     problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
 ) -> None:
-    """The canary comes from where the service's image does, on the service's port, and is a release of its own."""
-    canary, live = values["canary"], values["image"]
-    if canary is None or not valid(canary, live, values["port"], values["host_image"], values["instance_type"]):
-        return
-    if canary.port is not None and canary.port != values["port"]:
+    canary, port = given.get("canary"), values["port"]
+    if isinstance(canary, dict) and "port" in canary and valid(port) and canary["port"] != port:
         problems.add(
             f"{key}.canary.port",
-            f"must equal the service's port ({values['port']}); got {canary.port}. The canary shares the service's "
-            "firewall and health check: a new port is a new service",
+            f"must equal the service's port ({port}); got {describe(canary['port'])}. The canary shares the "
+            "service's firewall and health check: a new port is a new service",
         )
-    image = canary.image
+
+
+def _canary_is_another_release_of_the_service(
+    problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
+) -> None:
+    """The canary's image comes from where the service's does, and is a release of its own."""
+    canary, live = values["canary"], values["image"]
+    if canary is None or not valid(canary, live, values["host_image"], values["instance_type"]):
+        return
+    image, key = canary.image, f"{key}.canary"
     if (live.build is None) != (image.build is None):
         problems.add(
-            f"{key}.canary.image",
+            f"{key}.image",
             f"must be {'built (version, build)' if live.build else 'a ref pinned by digest (version, ref)'} like "
             "the service's image: a canary is what the service runs once it finishes",
         )
     elif live.build is not None and image.version == live.version:
         problems.add(
-            f"{key}.canary.image.version",
+            f"{key}.image.version",
             f"must differ from the service's image.version ({live.version}) on a stack that builds: the version "
             "tells the canary's build, hosts and metrics apart from the live release's",
         )
     elif live.ref_match and image.ref_match and live.ref_match["repository"] != image.ref_match["repository"]:
         problems.add(
-            f"{key}.canary.image.ref",
+            f"{key}.image.ref",
             f"must be in the service's repository ({live.ref_match['repository']}): the hosts may pull only from it",
         )
-    elif (image, canary.host_image or values["host_image"], canary.instance_type or values["instance_type"]) == (
-        live,
-        values["host_image"],
-        values["instance_type"],
-    ):
+    elif (image, canary.host_image, canary.instance_type) == (live, values["host_image"], values["instance_type"]):
         problems.add(
-            f"{key}.canary",
+            key,
             "runs the service's own release (same image, hostImage and instanceType): there is nothing to compare. "
             "Change the canary's image, hostImage or instanceType, or remove the canary",
         )
@@ -505,14 +503,15 @@ ALARMS = Schema(
         Key("p99LatencyMinutes", Whole(1, 60)),
     ),
 )
-MAX_CANARY_INSTANCES = 20
+HOST_IMAGE = Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")
+INSTANCE_TYPE_NAME = Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")
 CANARY = Schema(
     CanaryConfig,
     (
-        Key("image", Nested(IMAGE), required=True),
-        Key("hostImage", Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")),
-        Key("instanceType", Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")),
-        Key("port", PORT),
+        Key("image", Nested(IMAGE), required="the image the canary runs, {version, build} or {version, ref}"),
+        Key("hostImage", HOST_IMAGE),
+        Key("instanceType", INSTANCE_TYPE_NAME),
+        Key("port", CheckedByRule()),
         Key("weight", Whole(1, MAX_CANARY_WEIGHT)),
         Key("instances", Whole(1, MAX_CANARY_INSTANCES)),
     ),
@@ -521,8 +520,8 @@ SERVICE = Schema(
     ServiceConfig,
     (
         Key("image", Nested(IMAGE), required=True),
-        Key("hostImage", Text(AMI_ID, "an AMI id such as ami-0abc1234def567890"), required=True),
-        Key("instanceType", Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")),
+        Key("hostImage", HOST_IMAGE, required=True),
+        Key("instanceType", INSTANCE_TYPE_NAME),
         Key("port", PORT),
         Key("publicPort", PORT),
         Key(
@@ -538,9 +537,9 @@ SERVICE = Schema(
         Key("settings", OrNull(Settings())),
         Key("httpsPort", PORT),
         Key("alarms", OrNull(Nested(ALARMS))),
-        Key("canary", OrNull(Nested(CANARY))),
+        Key("canary", OrNull(Nested(CANARY, inherits=("host_image", "instance_type")))),
     ),
-    rules=(_canary_is_a_release_of_its_own,),
+    rules=(_canary_shares_the_service_port, _canary_is_another_release_of_the_service),
 )
 SERVICE_KEYS = SERVICE.names
 
@@ -563,19 +562,9 @@ class Services(Kind):
                 continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)
             if service is not INVALID:
-                services.append(_with_resolved_canary(service))
+                services.append(service)
         _unique_public_ports(problems, key, services)
         return tuple(services)
-
-
-def _with_resolved_canary(service: ServiceConfig) -> ServiceConfig:
-    """The service with its canary's host image and instance type resolved: the service's where it sets none."""
-    if service.canary is None:
-        return service
-    release = canary_release(service)
-    return replace(
-        service, canary=replace(service.canary, host_image=release.host_image, instance_type=release.instance_type)
-    )
 
 
 def _unique_public_ports(problems: Problems, key: str, services: list[ServiceConfig]) -> None:

@@ -1,9 +1,9 @@
 """The stack outputs, as typed records: what the program exports per service, and how it is written and read back.
 
 The program writes them (`write_service`); the next run of the program reads its own back (carry-over, release
-history, promotion guard), and so do `fleetctl` (pinning, retention, plan, audit) and the promoted stack's guard.
-Each output key is named once, here. Parsing tolerates outputs written by older versions: a key they lack reads
-as None (or empty). A key holding a value of the wrong type is an `OutputsError` naming it.
+history, promotion guard), and so do `fleetctl` (pinning, retention, plan, audit, canary status) and the promoted
+stack's guard. Each output key is named once, here. Parsing tolerates outputs written by older versions: a key they
+lack reads as None (or empty). A key holding a value of the wrong type is an `OutputsError` naming it.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class ReleaseEntry:
     @classmethod
     def key_of(cls, attribute: str) -> str:
         """The output key of a field, for messages that name it."""
-        return next(f.metadata["key"] for f in fields(cls) if f.name == attribute)
+        return output_key(cls, attribute)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +151,11 @@ class ServiceOutputs:
         """Every image this service ran: its live release's, its canary's and those in its history."""
         entries = [*(entry for entry in (self.release, self.canary) if entry), *self.history]
         return {entry.image_ref for entry in entries if entry.image_ref}
+
+
+def output_key(cls: type, attribute: str) -> str:
+    """The output key of a record's field, for messages that name it."""
+    return str(next(f.metadata["key"] for f in fields(cls) if f.name == attribute))
 
 
 def parse_record(cls: type[R], value: Any, where: str) -> R:

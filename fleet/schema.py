@@ -75,8 +75,16 @@ class Kind:
     """How one key's value is checked and converted: `parse` reports its problems, naming the key and what is
     allowed, and returns the value for the dataclass field, or INVALID."""
 
+    reads_parent = False
+    """Whether `parse_in` reads the values of the mapping the key is in."""
+    fills_a_field = True
+
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         raise NotImplementedError
+
+    def parse_in(self, problems: Problems, key: str, value: Any, parent: Mapping[str, Any]) -> Any:
+        """`parse`, knowing the values (by field) read so far of the mapping the key is in."""
+        return self.parse(problems, key, value)
 
     def missing(self, problems: Problems, key: str) -> None:
         """Reports a required key that is absent: by default as if it were given as nothing."""
@@ -166,18 +174,40 @@ class OrNull(Kind):
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
 
+    @property
+    def reads_parent(self) -> bool:  # type: ignore[override]
+        return self.kind.reads_parent
+
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         return UNSET if value is None else self.kind.parse(problems, key, value)
 
+    def parse_in(self, problems: Problems, key: str, value: Any, parent: Mapping[str, Any]) -> Any:
+        return UNSET if value is None else self.kind.parse_in(problems, key, value, parent)
+
 
 class Nested(Kind):
-    """A mapping described by `schema`, read as its dataclass."""
+    """A mapping described by `schema`, read as its dataclass; the fields `inherits` default to those of the
+    mapping it is in (a canary runs its service's host image unless it sets its own)."""
 
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
+    def __init__(self, schema: Schema, inherits: tuple[str, ...] = ()) -> None:
+        self.schema, self.inherits = schema, inherits
+        self.reads_parent = bool(inherits)
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         return parse(problems, key, value, self.schema)
+
+    def parse_in(self, problems: Problems, key: str, value: Any, parent: Mapping[str, Any]) -> Any:
+        return parse(problems, key, value, self.schema, **{name: parent[name] for name in self.inherits})
+
+
+class CheckedByRule(Kind):
+    """A key that is no field of its own: a rule of the enclosing mapping checks it (a canary's `port`, which can
+    only be its service's)."""
+
+    fills_a_field = False
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        return UNSET
 
 
 class Inside(Kind):
@@ -197,10 +227,11 @@ class Key:
     """One key of a mapping: its name in the stack file, its kind, and the dataclass field it fills.
 
     An absent optional key leaves the field's dataclass default: the one place each default is written down.
-    `field` defaults to the name in snake case (`hostImage` fills `host_image`).
+    `required` may say what is required (`is required: <required>`); `field` defaults to the name in snake case
+    (`hostImage` fills `host_image`).
     """
 
-    def __init__(self, name: str, kind: Kind, *, required: bool = False, field: str = "") -> None:
+    def __init__(self, name: str, kind: Kind, *, required: bool | str = False, field: str = "") -> None:
         self.name, self.kind, self.required = name, kind, required
         self.field = field or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -221,7 +252,7 @@ class Schema:
         self.target, self.keys, self.rules, self.switched_off = target, tuple(keys), tuple(rules), switched_off
         self.names = tuple(key.name for key in self.keys)
         specs = {spec.name: spec for spec in fields(target)}
-        unknown = [key.field for key in self.keys if key.field not in specs]
+        unknown = [key.field for key in self.keys if key.kind.fills_a_field and key.field not in specs]
         if unknown:
             raise TypeError(f"{target.__name__} has no field {', '.join(unknown)}")
         defaults = {name: _default(spec) for name, spec in specs.items()}
@@ -236,7 +267,8 @@ def _default(spec: Field[Any]) -> Any:
 
 
 def parse(problems: Problems, key: str, value: Any, schema: Schema, **known: Any) -> Any:
-    """`value` read as `schema.target` (with `known` fields given by the caller) after reporting every problem of it:
+    """`value` read as `schema.target` (`known`: fields given by the caller, which keys may override; INVALID when
+    the caller's was) after reporting every problem of it:
     unknown keys, each key's value, then the rules across keys. INVALID when a value is: rules across mappings
     still see a mapping whose only problems are unknown keys or its own rules."""
     settings = problems.mapping(key, value, schema.names)
@@ -252,14 +284,21 @@ def parse(problems: Problems, key: str, value: Any, schema: Schema, **known: Any
     parsed: dict[str, Any] = {}
     for spec in schema.keys:
         if spec.name in settings:
-            parsed[spec.field] = spec.kind.parse(problems, subkey(key, spec.name), settings[spec.name])
+            kind, name, raw = spec.kind, subkey(key, spec.name), settings[spec.name]
+            if kind.reads_parent:
+                parsed[spec.field] = kind.parse_in(problems, name, raw, {**schema.defaults, **known, **parsed})
+            else:
+                parsed[spec.field] = kind.parse(problems, name, raw)
+        elif isinstance(spec.required, str):
+            problems.add(subkey(key, spec.name), f"is required: {spec.required}")
+            parsed[spec.field] = INVALID
         elif spec.required:
             spec.kind.missing(problems, subkey(key, spec.name))
             parsed[spec.field] = INVALID
-    parsed = {name: given for name, given in parsed.items() if given is not UNSET}
-    values = {**schema.defaults, **parsed}
+    fields_read = {**known, **{name: given for name, given in parsed.items() if given is not UNSET}}
+    values = {**schema.defaults, **fields_read}
     for rule in schema.rules:
         rule(problems, key, values, settings)
-    if not valid(*parsed.values()):
+    if not valid(*fields_read.values()):
         return INVALID
-    return schema.target(**known, **parsed)
+    return schema.target(**fields_read)

@@ -18,8 +18,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleet.names import STACK_TAG
-from fleet.outputs import SERVICES, STACK, OutputsError, parse_service
+from fleet.names import CANARY_TRACK, STACK_TAG
+from fleet.outputs import (
+    SERVICES,
+    STACK,
+    CanaryRelease,
+    DeployedRelease,
+    OutputsError,
+    ServiceOutputs,
+    output_key,
+    parse_service,
+)
 from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
 
@@ -28,13 +37,16 @@ TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
 TEMPLATE_VERSION_TAG = "aws:ec2launchtemplate:version"
 # Instances in these states cost money or serve traffic; terminated ones are history.
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+# How findings name a service's main release, whose resources carry no `fleet:track` tag (a canary's: CANARY_TRACK).
+LIVE_TRACK = "live"
 # describe_alarms takes at most 100 names a call.
 ALARM_NAMES_PER_CALL = 100
 
 
 @dataclass(frozen=True)
 class LiveRelease:
-    """One service's live release, as the stack outputs record it."""
+    """A release serving one of the stack's services, as the stack outputs record it: the service's live release,
+    or its canary (`services.<name>.canary`), which serves a share of the requests from its own target group."""
 
     service: str
     release_id: str
@@ -44,6 +56,12 @@ class LiveRelease:
     target_group_arn: str
     # `services.<name>.alarms` in the outputs; stacks deployed before alarms existed have none.
     alarm_names: tuple[str, ...] = ()
+    track: str = LIVE_TRACK
+
+    @property
+    def role(self) -> str:
+        """How findings name it: `live release` or `canary release`."""
+        return f"{self.track} release"
 
 
 @dataclass(frozen=True)
@@ -213,43 +231,57 @@ def _tracked(resources: Iterable[Mapping[str, Any]], resource_type: str) -> dict
 
 
 def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, ...]:
-    """The live release of every service in `outputs`, checked against the stack-outputs contract."""
+    """The releases serving each service in `outputs` (its live one, and its canary if it has one), checked against
+    the stack-outputs contract."""
     if outputs.get(STACK, stack) != stack:
         raise CommandError(f"the outputs are for stack {outputs[STACK]!r}, not {stack!r}")
     services = outputs.get(SERVICES)
     if not isinstance(services, dict):
         raise CommandError("stack outputs have no `services` object: is this a fleet stack?")
-    return tuple(_live_release(name, service) for name, service in sorted(services.items()))
+    return tuple(release for name, service in sorted(services.items()) for release in _serving_releases(name, service))
 
 
-def _live_release(name: str, service: Any) -> LiveRelease:
+def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
     try:
         outputs = parse_service(service, name)
     except OutputsError as error:
         raise CommandError(f"stack outputs: {error}") from error
-    release = outputs.release
+    where = f"{SERVICES}.{name}"
+    live = _release(name, outputs.release, f"{where}.release", outputs, where)
+    if outputs.canary is None:
+        return [live]
+    canary_where = f"{where}.canary"
+    return [live, _release(name, outputs.canary, canary_where, outputs.canary, canary_where)]
+
+
+def _release(
+    name: str, release: DeployedRelease | None, where: str, owner: ServiceOutputs | CanaryRelease, owner_where: str
+) -> LiveRelease:
+    """A serving release; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
     if release is None:
-        raise CommandError(f"stack outputs: services.{name}.release must be an object")
-    fields = {
-        "release.releaseId": release.release_id,
-        "release.asgName": release.asg_name,
-        "release.launchTemplateId": release.launch_template_id,
-        "targetGroupArn": outputs.target_group_arn,
+        raise CommandError(f"stack outputs: {where} must be an object")
+    required = {
+        f"{where}.{release.key_of(attribute)}": getattr(release, attribute)
+        for attribute in ("release_id", "asg_name", "launch_template_id")
     }
-    for where, value in fields.items():
+    required[f"{owner_where}.{output_key(type(owner), 'target_group_arn')}"] = owner.target_group_arn
+    for key, value in required.items():
         if not value:
-            raise CommandError(f"stack outputs: services.{name}.{where} must be a non-empty string")
+            raise CommandError(f"stack outputs: {key} must be a non-empty string")
     version = release.launch_template_version
     if version is None or version < 1:
-        raise CommandError(f"stack outputs: services.{name}.release.launchTemplateVersion must be a positive integer")
+        raise CommandError(
+            f"stack outputs: {where}.{release.key_of('launch_template_version')} must be a positive integer"
+        )
     return LiveRelease(
         service=name,
         release_id=str(release.release_id),
         asg_name=str(release.asg_name),
         launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
-        target_group_arn=str(outputs.target_group_arn),
-        alarm_names=outputs.alarms,
+        target_group_arn=str(owner.target_group_arn),
+        alarm_names=owner.alarms,
+        track=CANARY_TRACK if isinstance(release, CanaryRelease) else LIVE_TRACK,
     )
 
 

@@ -89,7 +89,7 @@ def missing_resources(facts: FleetFacts) -> Iterator[Finding]:
     for service in facts.services:
         release = service.release
         if service.asg is None:
-            yield Finding("missing-asg", release.service, release.asg_name, "the live release's ASG does not exist")
+            yield Finding("missing-asg", release.service, release.asg_name, f"the {release.role}'s ASG does not exist")
         if service.targets is None:
             yield Finding(
                 "missing-target-group", release.service, release.target_group_arn, "the target group does not exist"
@@ -99,7 +99,7 @@ def missing_resources(facts: FleetFacts) -> Iterator[Finding]:
                 "missing-launch-template",
                 release.service,
                 f"{release.launch_template_id}:{release.launch_template_version}",
-                "the live release's launch template version does not exist",
+                f"the {release.role}'s launch template version does not exist",
             )
         for name in release.alarm_names:
             if name not in facts.alarms:
@@ -140,7 +140,7 @@ def stray_instances(facts: FleetFacts) -> Iterator[Finding]:
                 "stray-instance",
                 release.service,
                 instance_id,
-                f"{where}; {origin}, live release {release.release_id} is {live_template[0]}:{live_template[1]}",
+                f"{where}; {origin}, {release.role} {release.release_id} is {live_template[0]}:{live_template[1]}",
             )
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fleetctl import __version__
 from fleetctl.errors import CommandError
 
 # Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
-COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "retain", "host_image", "audit")
+COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "canary", "retain", "host_image", "audit")
 
 DESCRIPTION = """\
 fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
@@ -31,12 +32,30 @@ ship a release:
   fleetctl diff origin/main              which services a change releases, and why (Markdown for the PR)
   fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
   fleetctl rollback prod --to 1.4.1      pin a release prod ran before
+  fleetctl promote staging prod --canary pin staging's images as prod's canary (a share of the requests)
+  fleetctl canary status prod            compare the canary with the live release: healthy, worse, not enough data
+  fleetctl canary finish prod            make the canary's release the live one (or: canary abort prod)
   fleetctl retain prod                   keep the images prod runs or can roll back to from expiring
   fleetctl host-image prod              pin the current recommended host image (a release, reviewed as a PR)
   fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
 
 Every command works from any directory with --project-dir DIR (before or after the command).
 `fleetctl COMMAND --help` lists a command's options."""
+
+
+def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else an error saying so (`what`: "minutes")."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number of {what} from {low} to {high}, got {text!r}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,12 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
     _add_project_dir(parser, default=Path())
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands", parser_class=CommandParser
+    )
     for name in COMMAND_MODULES:
         importlib.import_module(f"fleetctl.commands.{name}").add_parser(subparsers)
-        # Also after the command; SUPPRESS keeps a value given before it when none is given after.
-        _add_project_dir(subparsers.choices[name.replace("_", "-")], default=argparse.SUPPRESS)
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of a command, and of each of its actions (`canary status`): what follows a command or action is
+    parsed by its parser alone, so each takes --project-dir too. An action's parser is of its command's parser's
+    class (the `parser_class` default of `add_subparsers`), so actions get it without being listed here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SUPPRESS keeps a value given before the command when none is given after.
+        _add_project_dir(self, default=argparse.SUPPRESS)
 
 
 def _add_project_dir(parser: argparse.ArgumentParser, default: object) -> None:

@@ -11,17 +11,20 @@ import argparse
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from fleet.config import (
     AMI_ID,
     ECR_DIGEST_REF,
     INSTANCE_TYPE,
     VERSION,
+    CanaryConfig,
     ConfigError,
     ServiceConfig,
     fleet_keys,
@@ -82,6 +85,14 @@ ReleaseChoice = Callable[[str, ServiceOutputs], tuple[ReleaseEntry | None, str]]
 """Which release of a deployed service to pin, and where it sits in the outputs (for messages)."""
 
 
+@dataclass(frozen=True)
+class AsCanary:
+    """Pin each release as its service's canary (`fleet:services.<name>.canary`), the live release staying."""
+
+    weight: int | None = None
+    """The canary's share of requests; None: the default for a new canary, unchanged for one already there."""
+
+
 def pin_releases(
     target: PinTarget,
     source: str,
@@ -91,15 +102,20 @@ def pin_releases(
     release_of: ReleaseChoice,
     *,
     dry_run: bool,
+    canary: AsCanary | None = None,
 ) -> None:
-    """Pin each selected service of `target` to the release `release_of` picks from `source`'s deployed outputs,
-    then validate and write the file: what `promote` (another stack's live releases) and `rollback` (an earlier
-    release of the same stack) both do."""
+    """Pin each selected service of `target` (or its canary) to the release `release_of` picks from `source`'s
+    deployed outputs, then validate and write the file: what `promote` (another stack's live releases, or with
+    `--canary` as canaries) and `rollback` (an earlier release of the same stack) all do."""
     deployed = deployed_services(read_outputs_of(source, outputs_file), source)
     target.report.append(f"{target.path.name} ← {heading}")
     for name in target.select(deployed, service, source):
         release, where = release_of(name, deployed[name])
-        target.pin(name, Pin.from_release(release, where))
+        pin = Pin.from_release(release, where)
+        if canary is None:
+            target.pin(name, pin)
+        else:
+            target.pin_canary(name, pin, canary.weight)
     target.save(dry_run=dry_run)
 
 
@@ -155,7 +171,7 @@ class PinTarget:
         if service is not None:
             if service not in deployed:
                 raise CommandError(f"stack {source} has no service {service}; it has: {', '.join(deployed)}")
-            self._require(service)
+            self.require(service)
             return [service]
         names = [name for name in self.services if name in deployed]
         if not names:
@@ -177,26 +193,72 @@ class PinTarget:
 
     def pin(self, service: str, pin: Pin) -> None:
         """Pin `service` to `pin`; report old → new per field (printed by `save` once the file is valid)."""
-        self._require(service)
+        self.require(service)
         path = (*SERVICES_PATH, service)
-        self._check_platform(service, pin)
-        image = (*path, "image")
-        if not isinstance(self.file.get(image), Mapping):
+        self._check_platform(service, pin, self.file.get((*path, "instanceType")))
+        if not isinstance(self.file.get((*path, "image")), Mapping):
             raise CommandError(f"{SERVICES_KEY}.{service}.image in {self.path.name} is not a mapping")
-        fields = (
-            ("version", (*image, "version"), pin.version, pin.version),
-            ("image", (*image, "ref"), pin.image_ref, short_ref(pin.image_ref)),
-            ("host image", (*path, "hostImage"), pin.host_image, pin.host_image),
-        )
-        for label, key_path, value, shown in fields:
-            current = self.file.get(key_path)
-            if current == value:
-                self.report.append(f"  {service}: {label} unchanged ({shown})")
-                continue
-            old = short_ref(str(current)) if label == "image" else current
-            self.file.set(key_path, value)
-            self.report.append(f"  {service}: {label} {old} → {shown}")
+        self._write(service, path, pin, pin.host_image)
+
+    def pin_canary(self, service: str, pin: Pin, weight: int | None) -> None:
+        """Pin `pin` as `service`'s canary, the live release staying as it is; a canary already there is re-pinned,
+        and a service whose live release is `pin` is left alone (a canary of it would compare it with itself).
+
+        The canary holds only what differs from the service: its hostImage only when it is not the service's.
+        """
+        self.require(service)
+        path = (*SERVICES_PATH, service)
+        live = (self.file.get((*path, "image", "ref")), self.file.get((*path, "hostImage")))
+        if live == (pin.image_ref, pin.host_image):
+            self.report.append(f"  {service}: {self.stack} already runs {pin.version} ({short_ref(pin.image_ref)})")
+            return
+        canary = (*path, "canary")
+        if self.file.get(canary) is None:
+            self._check_platform(service, pin, self.file.get((*path, "instanceType")))
+            block: dict[str, Any] = {"image": {"version": DoubleQuotedScalarString(pin.version), "ref": pin.image_ref}}
+            if pin.host_image != self.file.get((*path, "hostImage")):
+                block["hostImage"] = pin.host_image
+            block["weight"] = CanaryConfig.weight if weight is None else weight
+            self.edit(partial(self.file.insert_after, (*path, "image"), "canary", block))
+            self.report.append(
+                f"  {service}: canary {pin.version} ({short_ref(pin.image_ref)}) added, {block['weight']}% of requests"
+            )
             self.changed = True
+            return
+        if not isinstance(self.file.get((*canary, "image")), Mapping):
+            raise CommandError(f"{SERVICES_KEY}.{service}.canary.image in {self.path.name} is not a mapping")
+        instance_type = self.file.get((*canary, "instanceType")) or self.file.get((*path, "instanceType"))
+        self._check_platform(service, pin, instance_type)
+        own_host_image = self.file.get((*canary, "hostImage")) is not None
+        host_image = pin.host_image if own_host_image or pin.host_image != self.file.get((*path, "hostImage")) else None
+        self._write(f"{service} canary", canary, pin, host_image)
+        if weight is not None:
+            self._write_field(f"{service} canary", "weight", (*canary, "weight"), weight, str(weight))
+
+    def _write(self, label: str, path: tuple[str, ...], pin: Pin, host_image: str | None) -> None:
+        """Write the image (and the host image unless None) of `pin` at `path`: a service or its canary."""
+        image = (*path, "image")
+        self._write_field(label, "version", (*image, "version"), pin.version, pin.version)
+        self._write_field(label, "image", (*image, "ref"), pin.image_ref, short_ref(pin.image_ref))
+        if host_image is not None:
+            self._write_field(label, "host image", (*path, "hostImage"), host_image, host_image)
+
+    def _write_field(self, label: str, field: str, path: tuple[str, ...], value: str | int, shown: str) -> None:
+        current = self.file.get(path)
+        if current == value:
+            self.report.append(f"  {label}: {field} unchanged ({shown})")
+            return
+        old = short_ref(str(current)) if field == "image" else current
+        self.file.set(path, value)
+        self.report.append(f"  {label}: {field} {old} → {shown}")
+        self.changed = True
+
+    def edit(self, edit: Callable[[], None]) -> None:
+        """Run a structural edit of the stack file; one it cannot make without reformatting is refused."""
+        try:
+            edit()
+        except StackFileError as error:
+            raise CommandError(f"{self.path} {error}") from error
 
     def save(self, *, dry_run: bool) -> None:
         """Validate the edited file as the program will read it; then print the report and write the file
@@ -219,9 +281,8 @@ class PinTarget:
             self.path.write_text(text)
             print(f"{self.path.name}: written")
 
-    def _check_platform(self, service: str, pin: Pin) -> None:
+    def _check_platform(self, service: str, pin: Pin, target_type: Any) -> None:
         """Refuse an image built for another CPU architecture than the target's hosts: they could not run it."""
-        target_type = self.file.get((*SERVICES_PATH, service, "instanceType"))
         if target_type is None:
             target_type = ServiceConfig.instance_type
         if not isinstance(target_type, str):
@@ -235,7 +296,7 @@ class PinTarget:
                 f"release {service} on a {needed} instance type where it is built"
             )
 
-    def _require(self, service: str) -> None:
+    def require(self, service: str) -> None:
         if service not in self.services:
             raise CommandError(
                 f"{self.path.name} has no service {service} under {SERVICES_KEY}; it has: {', '.join(self.services)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -51,7 +51,7 @@ class StackFile:
             node = node[key]
         return node
 
-    def set(self, path: Sequence[str], value: str) -> None:
+    def set(self, path: Sequence[str], value: str | int) -> None:
         """Set the scalar at `path`, keeping its quoting style; a missing last key is appended to its mapping."""
         parent = self._mapping(path[:-1])
         key = path[-1]
@@ -62,6 +62,59 @@ class StackFile:
         stream = io.StringIO()
         self._yaml.dump(self.document, stream)
         return stream.getvalue()
+
+    def delete(self, path: Sequence[str]) -> None:
+        """Remove the key at `path` with every line of its value, and the comment lines just above it.
+
+        Edited as text: ruamel.yaml keeps a comment line before a key with the value above it, so deleting a
+        mapping in the document would also delete the comments of the key that follows it.
+        """
+        text = self.dump()
+        lines = text.splitlines(keepends=True)
+        first, last, column = self._block(text, path)
+        while first > 0 and _indent(lines[first - 1]) == column and lines[first - 1].lstrip().startswith("#"):
+            first -= 1
+        self._reload("".join(lines[:first] + lines[last + 1 :]))
+
+    def insert_after(self, path: Sequence[str], key: str, value: Mapping[str, Any]) -> None:
+        """Add `key: value` as a block mapping right after the lines of the key at `path`, at that key's indent.
+
+        Edited as text for the same reason as `delete`: the comment lines above the next key stay above it.
+        """
+        text = self.dump()
+        lines = text.splitlines(keepends=True)
+        _, last, column = self._block(text, path)
+        stream = io.StringIO()
+        self._yaml.dump({key: value}, stream)
+        block = [f"{' ' * column}{line}" if line.strip() else line for line in stream.getvalue().splitlines(True)]
+        self._reload("".join(lines[: last + 1] + block + lines[last + 1 :]))
+
+    def _block(self, text: str, path: Sequence[str]) -> tuple[int, int, int]:
+        """The first and last line (0-based) of the key at `path` and its value in `text`, and the key's column."""
+        parent = self._yaml.load(text)
+        for depth, key in enumerate(path[:-1]):
+            parent = parent.get(key) if isinstance(parent, CommentedMap) else None
+            if not isinstance(parent, CommentedMap):
+                raise StackFileError(f"{'.'.join(path[: depth + 1])} is not a mapping")
+        if not isinstance(parent, CommentedMap) or path[-1] not in parent:
+            raise StackFileError(f"has no {'.'.join(path)}")
+        if parent.fa.flow_style():
+            raise StackFileError(f"writes {'.'.join(path[:-1])} on one line ({{...}}); write it as a block and retry")
+        first, column = parent.lc.key(path[-1])
+        lines = text.splitlines()
+        last = first
+        for number in range(first + 1, len(lines)):
+            if lines[number].strip():
+                if _indent(lines[number]) <= column:
+                    break
+                last = number
+        return first, last, column
+
+    def _reload(self, text: str) -> None:
+        self.document = self._yaml.load(text)
+        reproduced = self.dump()
+        if reproduced != text:
+            raise StackFileError(_reformatting_message(text, reproduced))
 
     def _mapping(self, path: Sequence[str]) -> CommentedMap:
         node: Any = self.document
@@ -87,6 +140,10 @@ def _round_trip_yaml(text: str) -> YAML:
         offset = len(dash.group(1)) - (len(before) - len(before.lstrip(" ")))
     yaml.indent(mapping=mapping_indent, sequence=mapping_indent + offset, offset=offset)
     return yaml
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _smallest_indent(indents: list[str]) -> int | None:

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
-from fleet.config import FleetConfig, ServiceConfig
+from fleet.config import FleetConfig, ServiceConfig, canary_release
 from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleetctl.cli import project_dir
@@ -20,8 +20,9 @@ from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
 from fleetctl.stack_check import validate_stack
 
 RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
-# Service settings outside the release identity: Pulumi updates them in place, the hosts stay.
-IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", *RELEASE_FIELDS}]
+# Service settings outside the release identity: Pulumi updates them in place, the hosts stay. The canary is a
+# release of its own, described apart.
+IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", "canary", *RELEASE_FIELDS}]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -42,6 +43,8 @@ class ParsedStack:
 
     config: FleetConfig
     identities: dict[str, ReleaseIdentity]
+    canaries: dict[str, ReleaseIdentity]
+    """The release identity of each service's canary, for the services that have one."""
     other_keys: dict[str, Any]
     """Config keys outside the `fleet:` namespace (aws:region, secrets of the services)."""
     raw: dict[str, Any]
@@ -88,14 +91,19 @@ def load_stack(tree: ProjectTree, stack: str) -> ParsedStack | Problems:
     if isinstance(valid, list):
         return valid
     boot_script = (tree.read(BOOT_SCRIPT) or b"").decode()
-    identities = {
-        service.name: identify(
-            service, boot_script, tree.files_under(service.image.build) if service.image.build else None
-        )
-        for service in valid.config.services
-    }
+
+    def identity(service: ServiceConfig) -> ReleaseIdentity:
+        return identify(service, boot_script, tree.files_under(service.image.build) if service.image.build else None)
+
+    services = valid.config.services
     others = {key: value for key, value in valid.raw.items() if not key.startswith(f"{NAMESPACE}:")}
-    return ParsedStack(config=valid.config, identities=identities, other_keys=others, raw=valid.raw)
+    return ParsedStack(
+        config=valid.config,
+        identities={service.name: identity(service) for service in services},
+        canaries={service.name: identity(canary_release(service)) for service in services if service.canary},
+        other_keys=others,
+        raw=valid.raw,
+    )
 
 
 def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: ParsedStack, base: str) -> list[str]:
@@ -141,8 +149,18 @@ def _service_lines(
         return [f"- **{name}**: removed (its autoscaling group and instances are deleted)"]
     identity = after.identities[name]
     if old is None or before is None:
-        return [f"- **{name}**: added, **release** `{identity.release_id}` of `{new.image.version}`"]
-    previous = before.identities[name]
+        return [
+            f"- **{name}**: added, **release** `{identity.release_id}` of `{new.image.version}`",
+            *_canary_lines(name, None, new, None, after),
+        ]
+    return _live_lines(name, old, new, before, after) + _canary_lines(name, old, new, before, after)
+
+
+def _live_lines(
+    name: str, old: ServiceConfig, new: ServiceConfig, before: ParsedStack, after: ParsedStack
+) -> list[str]:
+    """What happens to the service's live release: a release, an in-place change or nothing."""
+    identity, previous = after.identities[name], before.identities[name]
     causes = identity.changes_since(previous)
     in_place = [key for key in IN_PLACE_FIELDS if getattr(old, key) != getattr(new, key)]
     if not causes and not in_place:
@@ -155,13 +173,7 @@ def _service_lines(
         f"autoscaling group, replaced once healthy) because of: "
         f"{', '.join(_reason(change, previous, identity) for change in causes)}"
     ]
-    lines.extend(
-        f"  - {_label(change)}: `{_identity_value(change.field, change.before)}` → "
-        f"`{_identity_value(change.field, change.after)}`"
-        for change in causes
-        # Settings are named in the reason; a setting's value is never shown, a secret's never known here.
-        if change.field != "settings"
-    )
+    lines.extend(_release_details(previous, identity))
     if new.image.build is not None and previous.image != identity.image and previous.version == identity.version:
         lines.append(
             f"  - ⚠️ **warning**: the image's files changed but `image.version` is still `{new.image.version}`: "
@@ -169,6 +181,67 @@ def _service_lines(
             "set a new `image.version`"
         )
     return lines + [f"{line} (set on the new release)" for line in settings]
+
+
+def _canary_lines(
+    name: str, old: ServiceConfig | None, new: ServiceConfig, before: ParsedStack | None, after: ParsedStack
+) -> list[str]:
+    """What happens to the service's canary: started, changed (its release, weight, instances), finished, aborted."""
+    was = before.canaries.get(name) if before else None
+    now = after.canaries.get(name)
+    if old is None or old.canary is None or was is None:
+        if new.canary is None or now is None:
+            return []
+        live = after.identities[name]
+        return [
+            f"- **{name}**: **canary started**: release `{now.release_id}` of `{new.canary.image.version}` takes "
+            f"{new.canary.weight}% of requests beside live `{live.release_id}` (its own launch template and "
+            f"autoscaling group, {_hosts(new.canary.instances)}; the live release is not replaced) because it "
+            f"differs from live in: {', '.join(_reason(change, live, now) for change in now.changes_since(live))}",
+            *_release_details(live, now),
+        ]
+    if new.canary is None or now is None:
+        live = after.identities[name]
+        if live.release_id == was.release_id:
+            return [
+                f"- **{name}**: **canary finished**: its release `{was.release_id}` of `{old.canary.image.version}` "
+                "becomes the live release (the release above); the canary's resources are deleted once it is healthy"
+            ]
+        return [
+            f"- **{name}**: **canary aborted**: release `{was.release_id}` of `{old.canary.image.version}` is "
+            f"removed; every request returns to live `{live.release_id}`, then the canary's hosts are deleted"
+        ]
+    lines = []
+    changes = now.changes_since(was)
+    if changes:
+        lines.append(
+            f"- **{name}**: **canary release** `{was.release_id}` → `{now.release_id}` (its launch template and "
+            f"autoscaling group are replaced once healthy; live is not) because of: "
+            f"{', '.join(_reason(change, was, now) for change in changes)}"
+        )
+        lines.extend(_release_details(was, now))
+    for key, label, shown in (("weight", "canary weight", "{}%"), ("instances", "canary instances", "{}")):
+        before_value, after_value = getattr(old.canary, key), getattr(new.canary, key)
+        if before_value != after_value:
+            lines.append(
+                f"- **{name}**: {label} `{shown.format(before_value)}` → `{shown.format(after_value)}` (in place)"
+            )
+    return lines
+
+
+def _release_details(previous: ReleaseIdentity, identity: ReleaseIdentity) -> list[str]:
+    """One line per release field that differs, old → new."""
+    return [
+        f"  - {_label(change)}: `{_identity_value(change.field, change.before)}` → "
+        f"`{_identity_value(change.field, change.after)}`"
+        for change in identity.changes_since(previous)
+        # Settings are named in the reason; a setting's value is never shown, a secret's never known here.
+        if change.field != "settings"
+    ]
+
+
+def _hosts(count: int) -> str:
+    return f"{count} host{'s' if count != 1 else ''}"
 
 
 def _label(change: Change) -> str:

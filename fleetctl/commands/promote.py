@@ -12,10 +12,11 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from fleet.config import MAX_CANARY_WEIGHT, CanaryConfig
 from fleet.names import PROMOTION_KEY, same_stack
-from fleetctl.cli import project_dir
+from fleetctl.cli import project_dir, whole_number
 from fleetctl.errors import CommandError
-from fleetctl.pinning import PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.pinning import AsCanary, PinTarget, add_stack_file_arguments, pin_releases
 from fleetctl.stack_outputs import add_outputs_arguments
 
 
@@ -29,6 +30,19 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("source", help="the stack whose deployed images are promoted, such as staging")
     parser.add_argument("target", help="the stack whose file is written, such as prod")
     parser.add_argument("--service", metavar="NAME", help="promote only this service (default: every service in both)")
+    parser.add_argument(
+        "--canary",
+        action="store_true",
+        help="write the source's release as the target's canary (fleet:services.<name>.canary), "
+        "leaving the target's live release as it is",
+    )
+    parser.add_argument(
+        "--weight",
+        type=whole_number(1, MAX_CANARY_WEIGHT, "percent"),
+        metavar="PERCENT",
+        help=f"with --canary: the canary's share of requests (1-{MAX_CANARY_WEIGHT}; default: "
+        f"{CanaryConfig.weight} for a new canary, unchanged for one already there)",
+    )
     add_outputs_arguments(parser)
     add_stack_file_arguments(parser)
     parser.set_defaults(handler=run)
@@ -40,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
             f"cannot promote stack {args.target} into itself: promotion pins another stack's images; "
             f"to return to an earlier release use `fleetctl rollback {args.target}`"
         )
+    if args.weight is not None and not args.canary:
+        raise CommandError("--weight is the canary's share of requests: pass it with --canary")
     target = PinTarget(project_dir(args), args.target)
     target.refuse_builds(args.service)
     _check_promotion_path(target, args.source)
@@ -48,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
         args.source,
         args.from_outputs,
         args.service,
-        f"live releases of {args.source}",
+        f"live releases of {args.source}{' as canaries' if args.canary else ''}",
         lambda name, service: (service.release, f"{args.source} outputs services.{name}.release"),
         dry_run=args.dry_run,
+        canary=AsCanary(args.weight) if args.canary else None,
     )
     return 0
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from fleet.names import CANARY_TRACK, TRACK_TAG
 from fleet.resource_types import AUTOSCALING_GROUP, AWS_PROVIDER, LAUNCH_TEMPLATE, ROOT_STACK
 
 REGION = "eu-west-1"
@@ -40,6 +41,8 @@ class TrackedRelease:
     init_errors: list[str] = field(default_factory=list)
     # False: the state kept the launch template but not the ASG (an older bridge's capacity timeout, pulumi-aws #5178).
     group: bool = True
+    # The resources' logical name stem: `release` for the live release's, `canary` for the canary's.
+    role: str = "release"
 
 
 @dataclass
@@ -52,11 +55,15 @@ class Fleet:
     service: str = SERVICE
     subnet_ids: list[str] = field(default_factory=list)
     security_group_id: str = ""
+    vpc_id: str = ""
     target_group_arn: str = ""
     live: Release | None = None
     # The releases the stack's state tracks, in state order; `build` tracks the live one.
     tracked: list[TrackedRelease] = field(default_factory=list)
     alarm_names: list[str] | None = None
+    # A canary release beside the live one, in its own target group (`add_canary`).
+    canary: Release | None = None
+    canary_target_group_arn: str = ""
 
     @cached_property
     def ec2(self) -> Any:
@@ -70,10 +77,12 @@ class Fleet:
     def elbv2(self) -> Any:
         return self.session.client("elbv2")
 
-    def tags(self, release_id: str | None = None) -> list[dict[str, str]]:
+    def tags(self, release_id: str | None = None, track: str | None = None) -> list[dict[str, str]]:
         tags = {"fleet:stack": self.stack, "fleet:service": self.service}
         if release_id:
             tags["fleet:release"] = release_id
+        if track:
+            tags[TRACK_TAG] = track
         return [{"Key": key, "Value": value} for key, value in tags.items()]
 
     def build(self) -> Fleet:
@@ -93,21 +102,37 @@ class Fleet:
                 {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
             ],
         )
-        self.target_group_arn = self.elbv2.create_target_group(
-            Name=f"{self.service}-tg",
-            Protocol="HTTP",
-            Port=8080,
-            VpcId=vpc_id,
-            TargetType="instance",
-            HealthCheckPath="/healthz",
-            Tags=self.tags(),
-        )["TargetGroups"][0]["TargetGroupArn"]
+        self.vpc_id = vpc_id
+        self.target_group_arn = self.target_group(f"{self.service}-tg", self.tags())
         self.live = self.release(LIVE_RELEASE)
         self.track(self.live)
         return self
 
-    def release(self, release_id: str, *, http_tokens: str = "required") -> Release:
-        """A release as the program creates it: its own launch template and ASG, attached to the target group."""
+    def target_group(self, name: str, tags: list[dict[str, str]]) -> str:
+        return str(
+            self.elbv2.create_target_group(
+                Name=name,
+                Protocol="HTTP",
+                Port=8080,
+                VpcId=self.vpc_id,
+                TargetType="instance",
+                HealthCheckPath="/healthz",
+                Tags=tags,
+            )["TargetGroups"][0]["TargetGroupArn"]
+        )
+
+    def add_canary(self, release_id: str) -> Release:
+        """A canary as the program creates it: a release of one host in its own target group, tagged
+        `fleet:track=canary`, tracked in the state and recorded in the outputs as `services.<name>.canary`."""
+        self.canary_target_group_arn = self.target_group(f"{self.service}-canary-tg", self.tags(track=CANARY_TRACK))
+        self.canary = self.release(release_id, track=CANARY_TRACK)
+        self.tracked.append(TrackedRelease(self.canary, role="canary"))
+        self.write_export()
+        return self.canary
+
+    def release(self, release_id: str, *, http_tokens: str = "required", track: str | None = None) -> Release:
+        """A release as the program creates it: its own launch template and ASG, attached to the target group
+        (a canary's: to the canary's, with one host)."""
         template = self.ec2.create_launch_template(
             LaunchTemplateName=f"fleet-{self.stack}-{self.service}-{release_id}",
             LaunchTemplateData={
@@ -115,20 +140,21 @@ class Fleet:
                 "InstanceType": "t3.small",
                 "SecurityGroupIds": [self.security_group_id],
                 "MetadataOptions": {"HttpTokens": http_tokens, "HttpEndpoint": "enabled"},
-                "TagSpecifications": [{"ResourceType": "instance", "Tags": self.tags(release_id)}],
+                "TagSpecifications": [{"ResourceType": "instance", "Tags": self.tags(release_id, track)}],
             },
-            TagSpecifications=[{"ResourceType": "launch-template", "Tags": self.tags(release_id)}],
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": self.tags(release_id, track)}],
         )["LaunchTemplate"]
         asg_name = f"fleet-{self.stack}-{self.service}-{release_id}"
+        hosts = 1 if track == CANARY_TRACK else 2
         self.autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=asg_name,
             LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "1"},
-            MinSize=2,
-            MaxSize=6,
-            DesiredCapacity=2,
+            MinSize=hosts,
+            MaxSize=hosts if track == CANARY_TRACK else 6,
+            DesiredCapacity=hosts,
             VPCZoneIdentifier=",".join(self.subnet_ids),
-            TargetGroupARNs=[self.target_group_arn],
-            Tags=[{**tag, "PropagateAtLaunch": True} for tag in self.tags(release_id)],
+            TargetGroupARNs=[self.canary_target_group_arn if track == CANARY_TRACK else self.target_group_arn],
+            Tags=[{**tag, "PropagateAtLaunch": True} for tag in self.tags(release_id, track)],
         )
         # AWS launches the ASG's instances with the template's metadata options; moto's ASG does not apply them.
         for instance_id in self.asg_instance_ids(asg_name):
@@ -150,6 +176,7 @@ class Fleet:
     def outputs(self) -> dict[str, Any]:
         assert self.live is not None
         alarms = {} if self.alarm_names is None else {"alarms": self.alarm_names}
+        canary = {} if self.canary is None else {"canary": self.canary_entry()}
         return {
             "stack": self.stack,
             "loadBalancerDns": "fleet-alb-1234.eu-west-1.elb.amazonaws.com",
@@ -170,8 +197,28 @@ class Fleet:
                     },
                     "history": [],
                     **alarms,
+                    **canary,
                 }
             },
+        }
+
+    def canary_entry(self) -> dict[str, Any]:
+        """`services.<name>.canary` as the program outputs it."""
+        assert self.canary is not None
+        return {
+            "releaseId": self.canary.release_id,
+            "version": "1.5.0",
+            "imageRef": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fleet-staging-web@sha256:{'b' * 64}",
+            "hostImage": AMI,
+            "instanceType": "t3.small",
+            "asgName": self.canary.asg_name,
+            "launchTemplateId": self.canary.launch_template_id,
+            "launchTemplateVersion": self.canary.launch_template_version,
+            "groupTrigger": self.canary.release_id,
+            "weight": 10,
+            "instances": 1,
+            "targetGroupArn": self.canary_target_group_arn,
+            "alarms": [],
         }
 
     def export(self, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -190,10 +237,11 @@ class Fleet:
         ]
         for tracked in self.tracked:
             release = tracked.release
-            parent = f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}::{self.service}-release"
+            name = f"{self.service}-{tracked.role}"
+            parent = f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}::{name}"
             template = {
                 "urn": f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}$aws:ec2/launchTemplate:LaunchTemplate"
-                f"::{self.service}-release-launch-template",
+                f"::{name}-launch-template",
                 "custom": True,
                 "id": release.launch_template_id,
                 "type": LAUNCH_TEMPLATE,
@@ -203,7 +251,7 @@ class Fleet:
             }
             group = {
                 "urn": f"urn:pulumi:{self.stack}::{PROJECT}::{RELEASE_PARENTS}$aws:autoscaling/group:Group"
-                f"::{self.service}-release-group",
+                f"::{name}-group",
                 "custom": True,
                 "id": release.asg_name,
                 "type": AUTOSCALING_GROUP,

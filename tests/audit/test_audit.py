@@ -675,3 +675,65 @@ def test_orphan_age_does_not_depend_on_the_local_time_zone(fleet: Fleet) -> None
     [finding] = [Finding(**item) for item in json.loads(result.stdout)]
     assert finding.resource == orphan.asg_name
     assert re.search(r", created 0h0\dm ago, release 0badc0ffee00; young", finding.detail), finding.detail
+
+
+CANARY_RELEASE = "c4a2a7f00d15"
+
+
+def test_a_canary_beside_the_live_release_is_neither_orphan_nor_stray(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet.add_canary(CANARY_RELEASE)
+
+    code, found = findings(fleet, capsys)
+
+    assert (code, found) == (0, [])
+
+
+def test_host_in_the_canary_target_group_not_from_the_canary_template_is_stray(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    canary = fleet.add_canary(CANARY_RELEASE)
+    stray = fleet.ec2.run_instances(
+        ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=fleet.subnet_ids[0], MetadataOptions={"HttpTokens": "required"}
+    )["Instances"][0]["InstanceId"]
+    fleet.elbv2.register_targets(TargetGroupArn=fleet.canary_target_group_arn, Targets=[{"Id": stray}])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert [(f.kind, f.service, f.resource) for f in found] == [("stray-instance", "web", stray)]
+    assert found[0].detail.endswith(f"canary release {CANARY_RELEASE} is {canary.launch_template_id}:1")
+
+
+def test_a_canary_whose_asg_is_gone_is_reported_missing(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    canary = fleet.add_canary(CANARY_RELEASE)
+    fleet.autoscaling.delete_auto_scaling_group(AutoScalingGroupName=canary.asg_name, ForceDelete=True)
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert Finding("missing-asg", "web", canary.asg_name, "the canary release's ASG does not exist") in found
+
+
+def test_a_canary_target_not_serving_is_reported(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    canary = fleet.add_canary(CANARY_RELEASE)
+    [host] = fleet.asg_instance_ids(canary.asg_name)
+    fleet.ec2.stop_instances(InstanceIds=[host])
+
+    code, found = findings(fleet, capsys)
+
+    assert code == 1
+    assert found == [Finding("unhealthy-target", "web", host, "unused (Target.InvalidState)")]
+
+
+def test_canary_outputs_without_launch_template_version_name_the_key(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet.add_canary(CANARY_RELEASE)
+    outputs = fleet.outputs()
+    del outputs["services"]["web"]["canary"]["launchTemplateVersion"]
+    fleet.write_export(outputs)
+
+    assert run_audit(fleet) == 2
+    assert "services.web.canary.launchTemplateVersion must be a positive integer" in capsys.readouterr().err

@@ -109,6 +109,13 @@ def test_project_dir_is_honoured_before_or_after_the_command(project, capsys, be
     assert capsys.readouterr().out.startswith("Pulumi.staging.yaml: OK")
 
 
+@pytest.mark.parametrize("command", ["check staging", "canary status prod", "canary finish prod"])
+def test_project_dir_after_a_command_or_its_action_is_the_one_used(tmp_path, command):
+    args = build_parser().parse_args(["--project-dir", "elsewhere", *command.split(), "--project-dir", str(tmp_path)])
+
+    assert args.project_dir == tmp_path
+
+
 def test_a_directory_that_is_no_pulumi_project_is_refused_naming_the_option(tmp_path, capsys):
     code = main(["--project-dir", str(tmp_path), "check", "staging"])
 

@@ -302,3 +302,97 @@ def test_diff_and_program_agree_on_the_release_id_of_a_stack_with_a_secret(proje
 
     assert isinstance(diffed, ParsedStack)
     assert identify_on_disk(program.services, project.root)["web"] == diffed.identities["web"]
+
+
+WEB_REF_LINE = f"        ref: {image_ref('web', '1.0.0')}\n"
+
+
+def with_web_canary(project, version: str) -> None:
+    """Prod's web gets a canary of `version` taking 10% of requests, as `promote --canary` writes it."""
+    block = (
+        f'      canary:\n        image:\n          version: "{version}"\n          ref: {image_ref("web", version)}\n'
+        "        weight: 10\n"
+    )
+    project.edit("Pulumi.prod.yaml", WEB_REF_LINE, WEB_REF_LINE + block)
+
+
+def test_a_new_canary_is_started_naming_what_differs_from_live_and_replaces_nothing(project, fleetctl, base):
+    with_web_canary(project, "1.1.0")
+
+    result = fleetctl("diff", base)
+
+    web = service_lines(result.out, "prod", "web")
+    assert result.code == 0, result.out
+    assert web[0].startswith("- **web**: **canary started**: release `")
+    assert "of `1.1.0` takes 10% of requests beside live" in web[0]
+    assert "1 host; the live release is not replaced" in web[0]
+    assert web[0].endswith("because it differs from live in: version, image")
+    assert web[1] == "  - version: `1.0.0` → `1.1.0`"
+    assert not any("**release**" in line for line in web)
+
+
+def test_a_canary_weight_change_is_in_place(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    project.edit("Pulumi.prod.yaml", "weight: 10", "weight: 25")
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web == ["- **web**: canary weight `10%` → `25%` (in place)"]
+
+
+def test_a_new_canary_image_replaces_the_canary_release_only(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    project.edit("Pulumi.prod.yaml", 'version: "1.1.0"', 'version: "1.2.0"')
+    project.edit("Pulumi.prod.yaml", image_ref("web", "1.1.0"), image_ref("web", "1.2.0"))
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web[0].startswith("- **web**: **canary release** `")
+    assert "live is not" in web[0]
+    assert web[0].endswith("because of: version, image")
+    assert web[1] == "  - version: `1.1.0` → `1.2.0`"
+    assert not any("**release**" in line for line in web)
+
+
+def test_a_finished_canary_is_a_release_of_the_canarys_release(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    canary_id = load_stack(GitTree(project.root, base), "prod").canaries["web"].release_id
+    assert fleetctl("canary", "finish", "prod").code == 0
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web[0].startswith("- **web**: **release** `")
+    assert (
+        web[0]
+        .split(" because of")[0]
+        .endswith(f"→ `{canary_id}` (new launch template and autoscaling group, replaced once healthy)")
+    )
+    assert web[-1] == (
+        f"- **web**: **canary finished**: its release `{canary_id}` of `1.1.0` becomes the live release "
+        "(the release above); the canary's resources are deleted once it is healthy"
+    )
+
+
+def test_an_aborted_canary_returns_every_request_to_live_and_releases_nothing(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    assert fleetctl("canary", "abort", "prod").code == 0
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert len(web) == 1
+    assert web[0].startswith("- **web**: **canary aborted**: release `")
+    assert "every request returns to live" in web[0]
+
+
+def test_a_canary_instances_change_is_in_place(project, fleetctl):
+    with_web_canary(project, "1.1.0")
+    base = project.commit("start a canary")
+    project.edit("Pulumi.prod.yaml", "weight: 10\n", "weight: 10\n        instances: 3\n")
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web == ["- **web**: canary instances `1` → `3` (in place)"]
