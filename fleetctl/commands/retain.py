@@ -2,10 +2,10 @@
 
 A promoted stack (prod) pulls from its source stack's repository by digest, and that repository's lifecycle policy
 expires all but its last images. This command adds the tag `keep-<stack>-<releaseId>` to the image of the stack's
-live release and of each release in its history (its `services` outputs); the policy's first rule never expires
-`keep-` tagged images (fleet/retention.py). A tag is added by putting the image's own manifest again under the new
-tag (ECR `BatchGetImage`, then `PutImage` with the same digest): no layer moves, the digest stays the same, and a tag
-that is already there is left as it is, so the command can run before and after every deploy.
+live release, of its canary and of each release in its history (its `services` outputs); the policy's first rule
+never expires `keep-` tagged images (fleet/retention.py). A tag is added by putting the image's own manifest again
+under the new tag (ECR `BatchGetImage`, then `PutImage` with the same digest): no layer moves, the digest stays the
+same, and a tag that is already there is left as it is, so the command can run before and after every deploy.
 """
 
 from __future__ import annotations
@@ -82,21 +82,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def images_to_keep(outputs: Mapping[str, Any], stack: str) -> Iterator[KeptImage]:
-    """The image of each service's live release and of every release in its history."""
+    """The image of each service's live release and canary, and of every release in its history."""
     for service, deployed in deployed_services(outputs, stack).items():
-        live_id = None
-        for index, entry in enumerate([deployed.release, *deployed.history]):
-            where = f"{stack} outputs services.{service}." + ("release" if index == 0 else f"history[{index - 1}]")
+        running = [("release", deployed.release), *([("canary", deployed.canary)] if deployed.canary else [])]
+        history = [(f"history[{index}]", entry) for index, entry in enumerate(deployed.history)]
+        kept: set[str] = set()
+        for key, entry in [*running, *history]:
+            where = f"{stack} outputs services.{service}.{key}"
             if entry is None or not entry.release_id:
                 raise CommandError(f"{where} has no releaseId")
-            if index == 0:
-                live_id = entry.release_id
-            elif entry.release_id == live_id:
+            if entry.release_id in kept:
                 continue  # the history starts with the live release
+            kept.add(entry.release_id)
             ref = entry.image_ref or ""
             if ECR_DIGEST_REF.match(ref) is None:
                 raise CommandError(f"{where}.imageRef is not an ECR reference pinned by digest: {ref!r}")
-            yield KeptImage(service, str(entry.version), entry.release_id, ref, live=index == 0)
+            yield KeptImage(service, str(entry.version), entry.release_id, ref, live=(key, entry) in running)
 
 
 def retain(image: KeptImage, tag: str) -> bool:

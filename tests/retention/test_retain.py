@@ -29,6 +29,16 @@ def prod_outputs(tmp_path, live: str, *older: str) -> str:
     return str(path)
 
 
+def with_canary(outputs_path: str, canary: str) -> str:
+    """The outputs file, with a canary of the service running `canary`."""
+    with open(outputs_path) as file:
+        outputs = json.load(file)
+    outputs["services"]["web"]["canary"] = {"releaseId": "c" * 12, "version": "1.1.0", "imageRef": canary}
+    with open(outputs_path, "w") as file:
+        json.dump(outputs, file)
+    return outputs_path
+
+
 def tags_by_digest(ecr) -> dict[str, set[str]]:
     details = ecr.describe_images(repositoryName=REPOSITORY)["imageDetails"]
     return {detail["imageDigest"]: set(detail.get("imageTags", [])) for detail in details}
@@ -65,6 +75,22 @@ def test_retain_tags_the_image_prod_runs_and_each_one_it_can_roll_back_to(ecr, p
         digest(v3): {"1.0.3-c", "keep-prod-000000000000"},
         digest(unrelated): {"1.0.4-d"},
     }
+
+
+def test_retain_also_keeps_the_image_of_the_canary_prod_runs(ecr, push, tmp_path):
+    live, canary = push("1.0.0-a"), push("1.1.0-b")
+
+    assert main(["retain", "prod", "--from-outputs", with_canary(prod_outputs(tmp_path, live), canary)]) == 0
+
+    assert tags_by_digest(ecr)[digest(canary)] == {"1.1.0-b", "keep-prod-cccccccccccc"}
+
+
+def test_a_gone_canary_image_fails_retain_like_a_gone_live_image(ecr, push, tmp_path, capsys):
+    live = push("1.0.0-a")
+    gone = live.replace(digest(live), "sha256:" + "0" * 64)
+
+    assert main(["retain", "prod", "--from-outputs", with_canary(prod_outputs(tmp_path, live), gone)]) == 1
+    assert "1.1.0 (cccccccccccc): image gone, its hosts cannot be replaced" in capsys.readouterr().out
 
 
 def test_retain_twice_changes_nothing_and_says_the_images_are_kept(ecr, push, tmp_path, capsys):
