@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.names import MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -39,6 +39,7 @@ from fleet.schema import (
 )
 
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
+CANARY_SUFFIX = f"-{CANARY_TRACK}"
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ECR_DIGEST_REF = re.compile(
     r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
@@ -558,6 +559,13 @@ class Services(Kind):
                     f"{key}.{name}",
                     "service names must be 1-20 lowercase letters, digits or '-', starting with a letter and not "
                     "ending with '-'",
+                )
+                continue
+            if name.endswith(CANARY_SUFFIX):
+                problems.add(
+                    f"{key}.{name}",
+                    f"service names may not end with '{CANARY_SUFFIX}': fleet names the resources and alarms of a "
+                    f"service's canary <service>{CANARY_SUFFIX}, so they would collide",
                 )
                 continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)

@@ -76,6 +76,15 @@ def test_malformed_service_name_is_an_error(name):
     assert problem.startswith(f"fleet:services.{name}: service names must be 1-20 lowercase letters")
 
 
+def test_service_name_ending_like_a_canary_is_an_error():
+    raw = staging()
+    raw["services"]["web-canary"] = raw["services"].pop("web")
+    assert problems(raw) == [
+        "fleet:services.web-canary: service names may not end with '-canary': fleet names the resources and alarms "
+        "of a service's canary <service>-canary, so they would collide"
+    ]
+
+
 def test_missing_version_is_an_error():
     (problem,) = problems(with_web(image={"build": "images/web"}))
     assert problem.startswith("fleet:services.web.image.version: must be a quoted release version")
