@@ -7,12 +7,16 @@ tests specify the program with it, and `fleetctl plan` shows a stack's declarati
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import hashlib
 import json
 import runpy
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,15 +51,35 @@ class Registration:
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also keeping each registration's resource options (the mocks see only inputs)."""
+    """The SDK's mock monitor, also keeping each registration's resource options (the mocks see only inputs), and
+    the CPU time it spends answering registrations and invokes: work a real run leaves to the engine's process."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[tuple[str, str], Registration] = {}
+        self.engine_seconds = 0.0
+        self._engine_seconds_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
-        self.registrations[(request.type, request.name)] = self.registration(request)
-        return super().RegisterResource(request)
+        with self._engine_work():
+            self.registrations[(request.type, request.name)] = self.registration(request)
+            return super().RegisterResource(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        with self._engine_work():
+            return super().Invoke(request)
+
+    @contextlib.contextmanager
+    def _engine_work(self) -> Iterator[None]:
+        """The SDK calls the monitor from executor threads, where a real run waits on the engine's gRPC answer: the
+        calling thread's CPU time is the stand-in engine's."""
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            spent = time.thread_time() - start
+            with self._engine_seconds_lock:
+                self.engine_seconds += spent
 
     @staticmethod
     def registration(request: Any) -> Registration:
