@@ -17,6 +17,7 @@ from fleet.config import FleetConfig, ServiceConfig
 from fleet.outputs import (
     SERVICES,
     STACK,
+    CanaryRelease,
     DeployedRelease,
     OutputsError,
     ServiceOutputs,
@@ -34,6 +35,7 @@ from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
 SERVICE = "fleet:service:Service"
+CANARY = "fleet:canary:Canary"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -117,7 +119,12 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
         )
     # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.
     assumed = {
-        service.name: write_service(ServiceOutputs(release=DeployedRelease(image_ref=service.image.ref)))
+        service.name: write_service(
+            ServiceOutputs(
+                release=DeployedRelease(image_ref=service.image.ref),
+                canary=CanaryRelease(image_ref=service.canary.image.ref) if service.canary else None,
+            )
+        )
         for service in config.services
     }
     return {STACK: promotion.source, SERVICES: assumed}, (
@@ -137,11 +144,12 @@ def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) 
 
 
 def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None) -> list[str]:
-    resources = _resources_of(declared, service.name)
+    resources = _resources_of(declared, SERVICE, service.name)
     group = _one(resources, AUTOSCALING_GROUP)
     template = _one(resources, LAUNCH_TEMPLATE)
     target_group = _one(resources, TARGET_GROUP)
-    release = parse_service(declared.outputs[SERVICES][service.name], service.name).release or DeployedRelease()
+    outputs = parse_service(declared.outputs[SERVICES][service.name], service.name)
+    release = outputs.release or DeployedRelease()
     check = target_group.inputs["healthCheck"]
     lines = [
         service.name,
@@ -160,9 +168,20 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
         "`pulumi up` fails and the old release keeps serving",
         f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
     ]
+    if service.canary is not None and outputs.canary is not None:
+        lines.append(_canary_line(outputs.canary, _resources_of(declared, CANARY, f"{service.name}-canary")))
     if deployed is not None:
         lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
     return lines
+
+
+def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:
+    template = _one(resources, LAUNCH_TEMPLATE)
+    return (
+        f"  canary:         release {canary.release_id} (version {canary.version}) on {canary.instances} "
+        f"{template.inputs['instanceType']} host(s) of {template.inputs['imageId']}, {canary.weight}% of requests "
+        "once its hosts are healthy"
+    )
 
 
 def _change(release: DeployedRelease, live: DeployedRelease | None) -> str:
@@ -186,16 +205,19 @@ def _change(release: DeployedRelease, live: DeployedRelease | None) -> str:
 def _image(service: ServiceConfig, resources: list[Declared]) -> str:
     if service.image.build is None:
         return f"{service.image.ref} (pinned by digest)"
-    pushed = _one(resources, DOCKER_IMAGE).inputs["imageName"].split("/", 1)[-1]
+    # A building stack's canary image is a child of the service (`<service>-canary-image`), beside the live one.
+    live = [resource for resource in resources if resource.name != f"{service.name}-canary-image"]
+    pushed = _one(live, DOCKER_IMAGE).inputs["imageName"].split("/", 1)[-1]
     return f"built from {service.image.build}, pushed as {pushed} (its digest is known once built)"
 
 
-def _resources_of(declared: ProgramRun, service: str) -> list[Declared]:
-    """The resources declared inside the service's component, at any depth (parents come before children)."""
-    names = {service}
+def _resources_of(declared: ProgramRun, component: str, name: str) -> list[Declared]:
+    """The resources declared inside the component `name` of type `component`, at any depth (parents come before
+    children), but not those of a component of another type within it (a service's canary)."""
+    names = {name}
     inside = []
     for resource in declared.resources:
-        if resource.type == SERVICE and resource.name == service:
+        if resource.type in (SERVICE, CANARY) and (resource.type, resource.name) != (component, name):
             continue
         if resource.parent in names:
             names.add(resource.name)

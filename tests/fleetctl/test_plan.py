@@ -201,11 +201,40 @@ def test_an_invalid_stack_is_reported_as_check_reports_it(plan, tmp_path):
     ]
 
 
-def repository_with_staging_edited(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the program, its stack files and images, whose staging file has `old` replaced by `new`."""
+def repository_with_staging_edited(tmp_path: Path, old: str, new: str, stack: str = "staging") -> Path:
+    """A copy of the program, its stack files and images, whose `stack` file has `old` replaced by `new`."""
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv", "tests", "__pycache__", ".*_cache"))
-    staging = project / "Pulumi.staging.yaml"
-    assert staging.read_text().count(old) == 1
-    staging.write_text(staging.read_text().replace(old, new))
+    stack_path = project / f"Pulumi.{stack}.yaml"
+    assert stack_path.read_text().count(old) == 1
+    stack_path.write_text(stack_path.read_text().replace(old, new))
     return project
+
+
+HOST_IMAGE_LINE = "      hostImage: ami-0a1b2c3d4e5f60718\n"
+
+
+@pytest.mark.parametrize(
+    ("stack", "canary_image"),
+    [
+        ("staging", '{version: "1.1.0", build: images/web}'),
+        (
+            "prod",
+            '{version: "1.1.0", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:'
+            + "c" * 64
+            + '"}',
+        ),
+    ],
+)
+def test_plan_shows_a_services_canary_beside_its_live_release(plan, tmp_path, stack, canary_image):
+    canary = f"      canary: {{image: {canary_image}, weight: 20, instances: 2}}\n"
+    project = repository_with_staging_edited(tmp_path, HOST_IMAGE_LINE, canary + HOST_IMAGE_LINE, stack=stack)
+
+    code, out, _ = plan(stack, project_dir=project)
+
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.startswith("  canary:")]
+    assert line.endswith(
+        "(version 1.1.0) on 2 t3.small host(s) of ami-0a1b2c3d4e5f60718, 20% of requests once its hosts are healthy"
+    )
+    assert f"  release:        {release_id(stack)} (version 1.0.0)" in out.splitlines()
