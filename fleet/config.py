@@ -561,17 +561,11 @@ class Services(Kind):
                     "ending with '-'",
                 )
                 continue
-            if name.endswith(CANARY_SUFFIX):
-                problems.add(
-                    f"{key}.{name}",
-                    f"service names may not end with '{CANARY_SUFFIX}': fleet names the resources and alarms of a "
-                    f"service's canary <service>{CANARY_SUFFIX}, so they would collide",
-                )
-                continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)
             if service is not INVALID:
                 services.append(service)
         _unique_public_ports(problems, key, services)
+        _canaries_named_apart(problems, key, services)
         return tuple(services)
 
 
@@ -585,6 +579,18 @@ def _unique_public_ports(problems: Problems, key: str, services: list[ServiceCon
                 "each service needs its own publicPort",
             )
         owners.setdefault(service.public_port, service.name)
+
+
+def _canaries_named_apart(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
+    """A canary's resources and alarms are named `<service>-canary`: no other service may have that name."""
+    names = {service.name for service in services}
+    for service in services:
+        if service.canary is not None and f"{service.name}{CANARY_SUFFIX}" in names:
+            problems.add(
+                f"{key}.{service.name}.canary",
+                f"service {service.name}{CANARY_SUFFIX} exists: a canary's resources and alarms are named "
+                f"<service>{CANARY_SUFFIX}, so this canary's would collide with that service's",
+            )
 
 
 NETWORK = Schema(

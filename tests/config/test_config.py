@@ -76,13 +76,20 @@ def test_malformed_service_name_is_an_error(name):
     assert problem.startswith(f"fleet:services.{name}: service names must be 1-20 lowercase letters")
 
 
-def test_service_name_ending_like_a_canary_is_an_error():
+def test_a_canary_of_a_service_whose_name_another_service_has_with_canary_appended_is_an_error():
+    raw = staging()
+    raw["services"]["web-canary"] = {**raw["services"]["web"], "publicPort": 81}
+    raw["services"]["web"]["canary"] = {"image": {"version": "1.1.0", "build": "images/web"}}
+    assert problems(raw) == [
+        "fleet:services.web.canary: service web-canary exists: a canary's resources and alarms are named "
+        "<service>-canary, so this canary's would collide with that service's"
+    ]
+
+
+def test_a_service_named_like_a_canary_is_accepted_where_no_canary_collides():
     raw = staging()
     raw["services"]["web-canary"] = raw["services"].pop("web")
-    assert problems(raw) == [
-        "fleet:services.web-canary: service names may not end with '-canary': fleet names the resources and alarms "
-        "of a service's canary <service>-canary, so they would collide"
-    ]
+    assert [service.name for service in parse_config(raw, "staging", ROOT).services] == ["web-canary"]
 
 
 def test_missing_version_is_an_error():
