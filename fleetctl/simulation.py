@@ -310,6 +310,8 @@ def read_stack_config(project_root: Path, stack: str) -> dict[str, Any]:
 
 
 def reset_runtime() -> None:
-    """Forget the config and root stack of the last run, so the next one starts from an empty runtime."""
+    """Forget the config and root stack of the last run, so the next one starts from an empty runtime, and turn the
+    garbage collector the program turned off back on for what this process does next."""
     pulumi.runtime.set_all_config({}, [])
     pulumi.runtime.settings.ROOT.set(None)
+    gc.enable()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor
+from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, reset_runtime
 
 
 class CollectorWatchingMocks(FleetMocks):
@@ -41,3 +41,12 @@ def test_mock_engine_time_is_counted_apart_from_the_program(
     program("staging", staging_config, mocks=mocks, monitor=monitor)
     whole_run = time.process_time() - start
     assert 0 < monitor.engine_seconds < whole_run
+
+
+def test_resetting_the_runtime_turns_the_garbage_collector_back_on(
+    program: Callable[..., ProgramRun], staging_config: dict[str, Any]
+) -> None:
+    program("staging", staging_config)
+    assert not gc.isenabled()
+    reset_runtime()
+    assert gc.isenabled()
