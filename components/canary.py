@@ -37,7 +37,7 @@ from components.listeners import declare_target_group
 from components.release import Release, ReleaseArgs
 from fleet import rollout
 from fleet.config import Capacity, Scaling, canary_release
-from fleet.names import CANARY_TRACK, TRACK_TAG, release_tags
+from fleet.names import CANARY_TRACK, TOTAL_WEIGHT, TRACK_TAG, release_tags
 
 if TYPE_CHECKING:
     from components.service import ServiceArgs
@@ -47,8 +47,6 @@ TRACK_HEADER = "X-Fleet-Track"
 HEADER_RULE_PRIORITY = 1
 WEIGHTS_RULE_PRIORITY = 50_000
 """The last priority a rule can have (1-50000): the weights apply to whatever no other rule matches."""
-TOTAL_WEIGHT = 100
-"""The weights of the live and canary target groups add up to this: `weight` is a percentage."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pulumi_docker as docker
 
 from fleet.build_tag import build_tag
 from fleet.config import ImageSource
-from fleet.names import repository_name
+from fleet.names import CANARY_TRACK, repository_name
 from fleet.platforms import platform_for
 from fleet.retention import lifecycle_policy
 
@@ -84,7 +84,7 @@ class ServiceImage(pulumi.ComponentResource):
         service's is, or its digest-pinned reference (config checks it is of the service's kind and repository)."""
         if source.ref is not None:
             return pulumi.Output.from_input(source.ref)
-        return self._push(name, source, instance_type, opts, track="canary").repo_digest
+        return self._push(name, source, instance_type, opts, track=CANARY_TRACK).repo_digest
 
     def _push(
         self,

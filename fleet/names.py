@@ -33,6 +33,8 @@ CANARY_TRACK = "canary"
 MAX_CUTOVER_MINUTES = 60
 """The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""
 
+TOTAL_WEIGHT = 100
+"""The weights of a weighted forward (live and canary target groups) add up to this: a weight is a percentage."""
 MAX_CANARY_WEIGHT = 50
 """The largest `canary.weight`, in percent of a service's requests: more than half is a cut-over, which a release
 does health-gated."""

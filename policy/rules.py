@@ -42,6 +42,7 @@ from fleet.names import (
     SCALING_OFF,
     SCALING_TAG,
     SECRET_TAG,
+    TOTAL_WEIGHT,
     TRACK_TAG,
 )
 from fleet.resource_types import (
@@ -65,8 +66,6 @@ MAX_CAPACITY_WAIT_SECONDS = MAX_CUTOVER_MINUTES * 60
 DIGEST_PINNED_IMAGE = re.compile(r"[^\s@$]+@sha256:[0-9a-f]{64}")
 # Default Pulumi auto-naming: "<logical name>-<7 hex>" (the engine passes policies the provider-checked inputs).
 _AUTONAME_SUFFIX = r"-[0-9a-f]{7}"
-TOTAL_WEIGHT = 100
-"""fleet writes weights as percentages: the target groups of a weighted forward share 100."""
 CANARY_WEIGHTS = range(1, MAX_CANARY_WEIGHT + 1)
 """A canary's share of requests (`canary.weight`): 0 compares nothing, more than half is a cut-over."""
 DEFAULT_WEIGHT = 1

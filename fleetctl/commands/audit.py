@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fleet.names import MAX_CUTOVER_MINUTES
 from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases, stack_state
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
+from fleetctl.cli import whole_number
 from fleetctl.errors import CommandError
 from fleetctl.stack_outputs import add_export_arguments, read_stack_export
 
@@ -46,14 +46,14 @@ def add_parser(subparsers: Any) -> None:
     add_export_arguments(parser)
     parser.add_argument(
         "--max-age-days",
-        type=_positive_int("days"),
+        type=whole_number(1, 3650, "days"),
         default=30,
         metavar="N",
         help="report instances launched more than N days ago (default 30)",
     )
     parser.add_argument(
         "--min-orphan-age-minutes",
-        type=_positive_int("minutes"),
+        type=whole_number(1, 525_600, "minutes"),
         default=DEFAULT_MIN_ORPHAN_AGE_MINUTES,
         metavar="N",
         help="orphan ASGs created less than N minutes ago may be a running deploy's new release: reported as "
@@ -174,18 +174,3 @@ def _session(releases: tuple[LiveRelease, ...]) -> Any:
                 f"but the AWS region is {session.region_name}: set AWS_DEFAULT_REGION={arn_region}"
             )
     return session
-
-
-def _positive_int(unit: str) -> Callable[[str], int]:
-    """An argparse type: a positive whole number of `unit`, else an error naming the unit."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be a positive integer ({unit}), got {text!r}")
-        return value
-
-    return parse
