@@ -2,7 +2,7 @@
 it ran itself.
 
 Build once, promote the same artifact: an image reference that staging never ran is refused at preview, before
-any host could run it. An image this stack ran before (its live release and history) passed the guard then, so a
+any host could run it. An image this stack ran before (its live release, canary and history) passed the guard then, so a
 rollback past the source's shorter history stays possible. An emergency override exists, and shows in the stack
 outputs.
 """

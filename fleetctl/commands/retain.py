@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "retain",
         help="keep the images a stack runs or can roll back to from expiring",
-        description="Tag, in ECR, the image of each service's live release and release history with "
+        description="Tag, in ECR, the image of each service's live release, canary and release history with "
         "keep-<stack>-<releaseId>, which the repositories' lifecycle policy never expires. Idempotent.",
     )
     parser.add_argument("stack", help="the stack whose images to keep, such as prod")
