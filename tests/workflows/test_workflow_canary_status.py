@@ -1,12 +1,15 @@
 """The preview job's canary-status step, run as GitHub runs it, in a scratch git repository of the project.
 
-It comments only on a pull request that finishes a canary of the job's stack. The Pulumi CLI is not on PATH here,
-so `fleetctl canary status` fails (exit 2) before it reads the outputs: the step must still post what it said,
-and never fail the check. The verdicts themselves are fleetctl's tests (tests/fleetctl/test_canary_status.py).
+It comments only on a pull request that finishes a canary of the job's stack, and never fails the check. With a
+stand-in `pulumi` printing the stack's outputs and a real moto_server holding the load balancer's metrics, it posts
+the verdict; without the Pulumi CLI it still posts what `fleetctl canary status` said. The verdicts themselves are
+fleetctl's tests (tests/fleetctl/test_canary_status.py).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -14,7 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+
+from tests.fleetctl.canary_balancer import moto_balancer
 
 PATH_WITHOUT_PULUMI = "/usr/bin:/bin"
 WORKFLOW_PYTHON = ".venv/bin/python"
@@ -78,12 +84,15 @@ def run_step(preview: dict[str, Any], project: Path, tmp_path: Path) -> Any:
     script = tmp_path / "canary.sh"
     script.write_text(step["run"].replace(WORKFLOW_PYTHON, shlex.quote(sys.executable)))
 
-    def run(stack: str) -> tuple[subprocess.CompletedProcess[str], str, str, str | None]:
+    def run(
+        stack: str, path: str = PATH_WITHOUT_PULUMI, **extra_environment: str
+    ) -> tuple[subprocess.CompletedProcess[str], str, str, str | None]:
         summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
         summary.write_text("")
         outputs.write_text("")
         environment = {
-            "PATH": PATH_WITHOUT_PULUMI,
+            **extra_environment,
+            "PATH": path,
             "HOME": str(tmp_path),
             "BASE_REF": "main",
             "STACK": stack,
@@ -124,6 +133,32 @@ def test_a_pull_request_finishing_a_canary_posts_the_status_of_that_stack(with_c
         "## fleet: canary status of `prod` before its finish (exit code 2)\n\n- **web**: **canary finished**"
     )
     assert "fleetctl canary: the Pulumi CLI is not on PATH" in comment
+    assert summary == comment
+
+
+def test_a_pull_request_finishing_a_canary_posts_its_verdict_from_the_stacks_outputs_and_metrics(
+    with_canary, run_step, aws: boto3.Session, tmp_path: Path
+):
+    balancer = moto_balancer(aws)
+    balancer.serve(balancer.canary_target_group_arn, requests=200, errors_5xx=1)
+    balancer.serve(balancer.live_target_group_arn, requests=1800, errors_5xx=9)
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir()
+    stack_outputs = tmp_path / "prod-outputs.json"
+    stack_outputs.write_text(json.dumps(balancer.outputs()))
+    pulumi = stand_ins / "pulumi"
+    pulumi.write_text(f"#!/bin/sh\nexec cat {shlex.quote(str(stack_outputs))}\n")  # `pulumi stack output --json`
+    pulumi.chmod(0o755)
+    pull_request(with_canary, "finish")
+
+    aws_environment = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+    result, summary, outputs, comment = run_step("prod", f"{stand_ins}:{PATH_WITHOUT_PULUMI}", **aws_environment)
+
+    assert result.returncode == 0, result.stderr
+    assert outputs == "comment=true\n"
+    assert comment is not None
+    assert comment.startswith("## fleet: canary status of `prod` before its finish (exit code 0)\n")
+    assert "verdict: healthy" in comment
     assert summary == comment
 
 
