@@ -64,8 +64,12 @@ class Capacity:
     """Instance counts of a service's autoscaling group. Changing them is a scale change, never a release."""
 
     min: int
+    """The fewest instances autoscaling may leave the release with."""
     desired: int
+    """The instances a new release starts with and is gated on; applied to a live group only when you change it (a
+    deploy never undoes what autoscaling did)."""
     max: int
+    """The most instances autoscaling may run."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,12 @@ class ImageSource:
     """What the service's hosts run: built here from `build`, or a promoted `ref` pinned by digest."""
 
     version: str
-    """Release version, also the image tag pushed to ECR: tag-safe, 1-128 characters."""
+    """The release's version; the ECR tag a build pushes is `<version>-<12 hex of the build's inputs>`."""
     build: str | None = None
-    """Docker build context, relative to the project (staging)."""
+    """Docker build context, relative to the project: the stack builds the image and pushes it to its ECR
+    repository (staging)."""
     ref: str | None = None
-    """`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>` (promoted stacks)."""
+    """The image a promoted stack runs, pinned by digest: `fleetctl promote` writes it."""
 
     @property
     def ref_match(self) -> re.Match[str] | None:
@@ -89,9 +94,13 @@ class HealthCheck:
     """Target-group health check. Defaults make a new instance healthy after 2 x 10 s instead of AWS's 5 x 30 s."""
 
     interval_seconds: int = 10
+    """Seconds between two health checks of a target."""
     healthy_threshold: int = 2
+    """Checks in a row a target must pass to be healthy: a new host serves after this many intervals."""
     unhealthy_threshold: int = 2
+    """Checks in a row a target must fail to be unhealthy."""
     timeout_seconds: int = 5
+    """Seconds without an answer after which a check fails."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,11 @@ class AlarmThresholds:
     error_rate_percent: int = 5
     """Target 5xx responses as a share of requests."""
     error_rate_minutes: int = 5
+    """Minutes in a row above errorRatePercent before the alarm fires."""
     p99_latency_ms: int = 2000
     """99th percentile of the time from the load balancer sending a request to the target's first response byte."""
     p99_latency_minutes: int = 5
+    """Minutes in a row above p99LatencyMs before the alarm fires."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +129,11 @@ class Scaling:
     """
 
     enabled: bool = True
+    """`false` turns autoscaling off: the group keeps capacity.desired and is tagged `fleet:scaling=off`."""
     cpu_percent: int | None = 50
-    """Average CPU utilisation of the release's hosts to hold (ASGAverageCPUUtilization); None (config 0): off."""
+    """Average CPU utilisation of the release's hosts to hold (ASGAverageCPUUtilization); 0 (None here): off."""
     requests_per_instance: int | None = None
-    """Requests per host per minute to hold (ALBRequestCountPerTarget); None: not tracked."""
+    """Requests per host per minute to hold (ALBRequestCountPerTarget); not set: not tracked."""
     instance_warmup_seconds: int = 180
     """How long a new host's metrics are left out of the average: its boot budget (see bootGraceSeconds)."""
 
@@ -158,6 +170,7 @@ class CanaryConfig:
     """
 
     image: ImageSource
+    """What the canary runs: `{version, build}` on a stack that builds, `{version, ref}` on a promoted one."""
     host_image: str
     """The service's hostImage when the canary does not set its own."""
     instance_type: str
@@ -174,9 +187,12 @@ class ServiceConfig:
 
     name: str
     image: ImageSource
+    """What the hosts run: `{version, build}` on a stack that builds its image, `{version, ref}` on a promoted one."""
     host_image: str
-    """The host OS image (AMI), pinned per stack."""
+    """The host OS image (AMI), pinned per stack. It must carry docker and the AWS CLI: hosts install nothing at
+    boot (`fleetctl host-image` pins the ECS-optimized Amazon Linux 2023 AMI)."""
     instance_type: str = "t3.small"
+    """The hosts' EC2 instance type; a Graviton type (`t4g`, `m7g`...) builds and runs `linux/arm64`."""
     port: int = 8080
     """The port the container listens on, on the host."""
     public_port: int = 80
@@ -184,9 +200,13 @@ class ServiceConfig:
     https_port: int = 443
     """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort."""
     health_check_path: str = "/healthz"
+    """The path the target group's health check requests; it must answer 200."""
     health_check: HealthCheck = field(default_factory=HealthCheck)
+    """How the target group checks the hosts: a release is gated on these checks."""
     capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
+    """Instance counts of the release's autoscaling group: a change is a scale, never a release."""
     scaling: Scaling = field(default_factory=Scaling)
+    """Target tracking of the release's autoscaling group."""
     drain_seconds: int = 30
     """Target-group deregistration delay: how long the old release's instances finish in-flight requests."""
     boot_grace_seconds: int = 180
@@ -200,8 +220,9 @@ class ServiceConfig:
     settings: tuple[Setting, ...] = ()
     """Environment variables of the container, by name; part of the release (hosts read them once, at boot)."""
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
+    """When the service's CloudWatch alarms fire; a change updates them in place."""
     canary: CanaryConfig | None = None
-    """A canary release beside the live one, or None. Not part of the live release's identity."""
+    """A canary release beside the live one; none by default. Not part of the live release's identity."""
 
 
 def canary_release(service: ServiceConfig) -> ServiceConfig:
@@ -218,10 +239,13 @@ def canary_release(service: ServiceConfig) -> ServiceConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Where the load balancer and hosts live; None fields mean the account's default VPC and its subnets."""
+    """Where the load balancer and hosts live; absent keys mean the account's default VPC and its subnets."""
 
     vpc_id: str | None = None
+    """The VPC of the load balancer and hosts; none: the account's default VPC. Changing it on a live stack is
+    refused (it would replace every firewall)."""
     subnet_ids: tuple[str, ...] | None = None
+    """The subnets of the load balancer and hosts; none: every subnet of the VPC."""
 
 
 @dataclass(frozen=True)
@@ -246,9 +270,13 @@ class TlsConfig:
 class FleetConfig:
     stack: str
     services: tuple[ServiceConfig, ...]
+    """The stack's web services, by name."""
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    """Where the load balancer and hosts live."""
     promotion: PromotionConfig | None = None
+    """Makes this stack run only images its source stack deployed (prod promoted from staging)."""
     tls: TlsConfig | None = None
+    """HTTPS on every service; without it the services speak HTTP on publicPort."""
     alarm_topic_arn: str | None = None
     """An SNS topic that receives every alarm's ALARM and OK transitions."""
 
@@ -282,6 +310,13 @@ RESERVED_SETTING_PREFIX = "FLEET_"
 class Settings(Kind):
     """The settings of a service, by name. A secret is `{secure: <ciphertext>}` in a stack file, or a `SecretText`
     in the program; no message about a secret ever shows its value."""
+
+    allowed = (
+        f"at most {MAX_SETTINGS}, each `NAME: value`. `NAME`: 1-128 characters from A-Z 0-9 _, not starting with a "
+        f"digit, not {', '.join(sorted(RESERVED_SETTINGS))} or {RESERVED_SETTING_PREFIX}*. value: a string, a whole "
+        f"number or true/false, one line, 1-{MAX_SETTING_BYTES} bytes; or `secure: <ciphertext>` "
+        "(`pulumi config set --secret --path`)"
+    )
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if not isinstance(value, dict):
@@ -342,6 +377,8 @@ def _setting_text(value: Any) -> str | None:
 class BuildContext(Kind):
     """A directory inside the project; with a project root, one that holds a Dockerfile."""
 
+    allowed = "a directory inside the project holding a Dockerfile, such as images/web"
+
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if not isinstance(value, str) or not value or value.startswith("/") or ".." in Path(value).parts:
             problems.add(key, f"must be a directory inside the project, such as images/web; got {describe(value)}")
@@ -357,6 +394,7 @@ class BuildContext(Kind):
 
 
 def _one_image_source(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Exactly one of `build` and `ref`."""
     if (values["build"] is None) == (values["ref"] is None):
         problems.add(
             key,
@@ -366,12 +404,14 @@ def _one_image_source(problems: Problems, key: str, values: Mapping[str, Any], g
 
 
 def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """`timeoutSeconds` is less than `intervalSeconds`."""
     timeout, interval = values["timeout_seconds"], values["interval_seconds"]
     if valid(timeout, interval) and timeout >= interval:
         problems.add(key, f"timeoutSeconds ({timeout}) must be less than intervalSeconds ({interval})")
 
 
 def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """`min` <= `desired` <= `max`, and `desired` at least 1: a release is gated on at least one healthy host."""
     smallest, desired, largest = values["min"], values["desired"], values["max"]
     if not valid(smallest, desired, largest):
         return
@@ -384,11 +424,13 @@ def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], giv
 
 
 def _tracks_something(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Scaling that is on tracks `cpuPercent`, `requestsPerInstance` or both."""
     if valid(values["enabled"]) and values["cpu_percent"] is None and values["requests_per_instance"] is None:
         problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
 
 
 def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """`subnetIds` needs `vpcId`."""
     if values["subnet_ids"] is not None and "vpcId" not in given:
         problems.add(f"{key}.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
 
@@ -396,6 +438,7 @@ def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, A
 def _canary_shares_the_service_port(
     problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
 ) -> None:
+    """A canary's `port`, if given, is the service's `port`: the canary shares its firewall and health check."""
     canary, port = given.get("canary"), values["port"]
     if isinstance(canary, dict) and "port" in canary and valid(port) and canary["port"] != port:
         problems.add(
@@ -408,7 +451,9 @@ def _canary_shares_the_service_port(
 def _canary_is_another_release_of_the_service(
     problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
 ) -> None:
-    """The canary's image comes from where the service's does, and is a release of its own."""
+    """The canary's image is of the service's kind (`build` or `ref`, a `ref` in the service's repository); on a
+    stack that builds, its `version` differs from the service's; with `hostImage` and `instanceType` it is not the
+    service's own release."""
     canary, live = values["canary"], values["image"]
     if canary is None or not valid(canary, live, values["host_image"], values["instance_type"]):
         return
@@ -512,7 +557,7 @@ CANARY = Schema(
         Key("image", Nested(IMAGE), required="the image the canary runs, {version, build} or {version, ref}"),
         Key("hostImage", HOST_IMAGE),
         Key("instanceType", INSTANCE_TYPE_NAME),
-        Key("port", CheckedByRule()),
+        Key("port", CheckedByRule(), doc="Stated for clarity only: a canary always runs on its service's port."),
         Key("weight", Whole(1, MAX_CANARY_WEIGHT)),
         Key("instances", Whole(1, MAX_CANARY_INSTANCES)),
     ),
@@ -547,6 +592,11 @@ SERVICE_KEYS = SERVICE.names
 
 class Services(Kind):
     """The services of a stack, by name: each valid one, in the order written; each needs its own publicPort."""
+
+    allowed = (
+        "service names: 1-20 lowercase letters, digits or '-', starting with a letter and not ending with '-'; "
+        "each service its own publicPort; no canary on `x` while a service `x-canary` exists"
+    )
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if not isinstance(value, dict) or not value:
@@ -641,6 +691,7 @@ TLS = Schema(
 def _promoted_stack_never_builds(
     problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
 ) -> None:
+    """A stack with `promotion` never builds: every service's image is a `ref`."""
     promotion, services = values["promotion"], values["services"]
     if promotion is None or not valid(promotion, services):
         return
@@ -654,7 +705,7 @@ def _promoted_stack_never_builds(
 
 
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """HTTPS ports: set only with a certificate, each its service's own, and never a port that serves HTTP."""
+    """A service's `httpsPort` needs `tls.certificateArn`, is its own, and is no service's `publicPort`."""
     services: tuple[ServiceConfig, ...] = values["services"]
     if services is INVALID:
         return

@@ -15,9 +15,14 @@ from typing import Any, TypeVar
 STACK = "stack"
 """The stack's name: tells which stack a file of outputs belongs to."""
 SERVICES = "services"
+"""Per service, by name: what serves (its live release, history, canary) and how it is reached."""
 LOAD_BALANCER_DNS = "loadBalancerDns"
+"""The DNS name of the stack's load balancer: point your domain at it."""
 NETWORK = "network"
+"""Where the stack runs."""
 PROMOTION = "promotion"
+"""On a promoted stack only: `{source, verified, override, unverifiedServices}`, the source stack, whether every
+image was verified against it, whether `allowUnverified` is set, and the services only the override let through."""
 VPC_ID = "vpcId"
 """Under `network`: the VPC the stack's load balancer and hosts live in."""
 
@@ -86,11 +91,15 @@ class ReleaseEntry:
     """What identifies a release a stack ran: an entry of its `history`, and the start of its live `release`."""
 
     release_id: str | None = _output("releaseId", _text)
+    """The release's 12-character id (`fleet.release`): what the launch template's replacement trigger is."""
     version: str | None = _output("version", _text)
+    """The config's `image.version`."""
     image_ref: str | None = _output("imageRef", _text)
     """The image the hosts run, pinned by digest."""
     host_image: str | None = _output("hostImage", _text)
+    """The host OS image (AMI)."""
     instance_type: str | None = _output("instanceType", _text)
+    """The hosts' instance type."""
 
     @classmethod
     def key_of(cls, attribute: str) -> str:
@@ -103,8 +112,11 @@ class DeployedRelease(ReleaseEntry):
     """A release with the resources it runs on: the service's live `release`."""
 
     asg_name: str | None = _output("asgName", _text)
+    """The release's autoscaling group."""
     launch_template_id: str | None = _output("launchTemplateId", _text)
+    """The release's launch template."""
     launch_template_version: int | None = _output("launchTemplateVersion", _whole)
+    """The template version the group launches."""
     group_trigger: str | None = _output("groupTrigger", _text)
     """The replacement trigger the group was created with; absent on stacks deployed before it was recorded."""
 
@@ -116,8 +128,11 @@ class CanaryRelease(DeployedRelease):
     weight: int | None = _output("weight", _whole)
     """Its share of the listener's traffic, in percent."""
     instances: int | None = _output("instances", _whole)
+    """Its fixed number of hosts."""
     target_group_arn: str | None = _output("targetGroupArn", _text)
+    """The canary's own target group."""
     alarms: tuple[str, ...] = _output("alarms", _names, default=())
+    """The names of the canary's CloudWatch alarms."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,8 +140,11 @@ class CapacityOutputs:
     """`capacity` as the config said at that update."""
 
     min: int | None = _output("min", _whole)
+    """`capacity.min`."""
     desired: int | None = _output("desired", _whole)
+    """`capacity.desired` (the live group may run another number: autoscaling moves it)."""
     max: int | None = _output("max", _whole)
+    """`capacity.max`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,13 +152,19 @@ class ServiceOutputs:
     """What the stack exports for one service (its `services.<name>` output)."""
 
     url: str | None = _output("url", _text)
+    """Where the service answers: `https://` with `fleet:tls`, else `http://`, on the load balancer."""
     alarms: tuple[str, ...] = _output("alarms", _names, default=())
+    """The names of the service's CloudWatch alarms."""
     target_group_arn: str | None = _output("targetGroupArn", _text)
+    """The service's long-lived target group, which every release joins."""
     image_digest: str | None = _output("imageDigest", _text, write_none=True)
     """The digest this stack built; null on a stack that runs promoted images."""
     port: int | None = _output("port", _whole)
+    """The container's port on the host."""
     public_port: int | None = _output("publicPort", _whole)
+    """The service's HTTP listener port on the load balancer."""
     health_check_path: str | None = _output("healthCheckPath", _text)
+    """The path the health check requests."""
     capacity: CapacityOutputs | None = _output("capacity", _record(CapacityOutputs))
     release: DeployedRelease | None = _output("release", _record(DeployedRelease))
     history: tuple[ReleaseEntry, ...] = _output("history", _records(ReleaseEntry), default=())

@@ -228,11 +228,12 @@ class Key:
 
     An absent optional key leaves the field's dataclass default: the one place each default is written down.
     `required` may say what is required (`is required: <required>`); `field` defaults to the name in snake case
-    (`hostImage` fills `host_image`).
+    (`hostImage` fills `host_image`). What a key does is its field's docstring, read by `fleet.reference` for the
+    configuration reference; `doc` says it for a key that fills no field.
     """
 
-    def __init__(self, name: str, kind: Kind, *, required: bool | str = False, field: str = "") -> None:
-        self.name, self.kind, self.required = name, kind, required
+    def __init__(self, name: str, kind: Kind, *, required: bool | str = False, field: str = "", doc: str = "") -> None:
+        self.name, self.kind, self.required, self.doc = name, kind, required, doc
         self.field = field or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 

@@ -1,0 +1,376 @@
+"""The configuration and stack-outputs references (`docs/configuration.md`, `docs/outputs.md`), generated from code.
+
+Each key's kind, range and default has one home, the key tables of `fleet.config` (and each output key one home,
+the records of `fleet.outputs`), so the reference is rendered from them rather than written a second time by hand:
+what is allowed comes from each key's kind, the default from its dataclass field, what it does from the field's
+docstring (a key without a field: its `Key.doc`), the rules across keys from their docstrings.
+`tests/test_docs.py` fails when a key, kind or rule has no description, and when a committed page is stale.
+
+    .venv/bin/python -m fleet.reference --write     # rewrite both pages
+    .venv/bin/python -m fleet.reference --check     # exit 1 when a committed page differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import itertools
+import sys
+import textwrap
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, is_dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fleet import config, outputs
+from fleet.names import NAMESPACE
+from fleet.schema import INVALID, Flag, Inside, Key, Kind, Nested, OrNull, Schema, TrackingTarget, Whole
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+REGENERATE = "`.venv/bin/python -m fleet.reference --write`"
+
+
+def _documented(statements: list[ast.stmt]) -> dict[str, str]:
+    """The docstring of each name assigned in `statements`: the string literal right after its assignment."""
+    docs: dict[str, str] = {}
+    for statement, following in itertools.pairwise(statements):
+        targets = [statement.target] if isinstance(statement, ast.AnnAssign) else getattr(statement, "targets", [])
+        if (
+            len(targets) == 1
+            and isinstance(targets[0], ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[targets[0].id] = inspect.cleandoc(following.value.value)
+    return docs
+
+
+@cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring of each field of a class, its bases' included, by field name."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    body = ast.parse(source).body[0]
+    assert isinstance(body, ast.ClassDef)
+    inherited = {name: doc for base in reversed(cls.__mro__[1:]) for name, doc in field_docs(base).items()}
+    return {**inherited, **_documented(body.body)}
+
+
+def module_docs(module: Any) -> dict[str, str]:
+    """The docstring of each module-level constant, by name."""
+    return _documented(ast.parse(inspect.getsource(module)).body)
+
+
+def one_line(text: str) -> str:
+    """A docstring as one table cell: its paragraphs joined, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+# --- the configuration reference ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One key of a mapping, as its table shows it."""
+
+    key: str
+    default: str
+    allowed: str
+    does: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One mapping of the configuration: its full key, what it is, its keys and the rules across them."""
+
+    path: str
+    about: str
+    rows: tuple[Row, ...]
+    rules: tuple[str, ...]
+    switched_off: bool
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A description the reference needs and the code lacks."""
+
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def _unwrap(kind: Kind) -> Kind:
+    return kind.kind if isinstance(kind, OrNull) else kind
+
+
+def _children(kind: Kind) -> tuple[Schema, str] | None:
+    """The schema a key's value is read with, and what its path adds (`.<name>` for the services by name)."""
+    kind = _unwrap(kind)
+    if isinstance(kind, Nested):
+        return kind.schema, ""
+    if isinstance(kind, config.Services):
+        return config.SERVICE, ".<name>"
+    return None
+
+
+def allowed(kind: Kind) -> str | None:
+    """What a kind accepts, in words: from its range, or its `allowed` text; None when it says nothing."""
+    kind = _unwrap(kind)
+    if isinstance(kind, TrackingTarget):
+        return f"`0` (off) or a whole number from {kind.floor} to {kind.high}"
+    if isinstance(kind, Whole):
+        return f"a whole number from {kind.low} to {kind.high}"
+    if isinstance(kind, Flag):
+        return "`true` or `false`"
+    if _children(kind) is not None:
+        return "a mapping (below)"
+    text = getattr(kind, "allowed", None)
+    return text if isinstance(text, str) and text else None
+
+
+def shown(value: Any, kind: Kind | None = None) -> str:
+    """A default as a stack file would write it."""
+    if isinstance(_unwrap(kind) if kind else None, TrackingTarget) and value is None:
+        return "`0` (off)"
+    if value is None or value == ():
+        return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, int | str):
+        return f"`{value}`"
+    children = _children(kind) if kind else None
+    if children and is_dataclass(value):
+        schema = children[0]
+        parts = [f"{key.name}: {getattr(value, key.field)}" for key in schema.keys if key.kind.fills_a_field]
+        return "`{" + ", ".join(parts) + "}`" if value != _all_defaults(schema) else "the defaults below"
+    return f"`{value}`"
+
+
+def _all_defaults(schema: Schema) -> Any:
+    try:
+        return schema.target(**schema.defaults)
+    except TypeError:
+        return INVALID
+
+
+def _default(key: Key, schema: Schema, inherited: dict[str, str]) -> str:
+    if key.required:
+        return "required"
+    if key.field in inherited:
+        return f"the {inherited[key.field]}"
+    if key.field in schema.defaults:
+        return shown(schema.defaults[key.field], key.kind)
+    return "none"
+
+
+def sections(missing: list[Missing] | None = None) -> list[Section]:
+    """Every mapping of the configuration, in the order of the tables, from `fleet:` down."""
+    found: list[Section] = []
+    problems: list[Missing] = [] if missing is None else missing
+    _walk(NAMESPACE, config.TOP_LEVEL, "`fleet:<key>` in a stack file's `config:`.", {}, found, problems)
+    return found
+
+
+def _walk(
+    path: str, schema: Schema, about: str, inherited: dict[str, str], found: list[Section], missing: list[Missing]
+) -> None:
+    docs = field_docs(schema.target)
+    rows, below = [], []
+    for key in schema.keys:
+        name = key.name
+        does = key.doc or docs.get(key.field, "") if key.kind.fills_a_field else key.doc
+        kind = _unwrap(key.kind)
+        if isinstance(kind, Inside):
+            name, kind = f"{name}.{kind.name}", kind.kind
+        full = f"{path}{'.' if path != NAMESPACE else ':'}{name}"
+        if not does:
+            missing.append(Missing(full, f"what it does: a docstring on {schema.target.__name__}.{key.field}"))
+        text = allowed(kind)
+        if text is None:
+            text = "see the rules below" if not key.kind.fills_a_field else ""
+            if not text:
+                missing.append(Missing(full, f"what is allowed: an `allowed` text on {type(kind).__name__}"))
+        rows.append(Row(name, _default(key, schema, inherited), text, one_line(does)))
+        children = _children(kind)
+        if children:
+            child, suffix = children
+            heirs = getattr(kind, "inherits", ())
+            passed = {field: f"{_key_name(schema, field)} of `{full}`" for field in heirs}
+            below.append((f"{full}{suffix}", child, does, passed))
+    rules = []
+    for rule in schema.rules:
+        if not rule.__doc__:
+            missing.append(Missing(path, f"the rule {rule.__name__} has no docstring"))
+        rules.append(one_line(inspect.cleandoc(rule.__doc__ or "")))
+    found.append(Section(path, about, tuple(rows), tuple(rules), schema.switched_off is not None))
+    for child_path, child, child_about, passed in below:
+        _walk(child_path, child, _about(child, child_about), passed, found, missing)
+
+
+def _key_name(schema: Schema, field: str) -> str:
+    return next(f"`{key.name}`" for key in schema.keys if key.field == field)
+
+
+def _about(schema: Schema, field_doc: str) -> str:
+    return one_line(inspect.cleandoc(schema.target.__doc__ or "")) or one_line(field_doc)
+
+
+def configuration_page() -> str:
+    lines = [
+        "# Configuration reference",
+        "",
+        f"<!-- Generated by {REGENERATE} from the key tables of fleet/config.py. Do not edit by hand. -->",
+        "",
+        "Every key of a stack file (`Pulumi.<stack>.yaml`) under the `fleet:` namespace, read by `parse_config` in",
+        "`fleet/config.py` for the program and for `fleetctl check`/`plan`/`diff`. Set a structured key with",
+        "`pulumi config set --path`, for example",
+        "`pulumi config set --stack staging --path 'fleet:services.web.capacity.max' 10`.",
+        "A key given as null (`key:` with nothing after it) is the same as leaving it out. Any other key is an error.",
+        "Every invalid value stops the program before it declares any resource, with every problem listed at once,",
+        "each naming its key and what is allowed. Besides these, a stack needs `aws:region`.",
+    ]
+    for section in sections():
+        heading = "Stack-wide keys" if section.path == NAMESPACE else f"`{section.path}`"
+        lines += ["", f"## {heading}", "", section.about, ""]
+        if section.switched_off:
+            lines += ["`enabled: false` turns the whole mapping off; its other keys are then refused.", ""]
+        lines += ["| key | default | allowed | what it does |", "|---|---|---|---|"]
+        lines += [f"| `{row.key}` | {row.default} | {row.allowed} | {row.does} |" for row in section.rows]
+        if section.rules:
+            lines += ["", "Rules across these keys:", ""]
+            lines += [f"- {rule}" for rule in section.rules]
+    return "\n".join(lines) + "\n"
+
+
+# --- the stack outputs reference ---------------------------------------------------------------------------------
+
+TOP_LEVEL_OUTPUTS = ("STACK", "LOAD_BALANCER_DNS", "NETWORK", "SERVICES", "PROMOTION")
+"""The constants of `fleet.outputs` that name the program's top-level outputs (tests/test_docs.py checks them
+against what the program exports under the mocks)."""
+
+
+def _record_type(annotation: Any) -> tuple[Any, bool]:
+    """The record class an output field holds (None: a plain value), and whether it is a list of them."""
+    if typing.get_origin(annotation) is tuple:
+        inner = typing.get_args(annotation)[0]
+        return (inner, True) if is_dataclass(inner) else (None, False)
+    records = [argument for argument in typing.get_args(annotation) or (annotation,) if is_dataclass(argument)]
+    return (records[0] if records else None), False
+
+
+def _type_name(annotation: Any) -> str:
+    names = {str: "string", int: "number", bool: "true/false"}
+    if typing.get_origin(annotation) is tuple:
+        inner = typing.get_args(annotation)[0]
+        return f"list of {'objects' if is_dataclass(inner) else names.get(inner, 'values') + 's'}"
+    for argument in typing.get_args(annotation) or (annotation,):
+        if argument in names:
+            return names[argument]
+        if is_dataclass(argument):
+            return "object"
+    return "value"
+
+
+def output_rows(cls: Any, prefix: str, missing: list[Missing]) -> Iterator[tuple[str, str, str]]:
+    """(key, type, what it holds) for every output key of a record, nested records after their key."""
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    for spec in fields(cls):
+        key = f"{prefix}.{spec.metadata['key']}"
+        doc = docs.get(spec.name) or _record_doc(hints[spec.name])
+        if not doc:
+            missing.append(Missing(key, f"what it holds: a docstring on {cls.__name__}.{spec.name}"))
+        yield key, _type_name(hints[spec.name]), one_line(doc)
+        record, many = _record_type(hints[spec.name])
+        if record is not None:
+            yield from output_rows(record, f"{key}[]" if many else key, missing)
+
+
+def _record_doc(annotation: Any) -> str:
+    record, _ = _record_type(annotation)
+    return inspect.cleandoc(record.__doc__ or "") if record and record.__doc__ else ""
+
+
+def outputs_page(missing: list[Missing] | None = None) -> str:
+    problems: list[Missing] = [] if missing is None else missing
+    docs = module_docs(outputs)
+    lines = [
+        "# Stack outputs",
+        "",
+        f"<!-- Generated by {REGENERATE} from fleet/outputs.py. Do not edit by hand. -->",
+        "",
+        "What the program exports (`pulumi stack output --json --stack <stack>`): the next update reads them back, and",
+        "so do `fleetctl plan --from-outputs`, `promote`, `rollback`, `retain`, `audit`, `canary status` and the",
+        "promotion guard of a stack promoted from this one. A key an older version of fleet did not write reads as",
+        "absent. A failed update can still write the outputs the program registered (see internals.md): the program",
+        "registers them only once every group it exports passed its health gate.",
+        "",
+        "| output | type | what it holds |",
+        "|---|---|---|",
+    ]
+    for name in TOP_LEVEL_OUTPUTS:
+        key = getattr(outputs, name)
+        doc = docs.get(name, "")
+        if not doc:
+            problems.append(Missing(key, f"what it holds: a docstring on fleet.outputs.{name}"))
+        lines.append(f"| `{key}` | {_top_level_type(name)} | {one_line(doc)} |")
+        if name == "NETWORK":
+            lines.append(f"| `{key}.{outputs.VPC_ID}` | string | {one_line(docs.get('VPC_ID', ''))} |")
+    prefix = f"{outputs.SERVICES}.<name>"
+    lines += [
+        f"| `{key}` | {kind} | {doc} |" for key, kind, doc in output_rows(outputs.ServiceOutputs, prefix, problems)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _top_level_type(name: str) -> str:
+    return "string" if name in {"STACK", "LOAD_BALANCER_DNS"} else "object"
+
+
+# --- the command -------------------------------------------------------------------------------------------------
+
+
+def pages() -> dict[Path, str]:
+    """Each generated page and what it should hold."""
+    return {DOCS / "configuration.md": configuration_page(), DOCS / "outputs.md": outputs_page()}
+
+
+def missing_descriptions() -> list[Missing]:
+    """Every description the generated pages need and the code lacks."""
+    missing: list[Missing] = []
+    sections(missing)
+    outputs_page(missing)
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fleet.reference", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help="rewrite the generated pages under docs/")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a committed page is stale")
+    args = parser.parse_args(argv)
+    missing = missing_descriptions()
+    for item in missing:
+        print(f"missing description: {item}", file=sys.stderr)
+    stale = [path for path, text in pages().items() if not path.is_file() or path.read_text() != text]
+    if args.write:
+        for path in stale:
+            path.write_text(pages()[path])
+            print(f"wrote {path.relative_to(DOCS.parent)}")
+    elif args.check:
+        for path in stale:
+            print(f"{path.relative_to(DOCS.parent)} is stale: run {REGENERATE.strip('`')}", file=sys.stderr)
+    else:
+        print(configuration_page(), end="")
+    return 1 if missing or (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

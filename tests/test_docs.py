@@ -1,0 +1,127 @@
+"""The pages under docs/ stay true: the generated ones are current, and what they document is what the code does."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from fleet import reference
+from fleetctl.simulation import qualified
+from tests.checkout import ROOT
+
+
+@pytest.mark.parametrize("page", sorted(path.name for path in reference.pages()), ids=str)
+def test_each_generated_page_is_what_its_generator_writes_now(page):
+    expected = reference.pages()[reference.DOCS / page]
+
+    assert (ROOT / "docs" / page).read_text() == expected, "stale: run .venv/bin/python -m fleet.reference --write"
+
+
+def test_every_configuration_key_kind_rule_and_output_has_a_description():
+    assert [str(missing) for missing in reference.missing_descriptions()] == []
+
+
+def test_the_configuration_reference_lists_every_key_of_every_table_under_its_mapping():
+    from fleet.config import SERVICE
+
+    sections = {section.path: section for section in reference.sections()}
+
+    assert [row.key for row in sections["fleet:services.<name>"].rows] == list(SERVICE.names)
+    assert set(sections) >= {
+        "fleet",
+        "fleet:services.<name>.capacity",
+        "fleet:services.<name>.canary.image",
+        "fleet:network",
+        "fleet:tls",
+    }
+
+
+def test_a_key_without_a_docstring_is_reported_missing_naming_where_to_write_it():
+    from dataclasses import dataclass
+
+    from fleet.schema import Key, Schema, Whole
+
+    @dataclass(frozen=True)
+    class Undocumented:
+        count: int = 1
+
+    found: list[reference.Section] = []
+    missing: list[reference.Missing] = []
+    reference._walk("fleet:sample", Schema(Undocumented, (Key("count", Whole(1, 9)),)), "", {}, found, missing)
+
+    assert [str(item) for item in missing] == ["fleet:sample.count: what it does: a docstring on Undocumented.count"]
+
+
+def test_defaults_in_the_reference_are_the_dataclass_defaults():
+    from fleet.config import ServiceConfig
+
+    rows = {row.key: row for row in reference.sections()[1].rows}
+    service = ServiceConfig(name="x", image=None, host_image="ami-0")  # type: ignore[arg-type]
+
+    assert rows["instanceType"].default == f"`{service.instance_type}`"
+    assert rows["drainSeconds"].default == f"`{service.drain_seconds}`"
+    assert rows["capacity"].default == "`{min: 2, desired: 2, max: 6}`"
+    assert rows["hostImage"].default == "required"
+
+
+def _documented_outputs() -> set[str]:
+    return set(re.findall(r"^\| `([^`]+)` \|", (ROOT / "docs" / "outputs.md").read_text(), flags=re.MULTILINE))
+
+
+def _paths(value: Any, prefix: str = "") -> set[str]:
+    """Every key path of an output value: objects by key, the objects of a list under `[]`, services as `<name>`."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{'<name>' if prefix == 'services' else key}" if prefix else key
+            found |= (set() if prefix == "services" else {path}) | _paths(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _paths(item, f"{prefix}[]")
+    return found
+
+
+@pytest.fixture
+def exported(program, staging_config, prod_config) -> set[str]:
+    """Every output key path staging and prod (with a canary) export, promotion's own keys aside."""
+    prod = copy.deepcopy(prod_config)
+    web = prod["fleet:services"]["web"]
+    canary_ref = web["image"]["ref"].split("@")[0] + "@sha256:" + "c" * 64
+    web["canary"] = {"image": {"version": "9.9.9", "ref": canary_ref}}
+    entries = [
+        {"releaseId": "0123456789ab", "version": version, "imageRef": ref}
+        for version, ref in (("1.0.0", web["image"]["ref"]), ("9.9.9", canary_ref))
+    ]
+    source = {"services": {"web": {"release": entries[0], "history": entries}}}
+    runs = [program("staging", staging_config), program("prod", prod, stack_outputs={qualified("staging"): source})]
+    return {path for run in runs for path in _paths(run.outputs)}
+
+
+def test_the_outputs_page_documents_exactly_what_the_program_exports(exported):
+    promotion = {path for path in exported if path.startswith("promotion.")}
+
+    assert {"stack", "loadBalancerDns", "services.<name>.history[].releaseId"} <= exported
+    assert _documented_outputs() == exported - promotion
+
+
+def test_the_outputs_page_names_each_key_of_the_promotion_output(exported):
+    row = next(
+        line for line in (ROOT / "docs" / "outputs.md").read_text().splitlines() if line.startswith("| `promotion`")
+    )
+    named = re.search(r"`\{([^}]+)\}`", row)
+
+    assert named is not None
+    assert {f"promotion.{key.strip()}" for key in named[1].split(",")} == {
+        path for path in exported if path.startswith("promotion.")
+    }
+
+
+def test_the_outputs_page_says_history_holds_the_live_release():
+    row = next(
+        line for line in (ROOT / "docs" / "outputs.md").read_text().splitlines() if "`services.<name>.history`" in line
+    )
+
+    assert "the live one included" in row
