@@ -4,19 +4,15 @@ Each key's kind, range and default has one home, the key tables of `fleet.config
 the records of `fleet.outputs`), so the reference is rendered from them rather than written a second time by hand:
 what is allowed comes from each key's kind, the default from its dataclass field, what it does from the field's
 docstring (a key without a field: its `Key.doc`), the rules across keys from their docstrings.
-`tests/test_docs.py` fails when a key, kind or rule has no description, and when a committed page is stale.
-
-    .venv/bin/python -m fleet.reference --write     # rewrite both pages
-    .venv/bin/python -m fleet.reference --check     # exit 1 when a committed page differs
+`docs/generate.py` writes the pages; `tests/test_docs.py` fails when a key, kind or rule has no description, and
+when a committed page is stale.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import inspect
 import itertools
-import sys
 import textwrap
 import typing
 from collections.abc import Iterator
@@ -30,7 +26,7 @@ from fleet.names import NAMESPACE
 from fleet.schema import INVALID, Flag, Inside, Key, Kind, Nested, OrNull, Schema, TrackingTarget, Whole
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-REGENERATE = "`.venv/bin/python -m fleet.reference --write`"
+REGENERATE = "`.venv/bin/python docs/generate.py`"
 
 
 def _documented(statements: list[ast.stmt]) -> dict[str, str]:
@@ -223,6 +219,21 @@ def _about(schema: Schema, field_doc: str) -> str:
     return one_line(inspect.cleandoc(schema.target.__doc__ or "")) or one_line(field_doc)
 
 
+def error_sample() -> str:
+    """What the program and `fleetctl check` say about a service with a misspelt key and its sizes out of order."""
+    service = {
+        "image": {"version": "1.0.0", "build": "images/web"},
+        "hostImage": "ami-0123456789abcdef0",
+        "instanceTyp": "t3.small",
+        "capacity": {"min": 3, "desired": 2, "max": 6},
+    }
+    try:
+        config.parse_config({"services": {"web": service}}, "staging")
+    except config.ConfigError as error:
+        return str(error)
+    raise AssertionError("the sample configuration is meant to be invalid")
+
+
 def configuration_page() -> str:
     lines = [
         "# Configuration reference",
@@ -235,7 +246,13 @@ def configuration_page() -> str:
         "`pulumi config set --stack staging --path 'fleet:services.web.capacity.max' 10`.",
         "A key given as null (`key:` with nothing after it) is the same as leaving it out. Any other key is an error.",
         "Every invalid value stops the program before it declares any resource, with every problem listed at once,",
-        "each naming its key and what is allowed. Besides these, a stack needs `aws:region`.",
+        "each naming its key and what is allowed, for example:",
+        "",
+        "```text",
+        error_sample(),
+        "```",
+        "",
+        "Besides these, a stack needs `aws:region`; `fleetctl check <stack>` runs the same checks offline.",
     ]
     for section in sections():
         heading = "Stack-wide keys" if section.path == NAMESPACE else f"`{section.path}`"
@@ -335,7 +352,7 @@ def _top_level_type(name: str) -> str:
     return "string" if name in {"STACK", "LOAD_BALANCER_DNS"} else "object"
 
 
-# --- the command -------------------------------------------------------------------------------------------------
+# --- the pages --------------------------------------------------------------------------------------------------
 
 
 def pages() -> dict[Path, str]:
@@ -349,28 +366,3 @@ def missing_descriptions() -> list[Missing]:
     sections(missing)
     outputs_page(missing)
     return missing
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fleet.reference", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="rewrite the generated pages under docs/")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a committed page is stale")
-    args = parser.parse_args(argv)
-    missing = missing_descriptions()
-    for item in missing:
-        print(f"missing description: {item}", file=sys.stderr)
-    stale = [path for path, text in pages().items() if not path.is_file() or path.read_text() != text]
-    if args.write:
-        for path in stale:
-            path.write_text(pages()[path])
-            print(f"wrote {path.relative_to(DOCS.parent)}")
-    elif args.check:
-        for path in stale:
-            print(f"{path.relative_to(DOCS.parent)} is stale: run {REGENERATE.strip('`')}", file=sys.stderr)
-    else:
-        print(configuration_page(), end="")
-    return 1 if missing or (args.check and stale) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
