@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
 import pytest
 
 from fleet import reference
-from fleetctl.simulation import qualified
-from tests.checkout import ROOT
+from fleetctl.simulation import qualified, reset_runtime, run_program
+from tests.checkout import ROOT, stack_file
 
 
 def expected_pages() -> dict[str, str]:
@@ -97,10 +96,10 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
     return found
 
 
-@pytest.fixture
-def exported(program, staging_config, prod_config) -> set[str]:
-    """Every output key path staging and prod (with a canary) export, promotion's own keys aside."""
-    prod = copy.deepcopy(prod_config)
+@pytest.fixture(scope="module")
+def exported() -> set[str]:
+    """Every output key path staging and prod (with a canary) export under the mocks, one run each."""
+    prod, staging = stack_file("prod"), stack_file("staging")
     web = prod["fleet:services"]["web"]
     canary_ref = web["image"]["ref"].split("@")[0] + "@sha256:" + "c" * 64
     web["canary"] = {"image": {"version": "9.9.9", "ref": canary_ref}}
@@ -109,7 +108,13 @@ def exported(program, staging_config, prod_config) -> set[str]:
         for version, ref in (("1.0.0", web["image"]["ref"]), ("9.9.9", canary_ref))
     ]
     source = {"services": {"web": {"release": entries[0], "history": entries}}}
-    runs = [program("staging", staging_config), program("prod", prod, stack_outputs={qualified("staging"): source})]
+    try:
+        runs = [
+            run_program("staging", staging, project_root=ROOT),
+            run_program("prod", prod, stack_outputs={qualified("staging"): source}, project_root=ROOT),
+        ]
+    finally:
+        reset_runtime()
     return {path for run in runs for path in _paths(run.outputs)}
 
 
