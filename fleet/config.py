@@ -557,7 +557,7 @@ CANARY = Schema(
         Key("image", Nested(IMAGE), required="the image the canary runs, {version, build} or {version, ref}"),
         Key("hostImage", HOST_IMAGE),
         Key("instanceType", INSTANCE_TYPE_NAME),
-        Key("port", CheckedByRule(), doc="Stated for clarity only: a canary always runs on its service's port."),
+        Key("port", CheckedByRule(), doc="Stated for clarity only: a canary runs on its service's port, and no other."),
         Key("weight", Whole(1, MAX_CANARY_WEIGHT)),
         Key("instances", Whole(1, MAX_CANARY_INSTANCES)),
     ),

@@ -67,6 +67,24 @@ def test_a_key_without_a_docstring_is_reported_missing_naming_where_to_write_it(
     assert [str(item) for item in missing] == ["fleet:sample.count: what it does: a docstring on Undocumented.count"]
 
 
+def test_the_example_stack_file_of_the_reference_is_valid():
+    import yaml
+
+    from fleet.config import fleet_keys, parse_config
+
+    config = parse_config(fleet_keys(yaml.safe_load(reference.EXAMPLE)["config"]), "staging")
+
+    assert [service.name for service in config.services] == ["web"]
+    assert config.tls is not None
+
+
+def test_the_error_sample_of_the_reference_names_both_problems():
+    sample = reference.error_sample()
+
+    assert "fleet:services.web.instanceTyp: unknown key" in sample
+    assert "fleet:services.web.capacity: min (3) must not exceed desired (2)" in sample
+
+
 def test_defaults_in_the_reference_are_the_dataclass_defaults():
     from fleet.config import ServiceConfig
 
