@@ -227,3 +227,9 @@ def test_each_link_names_a_file_and_heading_that_exist(page, target):
 
     assert file.is_file()
     assert not anchor or anchor in slugs(file)
+
+
+def test_the_readme_and_docs_run_fleetctl_as_the_installed_command_only():
+    written = {str(page.relative_to(ROOT)): page.read_text() for page in PAGES}
+
+    assert [page for page, text in written.items() if re.search(r"python3? -m fleetctl", text)] == []
