@@ -64,7 +64,7 @@ def module_docs(module: Any) -> dict[str, str]:
 
 
 def one_line(text: str) -> str:
-    """A docstring as one table cell: its paragraphs joined, pipes escaped."""
+    """A text as one table cell: its lines joined, pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")
 
 
@@ -118,7 +118,8 @@ def _children(kind: Kind) -> tuple[Schema, str] | None:
 
 
 def allowed(kind: Kind) -> str | None:
-    """What a kind accepts, in words: from its range, or its `allowed` text; None when it says nothing."""
+    """What a kind accepts, in words: from its range, its `allowed` text, or else the first paragraph of its own
+    class's docstring; None when it says nothing."""
     kind = _unwrap(kind)
     if isinstance(kind, TrackingTarget):
         return f"`0` (off) or a whole number from {kind.floor} to {kind.high}"
@@ -128,8 +129,13 @@ def allowed(kind: Kind) -> str | None:
         return "`true` or `false`"
     if _children(kind) is not None:
         return "a mapping (below)"
-    text = getattr(kind, "allowed", None)
-    return text if isinstance(text, str) and text else None
+    text = getattr(kind, "allowed", None) or type(kind).__dict__.get("__doc__")
+    return first_paragraph(text) if isinstance(text, str) and text else None
+
+
+def first_paragraph(text: str) -> str:
+    """A docstring's summary, as one table cell (what follows a blank line is for the code's readers)."""
+    return one_line(inspect.cleandoc(text).split("\n\n")[0])
 
 
 def shown(value: Any, kind: Kind | None = None) -> str:
@@ -207,7 +213,7 @@ def _walk(
     for rule in schema.rules:
         if not rule.__doc__:
             missing.append(Missing(path, f"the rule {rule.__name__} has no docstring"))
-        rules.append(one_line(inspect.cleandoc(rule.__doc__ or "")))
+        rules.append(first_paragraph(rule.__doc__ or ""))
     found.append(Section(path, about, tuple(rows), tuple(rules), schema.switched_off is not None))
     for child_path, child, child_about, passed in below:
         _walk(child_path, child, _about(child, child_about), passed, found, missing)

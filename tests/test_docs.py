@@ -85,6 +85,17 @@ def test_the_error_sample_of_the_reference_names_both_problems():
     assert "fleet:services.web.capacity: min (3) must not exceed desired (2)" in sample
 
 
+def test_a_kind_without_an_allowed_text_is_described_by_its_docstring_summary():
+    from fleet.schema import Kind
+
+    class Shaped(Kind):
+        """A value of some shape.
+
+        How it is parsed, for the code's readers."""
+
+    assert reference.allowed(Shaped()) == "A value of some shape."
+
+
 def test_defaults_in_the_reference_are_the_dataclass_defaults():
     from fleet.config import ServiceConfig
 
