@@ -197,11 +197,9 @@ def _walk(
         full = f"{path}{'.' if path != NAMESPACE else ':'}{name}"
         if not does:
             missing.append(Missing(full, f"what it does: a docstring on {schema.target.__name__}.{key.field}"))
-        text = allowed(kind)
+        text = allowed(kind) if key.kind.fills_a_field else "checked by a rule across keys"
         if text is None:
-            text = "checked by a rule across keys" if not key.kind.fills_a_field else ""
-            if not text:
-                missing.append(Missing(full, f"what is allowed: an `allowed` text on {type(kind).__name__}"))
+            missing.append(Missing(full, f"what is allowed: an `allowed` text on {type(kind).__name__}"))
         rows.append(Row(name, _default(key, schema, inherited), text, one_line(does)))
         children = _children(kind)
         if children:
