@@ -200,7 +200,7 @@ def _walk(
         text = allowed(kind) if key.kind.fills_a_field else "checked by a rule across keys"
         if text is None:
             missing.append(Missing(full, f"what is allowed: an `allowed` text on {type(kind).__name__}"))
-        rows.append(Row(name, _default(key, schema, inherited), text, one_line(does)))
+        rows.append(Row(name, _default(key, schema, inherited), text or "", one_line(does)))
         children = _children(kind)
         if children:
             child, suffix = children
