@@ -183,11 +183,26 @@ def sections(missing: list[Missing] | None = None) -> list[Section]:
     return found
 
 
+RENDERED_KEY_PARTS = {"name", "kind", "required", "field", "doc"}
+RENDERED_SCHEMA_PARTS = {"target", "keys", "rules", "switched_off", "names", "defaults"}
+"""What the reference says of a `Key` and a `Schema`: a part the tables gain later (a check a key declares) is
+reported missing until this module renders it, so the reference never leaves out what the tables say."""
+
+
+def _unrendered(where: str, table: object, rendered: set[str]) -> list[Missing]:
+    return [
+        Missing(where, f"{type(table).__name__}.{part} is not rendered: teach fleet/reference.py to say it")
+        for part, value in vars(table).items()
+        if part not in rendered and value not in (None, (), [], {}, False)
+    ]
+
+
 def _walk(
     path: str, schema: Schema, about: str, inherited: dict[str, str], found: list[Section], missing: list[Missing]
 ) -> None:
     docs = field_docs(schema.target)
     rows, below = [], []
+    missing += _unrendered(path, schema, RENDERED_SCHEMA_PARTS)
     for key in schema.keys:
         name = key.name
         does = key.doc or docs.get(key.field, "") if key.kind.fills_a_field else key.doc
@@ -197,6 +212,7 @@ def _walk(
         full = f"{path}{'.' if path != NAMESPACE else ':'}{name}"
         if not does:
             missing.append(Missing(full, f"what it does: a docstring on {schema.target.__name__}.{key.field}"))
+        missing += _unrendered(full, key, RENDERED_KEY_PARTS)
         text = allowed(kind) if key.kind.fills_a_field else "checked by a rule across keys"
         if text is None:
             missing.append(Missing(full, f"what is allowed: an `allowed` text on {type(kind).__name__}"))

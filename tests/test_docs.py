@@ -85,6 +85,26 @@ def test_the_error_sample_of_the_reference_names_both_problems():
     assert "fleet:services.web.capacity: min (3) must not exceed desired (2)" in sample
 
 
+def test_a_check_a_key_declares_that_the_reference_does_not_render_is_reported_missing():
+    from dataclasses import dataclass
+
+    from fleet.schema import Key, Schema, Whole
+
+    @dataclass(frozen=True)
+    class Timed:
+        timeout: int = 1
+        """Seconds."""
+
+    key = Key("timeout", Whole(1, 9))
+    key.below = "interval"  # type: ignore[attr-defined]
+    missing: list[reference.Missing] = []
+    reference._walk("fleet:sample", Schema(Timed, (key,)), "", {}, [], missing)
+
+    assert [str(item) for item in missing] == [
+        "fleet:sample.timeout: Key.below is not rendered: teach fleet/reference.py to say it"
+    ]
+
+
 def test_a_kind_without_an_allowed_text_is_described_by_its_docstring_summary():
     from fleet.schema import Kind
 
