@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import re
 import textwrap
 import typing
 from collections.abc import Iterator
@@ -64,8 +65,10 @@ def module_docs(module: Any) -> dict[str, str]:
 
 
 def one_line(text: str) -> str:
-    """A text as one table cell: its lines joined, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """A text as one Markdown table cell: its lines joined, pipes escaped, and outside `code` the characters Markdown
+    would take for HTML or emphasis (`<region>`, `FLEET_*`)."""
+    parts = " ".join(text.split()).replace("|", "\\|").split("`")
+    return "`".join(re.sub(r"([<>*])", r"\\\1", part) if index % 2 == 0 else part for index, part in enumerate(parts))
 
 
 # --- the configuration reference ---------------------------------------------------------------------------------
@@ -296,8 +299,7 @@ def configuration_page() -> str:
         EXAMPLE.rstrip("\n"),
         "```",
         "",
-        "Set a structured key with",
-        "`pulumi config set --path`, for example",
+        "Set a structured key with `pulumi config set --path`, for example",
         "`pulumi config set --stack staging --path 'fleet:services.web.capacity.max' 10`.",
         "A key given as null (`key:` with nothing after it) is the same as leaving it out. Any other key is an error.",
         "Every invalid value stops the program before it declares any resource, with every problem listed at once,",

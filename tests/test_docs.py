@@ -116,6 +116,12 @@ def test_a_kind_without_an_allowed_text_is_described_by_its_docstring_summary():
     assert reference.allowed(Shaped()) == "A value of some shape."
 
 
+def test_a_table_cell_keeps_placeholders_and_wildcards_visible_outside_code():
+    assert reference.one_line("arn:aws:sns:<region>, FLEET_*, `<repo>@sha256`\n| x") == (
+        "arn:aws:sns:\\<region\\>, FLEET_\\*, `<repo>@sha256` \\| x"
+    )
+
+
 def test_defaults_in_the_reference_are_the_dataclass_defaults():
     from fleet.config import ServiceConfig
 
