@@ -3,8 +3,8 @@
     .venv/bin/python docs/generate.py           # rewrite every generated page and sample
     .venv/bin/python docs/generate.py --check   # exit 1 when one is stale (tests/test_docs.py does the same)
 
-The configuration and outputs references are rendered by `fleet.reference`; the index lists every page by its title,
-so a new page under docs/ shows up there once this runs. A sample is the output of the real
+The configuration and outputs references are rendered by `fleet.reference`; the index and the README list every page
+under docs/, so a new page shows up there once this runs. A sample is the output of the real
 command on a scratch project, written between `<!-- generated: NAME -->` and `<!-- end: NAME -->` in a page: the
 diff sample runs `fleetctl diff` on a git repository this script makes, the canary status sample runs `fleetctl
 canary status`'s own rendering and verdict on the numbers given here.
@@ -109,28 +109,51 @@ def canary_status_sample() -> str:
     return render([status])
 
 
-FIRST_PAGES = ("configuration.md", "outputs.md", "operations.md", "ci-and-iam.md", "internals.md")
-"""The index lists these first, then every other page in name order."""
+QUESTIONS = {
+    "configuration.md": "every key: its default, what is allowed, what it does (generated)",
+    "outputs.md": "the stack outputs the program exports and fleetctl reads (generated)",
+    "operations.md": "releases, the failure path, rollback, canaries, audit, retention, teardown",
+    "ci-and-iam.md": "the workflows, the roles and the policies; the policy pack",
+    "internals.md": "the engine and provider rules fleet relies on, with citations; the code's layout",
+    "topology.md": "hostnames on shared listeners, certificates and DNS",
+    "cross-account.md": "prod in its own account and region: how it pulls staging's images",
+    "fleetctl.md": "what each fleetctl command checks and prints, and its exit codes",
+    "limits.md": "the names, values and timeouts fleet derives from AWS's limits, and why",
+}
+"""The question each page answers, in the order the README and the index list them; a page not named here comes
+after them, by its title. A page is listed only once it exists."""
 
 
-def page_index() -> str:
-    """A link to every page under docs/ but the index, named by its title."""
-    pages = sorted(DOCS.glob("*.md"), key=lambda page: (page.name not in FIRST_PAGES, _rank(page.name), page.name))
-    return "\n".join(f"- [{_title(page)}]({page.name})" for page in pages if page.name != "index.md")
-
-
-def _rank(name: str) -> int:
-    return FIRST_PAGES.index(name) if name in FIRST_PAGES else 0
+def _pages() -> list[Path]:
+    order = list(QUESTIONS)
+    pages = [page for page in DOCS.glob("*.md") if page.name != "index.md"]
+    return sorted(pages, key=lambda page: (order.index(page.name) if page.name in order else len(order), page.name))
 
 
 def _title(page: Path) -> str:
     return next((line[2:].strip() for line in page.read_text().splitlines() if line.startswith("# ")), page.stem)
 
 
+def page_index() -> str:
+    """A link to every page under docs/ but the index, by its title, with the question it answers."""
+    return "\n".join(
+        f"- [{_title(page)}]({page.name}): {QUESTIONS.get(page.name, _title(page).lower())}" for page in _pages()
+    )
+
+
+def readme_pages() -> str:
+    """The README's table of the pages under docs/."""
+    rows = [f"| [docs/{page.name}](docs/{page.name}) | {QUESTIONS.get(page.name, _title(page))} |" for page in _pages()]
+    return "\n".join(
+        ["| page | the question it answers |", "|---|---|", *rows, "| [docs/index.md](docs/index.md) | every page |"]
+    )
+
+
 SAMPLES: dict[str, tuple[str, Callable[[], str], bool]] = {
-    "diff-sample": ("operations.md", diff_sample, True),
-    "canary-status-sample": ("operations.md", canary_status_sample, True),
-    "pages": ("index.md", page_index, False),
+    "diff-sample": ("docs/operations.md", diff_sample, True),
+    "canary-status-sample": ("docs/operations.md", canary_status_sample, True),
+    "pages": ("docs/index.md", page_index, False),
+    "readme-pages": ("README.md", readme_pages, False),
 }
 """Each sample: the page it is in, what makes it, and whether it is shown as a block of text."""
 
@@ -149,7 +172,7 @@ def expected_pages() -> dict[Path, str]:
     """Every generated page, and every page holding a sample, as it should read."""
     pages = dict(reference.pages())
     for name, (page, make, fenced) in SAMPLES.items():
-        path = DOCS / page
+        path = DOCS.parent / page
         pages[path] = with_sample(pages.get(path) or path.read_text(), name, make(), fenced)
     return pages
 

@@ -198,3 +198,19 @@ def test_the_outputs_page_says_history_holds_the_live_release():
     )
 
     assert "the live one included" in row
+
+
+def test_a_page_another_change_adds_under_docs_is_listed_once_it_exists(tmp_path, monkeypatch):
+    from docs import generate
+
+    (tmp_path / "operations.md").write_text("# Operations\n")
+    (tmp_path / "topology.md").write_text("# Production topology\n")
+    (tmp_path / "zebra.md").write_text("# Zebra crossings\n")
+    monkeypatch.setattr(generate, "DOCS", tmp_path)
+
+    assert generate.readme_pages().splitlines()[2:] == [
+        f"| [docs/operations.md](docs/operations.md) | {generate.QUESTIONS['operations.md']} |",
+        f"| [docs/topology.md](docs/topology.md) | {generate.QUESTIONS['topology.md']} |",
+        "| [docs/zebra.md](docs/zebra.md) | Zebra crossings |",
+        "| [docs/index.md](docs/index.md) | every page |",
+    ]
