@@ -131,7 +131,7 @@ class Scaling:
     enabled: bool = True
     """`false` turns autoscaling off: the group keeps capacity.desired and is tagged `fleet:scaling=off`."""
     cpu_percent: int | None = 50
-    """Average CPU utilisation of the release's hosts to hold (ASGAverageCPUUtilization); 0 (None here): off."""
+    """Average CPU utilisation of the release's hosts to hold (ASGAverageCPUUtilization); 0 turns it off."""
     requests_per_instance: int | None = None
     """Requests per host per minute to hold (ALBRequestCountPerTarget); not set: not tracked."""
     instance_warmup_seconds: int = 180
@@ -172,9 +172,9 @@ class CanaryConfig:
     image: ImageSource
     """What the canary runs: `{version, build}` on a stack that builds, `{version, ref}` on a promoted one."""
     host_image: str
-    """The service's hostImage when the canary does not set its own."""
+    """The canary's host OS image: the service's hostImage when the canary does not set its own."""
     instance_type: str
-    """The service's instanceType when the canary does not set its own."""
+    """The canary's instance type: the service's instanceType when the canary does not set its own."""
     weight: int = 10
     """Percent of the service's requests the canary takes (the live release takes the rest)."""
     instances: int = 1
