@@ -19,14 +19,12 @@ import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from fleet import config, outputs
 from fleet.names import NAMESPACE
 from fleet.schema import INVALID, Flag, Inside, Key, Kind, Nested, OrNull, Schema, TrackingTarget, Whole
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 REGENERATE = "`.venv/bin/python docs/generate.py`"
 
 
@@ -410,12 +408,7 @@ def _top_level_type(name: str) -> str:
     return "string" if name in {"STACK", "LOAD_BALANCER_DNS"} else "object"
 
 
-# --- the pages --------------------------------------------------------------------------------------------------
-
-
-def pages() -> dict[Path, str]:
-    """Each generated page and what it should hold."""
-    return {DOCS / "configuration.md": configuration_page(), DOCS / "outputs.md": outputs_page()}
+# --- what the pages need -----------------------------------------------------------------------------------------
 
 
 def missing_descriptions() -> list[Missing]:
