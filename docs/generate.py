@@ -178,10 +178,14 @@ def expected_pages() -> dict[Path, str]:
     return pages
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docs/generate.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a page is stale, writing nothing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     missing = reference.missing_descriptions()
     for item in missing:
         print(f"missing description: {item}", file=sys.stderr)

@@ -3,7 +3,8 @@
 A command is a line of a `sh`, `console` or unlabelled fenced block, or an inline `.venv/bin/fleetctl ...` span.
 Each is checked against what defines it: fleetctl's own parser (optional `[...]` parts with and without), the
 Pulumi CLI's commands and flags (`tests/pulumi_cli.py`), botocore's API models for `aws`, `git`'s own usage text.
-The set-up commands are run by tests/test_readme.py, the lock commands are checked by tests/test_dependency_locks.py.
+The set-up commands are run by tests/test_readme.py, the lock commands are checked by tests/test_dependency_locks.py,
+and what `docs/generate.py` writes by tests/test_docs.py.
 """
 
 from __future__ import annotations
@@ -151,6 +152,13 @@ def check_git(command: Command) -> None:
     assert unknown == [], f"git {subcommand} has no {unknown}"
 
 
+def check_generator(command: Command) -> None:
+    from docs import generate
+
+    assert command.argv[1] == "docs/generate.py"
+    generate.build_parser().parse_args(list(command.argv[2:]))
+
+
 def check_setup(command: Command) -> None:
     assert command.line in setup_commands(), "only the README's set-up commands install; tests/test_readme.py runs them"
 
@@ -168,6 +176,7 @@ CHECKS: dict[str, Callable[[Command], None]] = {
     ".venv/bin/pip": check_setup,
     ".venv/bin/pytest": check_setup,
     ".venv/bin/uv": check_lock,
+    ".venv/bin/python": check_generator,
 }
 
 
