@@ -110,3 +110,30 @@ def test_fleetctl_plan_staging_runs_on_the_runtime_lock_alone_with_aws_unreachab
     assert offline_plan["code"] == 0, offline_plan["err"]
     assert offline_plan["out"].startswith("Plan of stack staging:")
     assert "\nweb\n" in offline_plan["out"]
+
+
+def test_the_quickstart_deploys_in_order_login_stacks_config_host_images_staging_promote_prod():
+    section = (ROOT / "README.md").read_text().split("\n## Deploy", 1)[1].split("\n## ", 1)[0]
+    steps = [
+        "pulumi login",
+        "pulumi stack init staging",
+        "pulumi config set --stack staging",
+        ".venv/bin/fleetctl host-image staging",
+        "pulumi up --stack staging",
+        ".venv/bin/fleetctl promote staging prod",
+        "pulumi up --stack prod",
+    ]
+
+    positions = [section.find(f"\n{step}") for step in steps]
+
+    assert -1 not in positions
+    assert positions == sorted(positions)
+
+
+def test_the_quickstart_names_the_host_image_that_carries_docker_and_the_aws_cli():
+    from fleetctl.commands.host_image import RECOMMENDED_IMAGE
+
+    section = (ROOT / "README.md").read_text().split("\n## Deploy", 1)[1].split("\n## ", 1)[0]
+
+    assert "ECS-optimized Amazon Linux 2023 AMI" in section
+    assert all("/ecs/optimized-ami/amazon-linux-2023/" in parameter for parameter in RECOMMENDED_IMAGE.values())
