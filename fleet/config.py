@@ -258,7 +258,8 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid fleet configuration:\n" + "\n".join(f"  - {problem}" for problem in problems))
+        listed = (f"  - {problem}".replace("\n", "\n    ") for problem in problems)
+        super().__init__("invalid fleet configuration:\n" + "\n".join(listed))
 
 
 def problem(key: str, message: str) -> str:

@@ -109,9 +109,12 @@ def planned_desired(capacity: Capacity, live: LiveService | None, release_id: st
 
 
 def unsafe_changes(
-    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str
+    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str | None
 ) -> list[tuple[str, str]]:
     """Changes the engine would apply by cutting traffic, each as (key, what to do instead). Empty when safe.
+
+    `vpc_id`: the VPC the config resolves to; None when it is not known (the default VPC, offline): never
+    compared then, since a value the mocks invent is no VPC of the account.
 
     - `port`: the target group's port is ForceNew. Its replacement moves the listener to a new, empty group while
       the new hosts boot, and the hosts' firewall switches to the new port at once.
@@ -121,7 +124,7 @@ def unsafe_changes(
       one is deleted, on the same port, and fails.
     """
     problems = []
-    if live_vpc_id is not None and live_vpc_id != vpc_id:
+    if live_vpc_id is not None and vpc_id is not None and live_vpc_id != vpc_id:
         problems.append(
             (
                 "network.vpcId" if config.network.vpc_id else "network",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fleetctl import __version__
-from fleetctl.errors import CommandError
+from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 
 # Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
@@ -107,10 +108,31 @@ def project_dir(args: argparse.Namespace) -> Path:
     return directory
 
 
+CLOSED_PIPE_EXIT = 128 + 13
+"""The exit code of a command whose reader closed its output early (`| head`): 128 + SIGPIPE, as a shell reports
+for a program the signal ended."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command: 0 done, 1 findings (invalid stack, drift, canary worse...), 2 an error printed as one line."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        try:
+            code = int(args.handler(args))
+        finally:
+            sys.stdout.flush()  # inside the try: a closed pipe fails here, not at the interpreter's exit
+        return code
     except CommandError as error:
-        print(f"fleetctl {args.command}: {error}", file=sys.stderr)
-        return 2
+        return _error(args, str(error))
+    except AWS_ERRORS as error:
+        return _error(args, aws_problem(error))
+    except BrokenPipeError:
+        # Whatever is still buffered can never be written: point stdout at /dev/null so that the interpreter's
+        # own flush at exit does not fail again and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE_EXIT
+
+
+def _error(args: argparse.Namespace, message: str) -> int:
+    print(f"fleetctl {args.command}: {message}", file=sys.stderr)
+    return 2

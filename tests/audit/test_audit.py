@@ -424,14 +424,47 @@ def test_outputs_of_another_stack_are_rejected(fleet: Fleet, capsys: pytest.Capt
     assert "the stack export is of stack 'prod', not 'staging'" in capsys.readouterr().err
 
 
-def test_region_other_than_the_fleets_is_rejected(
-    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def stack_project(tmp_path: Path, region: str) -> Path:
+    """A project whose prod stack file deploys to `region`."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: fleet\nruntime: python\n")
+    (project / "Pulumi.prod.yaml").write_text(f"config:\n  aws:region: {region}\n")
+    return project
+
+
+def test_the_region_is_the_stack_files_without_an_aws_region_configured(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "eu-west-1"))) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
+def test_the_stack_files_region_wins_over_the_aws_configurations(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
-    assert run_audit(fleet) == 2
-    assert "set AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "eu-west-1"))) == 0
+
+
+def test_a_stack_file_region_other_than_the_fleets_is_rejected(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "us-east-1"))) == 2
+    assert "set aws:region: eu-west-1" in capsys.readouterr().err
+
+
+def test_without_a_stack_file_the_aws_configurations_region_is_used_and_checked(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    assert run_audit(fleet, "--project-dir", str(tmp_path)) == 2
+    assert "AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
 
 
 def audit_json_process(fleet: Fleet, **environment: str) -> subprocess.CompletedProcess[str]:
