@@ -373,14 +373,13 @@ def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, 
 
 
 def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Each comparison whose values are valid, so a bad `min` does not hide a bad `desired`."""
     smallest, desired, largest = values["min"], values["desired"], values["max"]
-    if not valid(smallest, desired, largest):
-        return
-    if desired < 1:
+    if valid(desired) and desired < 1:
         problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
-    if smallest > desired:
+    if valid(smallest, desired) and smallest > desired:
         problems.add(key, f"min ({smallest}) must not exceed desired ({desired})")
-    if desired > largest:
+    if valid(desired, largest) and desired > largest:
         problems.add(key, f"desired ({desired}) must not exceed max ({largest})")
 
 
