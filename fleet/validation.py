@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from fleet import rollout
-from fleet.config import ConfigError, FleetConfig, NetworkConfig, parse_config, problem, region_problems
+from fleet.config import (
+    ConfigError,
+    FleetConfig,
+    NetworkConfig,
+    parse_config,
+    plain_secret_warnings,
+    problem,
+    region_problems,
+)
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems
 from fleet.outputs import OutputsError, live_vpc_id, parse_services
 
@@ -80,7 +88,7 @@ def validate(
     refused.extend(rollout.unsafe_changes(config, live, live_vpc_id(last_outputs), vpc_of(config.network)))
     if refused:
         raise ConfigError([problem(key, message) for key, message in refused])
-    warnings = tuple(rollout.health_check_path_warnings(config, live))
+    warnings = (*plain_secret_warnings(config), *rollout.health_check_path_warnings(config, live))
     return Validated(config, region, tuple(promoted), last_outputs, warnings)
 
 

@@ -120,3 +120,22 @@ def test_without_outputs_check_passes_a_port_change_the_first_deploy_makes(proje
 
     assert main(["check", "staging", "--project-dir", str(project)]) == 0
     assert capsys.readouterr().out.startswith("Pulumi.staging.yaml: OK")
+
+
+def test_a_plain_password_setting_is_warned_about_by_both_and_refused_by_neither(project, capsys, caplog):
+    config = staging_project(project, lambda config: web(config).update(settings={"DB_PASSWORD": "plain"}))
+    warning = "fleet:services.web.settings.DB_PASSWORD: is a plain value, but its name says it is a secret"
+
+    run_program("staging", config, project_root=project)
+    reset_runtime()
+    assert warning in caplog.text
+    assert main(["check", "staging", "--project-dir", str(project)]) == 0
+    assert f"  warning: {warning}" in capsys.readouterr().out
+
+
+def test_a_secret_in_the_clear_under_secure_is_refused_by_both(project, capsys):
+    config = staging_project(project, lambda config: web(config).update(settings={"DB_PASSWORD": {"secure": "x"}}))
+
+    assert program_refusal(project, config) == {"fleet:services.web.settings.DB_PASSWORD"}
+    reset_runtime()
+    assert check_refusal(project, capsys) == {"fleet:services.web.settings.DB_PASSWORD"}

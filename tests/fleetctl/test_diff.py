@@ -12,6 +12,7 @@ from fleet.release import identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleetctl.commands.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
+from tests.ciphertexts import ciphertext
 from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 
 
@@ -241,8 +242,8 @@ def test_an_added_setting_block_is_shown_from_not_set(project, fleetctl, base):
     assert "- promotion: not set → `{from: prod}`" in result.out
 
 
-SECRET_BEFORE = "v1:b2xkLW5vbmNlOm9sZC1jaXBoZXJ0ZXh0"
-SECRET_AFTER = "v1:bmV3LW5vbmNlOm5ldy1jaXBoZXJ0ZXh0"
+SECRET_BEFORE = ciphertext("db password")
+SECRET_AFTER = ciphertext("db password, set again")
 WEB_SETTINGS = """      settings:
         LOG_LEVEL: debug
         DB_PASSWORD:
