@@ -166,7 +166,9 @@ def test_host_security_group_open_to_the_internet_on_any_port_is_reported(
     assert found[0].resource.startswith(fleet.security_group_id)
 
 
-def test_ssh_open_to_the_internet_is_both_findings(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ssh_open_to_the_internet_is_one_ssh_finding_naming_the_internet(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
     fleet.ec2.authorize_security_group_ingress(
         GroupId=fleet.security_group_id,
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
@@ -175,7 +177,7 @@ def test_ssh_open_to_the_internet_is_both_findings(fleet: Fleet, capsys: pytest.
     code, found = findings(fleet, capsys)
 
     assert code == 1
-    assert sorted(f.kind for f in found) == ["open-to-internet", "ssh-open"]
+    assert [(f.kind, f.detail) for f in found] == [("ssh-open", "allows tcp 22 from 0.0.0.0/0")]
 
 
 def test_launch_template_version_not_requiring_imdsv2_is_reported(
