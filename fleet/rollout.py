@@ -162,15 +162,21 @@ def unsafe_changes(
 
 
 def health_check_path_warnings(config: FleetConfig, live: Mapping[str, LiveService]) -> list[str]:
-    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
-    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
-    the program cannot know what the image answers, but said."""
+    """A new health-check path applies to the serving hosts at once (`health_check_path_warning`)."""
     return [
-        f"fleet:services.{service.name}.healthCheckPath changes from {entry.health_check_path} to "
-        f"{service.health_check_path}: the serving hosts are checked on the new path at once. Release an image that "
-        "answers both paths first, or the live hosts turn unhealthy."
+        health_check_path_warning(service.name, entry.health_check_path, service.health_check_path)
         for service in config.services
         if (entry := live.get(service.name)) is not None
         and entry.health_check_path is not None
         and entry.health_check_path != service.health_check_path
     ]
+
+
+def health_check_path_warning(service: str, old: str, new: str) -> str:
+    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
+    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
+    the program cannot know what the image answers, but said, by the program and by `fleetctl diff`."""
+    return (
+        f"fleet:services.{service}.healthCheckPath changes from {old} to {new}: the serving hosts are checked on "
+        "the new path at once. Release an image that answers both paths first, or the live hosts turn unhealthy."
+    )
