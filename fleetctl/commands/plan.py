@@ -3,7 +3,9 @@
 The real `__main__.py` runs with the stack file as its config and `fleetctl.simulation`'s mocks answering AWS, so
 the release id, host image, capacity and health gate shown are the program's own values. Values only AWS or a
 build knows (account, VPC, digests) come from the mocks and are not shown. With the stack's last outputs
-(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that.
+(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that; the
+account's default VPC, which only AWS knows, is then taken to be the one the stack serves from, so that no value
+the mocks invent is compared with a real one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fleet.outputs import (
     DeployedRelease,
     OutputsError,
     ServiceOutputs,
+    live_vpc_id,
     parse_service,
     parse_services,
     write_service,
@@ -30,7 +33,7 @@ from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
-from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
+from fleetctl.simulation import DEFAULT_VPC, Declared, FleetMocks, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             project_root=project.resolve(),
             stack_outputs=stack_outputs,
             live_desired=_live_desired_assumed(config, deployed),
+            mocks=FleetMocks(default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
         )
     except Exception as error:  # the program's own refusal, as `pulumi up` would print it
         print(f"{args.stack}: the program stops: {error}")
