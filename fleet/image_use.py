@@ -14,6 +14,7 @@ from typing import Any
 
 from fleet.config import ECR_DIGEST_REF, FleetConfig, fleet_keys
 from fleet.names import repository_name, same_stack, service_of_repository, stack_prefix
+from fleet.outputs import ServiceOutputs
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,22 @@ def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> 
         for use in uses
         if use.repository not in declared
     ]
+
+
+SOURCE_DEPLOYED = "deployed by the source stack"
+OWN_HISTORY = "run by this stack before (its release history: a rollback)"
+
+
+def image_provenance(
+    image_ref: str,
+    service: str,
+    source_services: Mapping[str, ServiceOutputs],
+    own_services: Mapping[str, ServiceOutputs],
+) -> str | None:
+    """Which check of the promotion guard lets a promoted stack run `image_ref` for `service`: SOURCE_DEPLOYED when
+    its source stack ran it (live, canary or history), else OWN_HISTORY when this stack did; None when neither."""
+    for services, provenance in ((source_services, SOURCE_DEPLOYED), (own_services, OWN_HISTORY)):
+        outputs = services.get(service)
+        if outputs is not None and image_ref in outputs.image_refs():
+            return provenance
+    return None
