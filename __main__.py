@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.service import Service, ServiceArgs
+from components.service import Service
+from components.service_args import ServiceArgs
 from fleet import rollout
 from fleet.config import canary_release, fleet_keys
 from fleet.image_use import repositories_in_use
