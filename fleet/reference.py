@@ -262,7 +262,7 @@ config:
       settings:                  # environment variables of the container
         LOG_LEVEL: info
         DB_PASSWORD:             # pulumi config set --secret --path 'fleet:services.web.settings.DB_PASSWORD'
-          secure: v1:AAABAHx2c2VjcmV0LWNpcGhlcnRleHQtbm90LWEtcmVhbC1vbmU=
+          secure: v1:ZmxlZXQtZG9jcy0x:YW4gZXhhbXBsZSwgbm90IGEgcmVhbCBzZWNyZXQ=
       httpsPort: 443             # only with fleet:tls
       alarms: {errorRatePercent: 5, p99LatencyMs: 2000}
 """

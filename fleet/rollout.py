@@ -109,9 +109,12 @@ def planned_desired(capacity: Capacity, live: LiveService | None, release_id: st
 
 
 def unsafe_changes(
-    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str
+    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str | None
 ) -> list[tuple[str, str]]:
     """Changes the engine would apply by cutting traffic, each as (key, what to do instead). Empty when safe.
+
+    `vpc_id`: the VPC the config resolves to; None when it is not known (the default VPC, offline): never
+    compared then, since a value the mocks invent is no VPC of the account.
 
     - `port`: the target group's port is ForceNew. Its replacement moves the listener to a new, empty group while
       the new hosts boot, and the hosts' firewall switches to the new port at once.
@@ -121,7 +124,7 @@ def unsafe_changes(
       one is deleted, on the same port, and fails.
     """
     problems = []
-    if live_vpc_id is not None and live_vpc_id != vpc_id:
+    if live_vpc_id is not None and vpc_id is not None and live_vpc_id != vpc_id:
         problems.append(
             (
                 "network.vpcId" if config.network.vpc_id else "network",
@@ -159,15 +162,21 @@ def unsafe_changes(
 
 
 def health_check_path_warnings(config: FleetConfig, live: Mapping[str, LiveService]) -> list[str]:
-    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
-    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
-    the program cannot know what the image answers, but said."""
+    """A new health-check path applies to the serving hosts at once (`health_check_path_warning`)."""
     return [
-        f"fleet:services.{service.name}.healthCheckPath changes from {entry.health_check_path} to "
-        f"{service.health_check_path}: the serving hosts are checked on the new path at once. Release an image that "
-        "answers both paths first, or the live hosts turn unhealthy."
+        health_check_path_warning(service.name, entry.health_check_path, service.health_check_path)
         for service in config.services
         if (entry := live.get(service.name)) is not None
         and entry.health_check_path is not None
         and entry.health_check_path != service.health_check_path
     ]
+
+
+def health_check_path_warning(service: str, old: str, new: str) -> str:
+    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
+    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
+    the program cannot know what the image answers, but said, by the program and by `fleetctl diff`."""
+    return (
+        f"fleet:services.{service}.healthCheckPath changes from {old} to {new}: the serving hosts are checked on "
+        "the new path at once. Release an image that answers both paths first, or the live hosts turn unhealthy."
+    )

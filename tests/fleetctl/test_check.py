@@ -118,3 +118,25 @@ def test_a_stack_without_a_stack_file_is_a_command_error_listing_the_stacks(proj
 
     assert result.code == 2
     assert result.err == "fleetctl check: the project has no Pulumi.qa.yaml (stacks: prod, staging)\n"
+
+
+def test_a_yaml_error_names_the_file_and_keeps_the_lines_that_show_where(project, fleetctl):
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: [8080\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[1] == "  - Pulumi.staging.yaml is not valid YAML:"
+    assert any(line.strip().startswith('in "Pulumi.staging.yaml", line ') for line in lines)
+    assert any(line.strip().startswith("^") for line in lines)
+    assert "<byte string>" not in result.out
+
+
+def test_a_yaml_error_in_another_stack_file_the_program_reads_is_reported_too(project, fleetctl):
+    project.edit("Pulumi.prod.yaml", "      drainSeconds: 60\n", "      drainSeconds: [60\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    assert "  - Pulumi.prod.yaml is not valid YAML:" in result.out.splitlines()
