@@ -20,6 +20,7 @@ from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
 from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
+from program.engine import require_replacement_triggers
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
@@ -54,6 +55,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
+require_replacement_triggers()
 stack = pulumi.get_stack()
 config = parse_config(
     with_secret_settings(stack_config(), stack_file_keys(PROJECT_ROOT, stack), stack, services_config_is_secret()),
@@ -117,6 +119,7 @@ services = {
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
+            load_balancer_security_group=load_balancer.security_group,
             previous=previous_services.get(service.name),
             attempt=attempt,
             live_desired=live_desired_capacity(live.get(service.name)),

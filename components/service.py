@@ -51,6 +51,8 @@ class ServiceArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
+    load_balancer_security_group: pulumi.Resource
+    """The load balancer's firewall: an HTTP listener redirects to HTTPS only once it lets HTTPS in."""
     previous: ServiceOutputs | None
     """This service's outputs from the last successful update of the stack, None on its first."""
     attempt: str
@@ -86,7 +88,14 @@ class Service(pulumi.ComponentResource):
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = declare_listeners(
-            name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
+            name,
+            config,
+            args.load_balancer_arn,
+            target_group.arn,
+            args.certificate_arn,
+            [args.load_balancer_security_group],
+            tags,
+            child,
         )
         alarms = Alarms(
             f"{name}-alarms",
