@@ -23,6 +23,7 @@ import pulumi_aws as aws
 from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
 from fleet.names import SCALING_OFF, SCALING_TAG, service_prefix
+from fleet.timeouts import GROUP_DELETE_MINUTES
 
 ROOT_VOLUME_GIB = 20
 ROOT_DEVICE = "/dev/xvda"
@@ -144,6 +145,8 @@ class Release(pulumi.ComponentResource):
                 replacement_trigger=group_trigger,
                 replace_with=[launch_template],
                 depends_on=list(args.attached_by) or None,
+                # Deleting the group waits for its hosts to drain: up to the longest drainSeconds (fleet.timeouts).
+                custom_timeouts=pulumi.CustomTimeouts(delete=f"{GROUP_DELETE_MINUTES}m"),
             ),
         )
         if service.scaling.enabled:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.names import (
+    CANARY_TRACK,
+    MAX_CANARY_WEIGHT,
+    MAX_CUTOVER_MINUTES,
+    MAX_DRAIN_SECONDS,
+    NAMESPACE,
+    STACK_NAME,
+)
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -532,7 +539,7 @@ SERVICE = Schema(
         Key("healthCheck", OrNull(Nested(HEALTH_CHECK))),
         Key("capacity", OrNull(Nested(CAPACITY))),
         Key("scaling", OrNull(Nested(SCALING))),
-        Key("drainSeconds", Whole(0, 3600)),
+        Key("drainSeconds", Whole(0, MAX_DRAIN_SECONDS)),
         Key("bootGraceSeconds", Whole(0, 7200)),
         Key("cutoverTimeoutMinutes", Whole(1, MAX_CUTOVER_MINUTES)),
         Key("settings", OrNull(Settings())),
