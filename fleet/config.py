@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fleet.instance_types import INSTANCE_TYPES
 from fleet.names import (
     CANARY_TRACK,
     MAX_CANARY_WEIGHT,
@@ -34,6 +35,7 @@ from fleet.schema import (
     Key,
     Kind,
     Nested,
+    OneOf,
     OrNull,
     Problems,
     Schema,
@@ -512,7 +514,9 @@ ALARMS = Schema(
     ),
 )
 HOST_IMAGE = Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")
-INSTANCE_TYPE_NAME = Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")
+INSTANCE_TYPE_NAME = OneOf(
+    INSTANCE_TYPES, f"an EC2 instance type, one of the {len(INSTANCE_TYPES)} in the EC2 API (such as t3.small)"
+)
 CANARY = Schema(
     CanaryConfig,
     (
