@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
+from fleet.limits import template_description
 from fleet.names import SCALING_OFF, SCALING_TAG, service_prefix
 from fleet.timeouts import GROUP_DELETE_MINUTES
 
@@ -77,7 +78,7 @@ class Release(pulumi.ComponentResource):
             f"{name}-launch-template",
             # name_prefix, never name: a fixed name would force Pulumi to delete the old template first.
             name_prefix=prefix,
-            description=f"fleet {args.stack}/{service.name} release {args.release_id} ({service.image.version})",
+            description=template_description(args.stack, service.name, args.release_id, service.image.version),
             image_id=service.host_image,
             instance_type=service.instance_type,
             iam_instance_profile={"arn": args.instance_profile_arn},

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.instance_types import INSTANCE_TYPES
+from fleet.limits import description_problem, name_problems, repository_problem
 from fleet.names import (
     CANARY_TRACK,
     MAX_CANARY_WEIGHT,
@@ -51,8 +52,8 @@ SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 CANARY_SUFFIX = f"-{CANARY_TRACK}"
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ECR_DIGEST_REF = re.compile(
-    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
-    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)@(?P<digest>sha256:[0-9a-f]{64})$"
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]{1,32})\.amazonaws\.com)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -696,6 +697,25 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
         owners.setdefault(port, service.name)
 
 
+def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The names AWS would give each service's resources, checked here: the mocks autoname nothing (fleet.limits)."""
+    stack, services = values["stack"], values["services"]
+    if not valid(services):
+        return
+    for service in services:
+        service_key = f"services.{service.name}"
+        for message in name_problems(stack, service.name, canary=service.canary is not None):
+            problems.add(service_key, message)
+        if service.image.build is not None and (refused := repository_problem(stack, service.name)):
+            problems.add(f"{service_key}.image.build", refused)
+        images = {f"{service_key}.image.version": service.image}
+        if service.canary is not None:
+            images[f"{service_key}.canary.image.version"] = service.canary.image
+        for image_key, image in images.items():
+            if too_long := description_problem(stack, service.name, image.version):
+                problems.add(image_key, too_long)
+
+
 TOP_LEVEL = Schema(
     FleetConfig,
     (
@@ -717,7 +737,7 @@ TOP_LEVEL = Schema(
             field="alarm_topic_arn",
         ),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts),
 )
 
 
