@@ -70,7 +70,8 @@ canary_identities = identify_on_disk(
 )
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 
-# The stack's own outputs from its last successful update: what serves now, which every change is checked against.
+# The stack's own last outputs (written only once every group passed its gate): what serves now, which every change
+# is checked against.
 previous = last_outputs(qualified_stack_name(stack))
 previous_services = parse_services(previous)
 live = rollout.live_services(previous_services)

@@ -48,7 +48,7 @@ class ReleaseArgs:
     desired_capacity: int
     """`fleet.rollout.planned_desired`: never below what the live fleet runs, unless the config says so."""
     live: rollout.LiveService | None
-    """What the stack's last successful update left serving, None before the first."""
+    """What the stack's last outputs say serves, None before the first."""
     attempt: str
     """Unique to this run of the program: the trigger of a group that has not yet passed a successful update."""
     request_count_label: pulumi.Input[str]
