@@ -135,9 +135,11 @@ class Release(pulumi.ComponentResource):
             wait_for_capacity_timeout=f"{service.cutover_timeout_minutes}m",
             health_check_type="ELB",
             health_check_grace_period=service.boot_grace_seconds,
-            # The provider's default, stated: a failed launch (bad AMI, no capacity in a zone) ends the capacity wait
-            # at once instead of at the timeout. The release fails, the old group keeps serving, and the retry
-            # health-gates a fresh group.
+            # A release fails when one launch fails (bad AMI, the type not offered or out of capacity in a zone):
+            # the provider ends the capacity wait at once instead of retrying until the timeout. The old group keeps
+            # serving, the error names the cause within minutes, and the retry health-gates a fresh group
+            # (tests/program/test_engine_rules.py). Ignoring it would still fail a lasting cause, only
+            # cutoverTimeoutMinutes later, and pass a transient one with the group unbalanced across zones.
             ignore_failed_scaling_activities=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             tags=group_tags(args.tags, scaling_off=not service.scaling.enabled),
