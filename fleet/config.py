@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.instance_types import INSTANCE_TYPES
-from fleet.limits import description_problem, name_problems, repository_problem
+from fleet.limits import name_problems, repository_problem
 from fleet.names import (
     CANARY_TRACK,
     MAX_CANARY_WEIGHT,
@@ -708,12 +708,6 @@ def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], 
             problems.add(service_key, message)
         if service.image.build is not None and (refused := repository_problem(stack, service.name)):
             problems.add(f"{service_key}.image.build", refused)
-        images = {f"{service_key}.image.version": service.image}
-        if service.canary is not None:
-            images[f"{service_key}.canary.image.version"] = service.canary.image
-        for image_key, image in images.items():
-            if too_long := description_problem(stack, service.name, image.version):
-                problems.add(image_key, too_long)
 
 
 TOP_LEVEL = Schema(

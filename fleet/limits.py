@@ -28,7 +28,6 @@ AUTONAME_SUFFIX = len("-abcdefg")
 """What the engine's autonaming adds to a logical name: a dash and 7 random characters."""
 NAME_PREFIX_SUFFIX = 26
 """What terraform adds to a `name_prefix`: a timestamp and a counter."""
-RELEASE_ID_LENGTH = 12
 ECR_REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
 """ECR's `RepositoryName` pattern (botocore ecr model): lowercase only."""
 
@@ -108,21 +107,7 @@ def repository_problem(stack: str, service: str) -> str | None:
 
 
 def template_description(stack: str, service: str, release_id: str, version: str) -> str:
-    """A launch template version's description: what the console shows for a release."""
+    """A launch template version's description: what the console shows for a release. EC2 allows 255 characters
+    (`VersionDescription`); the stack and service names the launch template name leaves room for, with the
+    longest version, stay within them (tests/program/test_name_limits.py)."""
     return f"fleet {stack}/{service} release {release_id} ({version})"
-
-
-MAX_TEMPLATE_DESCRIPTION = 255
-"""`VersionDescription` (botocore ec2 model); terraform-provider-aws: `validation.StringLenBetween(0, 255)`."""
-
-
-def description_problem(stack: str, service: str, version: str) -> str | None:
-    """Why EC2 would refuse the launch template description of a release of `version`, if it would."""
-    length = len(template_description(stack, service, "0" * RELEASE_ID_LENGTH, version))
-    if length <= MAX_TEMPLATE_DESCRIPTION:
-        return None
-    return (
-        f"the launch template's description (fleet <stack>/<service> release <id> (<version>)) would be {length} "
-        f"characters; EC2 allows {MAX_TEMPLATE_DESCRIPTION}: use a version {length - MAX_TEMPLATE_DESCRIPTION} "
-        "character(s) shorter"
-    )

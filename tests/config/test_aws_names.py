@@ -77,17 +77,6 @@ def test_a_stack_name_that_leaves_no_room_for_the_launch_templates_unique_suffix
     )
 
 
-def test_a_version_whose_launch_template_description_would_not_fit_is_refused_naming_the_key():
-    name, stack = "a" * 20, "s" * 77
-    raw = renamed("staging", name)
-    raw["services"][name]["image"]["version"] = "1" * 128
-
-    assert (
-        f"fleet:services.{name}.image.version: the launch template's description (fleet <stack>/<service> release "
-        "<id> (<version>)) would be 256 characters; EC2 allows 255: use a version 1 character(s) shorter"
-    ) in problems(raw, stack=stack)
-
-
 def test_every_problem_of_every_service_is_reported_at_once():
     raw = renamed("staging", "sg", canary=False)
     canary = {"image": {"version": "9", "build": "images/web"}}

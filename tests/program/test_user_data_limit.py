@@ -13,13 +13,14 @@ import base64
 import re
 
 from fleet.config import MAX_SETTINGS
-from fleet.limits import RELEASE_ID_LENGTH
 from fleet.release import BOOT_SCRIPT
 from fleet.resource_types import LAUNCH_TEMPLATE
 from tests.checkout import ROOT
 from tests.program.test_name_limits import PULUMI_MAX_STACK_NAME
 
 USER_DATA_LIMIT = 16 * 1024
+RELEASE_ID_LENGTH = 12
+"""`fleet.release.identify`: the first 12 hex digits of a sha256."""
 SETTING_NAME = 128
 """`SETTING_NAME` in fleet/config.py: 1-128 characters."""
 PARAMETER_VERSION = len(str(2**63 - 1))
