@@ -101,8 +101,9 @@ def repository_problem(stack: str, service: str) -> str | None:
     if ECR_REPOSITORY.match(name):
         return None
     return (
-        f"the stack builds its images into ECR repository {name}, and ECR repository names are lowercase: "
-        f"build in a stack whose name is lowercase (promote to {stack} from it) or rename the stack"
+        f"the stack builds its images into ECR repository {name}, and ECR repository names are lowercase letters "
+        "and digits joined by single '.', '_', '__' or dashes: build in a stack whose name is (promote to "
+        f"{stack} from it) or rename the stack"
     )
 
 

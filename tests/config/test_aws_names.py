@@ -58,9 +58,15 @@ def test_a_service_named_sgx_is_accepted():
 def test_a_building_stack_with_upper_case_in_its_name_is_refused_its_ecr_repository_name_would_be_rejected():
     assert problems(fleet_keys(stack_file("staging")), stack="QA") == [
         "fleet:services.web.image.build: the stack builds its images into ECR repository fleet-QA-web, and ECR "
-        "repository names are lowercase: build in a stack whose name is lowercase (promote to QA from it) or "
-        "rename the stack"
+        "repository names are lowercase letters and digits joined by single '.', '_', '__' or dashes: build in a "
+        "stack whose name is (promote to QA from it) or rename the stack"
     ]
+
+
+def test_a_building_stack_whose_name_has_two_dots_in_a_row_is_refused():
+    [problem] = problems(fleet_keys(stack_file("staging")), stack="qa..1")
+
+    assert problem.startswith("fleet:services.web.image.build: the stack builds its images into ECR repository ")
 
 
 def test_a_promoted_stack_with_upper_case_in_its_name_is_accepted_it_pushes_to_no_repository():
