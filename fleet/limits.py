@@ -42,6 +42,8 @@ class Name:
     """The name with its parts spelled out, as a message shows it."""
     length: int
     limit: int
+    with_stack: bool = True
+    """Whether the stack's name is part of it (autonamed resources carry only the service's)."""
 
 
 def service_names(stack: str, service: str, *, canary: bool) -> list[Name]:
@@ -70,7 +72,7 @@ def service_names(stack: str, service: str, *, canary: bool) -> list[Name]:
 
 
 def _autonamed(what: str, logical: str, limit: int) -> Name:
-    return Name(what, f"{logical}-<7 random>", len(logical) + AUTONAME_SUFFIX, limit)
+    return Name(what, f"{logical}-<7 random>", len(logical) + AUTONAME_SUFFIX, limit, with_stack=False)
 
 
 def _prefixed(what: str, prefix: str, limit: int) -> Name:
