@@ -48,6 +48,12 @@ snapshot (pkg/resource/deploy):
    error at once, a partial failure like a timeout (rule 3); with it true the group retries and only its health
    decides.
 
+12. A delete runs with the custom timeouts stored with the resource by the last run that registered it (step.go
+   `DeleteStep.Apply`: `s.old.CustomTimeouts.Delete`), the provider's default (10 minutes for a group) without.
+   Deleting a group first waits for its hosts to drain for the target group's deregistration delay as it is now,
+   then to shut down (terraform-provider-aws `drainGroup`). A drain longer than the timeout fails the delete, and
+   the update, after the new group passed its gate; AWS goes on draining, so the next update's delete succeeds.
+
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
 in AWS (`leaked`), and the group it was to replace is not marked for deletion.
@@ -61,7 +67,7 @@ from typing import Any
 
 import pulumi
 
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY, TARGET_GROUP
 from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
 from tests.checkout import ROOT
 
@@ -74,6 +80,12 @@ FORCE_NEW = {
 """Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
 (internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
 internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place)."""
+
+
+DEFAULT_DELETE_TIMEOUT_MINUTES = 10
+"""terraform-provider-aws's default delete timeout of a group (internal/service/autoscaling/group.go)."""
+SHUTDOWN_MINUTES = 2
+"""How long a drained host takes to terminate, in the model (rule 12)."""
 
 
 class CapacityWaitTimeoutError(Exception):
@@ -105,6 +117,10 @@ class Entry:
     property_dependencies: dict[str, frozenset[str]] = field(default_factory=dict)
     """Input -> URNs of the resources its value comes from (rule 10)."""
     replace_on_changes: tuple[str, ...] = ()
+    delete_timeout_minutes: int = DEFAULT_DELETE_TIMEOUT_MINUTES
+    """The custom delete timeout the last run that registered it stored (rule 12)."""
+    drained: bool = False
+    """A group whose delete timed out: AWS finished draining it since (rule 12)."""
 
     @property
     def name(self) -> str:
@@ -170,6 +186,7 @@ class _EngineMonitor(RecordingMonitor):
                 self.registration(request),
                 dependencies,
                 property_dependencies,
+                _minutes(request.customTimeouts.delete),
             )
         return super().RegisterResource(request)
 
@@ -228,10 +245,26 @@ class EngineModel:
         declared = set(update.steps)
         condemned = [e for e in self.state if (e.pending_delete or e.urn not in declared) and self._targeted(e.name)]
         update.delete_waves = schedule_deletes(condemned)  # rules 5 and 9
-        update.deleted = [*update.deleted_at_once, *(entry for wave in update.delete_waves for entry in wave)]
+        deleted: list[Entry] = []
+        for wave in update.delete_waves:
+            timed_out = [entry for entry in wave if self._delete_times_out(entry)]  # rule 12
+            deleted += [entry for entry in wave if entry not in timed_out]
+            if timed_out:
+                update.succeeded = False
+                for entry in timed_out:
+                    entry.drained = True
+                break
+        update.deleted = [*update.deleted_at_once, *deleted]
         self.state = [e for e in self.state if e not in update.deleted]
         self.outputs = update.exported  # rule 7
         return update
+
+    def _delete_times_out(self, entry: Entry) -> bool:
+        """Rule 12: whether deleting `entry` outlasts its stored timeout (groups drain; nothing else waits)."""
+        if entry.type != AUTOSCALING_GROUP or entry.drained:
+            return False
+        delays = [int(e.inputs.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
+        return -(-max(delays, default=0) // 60) + SHUTDOWN_MINUTES > entry.delete_timeout_minutes
 
     def _targeted(self, name: str) -> bool:
         return self._targets is None or name in self._targets
@@ -260,8 +293,10 @@ class EngineModel:
         options: Any,
         dependencies: frozenset[str],
         property_dependencies: dict[str, frozenset[str]],
+        delete_timeout_minutes: int | None = None,
     ) -> None:
         self._registered.add(urn)
+        timeout = delete_timeout_minutes or DEFAULT_DELETE_TIMEOUT_MINUTES
         old = self._olds.get(urn)
         trigger = options.replacement_trigger
         if not self._targeted(name):  # rule 9: left as it is, or not created
@@ -285,6 +320,7 @@ class EngineModel:
             assert old is not None
             old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
             old.property_dependencies, old.replace_on_changes = property_dependencies, tuple(options.replace_on_changes)
+            old.delete_timeout_minutes = timeout
             self._assign(monitor, type_, name, old)
             return
         new = Entry(
@@ -296,6 +332,7 @@ class EngineModel:
             dependencies=dependencies,
             property_dependencies=property_dependencies,
             replace_on_changes=tuple(options.replace_on_changes),
+            delete_timeout_minutes=timeout,
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -363,6 +400,11 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def _minutes(timeout: str) -> int | None:
+    """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
+    return int(timeout.removesuffix("m")) if timeout else None
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

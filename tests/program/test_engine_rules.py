@@ -1,13 +1,17 @@
 """The engine rules of tests/engine_model.py that the failure path did not need before: what a failed update
-writes as outputs (rule 7), `--target` (rule 9), delete-before-replace (rule 10), a failed launch (rule 11)."""
+writes as outputs (rule 7), `--target` (rule 9), delete-before-replace (rule 10), a failed launch (rule 11), the
+timeout a group is deleted with (rule 12)."""
 
 from __future__ import annotations
 
 import copy
 
+import components.release
+from fleet.names import MAX_DRAIN_SECONDS
 from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LOG_GROUP
+from fleet.timeouts import GROUP_DELETE_MINUTES
 from tests.checkout import stack_file
-from tests.engine_model import EngineModel
+from tests.engine_model import DEFAULT_DELETE_TIMEOUT_MINUTES, EngineModel
 from tests.program.test_failed_release import SERVING, group_step, release
 
 
@@ -136,3 +140,55 @@ def test_the_retry_after_a_failed_launch_gates_a_fresh_group_before_the_serving_
     assert group_step(retry) == "replace"
     assert live_version(model) == "1.0.1"
     assert model.healthy_hosts() == SERVING
+
+
+def draining(version: str, seconds: int) -> dict:
+    config = release(stack_file("staging"), version)
+    config["fleet:services"]["web"]["drainSeconds"] = seconds
+    return config
+
+
+def deployed_by_an_older_fleet(monkeypatch, config: dict) -> EngineModel:
+    """A stack whose groups an older fleet deployed: with the provider's default delete timeout (rule 12)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(components.release, "GROUP_DELETE_MINUTES", DEFAULT_DELETE_TIMEOUT_MINUTES)
+        model = EngineModel("staging")
+        assert model.up(config).succeeded
+    return model
+
+
+def test_a_release_with_the_longest_drain_deletes_the_old_group_within_the_timeout_fleet_sets():
+    model = EngineModel("staging")
+    model.up(draining("1.0.0", MAX_DRAIN_SECONDS))
+
+    update = model.up(draining("1.0.1", MAX_DRAIN_SECONDS))
+
+    assert update.succeeded
+    assert [group.inputs["namePrefix"] for group in model.groups()] == ["fleet-staging-web-"]
+    assert model.healthy_hosts() == SERVING
+
+
+def test_after_upgrading_fleet_a_first_release_with_a_long_drain_fails_its_delete_and_keeps_both_groups(monkeypatch):
+    model = deployed_by_an_older_fleet(monkeypatch, draining("1.0.0", 1200))
+
+    first = model.up(draining("1.0.1", 1200))
+    retry = model.up(draining("1.0.1", 1200))
+
+    assert not first.succeeded
+    assert live_version(model) == "1.0.1"
+    assert retry.succeeded
+    assert group_step(retry) == "same"
+    assert len(model.groups()) == 1
+    assert model.healthy_hosts() == SERVING
+
+
+def test_after_upgrading_fleet_a_deploy_that_is_not_a_release_stores_the_new_timeout_on_the_serving_group(
+    monkeypatch,
+):
+    model = deployed_by_an_older_fleet(monkeypatch, draining("1.0.0", 1200))
+
+    assert model.up(draining("1.0.0", 1200)).succeeded
+    update = model.up(draining("1.0.1", 1200))
+
+    assert update.succeeded
+    assert model.groups()[0].delete_timeout_minutes == GROUP_DELETE_MINUTES
