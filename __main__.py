@@ -24,6 +24,7 @@ from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleet.stack_files import others, project_stack_files, stack_file_name
 from fleet.validation import validate
+from program.engine import require_replacement_triggers
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
@@ -58,6 +59,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
+require_replacement_triggers()
 stack = pulumi.get_stack()
 stack_files = project_stack_files(PROJECT_ROOT)
 own_file = fleet_keys(stack_files.get(stack_file_name(stack), {}))
@@ -68,7 +70,8 @@ validated = validate(
     stack,
     project_root=PROJECT_ROOT,
     other_stack_files=others(stack_files, stack),
-    # The stack's own outputs from its last successful update: what serves now, which every change is checked against.
+    # The stack's own last outputs (written only once every group passed its gate): what serves now, which every
+    # change is checked against.
     read_last_outputs=lambda: last_outputs(qualified_stack_name(stack)),
     vpc_of=lambda network_config: resolve(network_config).vpc_id,
 )
@@ -118,6 +121,7 @@ services = {
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
+            load_balancer_security_group=load_balancer.security_group,
             previous=previous_services.get(service.name),
             attempt=attempt,
             live_desired=live_desired_capacity(live.get(service.name)),

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.instance_types import INSTANCE_TYPES
+from fleet.limits import name_problems, repository_problem
+from fleet.names import (
+    CANARY_TRACK,
+    MAX_CANARY_WEIGHT,
+    MAX_CUTOVER_MINUTES,
+    MAX_DRAIN_SECONDS,
+    NAMESPACE,
+    STACK_NAME,
+)
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -29,6 +38,7 @@ from fleet.schema import (
     Key,
     Kind,
     Nested,
+    OneOf,
     OrNull,
     Problems,
     Schema,
@@ -44,8 +54,8 @@ SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 CANARY_SUFFIX = f"-{CANARY_TRACK}"
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ECR_DIGEST_REF = re.compile(
-    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
-    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)@(?P<digest>sha256:[0-9a-f]{64})$"
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]{1,32})\.amazonaws\.com)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -619,7 +629,9 @@ ALARMS = Schema(
     ),
 )
 HOST_IMAGE = Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")
-INSTANCE_TYPE_NAME = Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")
+INSTANCE_TYPE_NAME = OneOf(
+    INSTANCE_TYPES, f"an EC2 instance type, one of the {len(INSTANCE_TYPES)} in the EC2 API (such as t3.small)"
+)
 CANARY = Schema(
     CanaryConfig,
     (
@@ -646,7 +658,7 @@ SERVICE = Schema(
         Key("healthCheck", OrNull(Nested(HEALTH_CHECK))),
         Key("capacity", OrNull(Nested(CAPACITY))),
         Key("scaling", OrNull(Nested(SCALING))),
-        Key("drainSeconds", Whole(0, 3600)),
+        Key("drainSeconds", Whole(0, MAX_DRAIN_SECONDS)),
         Key("bootGraceSeconds", Whole(0, 7200)),
         Key("cutoverTimeoutMinutes", Whole(1, MAX_CUTOVER_MINUTES)),
         Key("settings", OrNull(Settings())),
@@ -805,6 +817,19 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
         owners.setdefault(port, service.name)
 
 
+def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The names AWS would give each service's resources, checked here: the mocks autoname nothing (fleet.limits)."""
+    stack, services = values["stack"], values["services"]
+    if not valid(services):
+        return
+    for service in services:
+        service_key = f"services.{service.name}"
+        for message in name_problems(stack, service.name, canary=service.canary is not None):
+            problems.add(service_key, message)
+        if service.image.build is not None and (refused := repository_problem(stack, service.name)):
+            problems.add(f"{service_key}.image.build", refused)
+
+
 TOP_LEVEL = Schema(
     FleetConfig,
     (
@@ -826,7 +851,7 @@ TOP_LEVEL = Schema(
             field="alarm_topic_arn",
         ),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts),
 )
 
 

@@ -17,7 +17,7 @@ from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
 
 @dataclass(frozen=True)
 class LiveService:
-    """What the stack's last successful update left serving for one service (its `services.<name>` output)."""
+    """What the stack's last outputs say serves for one service (its `services.<name>` output)."""
 
     release_id: str | None
     asg_name: str | None
@@ -59,17 +59,17 @@ def live_canary(outputs: ServiceOutputs | None) -> LiveService | None:
 
 
 def live_services(services: Mapping[str, ServiceOutputs]) -> dict[str, LiveService]:
-    """Every service the stack's last successful update exported (`fleet.outputs.parse_services`), by name."""
+    """Every service the stack's last outputs export (`fleet.outputs.parse_services`), by name."""
     parsed = {name: LiveService.from_outputs(outputs) for name, outputs in services.items()}
     return {name: live for name, live in parsed.items() if live is not None}
 
 
 def is_live_group(live: LiveService | None, launch_template_id: str) -> bool:
-    """Whether the group built on `launch_template_id` is the one the last successful update left serving.
+    """Whether the group built on `launch_template_id` is the one the stack's last outputs record as serving.
 
     A launch template is replaced on every release and whenever any of its inputs changes, and the group is
-    replaced with it (`replace_with`). So a template id other than the live one means this group has not passed
-    a successful update yet: it is new in this deploy, or left behind by a failed one.
+    replaced with it (`replace_with`). So a template id other than the live one means no outputs recorded this
+    group: it is new in this deploy, or left behind by a failed one.
     """
     return live is not None and live.launch_template_id == launch_template_id
 

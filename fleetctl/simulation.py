@@ -150,6 +150,10 @@ class FleetMocks(pulumi.runtime.Mocks):
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    exported: dict[str, Any] = field(default_factory=dict)
+    """The stack's outputs, once every exported value resolved: what the SDK registers with the engine in one
+    `RegisterResourceOutputs` (sdk/python pulumi/runtime/resource.py `register_resource_outputs` awaits them all),
+    so still empty after a run in which an exported value failed."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.inputs[(args.typ, args.name)] = args.inputs
@@ -260,7 +264,7 @@ def run_program(
         declared.append((args.type_, args.name, args.opts, parent))
 
     pulumi.runtime.register_stack_transformation(record)
-    exported: dict[str, Any] = {}
+    exported = mocks.exported
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:

@@ -54,7 +54,7 @@ class PromotionGuard:
         services: Sequence[ServiceConfig],
         own_services: Mapping[str, ServiceOutputs],
     ) -> None:
-        """`own_services`: the services of this stack's last successful update (none on its first)."""
+        """`own_services`: the services of this stack's last outputs (none on its first)."""
         self.config = config
         self.source = qualified_stack_name(config.source)
         self._own_services = own_services
