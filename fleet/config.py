@@ -818,7 +818,10 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
 
 
 def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """The names AWS would give each service's resources, checked here: the mocks autoname nothing (fleet.limits)."""
+    """The stack's and each service's name give every resource a name AWS accepts (its length limit, no security
+    group name starting with `sg-`, a lowercase ECR repository name): see docs/limits.md.
+
+    Checked here because the mocks autoname nothing (fleet.limits)."""
     stack, services = values["stack"], values["services"]
     if not valid(services):
         return

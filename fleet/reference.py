@@ -222,7 +222,7 @@ def _walk(
         if children:
             child, suffix = children
             heirs = getattr(kind, "inherits", ())
-            passed = {field: f"{_key_name(schema, field)} of `{full}`" for field in heirs}
+            passed = {field: f"{_key_name(schema, field)} of `{path}`" for field in heirs}
             below.append((f"{full}{suffix}", child, does, passed))
     rules = []
     for rule in schema.rules:
