@@ -12,17 +12,30 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.registry_grant import RegistryGrant
+from components.replication import Replication, ReplicationArgs
 from components.service import Service, ServiceArgs
 from fleet import rollout
 from fleet.config import ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
-from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
+from fleet.outputs import (
+    LOAD_BALANCER_DNS,
+    NETWORK,
+    PROMOTION,
+    REGISTRY,
+    SERVICES,
+    STACK,
+    VPC_ID,
+    live_vpc_id,
+    parse_services,
+)
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
+from program.registry_access import check_registry_access
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -73,13 +86,17 @@ previous = last_outputs(qualified_stack_name(stack))
 previous_services = parse_services(previous)
 live = rollout.live_services(previous_services)
 network = resolve_network(config.network)
+access = check_registry_access(config, config.promotion, region, live) if config.promotion else None
 refused = [
     *rollout.unsafe_changes(config, live, live_vpc_id(previous), network.vpc_id),
     *region_problems(config, region),
     *removed_service_problems(config, promoted),
+    *(access.problems if access else []),
 ]
 if refused:
     raise ConfigError([problem(key, message) for key, message in refused])
+if access:
+    config = access.declared(config)
 promoted_repositories = repositories_in_use(promoted)
 for warning in rollout.health_check_path_warnings(config, live):
     pulumi.log.warn(warning)
@@ -98,6 +115,17 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
+replication = (
+    Replication(
+        f"{NAMESPACE}-registry",
+        ReplicationArgs(stack=stack, consumers=config.registry.consumers, account_id=account_id, region=region),
+    )
+    if config.registry
+    else None
+)
+grant = access.grant() if access else None
+if grant:
+    RegistryGrant(f"{NAMESPACE}-registry-grant", grant)
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
@@ -124,6 +152,7 @@ services = {
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
+            image_replicated=bool(access and access.replicated),
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
         ),
@@ -137,3 +166,5 @@ pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export(PROMOTION, guard.outputs)
+if replication:
+    pulumi.export(REGISTRY, replication.outputs)

@@ -148,6 +148,10 @@ class FleetMocks(pulumi.runtime.Mocks):
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    account: str = ACCOUNT
+    """The account the program runs in (`getCallerIdentity`); resources are still named in ACCOUNT."""
+    absent_images: set[str] = field(default_factory=set)
+    """Digests `getImage` finds in no registry; every other image is found (the mocks hold no images)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.inputs[(args.typ, args.name)] = args.inputs
@@ -191,7 +195,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.invokes.append((args.token, dict(args.args)))
         match args.token:
             case types.GET_CALLER_IDENTITY:
-                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
+                return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/ci", "userId": "ci"}
+            case types.GET_IMAGE:
+                if args.args["imageDigest"] in self.absent_images:
+                    # What the provider's data source says for an empty DescribeImages result.
+                    raise RuntimeError("reading ECR Image: No matching image found")
+                return {"id": args.args["imageDigest"], "imageDigest": args.args["imageDigest"], "imageTags": []}
             case types.GET_VPC:
                 return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
             case types.GET_SUBNETS:

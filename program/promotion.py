@@ -1,10 +1,11 @@
 """The promotion guard: a promoted stack (prod) runs only images its source stack (staging) has deployed, or that
 it ran itself.
 
-Build once, promote the same artifact: an image reference that staging never ran is refused at preview, before
-any host could run it. An image this stack ran before (its live release, canary and history) passed the guard then, so a
-rollback past the source's shorter history stays possible. An emergency override exists, and shows in the stack
-outputs.
+Build once, promote the same artifact: an image that staging never ran is refused at preview, before any host could
+run it. Images are compared by repository and digest, so the copy ECR replicated into this stack's own registry is
+the image staging deployed (`fleet.replication.same_image`). An image this stack ran before (its live release,
+canary and history) passed the guard then, so a rollback past the source's shorter history stays possible. An
+emergency override exists, and shows in the stack outputs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pulumi
 
 from fleet.config import PromotionConfig, ServiceConfig, canary_release
 from fleet.outputs import SERVICES, ServiceOutputs, parse_services_output
+from fleet.replication import same_image
 
 
 class UnpromotedImageError(Exception):
@@ -100,8 +102,8 @@ class PromotionGuard:
     ) -> tuple[str, bool]:
         """The reference and whether it is verified; refused unless verified or overridden. `image_key` names the
         image in the service's config: `image`, or `canary.image`."""
-        own_services = self._own_services
-        if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
+        ran = deployed_image_refs(source_services, service) | deployed_image_refs(self._own_services, service)
+        if same_image(image_ref) in {same_image(ref) for ref in ran}:
             return image_ref, True
         canary = " --canary" if image_key.startswith("canary.") else ""
         message = (
