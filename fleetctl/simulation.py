@@ -198,8 +198,8 @@ class FleetMocks(pulumi.runtime.Mocks):
                 return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/ci", "userId": "ci"}
             case types.GET_IMAGE:
                 if args.args["imageDigest"] in self.absent_images:
-                    # What the provider's data source says for an empty DescribeImages result.
-                    raise RuntimeError("reading ECR Image: No matching image found")
+                    # A failed invoke, as the provider's data source fails on an empty DescribeImages result.
+                    return {}, [("imageDigest", "No matching image found")]  # type: ignore[return-value]
                 return {"id": args.args["imageDigest"], "imageDigest": args.args["imageDigest"], "imageTags": []}
             case types.GET_VPC:
                 return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
