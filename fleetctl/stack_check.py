@@ -2,7 +2,8 @@
 
 `fleetctl check` and `fleetctl diff` both read stack files through `validate_stack`, so neither calls a stack
 valid that the program rejects: the same `parse_config` (build contexts must hold a Dockerfile), the
-`aws:region` the program requires, and a `fleet:promotion.from` that names a stack of the project.
+`aws:region` the program requires and what it rules out (`fleet.config.region_problems`), and a
+`fleet:promotion.from` that names a stack of the project.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config
+from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config, problem, region_problems
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
 from fleetctl.errors import CommandError
 from fleetctl.revisions import ProjectTree
@@ -68,6 +69,9 @@ def validate_stack(tree: ProjectTree, stack: str) -> ValidStack | list[str]:
         config = parse_config(fleet_keys(raw), stack, project_root=tree.project_root)
     except ConfigError as error:
         return [*error.problems, *problems]
+    region = raw.get(REGION_KEY)
+    if isinstance(region, str) and AWS_REGION.match(region):
+        problems.extend(problem(key, message) for key, message in region_problems(config, region))
     return problems or ValidStack(config=config, raw=raw)
 
 
