@@ -120,54 +120,45 @@ def pinned_images(config: FleetConfig) -> list[PinnedImage]:
     return pinned
 
 
-def pull_problems(
-    images: Iterable[PinnedImage], source: str, source_registry: RegistryOutputs | None, account: str, region: str
-) -> list[tuple[str, str]]:
-    """(key, message) for each image this stack's hosts (in `account`, `region`) could not pull, found before a
-    release starts rather than at its health gate.
+def pull_problems(images: Iterable[PinnedImage], source: str, account: str, region: str) -> list[tuple[str, str]]:
+    """(key, message) for each image in a registry this stack's hosts (in `account`, `region`) never pull from,
+    found before a release starts rather than at its health gate.
 
     A host pulls from its own registry only: another region's needs a token of that region (fleet.config
     `_image_region_problems` refuses those offline), another account's needs a grant fleet never makes (the
-    source replicates instead). In its own registry, an image of the source's repositories is there only if the
-    source replicates to this registry, or is this registry (a stack promoted within one account and region).
-    `source_registry` is None when the source exports no `registry` output (it has no consumers).
+    source replicates instead).
     """
-    add = f'{{account: "{account}", region: {region}}}'
-    problems = []
-    for image in images:
-        if image.region != region:
-            continue  # fleet.config refuses it with the stack file alone
-        if image.account != account:
-            problems.append(
-                (
-                    image.key,
-                    f"names the registry of account {image.account}, but this stack runs in account {account}, "
-                    f"and nothing grants it pulls from there: fleet replicates instead. Add {add} to "
-                    f"fleet:registry.consumers of {source}, deploy {source}, then `fleetctl promote` pins the copy "
-                    "in this account's registry",
-                )
-            )
-            continue
-        own_source = source_registry is None or (source_registry.account, source_registry.region) == (account, region)
-        if not own_source and not source_registry.replicates_to(account, region):  # type: ignore[union-attr]
-            problems.append(
-                (
-                    image.key,
-                    f"names this stack's own registry ({account} in {region}), but {source} does not replicate to "
-                    f"it (its fleet:registry.consumers lack {add}), so the image can only be there by hand and new "
-                    f"builds never arrive. Add {add} to fleet:registry.consumers of {source} and deploy {source}",
-                )
-            )
-    return problems
+    add = consumer_entry(account, region)
+    return [
+        (
+            image.key,
+            f"names the registry of account {image.account}, but this stack runs in account {account}, and nothing "
+            f"grants it pulls from there: fleet replicates instead. Add {add} to fleet:registry.consumers of "
+            f"{source}, deploy {source}, then `fleetctl promote` pins the copy in this account's registry",
+        )
+        for image in images
+        if image.region == region and image.account != account
+    ]
 
 
-def replicated_here(source_registry: RegistryOutputs | None, account: str, region: str) -> bool:
-    """Whether this stack's registry is a replica of the source's (so its images arrive asynchronously)."""
+def not_replicated(source: str, account: str, region: str) -> str:
+    """Why an image of this stack's own registry may not be there, or may be the last one to arrive."""
+    add = consumer_entry(account, region)
     return (
-        source_registry is not None
-        and (source_registry.account, source_registry.region) != (account, region)
-        and source_registry.replicates_to(account, region)
+        f"{source} does not replicate to this stack's registry ({account} in {region}; its fleet:registry.consumers "
+        f"lack {add}), so new builds never arrive. Add {add} to fleet:registry.consumers of {source} and deploy it"
     )
+
+
+def consumer_entry(account: str, region: str) -> str:
+    """A consumer as `fleet:registry.consumers` lists it."""
+    return f'{{account: "{account}", region: {region}}}'
+
+
+def copies_here(source_registry: RegistryOutputs | None, account: str, region: str) -> bool:
+    """Whether this stack pulls from a copy in its own registry, apart from the source's (so its images arrive
+    asynchronously, by replication)."""
+    return source_registry is not None and (source_registry.account, source_registry.region) != (account, region)
 
 
 def needs_registry_policy(source_registry: RegistryOutputs | None, account: str, region: str) -> bool:

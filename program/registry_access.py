@@ -4,7 +4,9 @@ The source stack's `registry` output says which registries it replicates to; thi
 AWS. An image that nothing lets this stack pull is refused here, never found out at a release's health gate. In a
 replicated registry an image arrives asynchronously, and only if it was pushed after replication was set up
 (Amazon ECR User Guide, "Private image replication": "Any preexisting content in a repository isn't replicated"),
-so each pinned image is looked up there too.
+so each pinned image is looked up there too: a live service's absent image is refused, a new service waits (it is
+not declared: the first deploy of a consumer creates the registry grant replication needs), and an image already
+there runs even if the source no longer replicates here (with a warning), so a rollback never waits on staging.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from fleet.outputs import RegistryOutputs, parse_registry
 from fleet.replication import (
     PinnedImage,
     ReplicationGrant,
+    copies_here,
     needs_registry_policy,
+    not_replicated,
     pinned_images,
     pull_problems,
-    replicated_here,
 )
 from fleet.rollout import LiveService
 from program.lookups import last_outputs
@@ -43,9 +46,9 @@ class RegistryAccess:
     """New services whose image has not reached this registry yet: not declared in this update."""
 
     @property
-    def replicated(self) -> bool:
-        """This stack pulls from a copy ECR replicates into its own registry."""
-        return replicated_here(self.source_registry, self.account, self.region)
+    def copies(self) -> bool:
+        """This stack pulls from copies in its own registry, apart from its source's."""
+        return copies_here(self.source_registry, self.account, self.region)
 
     def grant(self) -> ReplicationGrant | None:
         """The registry policy this stack declares so that its source can replicate here; None when none is
@@ -78,31 +81,40 @@ def check_registry_access(
         account=account,
         region=region,
         source_registry=source_registry,
-        problems=pull_problems(images, promotion.source, source_registry, account, region),
+        problems=pull_problems(images, promotion.source, account, region),
     )
-    if access.problems or not access.replicated:
+    if access.problems or not access.copies:
         return access
+    source = promotion.source
+    replicated = source_registry is not None and source_registry.replicates_to(account, region)
     for image in images:
         absent = _absent(image)
-        if absent is None:
-            continue
-        if image.service not in live:
-            if image.service in access.waiting:
-                continue
-            access.waiting.append(image.service)
+        if absent is None and not replicated:
             pulumi.log.warn(
-                f"fleet:{image.key}: not in this stack's registry yet ({absent}): service {image.service} is not "
-                f"declared in this update. This update grants {promotion.source} replication here; ECR copies what "
-                f"{promotion.source} pushes from now on (never what it pushed before). Deploy a new build of "
-                f"{promotion.source}, `fleetctl promote` it, and deploy this stack again"
+                f"fleet:{image.key}: is in this stack's registry, but {not_replicated(source, account, region)}"
             )
+        elif absent is None:
+            continue
+        elif not replicated:
+            access.problems.append(
+                (image.key, f"is not in this stack's registry ({absent}): {not_replicated(source, account, region)}")
+            )
+        elif image.service not in live:
+            if image.service not in access.waiting:
+                access.waiting.append(image.service)
+                pulumi.log.warn(
+                    f"fleet:{image.key}: not in this stack's registry yet ({absent}): service {image.service} is "
+                    f"not declared in this update. This update grants {source} replication here; ECR copies what "
+                    f"{source} pushes from now on (never what it pushed before). Deploy a new build of {source}, "
+                    "`fleetctl promote` it, and deploy this stack again"
+                )
         else:
             access.problems.append(
                 (
                     image.key,
                     f"is not in this stack's registry ({absent}): ECR has not replicated it (yet). It copies what "
-                    f"{promotion.source} pushes after replication to {access.account} in {region} was set up, "
-                    "usually within minutes; retry, or promote a build pushed since",
+                    f"{source} pushes after replication to {account} in {region} was set up, usually within "
+                    "minutes; retry, or promote a build pushed since",
                 )
             )
     return access

@@ -216,18 +216,33 @@ def test_a_ref_in_stagings_registry_from_another_account_is_refused_before_any_r
     assert mocks.inputs == {}
 
 
-def test_a_ref_in_its_own_registry_that_staging_does_not_replicate_to_is_refused(program, prod_config, staging_outputs):
-    mocks = FleetMocks(account=PROD_ACCOUNT)
+def test_an_image_in_its_own_registry_that_staging_no_longer_replicates_to_runs_with_a_warning(
+    program, prod_config, staging_outputs, caplog
+):
+    """A copy already there still runs (a rollback in an incident must not wait for staging's file); new builds
+    would not arrive, and the program says so."""
+    other = {"account": "345678901234", "region": PROD_REGION}
+    ref = copy_ref(digest_of(prod_config))
+
+    run = run_prod(program, prod_config, staging_outputs, ref=ref, registry=registry_output(other))
+
+    assert run.outputs["services"]["web"]["release"]["imageRef"] == ref
+    assert "fleet:services.web.image.ref: is in this stack's registry, but staging does not replicate to" in caplog.text
+    assert run.of_type(ECR_REGISTRY_POLICY) == []
+
+
+def test_an_absent_image_in_a_registry_staging_does_not_replicate_to_is_refused_before_any_resource(
+    program, prod_config, staging_outputs
+):
+    digest = digest_of(prod_config)
+    mocks = FleetMocks(account=PROD_ACCOUNT, absent_images={digest})
     other = {"account": "345678901234", "region": PROD_REGION}
 
-    with pytest.raises(ConfigError, match=r"fleet:services\.web\.image\.ref: .* staging does not replicate to it"):
+    with pytest.raises(
+        ConfigError, match=r"fleet:services\.web\.image\.ref: is not in this stack's registry .*: staging "
+    ):
         run_prod(
-            program,
-            prod_config,
-            staging_outputs,
-            ref=copy_ref(digest_of(prod_config)),
-            registry=registry_output(other),
-            mocks=mocks,
+            program, prod_config, staging_outputs, ref=copy_ref(digest), registry=registry_output(other), mocks=mocks
         )
 
     assert mocks.inputs == {}
