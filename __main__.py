@@ -14,7 +14,8 @@ import pulumi_aws as aws
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.registry_grant import RegistryGrant
 from components.replication import Replication, ReplicationArgs
-from components.service import Service, ServiceArgs
+from components.service import Service
+from components.service_args import ServiceArgs
 from fleet import rollout
 from fleet.config import ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
