@@ -284,3 +284,15 @@ def test_a_live_service_whose_new_image_has_not_arrived_is_refused_before_any_re
         )
 
     assert mocks.inputs == {}
+
+
+def test_a_prod_in_stagings_own_registry_declares_the_same_when_staging_gains_consumers(
+    program, prod_config, staging_outputs
+):
+    plain = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
+    deployed = {**staging_outputs(), "registry": registry_output(CONSUMER)}
+
+    run = program("prod", prod_config, stack_outputs={qualified("staging"): deployed})
+
+    assert [(r.type, r.name, r.inputs) for r in run.resources] == [(r.type, r.name, r.inputs) for r in plain.resources]
+    assert GET_IMAGE not in {token for token, _ in run.invokes}
