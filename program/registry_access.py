@@ -102,11 +102,12 @@ def check_registry_access(
         elif image.service not in live:
             if image.service not in access.waiting:
                 access.waiting.append(image.service)
+                granted = f"This update grants {source} replication here; " if access.grant() else ""
                 pulumi.log.warn(
                     f"fleet:{image.key}: not in this stack's registry yet ({absent}): service {image.service} is "
-                    f"not declared in this update. This update grants {source} replication here; ECR copies what "
-                    f"{source} pushes from now on (never what it pushed before). Deploy a new build of {source}, "
-                    "`fleetctl promote` it, and deploy this stack again"
+                    f"not declared in this update. {granted}ECR copies what {source} pushes once replication "
+                    f"here is set up (never what it pushed before). Deploy a new build of {source}, `fleetctl "
+                    "promote` it, and deploy this stack again"
                 )
         else:
             access.problems.append(
