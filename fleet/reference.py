@@ -324,8 +324,16 @@ def configuration_page() -> str:
 
 # --- the stack outputs reference ---------------------------------------------------------------------------------
 
-TOP_LEVEL_OUTPUTS = ("STACK", "LOAD_BALANCER_DNS", "NETWORK", "SERVICES", "PROMOTION")
-"""The constants of `fleet.outputs` that name the program's top-level outputs (tests/test_docs.py checks them
+TOP_LEVEL_OUTPUTS: dict[str, tuple[Any, str]] = {
+    "STACK": (None, ""),
+    "LOAD_BALANCER_DNS": (None, ""),
+    "NETWORK": (None, ""),
+    "SERVICES": (outputs.ServiceOutputs, ".<name>"),
+    "PROMOTION": (None, ""),
+    "REGISTRY": (outputs.RegistryOutputs, ""),
+}
+"""The constants of `fleet.outputs` that name the program's top-level outputs, each with the record its value is
+read as (None: described by the constant's docstring) and what its keys' paths add (tests/test_docs.py checks them
 against what the program exports under the mocks)."""
 
 
@@ -394,18 +402,15 @@ def outputs_page(missing: list[Missing] | None = None) -> str:
         doc = docs.get(name, "")
         if not doc:
             problems.append(Missing(key, f"what it holds: a docstring on fleet.outputs.{name}"))
-        lines.append(f"| `{key}` | {_top_level_type(name)} | {one_line(doc)} |")
+        kind = "string" if name in {"STACK", "LOAD_BALANCER_DNS"} else "object"
+        lines.append(f"| `{key}` | {kind} | {one_line(doc)} |")
         if name == "NETWORK":
             lines.append(f"| `{key}.{outputs.VPC_ID}` | string | {one_line(docs.get('VPC_ID', ''))} |")
-    prefix = f"{outputs.SERVICES}.<name>"
-    lines += [
-        f"| `{key}` | {kind} | {doc} |" for key, kind, doc in output_rows(outputs.ServiceOutputs, prefix, problems)
-    ]
+    for name, (record, suffix) in TOP_LEVEL_OUTPUTS.items():
+        if record is not None:
+            rows = output_rows(record, f"{getattr(outputs, name)}{suffix}", problems)
+            lines += [f"| `{key}` | {kind} | {doc} |" for key, kind, doc in rows]
     return "\n".join(lines) + "\n"
-
-
-def _top_level_type(name: str) -> str:
-    return "string" if name in {"STACK", "LOAD_BALANCER_DNS"} else "object"
 
 
 # --- what the pages need -----------------------------------------------------------------------------------------

@@ -153,8 +153,9 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
 
 @pytest.fixture(scope="module")
 def exported() -> set[str]:
-    """Every output key path staging and prod (with a canary) export under the mocks, one run each."""
+    """Every output key path staging (with a registry consumer) and prod (with a canary) export under the mocks."""
     prod, staging = stack_file("prod"), stack_file("staging")
+    staging["fleet:registry"] = {"consumers": [{"account": "210987654321", "region": "us-east-1"}]}
     web = prod["fleet:services"]["web"]
     canary_ref = web["image"]["ref"].split("@")[0] + "@sha256:" + "c" * 64
     web["canary"] = {"image": {"version": "9.9.9", "ref": canary_ref}}
