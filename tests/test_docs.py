@@ -215,3 +215,15 @@ def test_a_page_another_change_adds_under_docs_is_listed_once_it_exists(tmp_path
         "| [docs/zebra.md](docs/zebra.md) | Zebra crossings |",
         "| [docs/index.md](docs/index.md) | every page |",
     ]
+
+
+def test_the_code_layout_in_internals_names_every_module():
+    layout = (ROOT / "docs" / "internals.md").read_text().split("## Code layout", 1)[1]
+    modules = [
+        path.relative_to(ROOT)
+        for package in ("fleet", "components", "program", "fleetctl", "policy")
+        for path in sorted((ROOT / package).glob("*.py"))
+        if path.stem != "__init__"
+    ]
+
+    assert [str(path) for path in modules if f"`{path.stem}" not in layout] == []
