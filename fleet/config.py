@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fleet.dns import ZONE_ID, ZONE_NAME
 from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
 from fleet.schema import (
     INVALID,
@@ -238,8 +239,23 @@ class PromotionConfig:
 class TlsConfig:
     """HTTPS on the load balancer: every service gets an HTTPS listener, and its HTTP listener only redirects."""
 
-    certificate_arn: str
-    """An ACM certificate in the stack's region, for the names clients use to reach the services."""
+    certificate_arn: str | None = None
+    """An ACM certificate in the stack's region, for the names clients use to reach the services: the listeners'
+    default certificate. None only with `fleet:dns.zoneId`, where fleet requests and validates one itself."""
+    additional_certificate_arns: tuple[str, ...] = ()
+    """More ACM certificates of the stack's region, for hostnames the first does not cover: the shared HTTPS
+    listener serves each by SNI (one `aws.lb.ListenerCertificate` each)."""
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """The Route 53 hosted zone the stack's hostnames live in: fleet points each at the load balancer, and without
+    `tls.certificateArn` requests the stack's certificate and validates it with records in this zone."""
+
+    zone_id: str
+    zone_name: str
+    """The zone's domain name (`example.com`). Given, not looked up, so that `fleetctl check` can tell a hostname
+    outside the zone without AWS; `fleetctl audit` checks it against the zone."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +267,17 @@ class FleetConfig:
     tls: TlsConfig | None = None
     alarm_topic_arn: str | None = None
     """An SNS topic that receives every alarm's ALARM and OK transitions."""
+    dns: DnsConfig | None = None
+
+    @property
+    def managed_certificate(self) -> bool:
+        """Whether fleet requests the stack's certificate: a zone, and no certificate of the user's."""
+        return self.dns is not None and (self.tls is None or self.tls.certificate_arn is None)
+
+    @property
+    def https(self) -> bool:
+        """Whether the load balancer serves HTTPS: with the user's certificate or a managed one."""
+        return self.managed_certificate or (self.tls is not None and self.tls.certificate_arn is not None)
 
 
 class ConfigError(ValueError):
@@ -272,6 +299,9 @@ MIN_CPU_TARGET = 10
 """Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
 MAX_SETTINGS = 50
 """Settings per service: each is an SSM parameter whose name and version the launch template's user data carries."""
+MAX_ADDITIONAL_CERTIFICATES = 25
+"""Certificates per Application Load Balancer besides the default one (Elastic Load Balancing quotas): the most
+`tls.additionalCertificateArns` the shared HTTPS listener can serve by SNI."""
 MAX_SETTING_BYTES = 4096
 """The value size of an SSM standard-tier parameter."""
 RESERVED_SETTINGS = frozenset({"PORT", "APP_VERSION"})
@@ -623,16 +653,40 @@ PROMOTION = Schema(
         Key("allowUnverified", Flag()),
     ),
 )
+CERTIFICATE_ARN_FORM = "arn:aws:acm:<region>:<12 digits>:certificate/<id>"
 TLS = Schema(
     TlsConfig,
     (
         Key(
             "certificateArn",
-            Text(
-                ACM_CERTIFICATE_ARN,
-                "an ACM certificate ARN in the stack's region: arn:aws:acm:<region>:<12 digits>:certificate/<id>",
+            OrNull(Text(ACM_CERTIFICATE_ARN, f"an ACM certificate ARN in the stack's region: {CERTIFICATE_ARN_FORM}")),
+        ),
+        Key(
+            "additionalCertificateArns",
+            OrNull(
+                DistinctTexts(
+                    ACM_CERTIFICATE_ARN,
+                    1,
+                    f"a list of distinct ACM certificate ARNs in the stack's region ({CERTIFICATE_ARN_FORM}), "
+                    f"at most {MAX_ADDITIONAL_CERTIFICATES}",
+                    at_most=MAX_ADDITIONAL_CERTIFICATES,
+                )
             ),
+        ),
+    ),
+)
+DNS = Schema(
+    DnsConfig,
+    (
+        Key(
+            "zoneId",
+            Text(ZONE_ID, "a Route 53 hosted zone id: Z and 1-31 upper-case letters or digits, such as Z08393152MPN1"),
             required=True,
+        ),
+        Key(
+            "zoneName",
+            Text(ZONE_NAME, "the hosted zone's domain name in lower case, without a trailing dot, such as example.com"),
+            required="the hosted zone's domain name, such as example.com (hostnames are checked against it)",
         ),
     ),
 )
@@ -656,15 +710,16 @@ def _promoted_stack_never_builds(
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
     """HTTPS ports: set only with a certificate, each its service's own, and never a port that serves HTTP."""
     services: tuple[ServiceConfig, ...] = values["services"]
-    if services is INVALID:
+    tls, dns = values["tls"], values["dns"]
+    if not valid(services, tls, dns):
         return
-    if values["tls"] is None or values["tls"] is INVALID:
+    if dns is None and (tls is None or tls.certificate_arn is None):
         for service in services:
             if "httpsPort" in given["services"][service.name]:
                 problems.add(
                     f"services.{service.name}.httpsPort",
-                    "needs fleet:tls.certificateArn: without a certificate the services speak HTTP on publicPort "
-                    "only; set the certificate or remove httpsPort",
+                    "needs fleet:tls.certificateArn or fleet:dns.zoneId: without a certificate the services speak "
+                    "HTTP on publicPort only; set the certificate (or a zone for a managed one) or remove httpsPort",
                 )
         return
     public_ports = {service.public_port: service.name for service in services}
@@ -683,6 +738,25 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                 "either HTTP or HTTPS",
             )
         owners.setdefault(port, service.name)
+
+
+def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """`tls` names the listeners' certificate, unless a zone lets fleet request it (a managed certificate)."""
+    tls, dns = values["tls"], values["dns"]
+    if not valid(tls, dns) or tls is None:
+        return
+    if tls.certificate_arn is None and dns is None:
+        problems.add(
+            "tls.certificateArn",
+            "is required: the ACM certificate the HTTPS listeners present. Without it, set fleet:dns.zoneId and "
+            "zoneName and fleet requests and validates one for the stack's hostnames",
+        )
+    elif tls.certificate_arn is None and tls.additional_certificate_arns:
+        problems.add(
+            "tls.additionalCertificateArns",
+            "needs tls.certificateArn: a managed certificate (fleet:dns.zoneId without tls.certificateArn) already "
+            "covers every hostname of the stack; remove these or set tls.certificateArn",
+        )
 
 
 TOP_LEVEL = Schema(
@@ -705,8 +779,9 @@ TOP_LEVEL = Schema(
             ),
             field="alarm_topic_arn",
         ),
+        Key("dns", OrNull(Nested(DNS))),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _tls_has_a_certificate),
 )
 
 
@@ -729,6 +804,10 @@ def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
     """
     arns = {
         "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
+        **{
+            f"tls.additionalCertificateArns[{index}]": arn
+            for index, arn in enumerate(config.tls.additional_certificate_arns if config.tls else ())
+        },
         "alarms.topicArn": config.alarm_topic_arn,
     }
     return [

@@ -142,16 +142,17 @@ class Text(Kind):
 
 
 class DistinctTexts(Text):
-    """A list of at least `at_least` distinct strings, each matching `pattern`; read as a tuple."""
+    """A list of `at_least` to `at_most` distinct strings, each matching `pattern`; read as a tuple."""
 
-    def __init__(self, pattern: re.Pattern[str], at_least: int, allowed: str) -> None:
+    def __init__(self, pattern: re.Pattern[str], at_least: int, allowed: str, at_most: int | None = None) -> None:
         super().__init__(pattern, allowed)
-        self.at_least = at_least
+        self.at_least, self.at_most = at_least, at_most
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if (
             not isinstance(value, list)
             or len(value) < self.at_least
+            or (self.at_most is not None and len(value) > self.at_most)
             or not all(isinstance(item, str) and self.pattern.match(item) for item in value)
             or len(set(value)) != len(value)
         ):

@@ -36,6 +36,8 @@ VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
 DIGEST = "sha256:" + "ab" * 32
 """The digest the mocked docker build reports for every image it pushes."""
+ELB_ZONE_ID = "Z32O12XQLNTSW2"
+"""The canonical hosted zone of load balancers in REGION (eu-west-1), as `DescribeLoadBalancers` gives it."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Registration:
     """URNs."""
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources it depends on: `depends_on` and those its inputs come from."""
 
 
 class RecordingMonitor(MockMonitor):
@@ -92,6 +96,7 @@ class RecordingMonitor(MockMonitor):
             replace_with=tuple(request.replace_with),
             delete_before_replace=request.deleteBeforeReplace,
             ignore_changes=tuple(request.ignoreChanges),
+            dependencies=tuple(request.dependencies),
         )
 
 
@@ -175,6 +180,16 @@ class FleetMocks(pulumi.runtime.Mocks):
             case types.LOAD_BALANCER:
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
                 state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
+                state["zoneId"] = ELB_ZONE_ID
+            case types.ACM_CERTIFICATE:
+                # A replacement (new names) is a new certificate with a new ARN: the ARN follows the inputs.
+                names = [args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])]
+                resource_id = state["arn"] = certificate_arn(json.dumps([args.name, args.inputs], sort_keys=True))
+                state["domainValidationOptions"] = [validation_option(name) for name in names]
+            case types.CERTIFICATE_VALIDATION:
+                resource_id = args.inputs["certificateArn"]
+            case types.DNS_RECORD:
+                state["fqdn"] = args.inputs["name"].removesuffix(".")
             case types.TARGET_GROUP:
                 state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
             case types.LOG_GROUP:
@@ -206,6 +221,25 @@ class FleetMocks(pulumi.runtime.Mocks):
             case types.GET_GROUP:
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
+
+
+def certificate_arn(identity: str) -> str:
+    """An ACM certificate ARN of AWS's shape, the same for the same `identity`."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    certificate_id = "-".join(digest[start:end] for start, end in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+    return f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{certificate_id}"
+
+
+def validation_option(name: str) -> dict[str, str]:
+    """ACM's DNS validation record for `name`: a CNAME under the name, the same for a wildcard and its apex."""
+    domain = name.removeprefix("*.")
+    token = hashlib.sha256(domain.encode()).hexdigest()[:32]
+    return {
+        "domainName": name,
+        "resourceRecordName": f"_{token}.{domain}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+    }
 
 
 def mock_arn(type_: str, name: str) -> str:
