@@ -20,6 +20,8 @@ NETWORK = "network"
 PROMOTION = "promotion"
 VPC_ID = "vpcId"
 """Under `network`: the VPC the stack's load balancer and hosts live in."""
+DNS = "dns"
+"""The stack's zone and the hostnames it points at the load balancer (`DnsOutputs`); only with `fleet:dns`."""
 
 HISTORY_DEPTH = 5
 """Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
@@ -151,6 +153,40 @@ class ServiceOutputs:
         """Every image this service ran: its live release's, its canary's and those in its history."""
         entries = [*(entry for entry in (self.release, self.canary) if entry), *self.history]
         return {entry.image_ref for entry in entries if entry.image_ref}
+
+
+def _hostnames(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`{hostname: service}`, read as pairs in the order written."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return tuple(value.items())
+    raise OutputsError(f"{where} must map hostnames to service names; got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsOutputs:
+    """The `dns` output: where the stack's names live and which service each names, for the audit."""
+
+    zone_id: str | None = _output("zoneId", _text)
+    zone_name: str | None = _output("zoneName", _text)
+    hostnames: tuple[tuple[str, str], ...] = _output("hostnames", _hostnames, default=())
+    """(hostname, service) for each hostname with an alias record in the zone."""
+    certificate_arn: str | None = _output("certificateArn", _text)
+    """The managed certificate, once validated; None when the stack presents the user's certificate."""
+
+
+def write_dns(outputs: DnsOutputs) -> dict[str, Any]:
+    """The `dns` output the program exports (hostnames as an object)."""
+    written = write_record(outputs)
+    written[output_key(DnsOutputs, "hostnames")] = dict(outputs.hostnames)
+    return written
+
+
+def parse_dns(outputs: Mapping[str, Any]) -> DnsOutputs | None:
+    """The stack's `dns` output; None for a stack without a zone (or from before zones)."""
+    value = outputs.get(DNS)
+    return None if value is None else parse_record(DnsOutputs, value, DNS)
 
 
 def output_key(cls: type, attribute: str) -> str:

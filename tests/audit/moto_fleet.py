@@ -64,6 +64,11 @@ class Fleet:
     # A canary release beside the live one, in its own target group (`add_canary`).
     canary: Release | None = None
     canary_target_group_arn: str = ""
+    load_balancer_dns: str = "fleet-alb-1234.eu-west-1.elb.amazonaws.com"
+    # The `dns` output, once `add_dns` gave the stack a zone.
+    dns: dict[str, Any] | None = None
+    zone_id: str = ""
+    listener_arn: str = ""
 
     @cached_property
     def ec2(self) -> Any:
@@ -76,6 +81,64 @@ class Fleet:
     @cached_property
     def elbv2(self) -> Any:
         return self.session.client("elbv2")
+
+    @cached_property
+    def route53(self) -> Any:
+        return self.session.client("route53")
+
+    def add_dns(self, zone_name: str, hostnames: list[str]) -> None:
+        """The stack's zone as the program leaves it: a load balancer whose listener serves each hostname by a
+        host-header rule (anything else: a fixed 404), and an alias A record of each hostname to it."""
+        balancer = self.elbv2.create_load_balancer(Name="fleet-alb", Subnets=self.subnet_ids, Type="application")
+        balancer = balancer["LoadBalancers"][0]
+        self.load_balancer_dns = balancer["DNSName"]
+        self.listener_arn = self.elbv2.create_listener(
+            LoadBalancerArn=balancer["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[
+                {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}
+            ],
+        )["Listeners"][0]["ListenerArn"]
+        self.serve(hostnames, priority=1)
+        self.zone_id = self.route53.create_hosted_zone(Name=zone_name, CallerReference=zone_name)["HostedZone"][
+            "Id"
+        ].rsplit("/", 1)[-1]
+        for hostname in hostnames:
+            self.alias(hostname, self.load_balancer_dns, balancer["CanonicalHostedZoneId"])
+        self.dns = {"zoneId": self.zone_id, "zoneName": zone_name, "hostnames": dict.fromkeys(hostnames, self.service)}
+        self.write_export()
+
+    def serve(self, hostnames: list[str], priority: int) -> None:
+        """A listener rule forwarding `hostnames` to the service's target group."""
+        self.elbv2.create_rule(
+            ListenerArn=self.listener_arn,
+            Priority=priority,
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": hostnames}}],
+            Actions=[{"Type": "forward", "TargetGroupArn": self.target_group_arn}],
+        )
+
+    def alias(self, hostname: str, target: str, target_zone_id: str) -> None:
+        """An alias A record of `hostname` in the stack's zone (UPSERT: it replaces what is there)."""
+        self.route53.change_resource_record_sets(
+            HostedZoneId=self.zone_id,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": hostname,
+                            "Type": "A",
+                            "AliasTarget": {
+                                "HostedZoneId": target_zone_id,
+                                "DNSName": target,
+                                "EvaluateTargetHealth": True,
+                            },
+                        },
+                    }
+                ]
+            },
+        )
 
     def tags(self, release_id: str | None = None, track: str | None = None) -> list[dict[str, str]]:
         tags = {"fleet:stack": self.stack, "fleet:service": self.service}
@@ -177,9 +240,11 @@ class Fleet:
         assert self.live is not None
         alarms = {} if self.alarm_names is None else {"alarms": self.alarm_names}
         canary = {} if self.canary is None else {"canary": self.canary_entry()}
+        dns = {} if self.dns is None else {"dns": self.dns}
         return {
             "stack": self.stack,
-            "loadBalancerDns": "fleet-alb-1234.eu-west-1.elb.amazonaws.com",
+            "loadBalancerDns": self.load_balancer_dns,
+            **dns,
             "services": {
                 self.service: {
                     "url": "http://fleet-alb-1234.eu-west-1.elb.amazonaws.com:80",
