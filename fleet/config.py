@@ -18,6 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.routing import (
+    HOSTNAME_ALLOWED,
+    MAX_HOSTNAMES,
+    MAX_RULES,
+    SHARED_HTTP_PORT,
+    SHARED_HTTPS_PORT,
+    is_wildcard,
+    overlaps,
+    valid_hostname,
+)
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -179,10 +189,12 @@ class ServiceConfig:
     instance_type: str = "t3.small"
     port: int = 8080
     """The port the container listens on, on the host."""
-    public_port: int = 80
-    """The load balancer listener port of this service: unique per stack."""
-    https_port: int = 443
-    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort."""
+    public_port: int | None = 80
+    """The load balancer listener port of this service: unique per stack. None for a service with hostnames that
+    sets no publicPort: it is served on the stack's shared listeners only."""
+    https_port: int | None = 443
+    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort.
+    None for a service with hostnames that sets no httpsPort."""
     health_check_path: str = "/healthz"
     health_check: HealthCheck = field(default_factory=HealthCheck)
     capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
@@ -202,6 +214,9 @@ class ServiceConfig:
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
     canary: CanaryConfig | None = None
     """A canary release beside the live one, or None. Not part of the live release's identity."""
+    hostnames: tuple[str, ...] = ()
+    """DNS names (a leading `*.` wildcard allowed) the stack's shared listeners route to this service by host
+    header; not part of the release. Without publicPort such a service has no listener of its own."""
 
 
 def canary_release(service: ServiceConfig) -> ServiceConfig:
@@ -337,6 +352,34 @@ def _setting_text(value: Any) -> str | None:
     if isinstance(value, int | str):
         return str(value)
     return None
+
+
+class Hostnames(Kind):
+    """1-`MAX_HOSTNAMES` distinct hostnames (`fleet.routing`), read as a tuple in the order written."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            problems.add(
+                key, f"must be a list of 1-{MAX_HOSTNAMES} hostnames, each {HOSTNAME_ALLOWED}; got {describe(value)}"
+            )
+            return INVALID
+        names: list[str] = []
+        for index, name in enumerate(value):
+            if not isinstance(name, str) or not valid_hostname(name):
+                problems.add(f"{key}[{index}]", f"must be {HOSTNAME_ALLOWED}; got {describe(name)}")
+            elif name in names:
+                problems.add(f"{key}[{index}]", f"{name} is listed twice; list each hostname once")
+            else:
+                names.append(name)
+        if len(value) > MAX_HOSTNAMES:
+            problems.add(
+                key,
+                f"has {len(value)} hostnames; at most {MAX_HOSTNAMES}: the service's listener rule matches them in "
+                f"one host-header condition, which takes at most {MAX_HOSTNAMES} values (an AWS quota that cannot be "
+                "raised). Use a wildcard (*.example.com) or split the service",
+            )
+            return INVALID
+        return tuple(names) if len(names) == len(value) else INVALID
 
 
 class BuildContext(Kind):
@@ -539,6 +582,7 @@ SERVICE = Schema(
         Key("httpsPort", PORT),
         Key("alarms", OrNull(Nested(ALARMS))),
         Key("canary", OrNull(Nested(CANARY, inherits=("host_image", "instance_type")))),
+        Key("hostnames", OrNull(Hostnames())),
     ),
     rules=(_canary_shares_the_service_port, _canary_is_another_release_of_the_service),
 )
@@ -563,15 +607,30 @@ class Services(Kind):
                 continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)
             if service is not INVALID:
-                services.append(service)
+                services.append(_own_ports(service, settings))
         _unique_public_ports(problems, key, services)
+        _hostnames_claimed_once(problems, key, services)
         _canaries_named_apart(problems, key, services)
         return tuple(services)
+
+
+def _own_ports(service: ServiceConfig, settings: Mapping[str, Any]) -> ServiceConfig:
+    """A service with hostnames has listeners of its own only on the ports it sets (to move from them, or to keep
+    a port for clients that need one); 80 and 443 are the shared listeners'."""
+    if not service.hostnames:
+        return service
+    return replace(
+        service,
+        public_port=service.public_port if "publicPort" in settings else None,
+        https_port=service.https_port if "httpsPort" in settings else None,
+    )
 
 
 def _unique_public_ports(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
     owners: dict[int, str] = {}
     for service in services:
+        if service.public_port is None:
+            continue
         if service.public_port in owners:
             problems.add(
                 f"{key}.{service.name}.publicPort",
@@ -579,6 +638,30 @@ def _unique_public_ports(problems: Problems, key: str, services: list[ServiceCon
                 "each service needs its own publicPort",
             )
         owners.setdefault(service.public_port, service.name)
+
+
+def _hostnames_claimed_once(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
+    """Each host reaches one service: a name is claimed once, and a name another service's wildcard also matches
+    is refused where the rule order cannot settle it (`fleet.routing`: rules without wildcards come first)."""
+    owners: dict[str, str] = {}
+    for service in services:
+        for index, name in enumerate(service.hostnames):
+            if name in owners:
+                problems.add(
+                    f"{key}.{service.name}.hostnames[{index}]",
+                    f"{name} is already a hostname of service {owners[name]}; a hostname routes to one service",
+                )
+            owners.setdefault(name, service.name)
+    hostnames = {service.name: service.hostnames for service in services}
+    for overlap in overlaps(hostnames):
+        if any(is_wildcard(name) for name in hostnames[overlap.owner]):
+            index = hostnames[overlap.owner].index(overlap.host)
+            problems.add(
+                f"{key}.{overlap.owner}.hostnames[{index}]",
+                f"{overlap.host} is also matched by {overlap.pattern} of service {overlap.other}, and both services "
+                "have wildcards, so neither rule is sure to come first. A service whose hostnames have no wildcard "
+                "is matched before any wildcard: list names, not a wildcard, on one of them",
+            )
 
 
 def _canaries_named_apart(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
@@ -667,10 +750,12 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                     "only; set the certificate or remove httpsPort",
                 )
         return
-    public_ports = {service.public_port: service.name for service in services}
+    public_ports = {service.public_port: service.name for service in services if service.public_port is not None}
     owners: dict[int, str] = {}
     for service in services:
         port = service.https_port
+        if port is None:
+            continue
         if port in owners:
             problems.add(
                 f"services.{service.name}.httpsPort",
@@ -683,6 +768,57 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                 "either HTTP or HTTPS",
             )
         owners.setdefault(port, service.name)
+
+
+def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """With hostnames, the stack's shared listeners hold port 80 (and 443 with TLS): no service's own listener may,
+    a moving service runs no canary, and the rules fit the load balancer's quota."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    if services is INVALID or values["tls"] is INVALID:
+        return
+    routed = [service.name for service in services if service.hostnames]
+    if not routed:
+        return
+    tls = values["tls"] is not None
+    shared = {SHARED_HTTP_PORT: "publicPort", **({SHARED_HTTPS_PORT: "httpsPort"} if tls else {})}
+    for service in services:
+        ports = {"publicPort": service.public_port, "httpsPort": service.https_port if tls else None}
+        for name, port in ports.items():
+            if port in shared and (service.public_port is not None):
+                problems.add(
+                    f"services.{service.name}.{name}",
+                    f"port {port} is the shared {'HTTPS' if port == SHARED_HTTPS_PORT else 'HTTP'} listener of "
+                    f"the services with hostnames ({', '.join(routed)}); "
+                    + (
+                        f"remove {name}: {service.name} is served there by its hostnames"
+                        if service.hostnames
+                        else f"give {service.name} hostnames (it moves onto the shared listener, see "
+                        f"docs/topology.md), or another {name}"
+                    ),
+                )
+        if tls and service.hostnames and service.public_port is not None and service.https_port is None:
+            problems.add(
+                f"services.{service.name}.httpsPort",
+                "is required with publicPort on a service with hostnames when the stack has fleet:tls: its own "
+                f"HTTP listener redirects to it (ports other than {SHARED_HTTP_PORT} and {SHARED_HTTPS_PORT})",
+            )
+        if service.hostnames and service.public_port is not None and service.canary is not None:
+            problems.add(
+                f"services.{service.name}.canary",
+                "a service served both on its own publicPort and by hostnames is moving between them: finish the "
+                "move (remove publicPort) before starting a canary, or remove its hostnames",
+            )
+    rules = sum(
+        (1 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
+        for service in services
+    )
+    if rules > MAX_RULES:
+        problems.add(
+            "services",
+            f"need {rules} listener rules (one per service with hostnames, one more for each canary of such a "
+            f"service, two for each canary of a service on its own port); a load balancer takes at most {MAX_RULES}"
+            " (AWS's default quota): split the services across stacks",
+        )
 
 
 TOP_LEVEL = Schema(
@@ -706,7 +842,7 @@ TOP_LEVEL = Schema(
             field="alarm_topic_arn",
         ),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _shared_listeners),
 )
 
 
