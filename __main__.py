@@ -92,9 +92,11 @@ load_balancer = LoadBalancer(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_ids=network.subnet_ids,
-        listener_ports=[service.public_port for service in config.services],
+        listener_ports=[service.public_port for service in config.services if service.public_port is not None],
         target_ports=[service.port for service in config.services],
-        https_ports=[service.https_port for service in config.services] if config.tls else [],
+        https_ports=[service.https_port for service in config.services if service.https_port is not None]
+        if config.tls
+        else [],
     ),
 )
 account_id = aws.get_caller_identity_output().account_id

@@ -43,15 +43,19 @@ def declare_listeners(
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> Entrypoint:
-    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`."""
+    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`, of a
+    service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both)."""
+    public_port, https_port = config.public_port, config.https_port
+    assert public_port is not None, "only a service with a publicPort has listeners of its own"
     forward: aws.lb.ListenerDefaultActionArgsDict = {"type": "forward", "target_group_arn": target_group_arn}
     http_action: aws.lb.ListenerDefaultActionArgsDict = forward
     https = None
     if certificate_arn is not None:
+        assert https_port is not None, "a service with a listener of its own has an httpsPort with a certificate"
         https = aws.lb.Listener(
             f"{name}-https-listener",
             load_balancer_arn=load_balancer_arn,
-            port=config.https_port,
+            port=https_port,
             protocol="HTTPS",
             certificate_arn=certificate_arn,
             ssl_policy=TLS_POLICY,
@@ -61,20 +65,20 @@ def declare_listeners(
         )
         http_action = {
             "type": "redirect",
-            "redirect": {"protocol": "HTTPS", "port": str(config.https_port), "status_code": "HTTP_301"},
+            "redirect": {"protocol": "HTTPS", "port": str(https_port), "status_code": "HTTP_301"},
         }
     http = aws.lb.Listener(
         f"{name}-listener",
         load_balancer_arn=load_balancer_arn,
-        port=config.public_port,
+        port=public_port,
         protocol="HTTP",
         default_actions=[http_action],
         tags=tags,
         opts=opts,
     )
-    if https is None:
-        return Entrypoint("http", config.public_port, http)
-    return Entrypoint("https", config.https_port, https)
+    if https is None or https_port is None:
+        return Entrypoint("http", public_port, http)
+    return Entrypoint("https", https_port, https)
 
 
 def declare_target_group(

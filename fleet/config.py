@@ -17,8 +17,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.dns import ZONE_ID, ZONE_NAME
+from fleet.dns import (
+    CERTIFICATE_NAME_QUOTA,
+    COMMON_NAME_MAX,
+    ZONE_ID,
+    ZONE_NAME,
+    certificate_names,
+    common_name,
+    under_zone,
+)
 from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.routing import (
+    HOSTNAME_ALLOWED,
+    MAX_HOSTNAMES,
+    MAX_RULES,
+    SHARED_HTTP_PORT,
+    SHARED_HTTPS_PORT,
+    is_wildcard,
+    overlaps,
+    valid_hostname,
+)
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -180,10 +198,12 @@ class ServiceConfig:
     instance_type: str = "t3.small"
     port: int = 8080
     """The port the container listens on, on the host."""
-    public_port: int = 80
-    """The load balancer listener port of this service: unique per stack."""
-    https_port: int = 443
-    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort."""
+    public_port: int | None = 80
+    """The load balancer listener port of this service: unique per stack. None for a service with hostnames that
+    sets no publicPort: it is served on the stack's shared listeners only."""
+    https_port: int | None = 443
+    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort.
+    None for a service with hostnames that sets no httpsPort."""
     health_check_path: str = "/healthz"
     health_check: HealthCheck = field(default_factory=HealthCheck)
     capacity: Capacity = field(default_factory=lambda: Capacity(min=2, desired=2, max=6))
@@ -203,6 +223,9 @@ class ServiceConfig:
     alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
     canary: CanaryConfig | None = None
     """A canary release beside the live one, or None. Not part of the live release's identity."""
+    hostnames: tuple[str, ...] = ()
+    """DNS names (a leading `*.` wildcard allowed) the stack's shared listeners route to this service by host
+    header; not part of the release. Without publicPort such a service has no listener of its own."""
 
 
 def canary_release(service: ServiceConfig) -> ServiceConfig:
@@ -367,6 +390,34 @@ def _setting_text(value: Any) -> str | None:
     if isinstance(value, int | str):
         return str(value)
     return None
+
+
+class Hostnames(Kind):
+    """1-`MAX_HOSTNAMES` distinct hostnames (`fleet.routing`), read as a tuple in the order written."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            problems.add(
+                key, f"must be a list of 1-{MAX_HOSTNAMES} hostnames, each {HOSTNAME_ALLOWED}; got {describe(value)}"
+            )
+            return INVALID
+        names: list[str] = []
+        for index, name in enumerate(value):
+            if not isinstance(name, str) or not valid_hostname(name):
+                problems.add(f"{key}[{index}]", f"must be {HOSTNAME_ALLOWED}; got {describe(name)}")
+            elif name in names:
+                problems.add(f"{key}[{index}]", f"{name} is listed twice; list each hostname once")
+            else:
+                names.append(name)
+        if len(value) > MAX_HOSTNAMES:
+            problems.add(
+                key,
+                f"has {len(value)} hostnames; at most {MAX_HOSTNAMES}: the service's listener rule matches them in "
+                f"one host-header condition, which takes at most {MAX_HOSTNAMES} values (an AWS quota that cannot be "
+                "raised). Use a wildcard (*.example.com) or split the service",
+            )
+            return INVALID
+        return tuple(names) if len(names) == len(value) else INVALID
 
 
 class BuildContext(Kind):
@@ -569,6 +620,7 @@ SERVICE = Schema(
         Key("httpsPort", PORT),
         Key("alarms", OrNull(Nested(ALARMS))),
         Key("canary", OrNull(Nested(CANARY, inherits=("host_image", "instance_type")))),
+        Key("hostnames", OrNull(Hostnames())),
     ),
     rules=(_canary_shares_the_service_port, _canary_is_another_release_of_the_service),
 )
@@ -593,15 +645,30 @@ class Services(Kind):
                 continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)
             if service is not INVALID:
-                services.append(service)
+                services.append(_own_ports(service, settings))
         _unique_public_ports(problems, key, services)
+        _hostnames_claimed_once(problems, key, services)
         _canaries_named_apart(problems, key, services)
         return tuple(services)
+
+
+def _own_ports(service: ServiceConfig, settings: Mapping[str, Any]) -> ServiceConfig:
+    """A service with hostnames has listeners of its own only on the ports it sets (to move from them, or to keep
+    a port for clients that need one); 80 and 443 are the shared listeners'."""
+    if not service.hostnames:
+        return service
+    return replace(
+        service,
+        public_port=service.public_port if "publicPort" in settings else None,
+        https_port=service.https_port if "httpsPort" in settings else None,
+    )
 
 
 def _unique_public_ports(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
     owners: dict[int, str] = {}
     for service in services:
+        if service.public_port is None:
+            continue
         if service.public_port in owners:
             problems.add(
                 f"{key}.{service.name}.publicPort",
@@ -609,6 +676,30 @@ def _unique_public_ports(problems: Problems, key: str, services: list[ServiceCon
                 "each service needs its own publicPort",
             )
         owners.setdefault(service.public_port, service.name)
+
+
+def _hostnames_claimed_once(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
+    """Each host reaches one service: a name is claimed once, and a name another service's wildcard also matches
+    is refused where the rule order cannot settle it (`fleet.routing`: rules without wildcards come first)."""
+    owners: dict[str, str] = {}
+    for service in services:
+        for index, name in enumerate(service.hostnames):
+            if name in owners:
+                problems.add(
+                    f"{key}.{service.name}.hostnames[{index}]",
+                    f"{name} is already a hostname of service {owners[name]}; a hostname routes to one service",
+                )
+            owners.setdefault(name, service.name)
+    hostnames = {service.name: service.hostnames for service in services}
+    for overlap in overlaps(hostnames):
+        if any(is_wildcard(name) for name in hostnames[overlap.owner]):
+            index = hostnames[overlap.owner].index(overlap.host)
+            problems.add(
+                f"{key}.{overlap.owner}.hostnames[{index}]",
+                f"{overlap.host} is also matched by {overlap.pattern} of service {overlap.other}, and both services "
+                "have wildcards, so neither rule is sure to come first. A service whose hostnames have no wildcard "
+                "is matched before any wildcard: list names, not a wildcard, on one of them",
+            )
 
 
 def _canaries_named_apart(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
@@ -710,10 +801,9 @@ def _promoted_stack_never_builds(
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
     """HTTPS ports: set only with a certificate, each its service's own, and never a port that serves HTTP."""
     services: tuple[ServiceConfig, ...] = values["services"]
-    tls, dns = values["tls"], values["dns"]
-    if not valid(services, tls, dns):
+    if not valid(services, values["tls"], values["dns"]):
         return
-    if dns is None and (tls is None or tls.certificate_arn is None):
+    if not _serves_https(values):
         for service in services:
             if "httpsPort" in given["services"][service.name]:
                 problems.add(
@@ -722,10 +812,12 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                     "HTTP on publicPort only; set the certificate (or a zone for a managed one) or remove httpsPort",
                 )
         return
-    public_ports = {service.public_port: service.name for service in services}
+    public_ports = {service.public_port: service.name for service in services if service.public_port is not None}
     owners: dict[int, str] = {}
     for service in services:
         port = service.https_port
+        if port is None:
+            continue
         if port in owners:
             problems.add(
                 f"services.{service.name}.httpsPort",
@@ -738,6 +830,54 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                 "either HTTP or HTTPS",
             )
         owners.setdefault(port, service.name)
+
+
+def _hostnames_in_the_zone(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """With a zone, every hostname is in it, some service has one, and a managed certificate fits ACM's limits."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    dns = values["dns"]
+    if dns is None or not valid(services, dns, values["tls"]):
+        return
+    for service in services:
+        outside = [hostname for hostname in service.hostnames if not under_zone(hostname, dns.zone_name)]
+        if outside:
+            problems.add(
+                f"services.{service.name}.hostnames",
+                f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in the zone {dns.zone_name} "
+                "(fleet:dns.zoneName): fleet writes records only in that zone; use names ending in "
+                f".{dns.zone_name}, or remove fleet:dns and point these names at the load balancer yourself",
+            )
+    hostnames = [hostname for service in services for hostname in service.hostnames]
+    if not hostnames:
+        problems.add(
+            "dns",
+            "no service has hostnames: the zone would get no record (and a managed certificate no name); set "
+            "fleet:services.<name>.hostnames, or remove fleet:dns",
+        )
+        return
+    if not _serves_https(values) or (values["tls"] is not None and values["tls"].certificate_arn is not None):
+        return
+    names = certificate_names(hostnames)
+    if len(names) > CERTIFICATE_NAME_QUOTA:
+        problems.add(
+            "dns",
+            f"the managed certificate would name {len(names)} hostnames ({', '.join(names)}); ACM issues at most "
+            f"{CERTIFICATE_NAME_QUOTA} names per certificate (its default quota). Use a wildcard such as "
+            f"*.{dns.zone_name}, which covers every name one label below it, or set tls.certificateArn (and "
+            "tls.additionalCertificateArns) to certificates you request",
+        )
+    if common_name(names) is None:
+        problems.add(
+            "dns",
+            f"every hostname is longer than {COMMON_NAME_MAX} characters, the longest a certificate's first name "
+            "(its Common Name) may be: add a shorter hostname, or set tls.certificateArn",
+        )
+
+
+def _serves_https(values: Mapping[str, Any]) -> bool:
+    """`FleetConfig.https` from a rule's (valid) values: the user's certificate, or a zone for a managed one."""
+    tls, dns = values["tls"], values["dns"]
+    return dns is not None or (tls is not None and tls.certificate_arn is not None)
 
 
 def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -756,6 +896,57 @@ def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, An
             "tls.additionalCertificateArns",
             "needs tls.certificateArn: a managed certificate (fleet:dns.zoneId without tls.certificateArn) already "
             "covers every hostname of the stack; remove these or set tls.certificateArn",
+        )
+
+
+def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """With hostnames, the stack's shared listeners hold port 80 (and 443 with TLS): no service's own listener may,
+    a moving service runs no canary, and the rules fit the load balancer's quota."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    if not valid(services, values["tls"], values["dns"]):
+        return
+    routed = [service.name for service in services if service.hostnames]
+    if not routed:
+        return
+    tls = _serves_https(values)
+    shared = {SHARED_HTTP_PORT: "publicPort", **({SHARED_HTTPS_PORT: "httpsPort"} if tls else {})}
+    for service in services:
+        ports = {"publicPort": service.public_port, "httpsPort": service.https_port if tls else None}
+        for name, port in ports.items():
+            if port in shared and (service.public_port is not None):
+                problems.add(
+                    f"services.{service.name}.{name}",
+                    f"port {port} is the shared {'HTTPS' if port == SHARED_HTTPS_PORT else 'HTTP'} listener of "
+                    f"the services with hostnames ({', '.join(routed)}); "
+                    + (
+                        f"remove {name}: {service.name} is served there by its hostnames"
+                        if service.hostnames
+                        else f"give {service.name} hostnames (it moves onto the shared listener, see "
+                        f"docs/topology.md), or another {name}"
+                    ),
+                )
+        if tls and service.hostnames and service.public_port is not None and service.https_port is None:
+            problems.add(
+                f"services.{service.name}.httpsPort",
+                "is required with publicPort on a service with hostnames when the stack has fleet:tls: its own "
+                f"HTTP listener redirects to it (ports other than {SHARED_HTTP_PORT} and {SHARED_HTTPS_PORT})",
+            )
+        if service.hostnames and service.public_port is not None and service.canary is not None:
+            problems.add(
+                f"services.{service.name}.canary",
+                "a service served both on its own publicPort and by hostnames is moving between them: finish the "
+                "move (remove publicPort) before starting a canary, or remove its hostnames",
+            )
+    rules = sum(
+        (1 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
+        for service in services
+    )
+    if rules > MAX_RULES:
+        problems.add(
+            "services",
+            f"need {rules} listener rules (one per service with hostnames, one more for each canary of such a "
+            f"service, two for each canary of a service on its own port); a load balancer takes at most {MAX_RULES}"
+            " (AWS's default quota): split the services across stacks",
         )
 
 
@@ -781,7 +972,13 @@ TOP_LEVEL = Schema(
         ),
         Key("dns", OrNull(Nested(DNS))),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports, _tls_has_a_certificate),
+    rules=(
+        _promoted_stack_never_builds,
+        _https_ports,
+        _shared_listeners,
+        _tls_has_a_certificate,
+        _hostnames_in_the_zone,
+    ),
 )
 
 

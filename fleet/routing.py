@@ -1,0 +1,79 @@
+"""Routing by host name on the stack's shared listeners: what a hostname may be, which services' names overlap,
+and the listener-rule priority of each service. Plain Python, no Pulumi: `fleet.config` checks hostnames with it,
+`components/front_door.py` declares the rules it numbers, and the tests read both.
+
+The limits are the Application Load Balancer's ("Quotas for your Application Load Balancers" and "Condition types
+for listener rules", Elastic Load Balancing user guide):
+
+- a host-header value is at most 128 characters, case-insensitive, holds at least one `.`, and only letters after
+  the last one; `*` matches any run of characters (dots included), `?` one;
+- a condition matches at most 3 values ("up to three match evaluations per condition"), a rule at most 5, and a rule
+  has at most one host-header condition: so one rule, and one service, has at most `MAX_HOSTNAMES` names;
+- a load balancer has at most 100 rules besides the listeners' default ones (adjustable; `MAX_RULES` here);
+- rule priorities are 1-50000, unique per listener; the provider updates a priority in place
+  (terraform-provider-aws internal/service/elbv2/listener_rule.go at 032c4f07: `priority` is `ForceNew: false`,
+  only `listener_arn` is ForceNew).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+MAX_HOSTNAME_LENGTH = 128
+MAX_HOSTNAMES = 3
+"""Host-header values one rule can match: AWS's three match evaluations per condition."""
+MAX_RULES = 100
+"""Listener rules per Application Load Balancer, default rules excluded: AWS's default quota."""
+MIN_PRIORITY, MAX_PRIORITY = 1, 50_000
+SHARED_HTTP_PORT = 80
+SHARED_HTTPS_PORT = 443
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOSTNAME = re.compile(rf"^(?:\*\.)?(?:{_LABEL}\.)+[a-z]{{2,63}}$")
+"""A lowercase DNS name of two or more labels, the last letters only, optionally below a leading `*.` wildcard."""
+HOSTNAME_ALLOWED = (
+    f"a lowercase DNS name of at most {MAX_HOSTNAME_LENGTH} characters such as api.example.com, optionally with a "
+    "leading *. wildcard (*.example.com): labels of a-z, 0-9 and '-' (not at either end), a top-level label of "
+    "letters only"
+)
+
+
+def valid_hostname(name: str) -> bool:
+    return len(name) <= MAX_HOSTNAME_LENGTH and HOSTNAME.match(name) is not None
+
+
+def is_wildcard(name: str) -> bool:
+    return name.startswith("*.")
+
+
+def matches(pattern: str, host: str) -> bool:
+    """Whether the load balancer sends `host` to a rule for `pattern`: a wildcard's `*` matches any characters,
+    so `*.example.com` matches every name ending in `.example.com`, and the pattern `*.api.example.com` too."""
+    return host.endswith(pattern[1:]) if is_wildcard(pattern) else host == pattern
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """`host` of service `owner` is also matched by the wildcard `pattern` of service `other`."""
+
+    owner: str
+    host: str
+    other: str
+    pattern: str
+
+
+def overlaps(hostnames: Mapping[str, Iterable[str]]) -> list[Overlap]:
+    """Every name of a service that another service's wildcard also matches (the same name twice is a duplicate,
+    not an overlap, and is left to `duplicates`)."""
+    found: list[Overlap] = []
+    for owner, hosts in hostnames.items():
+        for host in hosts:
+            for other, patterns in hostnames.items():
+                found.extend(
+                    Overlap(owner, host, other, pattern)
+                    for pattern in patterns
+                    if other != owner and is_wildcard(pattern) and pattern != host and matches(pattern, host)
+                )
+    return found
