@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from fleet.config import MAX_ADDITIONAL_CERTIFICATES, DnsConfig, TlsConfig, fleet_keys, parse_config, region_problems
+from fleet.dns import CERTIFICATE_NAME_QUOTA
 from fleet.schema import describe
 from tests.checkout import ROOT, stack_file
 from tests.config.test_config import problems
@@ -17,7 +18,20 @@ OTHER_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-222
 
 
 def staging(**keys: Any) -> dict[str, Any]:
-    return {**fleet_keys(stack_file("staging")), **keys}
+    """Staging's keys with `keys`; with a zone, its web service is on web.example.com."""
+    raw = {**fleet_keys(stack_file("staging")), **keys}
+    if "dns" in keys:
+        raw["services"]["web"]["hostnames"] = ["web.example.com"]
+    return raw
+
+
+def with_hostnames(**hostnames: list[str]) -> dict[str, Any]:
+    """Staging in the zone with a service of these hostnames each (web's are given or web.example.com)."""
+    raw = staging(dns=ZONE)
+    web = raw["services"]["web"]
+    for name, names in hostnames.items():
+        raw["services"][name] = {**web, "hostnames": names}
+    return raw
 
 
 def test_a_zone_alone_turns_on_https_with_a_managed_certificate():
@@ -151,3 +165,75 @@ def test_an_https_port_with_a_managed_certificate_is_accepted():
     (web,) = parse_config(raw, "staging", ROOT).services
 
     assert web.https_port == 8443
+
+
+def test_a_hostname_outside_the_zone_is_refused_naming_the_service_key():
+    assert problems(with_hostnames(api=["api.example.org", "*.api.example.com"], www=["www.examples.com"])) == [
+        "fleet:services.api.hostnames: api.example.org is not in the zone example.com (fleet:dns.zoneName): fleet "
+        "writes records only in that zone; use names ending in .example.com, or remove fleet:dns and point these "
+        "names at the load balancer yourself",
+        "fleet:services.www.hostnames: www.examples.com is not in the zone example.com (fleet:dns.zoneName): fleet "
+        "writes records only in that zone; use names ending in .example.com, or remove fleet:dns and point these "
+        "names at the load balancer yourself",
+    ]
+
+
+def test_the_zone_apex_and_wildcards_below_it_are_in_the_zone():
+    config = parse_config(with_hostnames(api=["example.com", "*.example.com"]), "staging", ROOT)
+
+    assert [service.hostnames for service in config.services] == [
+        ("web.example.com",),
+        ("example.com", "*.example.com"),
+    ]
+
+
+def test_a_zone_without_any_hostname_is_refused():
+    raw = staging(dns=ZONE)
+    del raw["services"]["web"]["hostnames"]
+
+    assert problems(raw) == [
+        "fleet:dns: no service has hostnames: the zone would get no record (and a managed certificate no name); set "
+        "fleet:services.<name>.hostnames, or remove fleet:dns"
+    ]
+
+
+def test_as_many_names_as_acm_issues_on_one_certificate_are_accepted():
+    raw = with_hostnames(**{f"s{index}": [f"s{index}.example.com"] for index in range(CERTIFICATE_NAME_QUOTA - 1)})
+
+    assert parse_config(raw, "staging", ROOT).managed_certificate
+
+
+def test_more_names_than_acm_issues_on_one_certificate_are_refused():
+    raw = with_hostnames(**{f"s{index}": [f"s{index}.example.com"] for index in range(CERTIFICATE_NAME_QUOTA)})
+
+    [problem] = problems(raw)
+    assert problem.startswith(f"fleet:dns: the managed certificate would name {CERTIFICATE_NAME_QUOTA + 1} hostnames")
+    assert "ACM issues at most 10 names per certificate (its default quota). Use a wildcard such as *.example.com" in (
+        problem
+    )
+
+
+def test_names_a_wildcard_covers_do_not_count_against_the_certificate_quota():
+    raw = with_hostnames(
+        apps=["*.example.com"], **{f"s{index}": [f"s{index}.example.com"] for index in range(CERTIFICATE_NAME_QUOTA)}
+    )
+
+    assert parse_config(raw, "staging", ROOT).managed_certificate
+
+
+def test_with_the_users_certificate_the_quota_of_a_managed_one_does_not_apply():
+    raw = with_hostnames(**{f"s{index}": [f"s{index}.example.com"] for index in range(CERTIFICATE_NAME_QUOTA)})
+    raw["tls"] = {"certificateArn": CERTIFICATE}
+
+    assert not parse_config(raw, "staging", ROOT).managed_certificate
+
+
+def test_hostnames_all_too_long_for_a_common_name_are_refused():
+    long_name = f"{'a' * 53}.example.com"  # 65 characters
+    raw = staging(dns=ZONE)
+    raw["services"]["web"]["hostnames"] = [long_name]
+
+    assert problems(raw) == [
+        "fleet:dns: every hostname is longer than 64 characters, the longest a certificate's first name (its Common "
+        "Name) may be: add a shorter hostname, or set tls.certificateArn"
+    ]
