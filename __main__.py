@@ -11,13 +11,28 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.certificate import Certificate, CertificateArgs
+from components.dns_records import DnsRecords, DnsRecordsArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.service import Service, ServiceArgs
 from fleet import rollout
 from fleet.config import ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
+from fleet.dns import certificate_names
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
-from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
-from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
+from fleet.names import NAMESPACE, SERVICES_KEY, repository_name, stack_tags
+from fleet.outputs import (
+    DNS,
+    LOAD_BALANCER_DNS,
+    NETWORK,
+    PROMOTION,
+    SERVICES,
+    STACK,
+    VPC_ID,
+    DnsOutputs,
+    live_vpc_id,
+    parse_services,
+    write_dns,
+)
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import stack_file_keys, with_secret_settings
 from program.lookups import last_outputs, live_desired_capacity
@@ -95,11 +110,31 @@ load_balancer = LoadBalancer(
         listener_ports=[service.public_port for service in config.services if service.public_port is not None],
         target_ports=[service.port for service in config.services],
         https_ports=[service.https_port for service in config.services if service.https_port is not None]
-        if config.tls
+        if config.https
         else [],
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
+hostnames = {hostname: service.name for service in config.services for hostname in service.hostnames}
+# A managed certificate reaches the listeners only once validated; otherwise the user's, or none (HTTP only).
+certificate_arn: pulumi.Input[str] | None = config.tls.certificate_arn if config.tls else None
+if config.managed_certificate:
+    assert config.dns is not None
+    certificate_arn = Certificate(
+        f"{NAMESPACE}-certificate",
+        CertificateArgs(names=certificate_names(hostnames), zone_id=config.dns.zone_id, tags=stack_tags(stack)),
+    ).validated_arn
+if config.dns:
+    DnsRecords(
+        f"{NAMESPACE}-dns",
+        DnsRecordsArgs(
+            hostnames=tuple(hostnames),
+            zone_id=config.dns.zone_id,
+            load_balancer_dns_name=load_balancer.dns_name,
+            load_balancer_zone_id=load_balancer.zone_id,
+            ip_address_type=load_balancer.ip_address_type,
+        ),
+    )
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
@@ -123,7 +158,7 @@ services = {
             attempt=attempt,
             live_desired=live_desired_capacity(live.get(service.name)),
             image_ref=guard.image_refs[service.name] if guard else None,
-            certificate_arn=config.tls.certificate_arn if config.tls else None,
+            certificate_arn=certificate_arn,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
@@ -139,3 +174,18 @@ pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export(PROMOTION, guard.outputs)
+if config.dns:
+    zone = config.dns
+    pulumi.export(
+        DNS,
+        pulumi.Output.from_input(certificate_arn if config.managed_certificate else None).apply(
+            lambda arn: write_dns(
+                DnsOutputs(
+                    zone_id=zone.zone_id,
+                    zone_name=zone.zone_name,
+                    hostnames=tuple(hostnames.items()),
+                    certificate_arn=arn,
+                )
+            )
+        ),
+    )

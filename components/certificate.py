@@ -43,7 +43,10 @@ class Certificate(pulumi.ComponentResource):
         certificate = aws.acm.Certificate(
             name,
             domain_name=domain,
-            subject_alternative_names=[other for other in args.names if other != domain],
+            # Every name, the domain name too: ACM lists it among the alternative names, and the provider's Read
+            # stores that list, so a list without it would differ from the state on every run, and the field is
+            # ForceNew (certificate.go: the CustomizeDiff adds `domain_name` to the set for the same reason).
+            subject_alternative_names=list(args.names),
             validation_method="DNS",
             tags=args.tags,
             opts=child,

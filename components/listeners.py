@@ -39,7 +39,7 @@ def declare_listeners(
     config: ServiceConfig,
     load_balancer_arn: pulumi.Input[str],
     target_group_arn: pulumi.Input[str],
-    certificate_arn: str | None,
+    certificate_arn: pulumi.Input[str] | None,
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> Entrypoint:

@@ -60,8 +60,9 @@ class ServiceArgs:
     image_ref: pulumi.Output[str] | None = None
     """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
     runs it before. None for a stack that runs what it builds."""
-    certificate_arn: str | None = None
-    """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
+    certificate_arn: pulumi.Input[str] | None = None
+    """The stack's ACM certificate (a managed one's ARN once validated): HTTPS on `https_port`, HTTP redirected to
+    it. None: HTTP only."""
     alarm_topic_arn: str | None = None
     """The SNS topic the service's alarms notify, if any."""
     images_promoted: bool = False

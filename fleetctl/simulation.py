@@ -50,8 +50,6 @@ class Registration:
     """URNs."""
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
-    dependencies: tuple[str, ...] = ()
-    """URNs of the resources it depends on: `depends_on` and those its inputs come from."""
 
 
 class RecordingMonitor(MockMonitor):
@@ -61,12 +59,15 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[tuple[str, str], Registration] = {}
+        self.dependencies: dict[tuple[str, str], tuple[str, ...]] = {}
+        """URNs each registration depends on: its `depends_on` and the resources its inputs come from."""
         self.engine_seconds = 0.0
         self._engine_seconds_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         with self._engine_work():
             self.registrations[(request.type, request.name)] = self.registration(request)
+            self.dependencies[(request.type, request.name)] = tuple(request.dependencies)
             return super().RegisterResource(request)
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
@@ -96,7 +97,6 @@ class RecordingMonitor(MockMonitor):
             replace_with=tuple(request.replace_with),
             delete_before_replace=request.deleteBeforeReplace,
             ignore_changes=tuple(request.ignoreChanges),
-            dependencies=tuple(request.dependencies),
         )
 
 
@@ -112,6 +112,8 @@ class Declared:
     resource_id: str | None
     registration: Registration | None = None
     """The options as the engine would receive them, Outputs resolved; None if the program failed before."""
+    dependencies: tuple[str, ...] = ()
+    """URNs of what it depends on, as the engine receives them (`RecordingMonitor.dependencies`)."""
 
     @property
     def replacement_trigger(self) -> Any:
@@ -183,7 +185,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["zoneId"] = ELB_ZONE_ID
             case types.ACM_CERTIFICATE:
                 # A replacement (new names) is a new certificate with a new ARN: the ARN follows the inputs.
-                names = [args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])]
+                names = dict.fromkeys([args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])])
                 resource_id = state["arn"] = certificate_arn(json.dumps([args.name, args.inputs], sort_keys=True))
                 state["domainValidationOptions"] = [validation_option(name) for name in names]
             case types.CERTIFICATE_VALIDATION:
@@ -310,6 +312,7 @@ def run_program(
             parent,
             mocks.ids.get((type_, name)),
             monitor.registrations.get((type_, name)),
+            monitor.dependencies.get((type_, name), ()),
         )
         for type_, name, options, parent in declared
     ]

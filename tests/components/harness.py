@@ -39,6 +39,7 @@ def declare(build: Callable[[], Any]) -> ProgramRun:
             parent,
             mocks.ids.get((type_, name)),
             monitor.registrations.get((type_, name)),
+            monitor.dependencies.get((type_, name), ()),
         )
         for type_, name, options, parent in declared
     ]

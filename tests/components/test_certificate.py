@@ -19,12 +19,12 @@ def managed(*hostnames: str):
     return declare(lambda: Certificate("fleet-cert", CertificateArgs(names=names, zone_id=ZONE, tags={})).validated_arn)
 
 
-def test_one_dns_validated_certificate_lists_every_name_the_common_name_first():
+def test_one_dns_validated_certificate_names_the_first_name_and_lists_every_name_as_acm_stores_them():
     run = managed("web.example.com", "api.example.com")
 
     certificate = run.one(ACM_CERTIFICATE)
     assert certificate.inputs["domainName"] == "api.example.com"
-    assert certificate.inputs["subjectAlternativeNames"] == ["web.example.com"]
+    assert certificate.inputs["subjectAlternativeNames"] == ["api.example.com", "web.example.com"]
     assert certificate.inputs["validationMethod"] == "DNS"
 
 
@@ -54,7 +54,7 @@ def test_a_name_a_wildcard_covers_is_not_listed_again():
     run = managed("*.example.com", "api.example.com", "example.com")
 
     certificate = run.one(ACM_CERTIFICATE).inputs
-    assert [certificate["domainName"], *certificate["subjectAlternativeNames"]] == ["*.example.com", "example.com"]
+    assert certificate["subjectAlternativeNames"] == ["*.example.com", "example.com"]
 
 
 def test_the_validation_waits_for_every_record_and_yields_the_certificate_arn():
@@ -76,7 +76,7 @@ def test_a_name_too_long_for_a_common_name_goes_among_the_alternative_names():
     certificate = managed(long_name, "web.example.com").one(ACM_CERTIFICATE).inputs
 
     assert certificate["domainName"] == "web.example.com"
-    assert certificate["subjectAlternativeNames"] == [long_name]
+    assert certificate["subjectAlternativeNames"] == [long_name, "web.example.com"]
 
 
 def test_a_certificate_is_replaced_create_before_delete():
@@ -95,6 +95,6 @@ def test_what_takes_the_validated_arn_waits_for_the_validation_not_only_the_cert
 
     run = declare(build)
 
-    dependencies = run.one(LISTENER_CERTIFICATE, "user").registration.dependencies
+    dependencies = run.one(LISTENER_CERTIFICATE, "user").dependencies
     assert [urn.rsplit("::", 1)[-1] for urn in dependencies] == ["fleet-cert-validation"]
     assert CERTIFICATE_VALIDATION in dependencies[0]
