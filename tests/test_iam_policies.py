@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from fnmatch import fnmatchcase
@@ -44,11 +45,16 @@ def runs(
     deploy: Callable[..., ProgramRun],
 ) -> list[ProgramRun]:
     """Both stacks (prod reads staging's outputs for its promotion guard), an update of a live staging release,
-    which looks up the live groups (getAmiIds, getGroup), and staging with settings (SSM parameters)."""
+    which looks up the live groups (getAmiIds, getGroup), staging with settings (SSM parameters), and staging on a
+    hostname in a Route 53 zone (a managed certificate and DNS records)."""
     staging = program("staging", staging_config)
     prod = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
     with_settings = deploy({"LOG_LEVEL": "info"})
-    return [staging, prod, update("staging", staging_config, staging), with_settings]
+    named = copy.deepcopy(staging_config)
+    named["fleet:services"]["web"].update(hostnames=["web.example.com"], publicPort=8080, httpsPort=8443)
+    named["fleet:dns"] = {"zoneId": "Z08393152MPN1ODRL6P3L", "zoneName": "example.com"}
+    in_a_zone = program("staging", named)
+    return [staging, prod, update("staging", staging_config, staging), with_settings, in_a_zone]
 
 
 def needed(run: ProgramRun) -> tuple[set[str], set[str]]:
