@@ -71,8 +71,10 @@ def _validation_record(
 ) -> aws.route53.Record:
     """The CNAME ACM asks for `domain`, which a wildcard of it shares (ACM gives both the same record).
 
-    `allow_overwrite`: the record may already exist for another certificate of the same names (a certificate
-    being replaced, another stack's): it proves control of the name, whichever certificate wrote it.
+    ACM's record is specific to the domain and the account, not to the certificate, and serves every certificate
+    of that name in any region ("DNS validation", ACM user guide): a replacement certificate finds its records in
+    place and the record resources stay as they are. `allow_overwrite`: the record may already exist for another
+    certificate of the same name (another stack's in the same account); it is the same record.
     """
     option = certificate.domain_validation_options.apply(
         lambda options: next(o for o in options if o.domain_name in (domain, f"{WILDCARD}{domain}"))

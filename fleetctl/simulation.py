@@ -233,7 +233,8 @@ def certificate_arn(identity: str) -> str:
 
 
 def validation_option(name: str) -> dict[str, str]:
-    """ACM's DNS validation record for `name`: a CNAME under the name, the same for a wildcard and its apex."""
+    """ACM's DNS validation record for `name`: a CNAME under the name, the same for a wildcard and its apex, and
+    for every certificate of the name (ACM makes it per domain and account)."""
     domain = name.removeprefix("*.")
     token = hashlib.sha256(domain.encode()).hexdigest()[:32]
     return {

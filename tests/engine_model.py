@@ -40,7 +40,16 @@ from typing import Any
 
 import pulumi
 
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY
+from fleet.resource_types import (
+    ACM_CERTIFICATE,
+    AUTOSCALING_GROUP,
+    CERTIFICATE_VALIDATION,
+    DNS_RECORD,
+    LAUNCH_TEMPLATE,
+    LISTENER_CERTIFICATE,
+    LISTENER_RULE,
+    SCALING_POLICY,
+)
 from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
 from tests.checkout import ROOT
 
@@ -49,14 +58,27 @@ FORCE_NEW = {
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
     LISTENER_RULE: {"listenerArn"},
+    ACM_CERTIFICATE: {"domainName", "subjectAlternativeNames", "validationMethod"},
+    CERTIFICATE_VALIDATION: {"certificateArn", "validationRecordFqdns"},
+    DNS_RECORD: {"name", "zoneId"},
+    LISTENER_CERTIFICATE: {"listenerArn", "certificateArn"},
 }
 """Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
 (internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
-internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place)."""
+internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place;
+internal/service/acm/certificate.go at fc271f69, certificate_validation.go at af55dfb9; internal/service/route53/
+record.go at 6f9f4734: a record's type and alias update in place; internal/service/elbv2/listener_certificate.go at
+4e22d67d). A listener's certificate updates in place (internal/service/elbv2/listener.go)."""
 
 
 class CapacityWaitTimeoutError(Exception):
     """What the provider reports when a new group's instances never get healthy (with init errors)."""
+
+
+class CreateFailedError(Exception):
+    """A create the provider reports as failed before it has an id, so nothing is kept in state: a certificate
+    validation whose 75-minute wait for ACM to issue ends first (certificate_validation.go sets the id only once
+    the certificate is issued)."""
 
 
 @dataclass
@@ -130,13 +152,24 @@ class EngineModel:
         self.state: list[Entry] = []
         self.outputs: dict[str, Any] = {}
         self.leaked: list[Entry] = []
+        self._failing: tuple[str, ...] = ()
         """Groups in AWS that no state tracks: what `fleetctl audit` reports as orphans."""
         self._serial = itertools.count(1)
 
     # -- what an operator runs -------------------------------------------------------------------------------
-    def up(self, config: dict[str, Any], *, healthy: bool = True, untracked: bool = False, **kwargs: Any) -> Update:
-        """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`."""
+    def up(
+        self,
+        config: dict[str, Any],
+        *,
+        healthy: bool = True,
+        untracked: bool = False,
+        failing: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> Update:
+        """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`, and every
+        create of a resource of a type in `failing` fails (`CreateFailedError`)."""
         self._untracked = untracked
+        self._failing = failing
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
         mocks.overrides = {}
@@ -192,6 +225,8 @@ class EngineModel:
             kind = "update"
         else:
             kind = "same"
+        if kind in ("create", "replace") and type_ in self._failing:
+            raise CreateFailedError(f"{urn}: the create failed; nothing is kept in state")
         monitor.update.steps[urn] = kind
         if kind in ("update", "same"):
             assert old is not None
