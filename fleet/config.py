@@ -859,6 +859,31 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
     return config
 
 
+@dataclass(frozen=True)
+class ListenerPorts:
+    """The ports of the load balancer's listeners: each service's own, then the shared ones when a service has
+    hostnames. The load balancer's firewall opens exactly these."""
+
+    http: list[int]
+    https: list[int]
+
+
+def listener_ports(config: FleetConfig) -> ListenerPorts:
+    routed = any(service.hostnames for service in config.services)
+    http = [service.public_port for service in config.services if service.public_port is not None]
+    https = [
+        service.https_port
+        for service in config.services
+        if service.https_port is not None and service.public_port is not None
+    ]
+    if not config.tls:
+        https = []
+    return ListenerPorts(
+        http=[*http, *([SHARED_HTTP_PORT] if routed else [])],
+        https=[*https, *([SHARED_HTTPS_PORT] if routed and config.tls else [])],
+    )
+
+
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
     """(key, message) for the certificate or alarm topic outside the stack's region (`aws:region`): an ALB serves
     only certificates of its own region, and an alarm notifies only topics of it.
