@@ -13,10 +13,19 @@ import pulumi_aws as aws
 
 from components.certificate import Certificate, CertificateArgs
 from components.dns_records import DnsRecords, DnsRecordsArgs
+from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.service import Service, ServiceArgs
 from fleet import rollout
-from fleet.config import ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
+from fleet.config import (
+    ConfigError,
+    canary_release,
+    fleet_keys,
+    listener_ports,
+    parse_config,
+    problem,
+    region_problems,
+)
 from fleet.dns import certificate_names
 from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name, stack_tags
@@ -38,6 +47,7 @@ from fleet.secret_settings import stack_file_keys, with_secret_settings
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
+from program.routing import host_routes
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -107,11 +117,9 @@ load_balancer = LoadBalancer(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_ids=network.subnet_ids,
-        listener_ports=[service.public_port for service in config.services if service.public_port is not None],
+        listener_ports=listener_ports(config).http,
         target_ports=[service.port for service in config.services],
-        https_ports=[service.https_port for service in config.services if service.https_port is not None]
-        if config.https
-        else [],
+        https_ports=listener_ports(config).https,
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
@@ -124,6 +132,14 @@ if config.managed_certificate:
         f"{NAMESPACE}-certificate",
         CertificateArgs(names=certificate_names(hostnames), zone_id=config.dns.zone_id, tags=stack_tags(stack)),
     ).validated_arn
+front_door, routes = host_routes(config, previous_services, load_balancer.arn, certificate_arn)
+if front_door and front_door.https_listener_arn and config.tls and config.tls.additional_certificate_arns:
+    ListenerCertificates(
+        f"{NAMESPACE}-sni",
+        ListenerCertificatesArgs(
+            listener_arn=front_door.https_listener_arn, certificate_arns=config.tls.additional_certificate_arns
+        ),
+    )
 if config.dns:
     DnsRecords(
         f"{NAMESPACE}-dns",
@@ -163,6 +179,7 @@ services = {
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
+            host_route=routes.get(service.name),
         ),
     )
     for service in config.services

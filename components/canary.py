@@ -33,6 +33,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
+from components.front_door import HostRoute
 from components.listeners import declare_target_group
 from components.release import Release, ReleaseArgs
 from fleet import rollout
@@ -63,6 +64,9 @@ class CanaryArgs:
     live_target_group_arn: pulumi.Input[str]
     tags: dict[str, str]
     """The service's tags."""
+    host_route: HostRoute | None = None
+    """For a service reached by hostnames: the header rule matches its hosts too, on the shared listener, and the
+    service's host rule does the weighted forward (no weights rule here)."""
 
 
 def canary_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -85,11 +89,15 @@ class Canary(pulumi.ComponentResource):
         tags = canary_tags(args.tags)
 
         self.target_group = declare_target_group(f"{name}-tg", service, service_args.vpc_id, tags, child)
+        route = args.host_route
+        track: aws.lb.ListenerRuleConditionArgsDict = {
+            "http_header": {"http_header_name": TRACK_HEADER, "values": [CANARY_TRACK]}
+        }
         header_rule = aws.lb.ListenerRule(
             f"{name}-rule",
             listener_arn=args.listener.arn,
-            priority=HEADER_RULE_PRIORITY,
-            conditions=[{"http_header": {"http_header_name": TRACK_HEADER, "values": [CANARY_TRACK]}}],
+            priority=HEADER_RULE_PRIORITY if route is None else route.priority - 1,
+            conditions=[track] if route is None else [{"host_header": {"values": list(service.hostnames)}}, track],
             actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
             tags=tags,
             opts=child,
@@ -123,15 +131,16 @@ class Canary(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.lb.ListenerRule(
-            f"{name}-weights",
-            listener_arn=args.listener.arn,
-            priority=WEIGHTS_RULE_PRIORITY,
-            conditions=[{"path_pattern": {"values": ["*"]}}],
-            actions=[weighted_forward(args.live_target_group_arn, self.target_group.arn, canary.weight)],
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release.group]),
-        )
+        if route is None:
+            aws.lb.ListenerRule(
+                f"{name}-weights",
+                listener_arn=args.listener.arn,
+                priority=WEIGHTS_RULE_PRIORITY,
+                conditions=[{"path_pattern": {"values": ["*"]}}],
+                actions=[weighted_forward(args.live_target_group_arn, self.target_group.arn, canary.weight)],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release.group]),
+            )
         alarms = Alarms(
             f"{name}-alarms",
             AlarmsArgs(

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.canary import Canary, CanaryArgs
+from components.canary import Canary, CanaryArgs, weighted_forward
+from components.front_door import HostRoute
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
@@ -71,6 +72,8 @@ class ServiceArgs:
     """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
     canary_image_ref: pulumi.Output[str] | None = None
     """Promoted stacks: the canary's verified image reference, like `image_ref`."""
+    host_route: HostRoute | None = None
+    """For a service with hostnames: the front door's listener and the priority of the service's host rule."""
 
 
 class Service(pulumi.ComponentResource):
@@ -86,9 +89,13 @@ class Service(pulumi.ComponentResource):
         parameters_path = settings_path(args.stack, config.name)
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
-        entrypoint = declare_listeners(
-            name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
+        entrypoint = (
+            declare_listeners(name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child)
+            if config.public_port is not None
+            else None
         )
+        route = args.host_route if config.hostnames else None
+        assert entrypoint or route, "a service has its own listener, hostnames, or both"
         alarms = Alarms(
             f"{name}-alarms",
             AlarmsArgs(
@@ -206,6 +213,7 @@ class Service(pulumi.ComponentResource):
         )
 
         canary: pulumi.Output[CanaryRelease | None] = pulumi.Output.from_input(None)
+        canary_resources = None
         if config.canary is not None:
             assert args.canary_release_id is not None, "a service with a canary has a canary release id"
             canary_config, weight, hosts = canary_release(config), config.canary.weight, config.canary.instances
@@ -222,8 +230,9 @@ class Service(pulumi.ComponentResource):
                     boot_values=boot_values(canary_config, args.canary_release_id, canary_ref),
                     security_group_id=instances.id,
                     instance_profile_arn=host_role.instance_profile_arn,
-                    listener=entrypoint.listener,
+                    listener=entrypoint.listener if entrypoint else route.listener,  # type: ignore[union-attr]
                     live_target_group_arn=target_group.arn,
+                    host_route=None if entrypoint else route,
                     tags=tags,
                 ),
                 opts=child,
@@ -241,6 +250,25 @@ class Service(pulumi.ComponentResource):
                 )
             )
 
+        if route is not None:
+            # After the canary: its weights apply only once its hosts passed their gate (see components/canary.py).
+            aws.lb.ListenerRule(
+                f"{name}-host-rule",
+                listener_arn=route.listener.arn,
+                priority=route.priority,
+                conditions=[{"host_header": {"values": list(config.hostnames)}}],
+                actions=[
+                    weighted_forward(target_group.arn, canary_resources.target_group.arn, config.canary.weight)
+                    if canary_resources is not None and config.canary is not None
+                    else {"type": "forward", "target_group_arn": target_group.arn}
+                ],
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[canary_resources.release.group] if canary_resources else None
+                ),
+            )
+        url = (lambda dns: entrypoint.url(dns)) if entrypoint else (lambda dns: route.url(config.hostnames))  # type: ignore[union-attr]
+
         self.outputs = pulumi.Output.all(
             release=deployed_release(args.release_id, config, image_ref, self.release),
             canary=canary,
@@ -250,7 +278,7 @@ class Service(pulumi.ComponentResource):
         ).apply(
             lambda v: write_service(
                 ServiceOutputs(
-                    url=entrypoint.url(v["dns"]),
+                    url=url(v["dns"]),
                     alarms=tuple(alarms.names),
                     target_group_arn=v["target_group_arn"],
                     image_digest=v["digest"],
@@ -261,6 +289,8 @@ class Service(pulumi.ComponentResource):
                     release=v["release"],
                     history=release_history(entry_of(v["release"]), args.previous),
                     canary=v["canary"],
+                    hostnames=config.hostnames or None,
+                    rule_priority=route.priority if route else None,
                 )
             )
         )

@@ -897,6 +897,17 @@ def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, An
             "needs tls.certificateArn: a managed certificate (fleet:dns.zoneId without tls.certificateArn) already "
             "covers every hostname of the stack; remove these or set tls.certificateArn",
         )
+    elif (
+        tls.additional_certificate_arns
+        and valid(values["services"])
+        and not any(service.hostnames for service in values["services"])
+    ):
+        problems.add(
+            "tls.additionalCertificateArns",
+            "needs a service with hostnames: these certificates are served by SNI on the shared HTTPS listener "
+            "(port 443), which only services with fleet:services.<name>.hostnames use; a service on its own "
+            "httpsPort presents tls.certificateArn alone",
+        )
 
 
 def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -993,6 +1004,31 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
     if problems.items:
         raise ConfigError([problem(key, message) for key, message in problems.items])
     return config
+
+
+@dataclass(frozen=True)
+class ListenerPorts:
+    """The ports of the load balancer's listeners: each service's own, then the shared ones when a service has
+    hostnames. The load balancer's firewall opens exactly these."""
+
+    http: list[int]
+    https: list[int]
+
+
+def listener_ports(config: FleetConfig) -> ListenerPorts:
+    routed = any(service.hostnames for service in config.services)
+    http = [service.public_port for service in config.services if service.public_port is not None]
+    https = [
+        service.https_port
+        for service in config.services
+        if service.https_port is not None and service.public_port is not None
+    ]
+    if not config.https:
+        https = []
+    return ListenerPorts(
+        http=[*http, *([SHARED_HTTP_PORT] if routed else [])],
+        https=[*https, *([SHARED_HTTPS_PORT] if routed and config.https else [])],
+    )
 
 
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:

@@ -57,6 +57,14 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
     raise OutputsError(f"{where} must be a list of alarm names; got {value!r}")
 
 
+def _hostnames(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(name, str) and name for name in value):
+        return tuple(value)
+    raise OutputsError(f"{where} must be a list of hostnames; got {value!r}")
+
+
 def _output(key: str, parse: Parse, *, default: Any = None, write_none: bool = False) -> Any:
     """A record field: its output key, how its value is read, and whether None is written (else left out)."""
     return field(default=default, metadata={"key": key, "parse": parse, "write_none": write_none})
@@ -148,6 +156,10 @@ class ServiceOutputs:
     history: tuple[ReleaseEntry, ...] = _output("history", _records(ReleaseEntry), default=())
     """The last releases, newest first, the live one included: what a rollback can return to."""
     canary: CanaryRelease | None = _output("canary", _record(CanaryRelease))
+    hostnames: tuple[str, ...] | None = _output("hostnames", _hostnames)
+    """The names the shared listeners route to the service; absent for a service served on its own port only."""
+    rule_priority: int | None = _output("rulePriority", _whole)
+    """Its host rule's priority on the shared listener: kept on the next update (`fleet.routing`)."""
 
     def image_refs(self) -> set[str]:
         """Every image this service ran: its live release's, its canary's and those in its history."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fleet.config import Capacity, FleetConfig
 from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
+from fleet.routing import SHARED_HTTP_PORT, SHARED_HTTPS_PORT
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,46 @@ def health_check_path_warnings(config: FleetConfig, live: Mapping[str, LiveServi
         and entry.health_check_path is not None
         and entry.health_check_path != service.health_check_path
     ]
+
+
+@dataclass(frozen=True)
+class FrontDoorTakeover:
+    """What the shared listeners take over from the stack's last update (`components/front_door.py`)."""
+
+    http_owner: str | None = None
+    """The service whose own listener held port 80: the shared HTTP listener is that listener, updated in place."""
+    https_owner: str | None = None
+    """The service whose own HTTPS listener held port 443, likewise."""
+    carried_target_group_arn: str | None = None
+    """The target group of the service moving, in this update, from its own listener on the shared port onto its
+    hostnames: the shared routing listener forwards to it until the next update, so it is never without a route."""
+
+
+def front_door_takeover(config: FleetConfig, previous: Mapping[str, ServiceOutputs]) -> FrontDoorTakeover:
+    """Which listeners the last update left on ports 80 and 443 are now the front door's, read from its outputs
+    (`publicPort`, and the `url` of a service served over HTTPS). `fleet.config` refuses any service of this config
+    its own listener on those ports once a service has hostnames, so such a listener is a leftover: of a service
+    now on hostnames, or of one this update removes."""
+    http_owner = next((name for name, entry in previous.items() if entry.public_port == SHARED_HTTP_PORT), None)
+    https_owner = next(
+        (
+            name
+            for name, entry in previous.items()
+            if (entry.url or "").startswith("https://") and _port(entry.url) == SHARED_HTTPS_PORT
+        ),
+        None,
+    )
+    if config.tls is None:
+        https_owner = None
+    moving = https_owner if config.tls is not None else http_owner
+    declared = {service.name: service for service in config.services}
+    carried = None
+    if moving in declared and declared[moving].hostnames and not previous[moving].hostnames:
+        carried = previous[moving].target_group_arn
+    return FrontDoorTakeover(http_owner, https_owner, carried)
+
+
+def _port(url: str | None) -> int | None:
+    """The port of a URL the program exported (`<scheme>://<host>:<port>`)."""
+    tail = (url or "").rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None

@@ -17,6 +17,7 @@ for listener rules", Elastic Load Balancing user guide):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -77,3 +78,54 @@ def overlaps(hostnames: Mapping[str, Iterable[str]]) -> list[Overlap]:
                     if other != owner and is_wildcard(pattern) and pattern != host and matches(pattern, host)
                 )
     return found
+
+
+BAND = 25_000
+"""Priorities 1-25000 are for rules of services without wildcards, 25001-50000 for those with: an exact name is
+matched before any wildcard that also covers it."""
+SLOTS = BAND // 2
+"""Each service takes two adjacent priorities of its band: its canary's header rule, then its host rule."""
+
+
+def _band(hostnames: Iterable[str]) -> int:
+    return 1 if any(is_wildcard(name) for name in hostnames) else 0
+
+
+def _slot(priority: int) -> tuple[int, int]:
+    """(band, slot) of a host rule's priority."""
+    band, offset = divmod(priority - MIN_PRIORITY, BAND)
+    return band, offset // 2
+
+
+def _priority(band: int, slot: int) -> int:
+    return band * BAND + 2 * slot + 2
+
+
+def home_slot(service: str) -> int:
+    """Where a service's rules go when nothing else is there: a hash of its name, the same on every run."""
+    return int(hashlib.sha256(service.encode()).hexdigest(), 16) % SLOTS
+
+
+def rule_priorities(hostnames: Mapping[str, Iterable[str]], previous: Mapping[str, int]) -> dict[str, int]:
+    """The host rule priority of each service with hostnames (its canary's header rule takes the one before).
+
+    `previous` holds the priorities the stack's last update gave (its outputs), removed services' included. A
+    service keeps its own while its band stays the same, so adding, removing or renaming a service never moves
+    another's rule. A new service (or one whose band changed) takes its home slot, or the next one free of every
+    priority in `previous` and of those given here, in name order: a removed service's rule is deleted only at
+    the end of the update, and AWS refuses a second rule on a listener with the same priority.
+    """
+    names = {service: tuple(names) for service, names in hostnames.items()}
+    taken = {_slot(priority) for priority in previous.values() if MIN_PRIORITY < priority <= MAX_PRIORITY}
+    given = {
+        service: previous[service]
+        for service in names
+        if service in previous and _slot(previous[service])[0] == _band(names[service])
+    }
+    for service in sorted(set(names) - set(given)):
+        band, slot = _band(names[service]), home_slot(service)
+        while (band, slot) in taken:
+            slot = (slot + 1) % SLOTS
+        taken.add((band, slot))
+        given[service] = _priority(band, slot)
+    return given
