@@ -167,7 +167,7 @@ class ServiceOutputs:
         return {entry.image_ref for entry in entries if entry.image_ref}
 
 
-def _hostnames(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+def _hostname_services(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     """`{hostname: service}`, read as pairs in the order written."""
     if value is None:
         return ()
@@ -182,7 +182,7 @@ class DnsOutputs:
 
     zone_id: str | None = _output("zoneId", _text)
     zone_name: str | None = _output("zoneName", _text)
-    hostnames: tuple[tuple[str, str], ...] = _output("hostnames", _hostnames, default=())
+    hostnames: tuple[tuple[str, str], ...] = _output("hostnames", _hostname_services, default=())
     """(hostname, service) for each hostname with an alias record in the zone."""
     certificate_arn: str | None = _output("certificateArn", _text)
     """The managed certificate, once validated; None when the stack presents the user's certificate."""
