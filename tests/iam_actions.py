@@ -29,6 +29,8 @@ from fleet.resource_types import (
     INSTANCE_PROFILE,
     LAUNCH_TEMPLATE,
     LISTENER,
+    LISTENER_CERTIFICATE,
+    LISTENER_RULE,
     LOAD_BALANCER,
     LOG_GROUP,
     METRIC_ALARM,
@@ -237,6 +239,24 @@ RESOURCE_ACTIONS.update(
                 "acm:AddTagsToCertificate",
                 "acm:RemoveTagsFromCertificate",
             ),
+        ),
+        # A service's host rule (and a canary's weighted forward) on a listener (internal/service/elbv2/
+        # listener_rule.go): a priority change is SetRulePriorities, in place.
+        LISTENER_RULE: Needs(
+            ("elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"),
+            (
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+                *TAGGING,
+            ),
+        ),
+        # Another certificate on the shared HTTPS listener, served by SNI (internal/service/elbv2/
+        # listener_certificate.go).
+        LISTENER_CERTIFICATE: Needs(
+            ("elasticloadbalancing:DescribeListenerCertificates",),
+            ("elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates"),
         ),
         # Waits, reading the certificate, until ACM has issued it; creates nothing in AWS.
         CERTIFICATE_VALIDATION: Needs(("acm:DescribeCertificate",)),

@@ -16,6 +16,8 @@ from tests.iam_actions import ENGINE_TYPES_PREFIXES, INVOKE_ACTIONS, READ_ONLY_P
 
 IAM_DIR = Path(__file__).resolve().parents[1] / "iam"
 GITHUB_SUBJECT = "token.actions.githubusercontent.com:sub"
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+OTHER_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -46,15 +48,18 @@ def runs(
 ) -> list[ProgramRun]:
     """Both stacks (prod reads staging's outputs for its promotion guard), an update of a live staging release,
     which looks up the live groups (getAmiIds, getGroup), staging with settings (SSM parameters), and staging on a
-    hostname in a Route 53 zone (a managed certificate and DNS records)."""
+    hostname in a Route 53 zone (a managed certificate and DNS records), then with its own certificates (one served
+    by SNI)."""
     staging = program("staging", staging_config)
     prod = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
     with_settings = deploy({"LOG_LEVEL": "info"})
     named = copy.deepcopy(staging_config)
-    named["fleet:services"]["web"].update(hostnames=["web.example.com"], publicPort=8080, httpsPort=8443)
+    named["fleet:services"]["web"]["hostnames"] = ["web.example.com"]
     named["fleet:dns"] = {"zoneId": "Z08393152MPN1ODRL6P3L", "zoneName": "example.com"}
     in_a_zone = program("staging", named)
-    return [staging, prod, update("staging", staging_config, staging), with_settings, in_a_zone]
+    named["fleet:tls"] = {"certificateArn": CERTIFICATE, "additionalCertificateArns": [OTHER_CERTIFICATE]}
+    with_sni = program("staging", named)
+    return [staging, prod, update("staging", staging_config, staging), with_settings, in_a_zone, with_sni]
 
 
 def needed(run: ProgramRun) -> tuple[set[str], set[str]]:

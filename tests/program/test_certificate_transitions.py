@@ -13,14 +13,14 @@ from fleet.resource_types import ACM_CERTIFICATE, CERTIFICATE_VALIDATION, DNS_RE
 from tests.engine_model import EngineModel, Update
 
 ZONE = {"zoneId": "Z08393152MPN1ODRL6P3L", "zoneName": "example.com"}
-HTTPS_LISTENER = "web-https-listener"
+HTTPS_LISTENER = "fleet-front-door-https"
 
 
 @pytest.fixture
 def named(staging_config) -> dict[str, Any]:
     config = copy.deepcopy(staging_config)
     web = config["fleet:services"]["web"]
-    web.update(hostnames=["web.example.com"], publicPort=8080, httpsPort=8443)
+    web["hostnames"] = ["web.example.com"]
     config["fleet:dns"] = ZONE
     return config
 

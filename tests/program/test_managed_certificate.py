@@ -14,9 +14,10 @@ from fleet.resource_types import (
     CERTIFICATE_VALIDATION,
     DNS_RECORD,
     LISTENER,
+    LISTENER_CERTIFICATE,
     LOAD_BALANCER,
 )
-from fleetctl.simulation import ELB_ZONE_ID
+from fleetctl.simulation import ELB_ZONE_ID, mock_arn
 
 ZONE = {"zoneId": "Z08393152MPN1ODRL6P3L", "zoneName": "example.com"}
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
@@ -24,10 +25,11 @@ CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d
 
 @pytest.fixture
 def named(staging_config) -> dict[str, Any]:
-    """Staging in the zone: web on web.example.com and *.web.example.com, api on api.example.com."""
+    """Staging in the zone: web on web.example.com and *.web.example.com (the shared listeners), api on
+    api.example.com and still on its own ports too (moving onto the shared listeners)."""
     config = copy.deepcopy(staging_config)
     web = config["fleet:services"]["web"]
-    web.update(hostnames=["web.example.com", "*.web.example.com"], publicPort=8080, httpsPort=8443)
+    web["hostnames"] = ["web.example.com", "*.web.example.com"]
     config["fleet:services"]["api"] = {**copy.deepcopy(web), "hostnames": ["api.example.com"], "publicPort": 8081}
     config["fleet:services"]["api"]["httpsPort"] = 8444
     config["fleet:dns"] = ZONE
@@ -64,7 +66,7 @@ def test_https_listeners_present_the_certificate_only_through_its_validation(pro
     run = program("staging", named)
 
     validated = run.one(CERTIFICATE_VALIDATION)
-    for name in ("web-https-listener", "api-https-listener"):
+    for name in ("fleet-front-door-https", "api-https-listener"):
         listener = run.one(LISTENER, name)
         assert listener.inputs["certificateArn"] == validated.resource_id
         assert "fleet-certificate-validation" in [urn_name(urn) for urn in listener.dependencies]
@@ -126,7 +128,7 @@ def test_with_a_certificate_arn_and_a_zone_the_records_are_written_and_no_certif
 
     assert run.of_type(ACM_CERTIFICATE) == []
     assert run.of_type(CERTIFICATE_VALIDATION) == []
-    assert run.one(LISTENER, "web-https-listener").inputs["certificateArn"] == CERTIFICATE
+    assert run.one(LISTENER, "fleet-front-door-https").inputs["certificateArn"] == CERTIFICATE
     assert len([r for r in run.of_type(DNS_RECORD) if r.inputs["type"] == "A"]) == 3
     assert "certificateArn" not in run.outputs["dns"]
 
@@ -138,3 +140,15 @@ def test_without_a_zone_no_record_and_no_certificate(program, named):
     assert run.of_type(DNS_RECORD) == []
     assert run.of_type(ACM_CERTIFICATE) == []
     assert "dns" not in run.outputs
+
+
+def test_additional_certificates_are_served_by_sni_on_the_shared_https_listener(program, named):
+    other = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    run = program(
+        "staging", {**named, "fleet:tls": {"certificateArn": CERTIFICATE, "additionalCertificateArns": [other]}}
+    )
+
+    [attached] = run.of_type(LISTENER_CERTIFICATE)
+    assert attached.inputs == {"listenerArn": mock_arn(LISTENER, "fleet-front-door-https"), "certificateArn": other}
+    assert "fleet-front-door-https" in [urn_name(urn) for urn in attached.dependencies]
+    assert attached.parent == "fleet-sni"
