@@ -18,9 +18,9 @@ OTHER_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-222
 
 
 def staging(**keys: Any) -> dict[str, Any]:
-    """Staging's keys with `keys`; with a zone, its web service is on web.example.com."""
+    """Staging's keys with `keys`; with a zone or TLS, its web service is on web.example.com."""
     raw = {**fleet_keys(stack_file("staging")), **keys}
-    if "dns" in keys:
+    if "dns" in keys or "tls" in keys:
         raw["services"]["web"]["hostnames"] = ["web.example.com"]
     return raw
 
@@ -236,4 +236,15 @@ def test_hostnames_all_too_long_for_a_common_name_are_refused():
     assert problems(raw) == [
         "fleet:dns: every hostname is longer than 64 characters, the longest a certificate's first name (its Common "
         "Name) may be: add a shorter hostname, or set tls.certificateArn"
+    ]
+
+
+def test_additional_certificates_without_a_service_on_hostnames_are_refused():
+    raw = staging(tls={"certificateArn": CERTIFICATE, "additionalCertificateArns": [OTHER_CERTIFICATE]})
+    del raw["services"]["web"]["hostnames"]
+
+    assert problems(raw) == [
+        "fleet:tls.additionalCertificateArns: needs a service with hostnames: these certificates are served by SNI "
+        "on the shared HTTPS listener (port 443), which only services with fleet:services.<name>.hostnames use; a "
+        "service on its own httpsPort presents tls.certificateArn alone"
     ]
