@@ -15,6 +15,7 @@ from fleet.config import FleetConfig, ServiceConfig, canary_release
 from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleetctl.cli import project_dir
+from fleetctl.names_report import diff_lines
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
 from fleetctl.stack_check import validate_stack
@@ -131,6 +132,7 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
         for key in ("network", "promotion")
         if getattr(before.config, key) != getattr(after.config, key)
     ]
+    lines += diff_lines(before.config, after.config)
     changed = sorted(
         key
         for key in {*before.other_keys, *after.other_keys}

@@ -19,8 +19,10 @@ from fleet.outputs import (
     STACK,
     CanaryRelease,
     DeployedRelease,
+    DnsOutputs,
     OutputsError,
     ServiceOutputs,
+    parse_dns,
     parse_service,
     parse_services,
     write_service,
@@ -29,6 +31,7 @@ from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLAT
 from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
+from fleetctl.names_report import plan_lines
 from fleetctl.revisions import WorkingTree
 from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
@@ -103,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(_service_plan(service, declared, deployed)))
     for name in sorted(set(_deployed_services(deployed)) - {service.name for service in config.services}):
         print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
+    names = plan_lines(config, declared, _deployed_dns(deployed))
+    if names:
+        print("\n" + "\n".join(names))
     return 0
 
 
@@ -236,6 +242,16 @@ def _deployed_releases(deployed: dict[str, Any] | None) -> Iterator[tuple[str, D
     for name, outputs in _deployed_services(deployed).items():
         if outputs.release is not None:
             yield name, outputs.release
+
+
+def _deployed_dns(deployed: dict[str, Any] | None) -> DnsOutputs | None:
+    """The stack's last `dns` output; an empty one when the last update had no zone (so all records are new)."""
+    if deployed is None:
+        return None
+    try:
+        return parse_dns(deployed) or DnsOutputs()
+    except OutputsError as error:
+        raise CommandError(f"the stack outputs: {error}") from error
 
 
 def _deployed_services(deployed: dict[str, Any] | None) -> dict[str, ServiceOutputs]:
