@@ -15,7 +15,8 @@ from components.certificate import Certificate, CertificateArgs
 from components.dns_records import DnsRecords, DnsRecordsArgs
 from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.service import Service, ServiceArgs
+from components.service import Service
+from components.service_args import ServiceArgs
 from fleet import rollout
 from fleet.config import (
     ConfigError,
