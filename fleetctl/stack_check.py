@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config
+from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config, problem, region_problems
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
 from fleetctl.errors import CommandError
 from fleetctl.revisions import ProjectTree
@@ -68,6 +68,10 @@ def validate_stack(tree: ProjectTree, stack: str) -> ValidStack | list[str]:
         config = parse_config(fleet_keys(raw), stack, project_root=tree.project_root)
     except ConfigError as error:
         return [*error.problems, *problems]
+    region = raw.get(REGION_KEY)
+    if isinstance(region, str) and AWS_REGION.match(region):
+        # The program's check of ARNs against the stack's region (a certificate, an alarm topic).
+        problems.extend(problem(key, message) for key, message in region_problems(config, region))
     return problems or ValidStack(config=config, raw=raw)
 
 
