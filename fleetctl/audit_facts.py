@@ -30,6 +30,7 @@ from fleet.outputs import (
     output_key,
     parse_dns,
     parse_service,
+    parse_services,
 )
 from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
@@ -202,6 +203,18 @@ class DnsFacts:
 
 
 @dataclass(frozen=True)
+class ServedCertificate:
+    """A certificate an HTTPS listener of the stack's load balancer presents (by default or by SNI)."""
+
+    arn: str
+    listener_port: int
+    names: tuple[str, ...]
+    """Its DomainName and SubjectAlternativeNames, lower case; none when ACM does not know it (deleted)."""
+    status: str
+    """ACM's `Status` (ISSUED, PENDING_VALIDATION, EXPIRED...), `MISSING` when ACM does not know the ARN."""
+
+
+@dataclass(frozen=True)
 class FleetFacts:
     stack: str
     services: tuple[ServiceFacts, ...]
@@ -217,6 +230,11 @@ class FleetFacts:
     alarms: Mapping[str, Alarm]
     # The stack's zone, records and served hostnames; None for a stack without `fleet:dns`.
     dns: DnsFacts | None = None
+    # (hostname, service) of every service with hostnames, from the outputs.
+    hostnames: tuple[tuple[str, str], ...] = ()
+    # What the load balancer's HTTPS listeners present; None when no service has hostnames or no load balancer has
+    # the outputs' DNS name.
+    certificates: tuple[ServedCertificate, ...] | None = None
 
 
 def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
@@ -355,7 +373,42 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], stat
         tracked_launch_template_ids=frozenset(state.launch_templates),
         alarms=_alarms(session.client("cloudwatch"), [name for release in releases for name in release.alarm_names]),
         dns=_dns(session, state.outputs),
+        **_names(session, state.outputs),
     )
+
+
+def _names(session: Any, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The services' hostnames and the certificates the load balancer presents for them."""
+    try:
+        services = parse_services(outputs)
+    except OutputsError as error:
+        raise CommandError(f"the stack's outputs are not fleet's: {error}") from error
+    hostnames = tuple((h, name) for name, service in services.items() for h in service.hostnames or ())
+    load_balancer_dns = outputs.get(LOAD_BALANCER_DNS)
+    if not hostnames or not isinstance(load_balancer_dns, str):
+        return {"hostnames": hostnames}
+    elbv2 = session.client("elbv2")
+    arn = _load_balancer_arn(elbv2, dns_name(load_balancer_dns))
+    if arn is None:
+        return {"hostnames": hostnames}
+    acm = session.client("acm")
+    served = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+        if listener["Protocol"] != "HTTPS":
+            continue
+        pages = elbv2.get_paginator("describe_listener_certificates").paginate(ListenerArn=listener["ListenerArn"])
+        arns = dict.fromkeys(c["CertificateArn"] for page in pages for c in page["Certificates"])
+        served += [_served_certificate(acm, certificate, listener["Port"]) for certificate in arns]
+    return {"hostnames": hostnames, "certificates": tuple(served)}
+
+
+def _served_certificate(acm: Any, arn: str, port: int) -> ServedCertificate:
+    try:
+        certificate = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    except acm.exceptions.ResourceNotFoundException:
+        return ServedCertificate(arn, port, (), "MISSING")
+    names = [certificate["DomainName"], *certificate.get("SubjectAlternativeNames", ())]
+    return ServedCertificate(arn, port, tuple(dict.fromkeys(n.lower() for n in names)), certificate["Status"])
 
 
 def _dns(session: Any, outputs: Mapping[str, Any]) -> DnsFacts | None:
@@ -402,9 +455,8 @@ def _record(raw: Mapping[str, Any]) -> DnsRecord:
     )
 
 
-def _served_hosts(elbv2: Any, load_balancer_dns: str) -> tuple[str, ...] | None:
-    """Every host-header value of the rules of the load balancer's listeners (the load balancer found by its DNS
-    name, which the outputs record); None when no load balancer has that name."""
+def _load_balancer_arn(elbv2: Any, load_balancer_dns: str) -> str | None:
+    """The stack's load balancer, found by the DNS name the outputs record; None when none has it."""
     pages = elbv2.get_paginator("describe_load_balancers").paginate()
     arns = [
         balancer["LoadBalancerArn"]
@@ -412,10 +464,16 @@ def _served_hosts(elbv2: Any, load_balancer_dns: str) -> tuple[str, ...] | None:
         for balancer in page["LoadBalancers"]
         if dns_name(balancer["DNSName"]) == load_balancer_dns
     ]
-    if not arns:
+    return arns[0] if arns else None
+
+
+def _served_hosts(elbv2: Any, load_balancer_dns: str) -> tuple[str, ...] | None:
+    """Every host-header value of the rules of the load balancer's listeners; None when the load balancer is gone."""
+    arn = _load_balancer_arn(elbv2, load_balancer_dns)
+    if arn is None:
         return None
     hosts = []
-    for listener in elbv2.describe_listeners(LoadBalancerArn=arns[0])["Listeners"]:
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
         for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
             for condition in rule.get("Conditions", ()):
                 if condition.get("Field") == "host-header":

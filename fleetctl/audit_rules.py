@@ -33,6 +33,8 @@ MAX_ERROR_LENGTH = 200
 # A target in these states serves traffic (or is about to); any other state means the fleet is short of hosts.
 SERVING_TARGET_STATES = frozenset({"healthy", "initial"})
 UNKNOWN_SERVICE = "-"
+# ACM's status of a certificate a listener can present.
+ISSUED = "ISSUED"
 # Only a running host is detached: a pending one may be an ASG launch newer than the ASG listing the audit read.
 DETACHED_STATE = "running"
 
@@ -72,6 +74,7 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
         alarms,
         dns_records,
         unserved_hostnames,
+        certificates,
     ]
     return [finding for rule in rules for finding in rule(facts)]
 
@@ -355,6 +358,41 @@ def unserved_hostnames(facts: FleetFacts) -> Iterator[Finding]:
                 hostname,
                 f"{where} but no listener rule matches it: requests get the fixed 404",
             )
+
+
+def certificates(facts: FleetFacts) -> Iterator[Finding]:
+    """HTTPS presents, for each hostname, an issued certificate that names it (by default or by SNI)."""
+    if facts.certificates is None:
+        return
+    for certificate in facts.certificates:
+        if certificate.status != ISSUED:
+            yield Finding(
+                "certificate-not-issued",
+                UNKNOWN_SERVICE,
+                certificate.arn,
+                f"the HTTPS listener on {certificate.listener_port} presents a certificate ACM reports as "
+                f"{certificate.status}",
+            )
+    if not facts.certificates:
+        return
+    issued = [c for c in facts.certificates if c.status == ISSUED]
+    for hostname, service in facts.hostnames:
+        if not any(_certifies(name, hostname) for c in issued for name in c.names):
+            yield Finding(
+                "uncovered-hostname",
+                service,
+                hostname,
+                "no issued certificate on the HTTPS listener names it: clients get a certificate for another name",
+            )
+
+
+def _certifies(name: str, hostname: str) -> bool:
+    """Whether a certificate name covers `hostname` (RFC 6125: a wildcard stands for exactly one label); a
+    wildcard hostname is covered only by the same wildcard."""
+    hostname = hostname.lower()
+    if name == hostname:
+        return True
+    return name.startswith("*.") and not hostname.startswith("*.") and hostname.split(".", 1)[-1] == name[2:]
 
 
 def _records_of_the_load_balancer(dns: DnsFacts) -> list[str]:

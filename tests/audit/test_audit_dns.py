@@ -113,3 +113,36 @@ def test_a_zone_that_is_gone_is_reported(named, capsys):
     code, found = findings(named, capsys)
 
     assert (code, kinds(found)) == (1, [("missing-zone", "-", "Z0000000000000NOZONE")])
+
+
+def test_https_presenting_an_issued_certificate_for_every_hostname_has_no_finding(named, capsys):
+    named.add_https(named.imported_certificate("api.example.com", "*.apps.example.com"))
+
+    assert findings(named, capsys) == (0, [])
+
+
+def test_a_hostname_no_certificate_on_the_https_listener_names_is_reported(named, capsys):
+    listener = named.add_https(named.imported_certificate("api.example.com"))
+    named.elbv2.add_listener_certificates(
+        ListenerArn=listener, Certificates=[{"CertificateArn": named.imported_certificate("*.example.com")}]
+    )
+
+    code, found = findings(named, capsys)
+
+    # *.example.com names one label below example.com: not x.apps.example.com, so not *.apps.example.com either.
+    assert (code, kinds(found)) == (1, [("uncovered-hostname", "web", "*.apps.example.com")])
+    assert found[0].detail.startswith("no issued certificate on the HTTPS listener names it")
+
+
+def test_a_certificate_acm_has_not_issued_is_reported(named, capsys):
+    acm = named.session.client("acm")
+    pending = acm.request_certificate(
+        DomainName="api.example.com", SubjectAlternativeNames=["*.apps.example.com"], ValidationMethod="DNS"
+    )["CertificateArn"]
+    named.add_https(pending)
+
+    code, found = findings(named, capsys)
+
+    assert code == 1
+    assert ("certificate-not-issued", "-", pending) in kinds(found)
+    assert "presents a certificate ACM reports as PENDING_VALIDATION" in found[0].detail
