@@ -20,6 +20,7 @@ from typing import Any
 from fleet.dns import (
     CERTIFICATE_NAME_QUOTA,
     COMMON_NAME_MAX,
+    MAX_CERTIFICATE_NAMES,
     ZONE_ID,
     ZONE_NAME,
     certificate_names,
@@ -279,6 +280,9 @@ class DnsConfig:
     zone_name: str
     """The zone's domain name (`example.com`). Given, not looked up, so that `fleetctl check` can tell a hostname
     outside the zone without AWS; `fleetctl audit` checks it against the zone."""
+    certificate_name_quota: int = CERTIFICATE_NAME_QUOTA
+    """The account's ACM quota of names per certificate: the most names a managed certificate may have. Raise it
+    here only once AWS has raised the quota (Service Quotas, "Domain names per ACM certificate")."""
 
 
 @dataclass(frozen=True)
@@ -779,6 +783,7 @@ DNS = Schema(
             Text(ZONE_NAME, "the hosted zone's domain name in lower case, without a trailing dot, such as example.com"),
             required="the hosted zone's domain name, such as example.com (hostnames are checked against it)",
         ),
+        Key("certificateNameQuota", Whole(1, MAX_CERTIFICATE_NAMES)),
     ),
 )
 
@@ -858,13 +863,15 @@ def _hostnames_in_the_zone(problems: Problems, key: str, values: Mapping[str, An
     if not _serves_https(values) or (values["tls"] is not None and values["tls"].certificate_arn is not None):
         return
     names = certificate_names(hostnames)
-    if len(names) > CERTIFICATE_NAME_QUOTA:
+    if len(names) > dns.certificate_name_quota:
         problems.add(
             "dns",
             f"the managed certificate would name {len(names)} hostnames ({', '.join(names)}); ACM issues at most "
-            f"{CERTIFICATE_NAME_QUOTA} names per certificate (its default quota). Use a wildcard such as "
-            f"*.{dns.zone_name}, which covers every name one label below it, or set tls.certificateArn (and "
-            "tls.additionalCertificateArns) to certificates you request",
+            f"{dns.certificate_name_quota} names per certificate (dns.certificateNameQuota; ACM's default quota is "
+            f"{CERTIFICATE_NAME_QUOTA}, raised on request up to {MAX_CERTIFICATE_NAMES}). Use a wildcard such as "
+            f"*.{dns.zone_name}, which covers every name one label below it; or have the quota raised and set "
+            "dns.certificateNameQuota; or set tls.certificateArn (and tls.additionalCertificateArns) to "
+            "certificates you request",
         )
     if common_name(names) is None:
         problems.add(

@@ -23,6 +23,8 @@ characters, at most 253 in all (RFC 1035, as ACM's `DomainNameString` and Route 
 CERTIFICATE_NAME_QUOTA = 10
 """Domain names per ACM certificate: the initial quota (ACM `RequestCertificate`, SubjectAlternativeNames: "the
 initial quota is 10 domain names", raised on request up to 100). The domain name counts as one of them."""
+MAX_CERTIFICATE_NAMES = 100
+"""The most names ACM puts on one certificate, whatever the account's quota (`DomainList`: max 100)."""
 
 COMMON_NAME_MAX = 64
 """The longest name ACM accepts as a certificate's DomainName (its Common Name, RFC 5280); SANs may be 253."""

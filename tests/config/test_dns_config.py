@@ -80,6 +80,31 @@ def test_a_zone_name_that_is_no_lower_case_domain_is_refused_naming_the_key(zone
     ]
 
 
+def test_twenty_services_on_hostnames_fit_one_managed_certificate_once_the_quota_is_raised():
+    raw = with_hostnames(**{f"s{index}": [f"s{index}.example.com"] for index in range(19)})
+    raw["dns"] = {**ZONE, "certificateNameQuota": 25}
+
+    config = parse_config(raw, "staging", ROOT)
+
+    assert config.managed_certificate
+    assert config.dns is not None
+    assert config.dns.certificate_name_quota == 25
+
+
+@pytest.mark.parametrize(
+    ("quota", "message"),
+    [
+        (0, "must be from 1 to 100; got 0"),
+        (101, "must be from 1 to 100; got 101"),
+        ("10", "must be a whole number from 1 to 100; got '10'"),
+    ],
+)
+def test_a_certificate_name_quota_beyond_acms_limits_is_refused(quota, message):
+    assert problems(staging(dns={**ZONE, "certificateNameQuota": quota})) == [
+        f"fleet:dns.certificateNameQuota: {message}"
+    ]
+
+
 def test_a_zone_needs_its_name_and_its_id():
     assert problems(staging(dns={})) == [
         "fleet:dns.zoneId: must be a Route 53 hosted zone id: Z and 1-31 upper-case letters or digits, such as "
@@ -208,9 +233,10 @@ def test_more_names_than_acm_issues_on_one_certificate_are_refused():
 
     [problem] = problems(raw)
     assert problem.startswith(f"fleet:dns: the managed certificate would name {CERTIFICATE_NAME_QUOTA + 1} hostnames")
-    assert "ACM issues at most 10 names per certificate (its default quota). Use a wildcard such as *.example.com" in (
-        problem
-    )
+    assert (
+        "ACM issues at most 10 names per certificate (dns.certificateNameQuota; ACM's default quota is 10, raised on "
+        "request up to 100). Use a wildcard such as *.example.com"
+    ) in problem
 
 
 def test_names_a_wildcard_covers_do_not_count_against_the_certificate_quota():
