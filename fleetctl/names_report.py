@@ -23,6 +23,25 @@ def hostnames(config: FleetConfig) -> dict[str, str]:
     return {hostname: service.name for service in config.services for hostname in service.hostnames}
 
 
+def check_line(config: FleetConfig) -> str | None:
+    """`fleetctl check`'s summary of the stack's names and certificates; None for a stack with neither."""
+    if not config.https and config.dns is None:
+        return None
+    names = hostnames(config)
+    zone = (
+        f"zone {config.dns.zone_name} ({config.dns.zone_id}): {len(names)} alias record(s)"
+        if config.dns
+        else "no zone: no record"
+    )
+    if config.managed_certificate:
+        certificate = f"managed certificate of {len(certificate_names(names))} name(s)"
+    else:
+        assert config.tls is not None
+        extra = len(config.tls.additional_certificate_arns)
+        certificate = "certificate tls.certificateArn" + (f", {extra} more by SNI" if extra else "")
+    return f"  names: {zone}; {certificate}"
+
+
 def plan_lines(config: FleetConfig, declared: ProgramRun, deployed: DnsOutputs | None) -> list[str]:
     """The plan's stack-wide section: records and certificates as the program declared them; with the stack's last
     `dns` output, what `pulumi up` changes of them. Empty for a stack without hostnames or TLS."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from fleet.release import identify_on_disk
 from fleetctl.cli import project_dir
+from fleetctl.names_report import check_line
 from fleetctl.revisions import WorkingTree
 from fleetctl.stack_check import REGION_KEY, ValidStack, require_stack, stack_file_name, validate_stack
 
@@ -60,4 +61,5 @@ def _summary(tree: WorkingTree, stack: str, valid: ValidStack) -> list[str]:
             f"({image}), {service.instance_type}, capacity {service.capacity.min}/{service.capacity.desired}/"
             f"{service.capacity.max}"
         )
-    return lines
+    names = check_line(config)
+    return [*lines, names] if names else lines

@@ -153,3 +153,16 @@ def test_an_additional_certificate_of_another_region_is_refused_as_the_program_r
         "  - fleet:tls.additionalCertificateArns[0]: is in us-east-1, but the stack is in eu-west-1 (aws:region): "
         "use one in eu-west-1"
     ]
+
+
+def test_a_valid_stack_in_a_zone_is_summarized_with_its_records_and_managed_certificate(project, fleetctl):
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: 8080\n      hostnames: [web.example.com]\n")
+    project.edit("Pulumi.staging.yaml", "  aws:region: eu-west-1\n", "  aws:region: eu-west-1\n" + ZONE_LINE)
+    project.edit("Pulumi.staging.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8444\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == (
+        "  names: zone example.com (Z08393152MPN1ODRL6P3L): 1 alias record(s); managed certificate of 1 name(s)"
+    )
