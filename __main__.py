@@ -106,9 +106,7 @@ load_balancer = LoadBalancer(
         https_ports=listener_ports(config).https,
     ),
 )
-front_door, routes = host_routes(
-    config, previous_services, load_balancer.arn, config.tls.certificate_arn if config.tls else None
-)
+routing = host_routes(config, previous_services, load_balancer.arn, config.tls.certificate_arn if config.tls else None)
 account_id = aws.get_caller_identity_output().account_id
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
@@ -138,7 +136,8 @@ services = {
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
-            host_route=routes.get(service.name),
+            host_route=routing.routes.get(service.name),
+            listener_aliases=routing.handbacks.get(service.name, (None, None)),
         ),
     )
     for service in config.services

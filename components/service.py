@@ -17,7 +17,7 @@ from components.alarms import Alarms, AlarmsArgs
 from components.canary import Canary, CanaryArgs, weighted_forward
 from components.front_door import HostRoute
 from components.host_role import HostRole, HostRoleArgs
-from components.listeners import declare_listeners, declare_target_group
+from components.listeners import ListenerAliases, declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
@@ -73,6 +73,8 @@ class ServiceArgs:
     """Promoted stacks: the canary's verified image reference, like `image_ref`."""
     host_route: HostRoute | None = None
     """For a service with hostnames: the front door's listener and the priority of the service's host rule."""
+    listener_aliases: ListenerAliases = (None, None)
+    """Listeners the service's own take over in place (the front door's, when it leaves the hostnames)."""
 
 
 class Service(pulumi.ComponentResource):
@@ -89,7 +91,16 @@ class Service(pulumi.ComponentResource):
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = (
-            declare_listeners(name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child)
+            declare_listeners(
+                name,
+                config,
+                args.load_balancer_arn,
+                target_group.arn,
+                args.certificate_arn,
+                tags,
+                child,
+                args.listener_aliases,
+            )
             if config.public_port is not None
             else None
         )

@@ -125,3 +125,15 @@ def test_web_keeps_its_route_while_another_service_is_added_and_removed_on_hostn
     reached(added, "web", PROBES)
     reached(removed, "web", PROBES)
     assert {entry.urn.rsplit("::", 1)[-1] for entry in removed.deleted} >= {"admin-host-rule"}
+
+
+def test_the_last_service_on_hostnames_moves_back_to_80_and_443_with_a_route_at_every_step():
+    model = EngineModel("staging")
+    model.up(staging(web={"hostnames": [WEB]}))
+
+    back = model.up(staging(), probes=PROBES)
+
+    assert back.succeeded
+    reached(back, "web", PROBES)
+    assert {"web-listener", "web-https-listener"} <= steps_of(back, "update")
+    assert not [entry for entry in back.deleted if entry.type == LISTENER]
