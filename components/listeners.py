@@ -14,12 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet.config import ServiceConfig
-
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
-"""TLS 1.3 and 1.2 with forward-secret AEAD ciphers only, and hybrid post-quantum key exchange: the policy AWS
-recommends for HTTPS listeners (Elastic Load Balancing user guide, "Security policies for your Application Load
-Balancer"; the console's default)."""
-
+from fleet.names import TLS_POLICY
 
 ListenerAliases = tuple[pulumi.Input[str] | None, pulumi.Input[str] | None]
 """URNs of listeners a service's own HTTP and HTTPS listeners take over in place (the front door's, when the last

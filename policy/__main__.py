@@ -13,6 +13,9 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 # the pack imports as the `policy` package, as the tests do.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from policy.hostnames import POLICIES as HOSTNAME_POLICIES
 from policy.rules import POLICIES
 
-PolicyPack(name="fleet-immutability", policies=POLICIES, enforcement_level=EnforcementLevel.MANDATORY)
+PolicyPack(
+    name="fleet-immutability", policies=[*POLICIES, *HOSTNAME_POLICIES], enforcement_level=EnforcementLevel.MANDATORY
+)
