@@ -15,6 +15,7 @@ from components.certificate import Certificate, CertificateArgs
 from components.dns_records import DnsRecords, DnsRecordsArgs
 from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.routing import host_routes
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import rollout
@@ -48,7 +49,6 @@ from fleet.secret_settings import stack_file_keys, with_secret_settings
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
-from program.routing import host_routes
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -133,7 +133,8 @@ if config.managed_certificate:
         f"{NAMESPACE}-certificate",
         CertificateArgs(names=certificate_names(hostnames), zone_id=config.dns.zone_id, tags=stack_tags(stack)),
     ).validated_arn
-front_door, routes = host_routes(config, previous_services, load_balancer.arn, certificate_arn)
+routing = host_routes(config, previous_services, load_balancer.arn, certificate_arn)
+front_door = routing.front_door
 if front_door and front_door.https_listener_arn and config.tls and config.tls.additional_certificate_arns:
     ListenerCertificates(
         f"{NAMESPACE}-sni",
@@ -180,7 +181,8 @@ services = {
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
-            host_route=routes.get(service.name),
+            host_route=routing.routes.get(service.name),
+            listener_aliases=routing.handbacks.get(service.name, (None, None)),
         ),
     )
     for service in config.services

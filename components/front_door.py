@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.listeners import TLS_POLICY
+from fleet.names import TLS_POLICY
 from fleet.routing import SHARED_HTTP_PORT, SHARED_HTTPS_PORT
 
 NOT_FOUND: aws.lb.ListenerDefaultActionArgsDict = {

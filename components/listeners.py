@@ -14,11 +14,11 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet.config import ServiceConfig
+from fleet.names import TLS_POLICY
 
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
-"""TLS 1.3 and 1.2 with forward-secret AEAD ciphers only, and hybrid post-quantum key exchange: the policy AWS
-recommends for HTTPS listeners (Elastic Load Balancing user guide, "Security policies for your Application Load
-Balancer"; the console's default)."""
+ListenerAliases = tuple[pulumi.Input[str] | None, pulumi.Input[str] | None]
+"""URNs of listeners a service's own HTTP and HTTPS listeners take over in place (the front door's, when the last
+service leaves it for its own port: `fleet.rollout.front_door_handback`)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def declare_listeners(
     certificate_arn: pulumi.Input[str] | None,
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
+    takes_over: ListenerAliases = (None, None),
 ) -> Entrypoint:
     """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`, of a
     service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both)."""
@@ -61,7 +62,7 @@ def declare_listeners(
             ssl_policy=TLS_POLICY,
             default_actions=[forward],
             tags=tags,
-            opts=opts,
+            opts=_taking_over(opts, takes_over[1]),
         )
         http_action = {
             "type": "redirect",
@@ -74,11 +75,15 @@ def declare_listeners(
         protocol="HTTP",
         default_actions=[http_action],
         tags=tags,
-        opts=opts,
+        opts=_taking_over(opts, takes_over[0]),
     )
     if https is None or https_port is None:
         return Entrypoint("http", public_port, http)
     return Entrypoint("https", https_port, https)
+
+
+def _taking_over(opts: pulumi.ResourceOptions, urn: pulumi.Input[str] | None) -> pulumi.ResourceOptions:
+    return opts if urn is None else pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[urn]))
 
 
 def declare_target_group(

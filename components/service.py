@@ -50,7 +50,16 @@ class Service(pulumi.ComponentResource):
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = (
-            declare_listeners(name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child)
+            declare_listeners(
+                name,
+                config,
+                args.load_balancer_arn,
+                target_group.arn,
+                args.certificate_arn,
+                tags,
+                child,
+                args.listener_aliases,
+            )
             if config.public_port is not None
             else None
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 
 from components.front_door import HostRoute
+from components.listeners import ListenerAliases
 from fleet.config import ServiceConfig
 from fleet.outputs import ServiceOutputs
 
@@ -53,3 +54,5 @@ class ServiceArgs:
     """Promoted stacks: the canary's verified image reference, like `image_ref`."""
     host_route: HostRoute | None = None
     """For a service with hostnames: the front door's listener and the priority of the service's host rule."""
+    listener_aliases: ListenerAliases = (None, None)
+    """Listeners the service's own take over in place (the front door's, when it leaves the hostnames)."""

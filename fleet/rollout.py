@@ -211,6 +211,26 @@ def front_door_takeover(config: FleetConfig, previous: Mapping[str, ServiceOutpu
     return FrontDoorTakeover(http_owner, https_owner, carried)
 
 
+def front_door_handback(config: FleetConfig, previous: Mapping[str, ServiceOutputs]) -> FrontDoorTakeover:
+    """The reverse of `front_door_takeover`: when no service has hostnames any more but the last update had a
+    front door, the service whose own listeners are now on 80 (and 443) takes the front door's listeners over in
+    place (`*_owner` name that service); a new listener on those ports would meet the old one, deleted only at
+    the end of the update."""
+    if any(service.hostnames for service in config.services):
+        return FrontDoorTakeover()
+    served = [entry for entry in previous.values() if entry.hostnames]
+    if not served:
+        return FrontDoorTakeover()
+    https_before = any((entry.url or "").startswith("https://") for entry in served)
+    http_taker = next((s.name for s in config.services if s.public_port == SHARED_HTTP_PORT), None)
+    https_taker = next(
+        (s.name for s in config.services if s.https_port == SHARED_HTTPS_PORT and s.public_port is not None), None
+    )
+    return FrontDoorTakeover(
+        http_owner=http_taker, https_owner=https_taker if config.tls is not None and https_before else None
+    )
+
+
 def _port(url: str | None) -> int | None:
     """The port of a URL the program exported (`<scheme>://<host>:<port>`)."""
     tail = (url or "").rsplit(":", 1)[-1]

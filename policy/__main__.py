@@ -38,7 +38,7 @@ from fleet.resource_types import (
     SSM_PARAMETER,
     TARGET_GROUP,
 )
-from policy import hosts, network, releases, traffic
+from policy import hostnames, hosts, network, releases, traffic
 from policy.base import ResourceRule, StackRule, Violation
 from policy.records import Resource
 
@@ -169,6 +169,8 @@ STACK_RULES: tuple[StackRule, ...] = (
         "Every autoscaling group is in target groups that a load balancer listener forwards to.",
         traffic.autoscaling_groups_receive_traffic,
     ),
+    # routing by host name on the shared listeners (policy/hostnames.py)
+    *hostnames.STACK_RULES,
 )
 
 RULES: tuple[ResourceRule | StackRule, ...] = (*RESOURCE_RULES, *STACK_RULES)

@@ -27,6 +27,16 @@ snapshot (pkg/resource/deploy):
    `prepare_resource` awaits `depends_on` and every input), and the engine answers a registration only once its step
    is done (pkg/resource/deploy/source_eval.go `RegisterResource` waits for the step's completion).
 
+9. Aliases (step_generator.go `getOldResource`): a resource whose URN has no old state takes over the old state
+   of the first of its aliases that has one, which is then updated in place (or replaced) rather than deleted.
+   URNs are the engine's (deployment.go `generateURN`): a child's type is qualified by its parent's whole
+   qualified type, and the root stack's is left out (the SDK's mock monitor keeps it, and only the parent's last).
+10. AWS's side of a listener and its rules (Elastic Load Balancing API, CreateListener and CreateRule/
+   SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
+   second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
+   answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
+   match), else its default action; a redirect is followed.
+
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
 in AWS (`leaked`), and the group it was to replace is not marked for deletion.
@@ -46,11 +56,14 @@ from fleet.resource_types import (
     CERTIFICATE_VALIDATION,
     DNS_RECORD,
     LAUNCH_TEMPLATE,
+    LISTENER,
     LISTENER_CERTIFICATE,
     LISTENER_RULE,
+    ROOT_STACK,
     SCALING_POLICY,
 )
-from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
+from fleet.routing import matches
+from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, mock_arn, qualified, run_program
 from tests.checkout import ROOT
 
 FORCE_NEW = {
@@ -58,6 +71,7 @@ FORCE_NEW = {
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
     LISTENER_RULE: {"listenerArn"},
+    LISTENER: {"loadBalancerArn"},
     ACM_CERTIFICATE: {"domainName", "subjectAlternativeNames", "validationMethod"},
     CERTIFICATE_VALIDATION: {"certificateArn", "validationRecordFqdns"},
     DNS_RECORD: {"name", "zoneId"},
@@ -65,10 +79,11 @@ FORCE_NEW = {
 }
 """Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
 (internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
-internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place;
+internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place, `priority` is
+`ForceNew: false` at 032c4f07; listener.go: only `load_balancer_arn`, so a listener's certificate updates in place;
 internal/service/acm/certificate.go at fc271f69, certificate_validation.go at af55dfb9; internal/service/route53/
 record.go at 6f9f4734: a record's type and alias update in place; internal/service/elbv2/listener_certificate.go at
-4e22d67d). A listener's certificate updates in place (internal/service/elbv2/listener.go)."""
+4e22d67d)."""
 
 
 class CapacityWaitTimeoutError(Exception):
@@ -79,6 +94,10 @@ class CreateFailedError(Exception):
     """A create the provider reports as failed before it has an id, so nothing is kept in state: a certificate
     validation whose 75-minute wait for ACM to issue ends first (certificate_validation.go sets the id only once
     the certificate is issued)."""
+
+
+class AwsRefusedError(Exception):
+    """What AWS answers a listener on a taken port, or a rule at a taken priority (rule 10)."""
 
 
 @dataclass
@@ -95,6 +114,8 @@ class Entry:
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
     """URNs of the resources this one depends on (rule 5)."""
+    arn: str = ""
+    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
 
     @property
     def desired(self) -> int:
@@ -113,18 +134,23 @@ class Update:
     delete_waves: list[list[Entry]] = field(default_factory=list)
     """The deletes as the engine schedules them: each wave runs only once the one before it is done."""
     run: ProgramRun | None = None
+    routes: list[tuple[str, dict[tuple[int, str], str | None]]] = field(default_factory=list)
+    """After each step and each wave of deletes: (what was done, the service each probed request reached)."""
 
 
 class _EngineMocks(FleetMocks):
     """The harness's mocks, with the physical ids and names the engine model hands out."""
 
     overrides: dict[tuple[str, str], tuple[str, str | None]]
+    arns: dict[tuple[str, str], str]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
         physical_id, name = self.overrides.get((args.typ, args.name), (resource_id, None))
         if name is not None:
             state["name"] = name
+        if (args.typ, args.name) in self.arns:
+            state["arn"] = self.arns[(args.typ, args.name)]
         self.ids[(args.typ, args.name)] = physical_id
         return physical_id, state
 
@@ -140,8 +166,17 @@ class _EngineMonitor(RecordingMonitor):
             urn = self.make_urn(request.parent, request.type, request.name)
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             dependencies = frozenset(request.dependencies)
-            self.model.step(self, urn, request.type, request.name, inputs, self.registration(request), dependencies)
+            aliases = tuple(alias.urn for alias in request.aliases if alias.urn)
+            self.model.step(
+                self, urn, request.type, request.name, inputs, self.registration(request), dependencies, aliases
+            )
         return super().RegisterResource(request)
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN (rule 9): the parent's whole qualified type, none for a child of the root stack."""
+        parent_type = parent.split("::")[2] if parent else ROOT_STACK
+        qualified_type = type_ if parent_type == ROOT_STACK else f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified_type}::{name}"
 
 
 class EngineModel:
@@ -164,15 +199,17 @@ class EngineModel:
         healthy: bool = True,
         untracked: bool = False,
         failing: tuple[str, ...] = (),
+        probes: tuple[tuple[int, str], ...] = (),
         **kwargs: Any,
     ) -> Update:
         """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`, and every
-        create of a resource of a type in `failing` fails (`CreateFailedError`)."""
-        self._untracked = untracked
+        create of a resource of a type in `failing` fails (`CreateFailedError`). Each of `probes` (port, Host
+        header) is answered after every step (`Update.routes`)."""
+        self._untracked, self._probes = untracked, probes
         self._failing = failing
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
-        mocks.overrides = {}
+        mocks.overrides, mocks.arns = {}, {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
         self._replaced: set[str] = set()
@@ -187,7 +224,9 @@ class EngineModel:
         declared = set(update.steps)
         update.delete_waves = schedule_deletes([e for e in self.state if e.pending_delete or e.urn not in declared])
         update.deleted = [entry for wave in update.delete_waves for entry in wave]  # rule 5
-        self.state = [e for e in self.state if e not in update.deleted]
+        for wave in update.delete_waves:
+            self.state = [e for e in self.state if all(e is not deleted for deleted in wave)]
+            update.routes.append(("delete " + ", ".join(e.urn.rsplit("::", 1)[-1] for e in wave), self._answers()))
         self.outputs = update.run.outputs  # rule 7
         return update
 
@@ -204,6 +243,30 @@ class EngineModel:
         """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
         return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
 
+    def serves(self, port: int, host: str) -> str | None:
+        """The service whose target group a request on `port` with Host `host` reaches; None for a fixed response,
+        or no listener (rule 10)."""
+        listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
+        if listener is None:
+            return None
+        rules = sorted(
+            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
+            key=lambda rule: int(rule.inputs["priority"]),
+        )
+        action = next(
+            (rule.inputs["actions"][0] for rule in rules if all(_met(c, host) for c in rule.inputs["conditions"])),
+            listener.inputs["defaultActions"][0],
+        )
+        if action["type"] == "redirect":
+            return self.serves(int(action["redirect"]["port"]), host)
+        if action["type"] != "forward":
+            return None
+        arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
+        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg")
+
+    def _answers(self) -> dict[tuple[int, str], str | None]:
+        return {probe: self.serves(*probe) for probe in self._probes}
+
     # -- the engine's step decisions -------------------------------------------------------------------------
     def step(
         self,
@@ -214,8 +277,16 @@ class EngineModel:
         inputs: dict[str, Any],
         options: Any,
         dependencies: frozenset[str],
+        aliases: tuple[str, ...] = (),
     ) -> None:
         old = self._olds.get(urn)
+        if old is None:  # rule 9
+            alias = next((alias for alias in aliases if alias in self._olds), None)
+            if alias is not None:
+                old = self._olds.pop(alias)
+                old.urn = urn
+                self._olds[urn] = old
+        self._refuse_what_aws_refuses(urn, type_, inputs, old)
         trigger = options.replacement_trigger
         if old is None:
             kind = "create"
@@ -232,6 +303,7 @@ class EngineModel:
             assert old is not None
             old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
             self._assign(monitor, type_, name, old)
+            monitor.update.routes.append((f"{kind} {name}", self._answers()))
             return
         new = Entry(
             urn=urn,
@@ -240,6 +312,7 @@ class EngineModel:
             inputs=inputs,
             trigger=trigger,
             dependencies=dependencies,
+            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -247,12 +320,29 @@ class EngineModel:
             self.leaked.append(new)
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
         self.state.append(new)
+        monitor.update.routes.append((f"{kind} {name}", self._answers()))
         if old is not None:
             old.pending_delete = True  # rule 3: even when the create partially fails
             self._replaced.add(urn)
         if not new.healthy:
             new.init_errors = True
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity")
+
+    def _refuse_what_aws_refuses(self, urn: str, type_: str, inputs: dict[str, Any], old: Entry | None) -> None:
+        """Rule 10: the port of a listener and the priority of a rule on its listener are the load balancer's once."""
+        others = [e for e in self.state if e.type == type_ and e is not old]
+        if type_ == LISTENER and any(
+            (e.inputs.get("loadBalancerArn"), e.inputs.get("port"))
+            == (inputs.get("loadBalancerArn"), inputs.get("port"))
+            for e in others
+        ):
+            raise AwsRefusedError(f"{urn}: DuplicateListener, port {inputs.get('port')} has a listener")
+        if type_ == LISTENER_RULE and any(
+            (e.inputs.get("listenerArn"), e.inputs.get("priority"))
+            == (inputs.get("listenerArn"), inputs.get("priority"))
+            for e in others
+        ):
+            raise AwsRefusedError(f"{urn}: PriorityInUse, priority {inputs.get('priority')} on its listener")
 
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
         changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
@@ -275,12 +365,21 @@ class EngineModel:
 
     @staticmethod
     def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
-        """What the program sees of the resource: its id, and for a group its name (the id)."""
+        """What the program sees of the resource: its id, for a group its name (the id), for a listener its ARN."""
         mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
         mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == AUTOSCALING_GROUP else None)
+        if type_ == LISTENER:
+            mocks.arns[(type_, name)] = entry.arn
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def _met(condition: dict[str, Any], host: str) -> bool:
+    """Whether a request with Host `host` and no other header meets a rule condition."""
+    if "hostHeader" in condition:
+        return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
+    return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

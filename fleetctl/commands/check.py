@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fleet.config import ServiceConfig
 from fleet.release import identify_on_disk
 from fleetctl.cli import project_dir
 from fleetctl.names_report import check_line
@@ -59,7 +60,14 @@ def _summary(tree: WorkingTree, stack: str, valid: ValidStack) -> list[str]:
         lines.append(
             f"  - {service.name}: release {identities[service.name].release_id}, version {service.image.version} "
             f"({image}), {service.instance_type}, capacity {service.capacity.min}/{service.capacity.desired}/"
-            f"{service.capacity.max}"
+            f"{service.capacity.max}{_routing(service)}"
         )
     names = check_line(config)
     return [*lines, names] if names else lines
+
+
+def _routing(service: ServiceConfig) -> str:
+    """Where the load balancer reaches the service: its hostnames, and its own port when it has one."""
+    own = f"port {service.public_port}" if service.public_port is not None else ""
+    hosts = f"hostnames {', '.join(service.hostnames)}" if service.hostnames else ""
+    return "".join(f", {part}" for part in (hosts, own) if part and service.hostnames)

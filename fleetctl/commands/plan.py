@@ -174,11 +174,21 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
         "`pulumi up` fails and the old release keeps serving",
         f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
     ]
+    if service.hostnames:
+        lines.append(_routing_line(service, outputs))
     if service.canary is not None and outputs.canary is not None:
         lines.append(_canary_line(outputs.canary, _resources_of(declared, CANARY, f"{service.name}-canary")))
     if deployed is not None:
         lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
     return lines
+
+
+def _routing_line(service: ServiceConfig, outputs: ServiceOutputs) -> str:
+    own = f"; also its own listener on port {service.public_port}" if service.public_port is not None else ""
+    return (
+        f"  routing:        {', '.join(service.hostnames)} on the shared listener ({outputs.url}), host rule "
+        f"priority {outputs.rule_priority}; other hosts get 404{own}"
+    )
 
 
 def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 
 from components.front_door import FrontDoor, FrontDoorArgs, HostRoute
+from components.listeners import ListenerAliases
 from fleet import resource_types as types
 from fleet.config import FleetConfig
 from fleet.names import NAMESPACE, stack_tags
 from fleet.outputs import ServiceOutputs
-from fleet.rollout import front_door_takeover
+from fleet.rollout import front_door_handback, front_door_takeover
 from fleet.routing import rule_priorities
 
 FRONT_DOOR = f"{NAMESPACE}-front-door"
 SERVICE_TYPE = "fleet:service:Service"
+FRONT_DOOR_TYPE = "fleet:front_door:FrontDoor"
+
+
+@dataclass(frozen=True)
+class Routing:
+    front_door: FrontDoor | None = None
+    routes: dict[str, HostRoute] = field(default_factory=dict)
+    """Each service with hostnames: where its host rule goes."""
+    handbacks: dict[str, ListenerAliases] = field(default_factory=dict)
+    """The service whose own listeners take the front door's over (`fleet.rollout.front_door_handback`)."""
 
 
 def host_routes(
@@ -23,12 +35,21 @@ def host_routes(
     previous: Mapping[str, ServiceOutputs],
     load_balancer_arn: pulumi.Input[str],
     certificate_arn: pulumi.Input[str] | None,
-) -> tuple[FrontDoor | None, dict[str, HostRoute]]:
+) -> Routing:
     """The front door and each service's route on it; none when no service has hostnames (the stack then
-    declares what it did before hostnames existed)."""
+    declares what it did before hostnames existed, unless its own listeners take a front door's over)."""
     routed = {service.name: service.hostnames for service in config.services if service.hostnames}
     if not routed:
-        return None, {}
+        handback = front_door_handback(config, previous)
+        handbacks: dict[str, ListenerAliases] = {}
+        for service, suffix, index in ((handback.http_owner, "http", 0), (handback.https_owner, "https", 1)):
+            if service is not None:
+                aliases = list(handbacks.get(service, (None, None)))
+                aliases[index] = pulumi.create_urn(
+                    f"{FRONT_DOOR}-{suffix}", types.LISTENER, parent=pulumi.create_urn(FRONT_DOOR, FRONT_DOOR_TYPE)
+                )
+                handbacks[service] = (aliases[0], aliases[1])
+        return Routing(handbacks=handbacks)
     takeover = front_door_takeover(config, previous)
     front_door = FrontDoor(
         FRONT_DOOR,
@@ -43,7 +64,7 @@ def host_routes(
     )
     kept = {name: entry.rule_priority for name, entry in previous.items() if entry.rule_priority is not None}
     priorities = rule_priorities(routed, kept)
-    return front_door, {name: front_door.route(priority) for name, priority in priorities.items()}
+    return Routing(front_door, {name: front_door.route(priority) for name, priority in priorities.items()})
 
 
 def _listener_urn(service: str | None, suffix: str) -> pulumi.Output[str] | None:
