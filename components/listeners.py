@@ -64,9 +64,12 @@ def declare_listeners(
             tags=tags,
             opts=_taking_over(opts, takes_over[1]),
         )
+        # The port through the HTTPS listener's ARN, so the HTTP listener starts redirecting only once that listener
+        # exists, after its certificate is validated (a managed one takes minutes); until then HTTP forwards.
+        redirect_port = https.arn.apply(lambda _: str(https_port))
         http_action = {
             "type": "redirect",
-            "redirect": {"protocol": "HTTPS", "port": str(https_port), "status_code": "HTTP_301"},
+            "redirect": {"protocol": "HTTPS", "port": redirect_port, "status_code": "HTTP_301"},
         }
     http = aws.lb.Listener(
         f"{name}-listener",

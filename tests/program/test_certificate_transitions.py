@@ -140,3 +140,43 @@ def test_a_release_touches_neither_the_certificate_nor_the_records(named, with_s
     assert update.succeeded
     kept = (ACM_CERTIFICATE, CERTIFICATE_VALIDATION, DNS_RECORD)
     assert {kind for type_ in kept for kind in step_kinds(update, type_)} == {"same"}
+
+
+@pytest.fixture
+def own_ports(staging_config) -> dict[str, Any]:
+    """web on web.example.com through the shared listeners and on its own port 8080, HTTP only."""
+    config = copy.deepcopy(staging_config)
+    config["fleet:services"]["web"].update(hostnames=["web.example.com"], publicPort=8080)
+    return config
+
+
+PROBES = ((80, "web.example.com"), (8080, "web.example.com"))
+
+
+def test_turning_on_a_managed_certificate_keeps_every_http_route_answering_at_every_step(own_ports):
+    model = EngineModel("staging")
+    model.up(own_ports)
+    secured = copy.deepcopy(own_ports)
+    secured["fleet:services"]["web"]["httpsPort"] = 8443
+    secured["fleet:dns"] = ZONE
+
+    update = model.up(secured, probes=PROBES)
+
+    assert update.succeeded
+    gaps = [(step, answers) for step, answers in update.routes if set(answers.values()) != {"web"}]
+    assert gaps == []
+    assert model.serves(8080, "web.example.com") == "web"  # through the redirect to 8443
+
+
+def test_a_managed_certificate_that_never_validates_leaves_http_serving(own_ports):
+    model = EngineModel("staging")
+    model.up(own_ports)
+    secured = copy.deepcopy(own_ports)
+    secured["fleet:services"]["web"]["httpsPort"] = 8443
+    secured["fleet:dns"] = ZONE
+
+    failed = model.up(secured, failing=(CERTIFICATE_VALIDATION,), probes=PROBES)
+
+    assert not failed.succeeded
+    assert [answers for _, answers in failed.routes if set(answers.values()) != {"web"}] == []
+    assert {probe: model.serves(*probe) for probe in PROBES} == dict.fromkeys(PROBES, "web")
