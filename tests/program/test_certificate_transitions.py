@@ -105,7 +105,7 @@ def test_a_validation_that_never_completes_leaves_the_old_certificate_on_the_lis
     model.up(named)
     old_arn = presented(model)
 
-    failed = model.up(renamed, failing=(CERTIFICATE_VALIDATION,))
+    failed = model.up(renamed, failing=frozenset({"fleet-certificate-validation"}))
 
     assert not failed.succeeded
     assert failed.deleted == []
@@ -118,7 +118,7 @@ def test_the_retry_after_a_failed_validation_moves_the_listener_then_deletes_the
     model = EngineModel("staging")
     model.up(named)
     old_arn = presented(model)
-    model.up(renamed, failing=(CERTIFICATE_VALIDATION,))
+    model.up(renamed, failing=frozenset({"fleet-certificate-validation"}))
 
     retry = model.up(renamed)
 
@@ -175,7 +175,7 @@ def test_a_managed_certificate_that_never_validates_leaves_http_serving(own_port
     secured["fleet:services"]["web"]["httpsPort"] = 8443
     secured["fleet:dns"] = ZONE
 
-    failed = model.up(secured, failing=(CERTIFICATE_VALIDATION,), probes=PROBES)
+    failed = model.up(secured, failing=frozenset({"fleet-certificate-validation"}), probes=PROBES)
 
     assert not failed.succeeded
     assert [answers for _, answers in failed.routes if set(answers.values()) != {"web"}] == []

@@ -15,11 +15,17 @@ from tests.program.declarations import SCENARIOS, declarations
 SNAPSHOT = json.loads((Path(__file__).parent / "snapshots" / "declarations-b0fe443.json").read_text())
 
 
+def identity(resources: list[dict]) -> list[dict]:
+    """What decides whether the engine keeps, updates or replaces a resource: all but `depends_on`, which only
+    orders the steps (main's redirect waits for its HTTPS listener and security group since b0fe443)."""
+    return [{key: value for key, value in resource.items() if key != "dependsOn"} for resource in resources]
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_a_stack_without_hostnames_declares_what_it_declared_before_hostnames(scenario):
     run = SCENARIOS[scenario]()
 
-    assert declarations(run) == SNAPSHOT[scenario]["resources"]
+    assert identity(declarations(run)) == identity(SNAPSHOT[scenario]["resources"])
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
