@@ -11,8 +11,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.front_door import host_routes
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.service import Service, ServiceArgs
+from components.service import Service
+from components.service_args import ServiceArgs
 from fleet import rollout
 from fleet.config import (
     ConfigError,
@@ -31,7 +33,6 @@ from fleet.secret_settings import stack_file_keys, with_secret_settings
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
-from program.routing import host_routes
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 

@@ -6,8 +6,7 @@ balancer moves traffic from one release to the next by target health, with no DN
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, fields
 from typing import Any
 
 import pulumi
@@ -15,10 +14,10 @@ import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
 from components.canary import Canary, CanaryArgs, weighted_forward
-from components.front_door import HostRoute
 from components.host_role import HostRole, HostRoleArgs
-from components.listeners import ListenerAliases, declare_listeners, declare_target_group
+from components.listeners import declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
+from components.service_args import ServiceArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
 from fleet import rollout
@@ -35,46 +34,6 @@ from fleet.outputs import (
 )
 
 LOG_RETENTION_DAYS = 30
-
-
-@dataclass
-class ServiceArgs:
-    stack: str
-    config: ServiceConfig
-    release_id: str
-    boot_script: str
-    project_root: Path
-    region: str
-    account_id: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[list[str]]
-    load_balancer_arn: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    load_balancer_dns_name: pulumi.Input[str]
-    load_balancer_security_group_id: pulumi.Input[str]
-    previous: ServiceOutputs | None
-    """This service's outputs from the last successful update of the stack, None on its first."""
-    attempt: str
-    """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    live_desired: int | None
-    """The desired capacity of the live group as AWS reports it (autoscaling may have moved it); None if none."""
-    image_ref: pulumi.Output[str] | None = None
-    """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
-    runs it before. None for a stack that runs what it builds."""
-    certificate_arn: str | None = None
-    """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
-    alarm_topic_arn: str | None = None
-    """The SNS topic the service's alarms notify, if any."""
-    images_promoted: bool = False
-    """A stack promoted from this one runs this service's images: its repository must keep them."""
-    canary_release_id: str | None = None
-    """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
-    canary_image_ref: pulumi.Output[str] | None = None
-    """Promoted stacks: the canary's verified image reference, like `image_ref`."""
-    host_route: HostRoute | None = None
-    """For a service with hostnames: the front door's listener and the priority of the service's host rule."""
-    listener_aliases: ListenerAliases = (None, None)
-    """Listeners the service's own take over in place (the front door's, when it leaves the hostnames)."""
 
 
 class Service(pulumi.ComponentResource):

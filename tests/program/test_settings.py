@@ -21,8 +21,8 @@ import components.settings
 from fleet.config import ConfigError
 from fleet.resource_types import AUTOSCALING_GROUP, IAM_ROLE_POLICY, LAUNCH_TEMPLATE, SSM_PARAMETER
 from fleetctl.simulation import ProgramRun
+from policy.__main__ import evaluate
 from policy.records import declared
-from policy.rules import evaluate
 from tests.checkout import stack_file
 
 RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
