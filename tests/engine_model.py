@@ -35,7 +35,7 @@ snapshot (pkg/resource/deploy):
    SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
    second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
    answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
-   match), else its default action; a redirect is followed.
+   match), else its default action; a redirect is followed; a target group no healthy group is in serves nobody.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -223,8 +223,8 @@ class EngineModel:
         return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
 
     def serves(self, port: int, host: str) -> str | None:
-        """The service whose target group a request on `port` with Host `host` reaches; None for a fixed response,
-        or no listener (rule 10)."""
+        """The service whose healthy hosts a request on `port` with Host `host` reaches; None for a fixed response,
+        no listener, or a target group without healthy hosts (rule 10)."""
         listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
         if listener is None:
             return None
@@ -241,7 +241,10 @@ class EngineModel:
         if action["type"] != "forward":
             return None
         arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
-        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg")
+        served = any(
+            arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
+        )
+        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg") if served else None
 
     def _answers(self) -> dict[tuple[int, str], str | None]:
         return {probe: self.serves(*probe) for probe in self._probes}

@@ -166,3 +166,23 @@ def test_a_new_service_whose_first_release_fails_keeps_its_rule_priority_on_the_
     assert retried.succeeded
     reached(retried, "web", PROBES)
     assert "admin-host-rule" not in steps_of(retried, "replace", "update")
+
+
+def test_renaming_a_service_on_a_hostname_keeps_the_hostname_served_by_healthy_hosts_at_every_step():
+    model = EngineModel("staging")
+    before = staging(web={"hostnames": [WEB]}, admin={"hostnames": [ADMIN], "publicPort": None, "httpsPort": None})
+    model.up(before)
+    model.up(before)
+    after = copy.deepcopy(before)
+    after["fleet:services"]["backoffice"] = after["fleet:services"].pop("admin")
+
+    renamed = model.up(after, probes=((443, ADMIN),))
+
+    assert renamed.succeeded
+    for step, answers in renamed.routes:
+        assert answers[(443, ADMIN)] in ("admin", "backoffice"), f"after {step}"
+    assert renamed.routes[-1][1][(443, ADMIN)] == "backoffice"
+    created = list(renamed.steps)
+    assert created.index(next(u for u in created if u.endswith("::backoffice-host-rule"))) > created.index(
+        next(u for u in created if u.endswith("::backoffice-release-group"))
+    )
