@@ -8,6 +8,7 @@ so the port never stops answering.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -40,16 +41,23 @@ def declare_listeners(
     load_balancer_arn: pulumi.Input[str],
     target_group_arn: pulumi.Input[str],
     certificate_arn: str | None,
+    https_opened_by: Sequence[pulumi.Resource],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     takes_over: ListenerAliases = (None, None),
 ) -> Entrypoint:
     """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`, of a
-    service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both)."""
+    service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both).
+
+    `https_opened_by`: what lets clients reach the HTTPS port (the load balancer's security group, whose inline
+    ingress rule opens it). The redirect waits for it and for the HTTPS listener: turning TLS on updates all three
+    in one run, and a redirect that went first would send clients to a port that drops or refuses them.
+    """
     public_port, https_port = config.public_port, config.https_port
     assert public_port is not None, "only a service with a publicPort has listeners of its own"
     forward: aws.lb.ListenerDefaultActionArgsDict = {"type": "forward", "target_group_arn": target_group_arn}
     http_action: aws.lb.ListenerDefaultActionArgsDict = forward
+    http_opts = opts
     https = None
     if certificate_arn is not None:
         assert https_port is not None, "a service with a listener of its own has an httpsPort with a certificate"
@@ -68,6 +76,7 @@ def declare_listeners(
             "type": "redirect",
             "redirect": {"protocol": "HTTPS", "port": str(https_port), "status_code": "HTTP_301"},
         }
+        http_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[https, *https_opened_by]))
     http = aws.lb.Listener(
         f"{name}-listener",
         load_balancer_arn=load_balancer_arn,
@@ -75,7 +84,7 @@ def declare_listeners(
         protocol="HTTP",
         default_actions=[http_action],
         tags=tags,
-        opts=_taking_over(opts, takes_over[0]),
+        opts=_taking_over(http_opts, takes_over[0]),
     )
     if https is None or https_port is None:
         return Entrypoint("http", public_port, http)

@@ -64,6 +64,7 @@ class Service(pulumi.ComponentResource):
                 args.load_balancer_arn,
                 target_group.arn,
                 args.certificate_arn,
+                [args.load_balancer_security_group],
                 tags,
                 child,
                 args.listener_aliases,
