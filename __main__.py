@@ -14,9 +14,9 @@ import pulumi_aws as aws
 
 from components.certificate import Certificate, CertificateArgs
 from components.dns_records import DnsRecords, DnsRecordsArgs
+from components.front_door import host_routes
 from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.routing import host_routes
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import rollout

@@ -17,6 +17,11 @@ The weights are a catch-all rule rather than the listener's default action becau
 the canary's group: the group waits for the header rule, which needs the listener. The listener itself never
 changes, so a canary never touches what serves without one.
 
+A service on hostnames (`host_route`) shares its listener with other services: its header rule also matches its
+hostnames, two priorities before its host rule (the service's track rule is between), and there is no weights
+rule: the service's own host rule (`components/service.py`) does the weighted forward, declared after the
+canary's group, so it too waits for it.
+
 Starting, changing or removing a canary leaves the live release's launch template and group as they are: none of
 their inputs come from here. Removing the canary deletes these resources at the end of the update, in reverse
 dependency order (pulumi/pulumi pkg/resource/deploy/step_generator.go `GenerateDeletes`, then `ScheduleDeletes`):
@@ -93,7 +98,7 @@ class Canary(pulumi.ComponentResource):
         header_rule = aws.lb.ListenerRule(
             f"{name}-rule",
             listener_arn=args.listener.arn,
-            priority=HEADER_RULE_PRIORITY if route is None else route.priority - 1,
+            priority=HEADER_RULE_PRIORITY if route is None else route.priority - 2,
             conditions=[track] if route is None else [{"host_header": {"values": list(service.hostnames)}}, track],
             actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
             tags=tags,

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.canary import Canary, CanaryArgs, weighted_forward
+from components.canary import TRACK_HEADER, Canary, CanaryArgs, weighted_forward
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
@@ -22,7 +22,15 @@ from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
 from fleet import rollout
 from fleet.config import ServiceConfig, canary_release
-from fleet.names import INSTANCES_ROLE, ROLE_TAG, log_group_name, release_tags, service_tags, settings_path
+from fleet.names import (
+    INSTANCES_ROLE,
+    LIVE_TRACK,
+    ROLE_TAG,
+    log_group_name,
+    release_tags,
+    service_tags,
+    settings_path,
+)
 from fleet.outputs import (
     CanaryRelease,
     CapacityOutputs,
@@ -161,6 +169,26 @@ class Service(pulumi.ComponentResource):
             }
 
         live = rollout.LiveService.from_outputs(args.previous)
+        # On the shared listener: requests with `X-Fleet-Track: live` reach the live release alone. The rule attaches
+        # the target group before the host rule sends the service's hostnames to it, so a new service's release is
+        # health-checked, and gated, before any of its hostnames' requests reach it (components/canary.py does the
+        # same for a canary).
+        track_rule = (
+            aws.lb.ListenerRule(
+                f"{name}-track-rule",
+                listener_arn=route.listener.arn,
+                priority=route.priority - 1,
+                conditions=[
+                    {"host_header": {"values": list(config.hostnames)}},
+                    {"http_header": {"http_header_name": TRACK_HEADER, "values": [LIVE_TRACK]}},
+                ],
+                actions=[{"type": "forward", "target_group_arn": target_group.arn}],
+                tags=tags,
+                opts=child,
+            )
+            if route is not None
+            else None
+        )
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -178,6 +206,7 @@ class Service(pulumi.ComponentResource):
                 attempt=args.attempt,
                 request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
                 tags=release_tags(args.stack, config.name, args.release_id),
+                attached_by=[track_rule] if track_rule else (),
             ),
             opts=child,
         )
@@ -221,7 +250,7 @@ class Service(pulumi.ComponentResource):
             )
 
         if route is not None:
-            # After the canary: its weights apply only once its hosts passed their gate (see components/canary.py).
+            # After the release (and the canary): the hostnames reach hosts that passed their gate.
             aws.lb.ListenerRule(
                 f"{name}-host-rule",
                 listener_arn=route.listener.arn,
@@ -234,7 +263,8 @@ class Service(pulumi.ComponentResource):
                 ],
                 tags=tags,
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[canary_resources.release.group] if canary_resources else None
+                    parent=self,
+                    depends_on=[self.release.group, *([canary_resources.release.group] if canary_resources else [])],
                 ),
             )
         url = (lambda dns: entrypoint.url(dns)) if entrypoint else (lambda dns: route.url(config.hostnames))  # type: ignore[union-attr]

@@ -1036,15 +1036,15 @@ def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], g
                 "move (remove publicPort) before starting a canary, or remove its hostnames",
             )
     rules = sum(
-        (1 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
+        (2 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
         for service in services
     )
     if rules > MAX_RULES:
         problems.add(
             "services",
-            f"need {rules} listener rules (one per service with hostnames, one more for each canary of such a "
-            f"service, two for each canary of a service on its own port); a load balancer takes at most {MAX_RULES}"
-            " (AWS's default quota): split the services across stacks",
+            f"need {rules} listener rules (two per service with hostnames, its host and track rules, one more for "
+            "each canary of such a service, two for each canary of a service on its own port); a load balancer "
+            f"takes at most {MAX_RULES} (AWS's default quota): split the services across stacks",
         )
 
 

@@ -29,6 +29,8 @@ SECRET_TAG = "fleet:secret"
 TRACK_TAG = "fleet:track"
 """On a canary release's resources: `CANARY_TRACK`. A release without it is the service's main release."""
 CANARY_TRACK = "canary"
+LIVE_TRACK = "live"
+"""The `X-Fleet-Track` header value that reaches a service's live release alone, on the shared listeners."""
 
 MAX_CUTOVER_MINUTES = 60
 """The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""

@@ -83,8 +83,10 @@ def overlaps(hostnames: Mapping[str, Iterable[str]]) -> list[Overlap]:
 BAND = 25_000
 """Priorities 1-25000 are for rules of services without wildcards, 25001-50000 for those with: an exact name is
 matched before any wildcard that also covers it."""
-SLOTS = BAND // 2
-"""Each service takes two adjacent priorities of its band: its canary's header rule, then its host rule."""
+RULES_PER_SLOT = 3
+SLOTS = BAND // RULES_PER_SLOT
+"""Each service takes three adjacent priorities of its band: its canary's header rule, its track rule (which
+attaches its target group before its hosts take requests), then its host rule."""
 
 
 def _band(hostnames: Iterable[str]) -> int:
@@ -94,11 +96,11 @@ def _band(hostnames: Iterable[str]) -> int:
 def _slot(priority: int) -> tuple[int, int]:
     """(band, slot) of a host rule's priority."""
     band, offset = divmod(priority - MIN_PRIORITY, BAND)
-    return band, offset // 2
+    return band, offset // RULES_PER_SLOT
 
 
 def _priority(band: int, slot: int) -> int:
-    return band * BAND + 2 * slot + 2
+    return band * BAND + RULES_PER_SLOT * slot + RULES_PER_SLOT
 
 
 def home_slot(service: str) -> int:
@@ -107,7 +109,8 @@ def home_slot(service: str) -> int:
 
 
 def rule_priorities(hostnames: Mapping[str, Iterable[str]], previous: Mapping[str, int]) -> dict[str, int]:
-    """The host rule priority of each service with hostnames (its canary's header rule takes the one before).
+    """The host rule priority of each service with hostnames (its track rule takes the one before, its canary's
+    header rule the one before that).
 
     `previous` holds the priorities the stack's last update gave (its outputs), removed services' included. A
     service keeps its own while its band stays the same, so adding, removing or renaming a service never moves
@@ -116,7 +119,7 @@ def rule_priorities(hostnames: Mapping[str, Iterable[str]], previous: Mapping[st
     the end of the update, and AWS refuses a second rule on a listener with the same priority.
     """
     names = {service: tuple(names) for service, names in hostnames.items()}
-    taken = {_slot(priority) for priority in previous.values() if MIN_PRIORITY < priority <= MAX_PRIORITY}
+    taken = {_slot(priority) for priority in previous.values() if RULES_PER_SLOT <= priority <= MAX_PRIORITY}
     given = {
         service: previous[service]
         for service in names

@@ -54,14 +54,14 @@ snapshot (pkg/resource/deploy):
    then to shut down (terraform-provider-aws `drainGroup`). A drain longer than the timeout fails the delete, and
    the update, after the new group passed its gate; AWS goes on draining, so the next update's delete succeeds.
 13. Aliases (step_generator.go `getOldResource`): a resource whose URN has no old state takes over the old state
-    of the first of its aliases that has one, which is then updated in place (or replaced) rather than deleted.
-    URNs are the engine's (deployment.go `generateURN`): a child's type is qualified by its parent's whole
-    qualified type, and the root stack's is left out (the SDK's mock monitor keeps it, and only the parent's last).
+   of the first of its aliases that has one, which is then updated in place (or replaced) rather than deleted.
+   URNs are the engine's (deployment.go `generateURN`): a child's type is qualified by its parent's whole
+   qualified type, and the root stack's is left out (the SDK's mock monitor keeps it, and only the parent's last).
 14. AWS's side of a listener and its rules (Elastic Load Balancing API, CreateListener and CreateRule/
-    SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
-    second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
-    answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
-    match), else its default action; a redirect is followed.
+   SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
+   second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
+   answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
+   match), else its default action; a redirect is followed; a target group no healthy group is in serves nobody.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -108,9 +108,10 @@ FORCE_NEW = {
 (internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
 internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place, `priority` is
 `ForceNew: false` at 032c4f07; listener.go: only `load_balancer_arn`, so a listener's certificate updates in place;
-internal/service/acm/certificate.go at fc271f69, certificate_validation.go at af55dfb9; internal/service/route53/
-record.go at 6f9f4734: a record's type and alias update in place; internal/service/elbv2/listener_certificate.go at
-4e22d67d)."""
+internal/service/acm/certificate.go at fc271f69, certificate_validation.go at af55dfb9 (a validation's create
+sets its id only once ACM has issued the certificate: one that never validates fails with nothing in the state,
+`failing`); internal/service/route53/record.go at 6f9f4734: a record's type and alias update in place;
+internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
 
 DEFAULT_DELETE_TIMEOUT_MINUTES = 10
@@ -149,8 +150,6 @@ class Entry:
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
     """URNs of the resources this one depends on (rule 5)."""
-    arn: str = ""
-    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
     property_dependencies: dict[str, frozenset[str]] = field(default_factory=dict)
     """Input -> URNs of the resources its value comes from (rule 10)."""
     replace_on_changes: tuple[str, ...] = ()
@@ -158,6 +157,8 @@ class Entry:
     """The custom delete timeout the last run that registered it stored (rule 12)."""
     drained: bool = False
     """A group whose delete timed out: AWS finished draining it since (rule 12)."""
+    arn: str = ""
+    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
 
     @property
     def name(self) -> str:
@@ -216,7 +217,6 @@ class _EngineMonitor(RecordingMonitor):
             urn = self.make_urn(request.parent, request.type, request.name)
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             dependencies = frozenset(request.dependencies)
-            aliases = tuple(alias.urn for alias in request.aliases if alias.urn)
             property_dependencies = {
                 key: frozenset(value.urns) for key, value in request.propertyDependencies.items() if value.urns
             }
@@ -230,7 +230,7 @@ class _EngineMonitor(RecordingMonitor):
                 dependencies,
                 property_dependencies,
                 _minutes(request.customTimeouts.delete),
-                aliases,
+                tuple(alias.urn for alias in request.aliases if alias.urn),
             )
         return super().RegisterResource(request)
 
@@ -271,12 +271,11 @@ class EngineModel:
         `failing`: logical names whose step the provider fails outright. `failed_launch`: a launch of each new group
         fails once (rule 11). `targets`: logical names of `pulumi up --target` (rule 9). `delete_first`: logical
         names the provider replaces delete-before-replace in this update, as it does a fixed-name resource whose
-        ForceNew input changed (rule 10). Each of `probes` (port, Host header) is answered after every step
-        (`Update.routes`).
+        ForceNew input changed (rule 10). `probes`: (port, Host header) requests answered after every step
+        (`Update.routes`, rule 14).
         """
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
-        self._targets, self._delete_first = targets, delete_first
-        self._probes = probes
+        self._targets, self._delete_first, self._probes = targets, delete_first, probes
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
         mocks.overrides, mocks.arns = {}, {}
@@ -301,9 +300,9 @@ class EngineModel:
         deleted: list[Entry] = []
         for wave in update.delete_waves:
             timed_out = [entry for entry in wave if self._delete_times_out(entry)]  # rule 12
+            deleted += [entry for entry in wave if entry not in timed_out]
             gone = [entry for entry in wave if entry not in timed_out]
-            deleted += gone
-            self.state = [e for e in self.state if all(e is not entry for entry in gone)]
+            self.state = [e for e in self.state if all(e is not deleted for deleted in gone)]
             update.routes.append(("delete " + ", ".join(e.name for e in gone), self._answers()))
             if timed_out:
                 update.succeeded = False
@@ -339,8 +338,8 @@ class EngineModel:
         return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
 
     def serves(self, port: int, host: str) -> str | None:
-        """The service whose target group a request on `port` with Host `host` reaches; None for a fixed response,
-        or no listener (rule 14)."""
+        """The service whose healthy hosts a request on `port` with Host `host` reaches; None for a fixed response,
+        no listener, or a target group without healthy hosts (rule 14)."""
         listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
         if listener is None:
             return None
@@ -357,7 +356,10 @@ class EngineModel:
         if action["type"] != "forward":
             return None
         arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
-        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg")
+        served = any(
+            arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
+        )
+        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg") if served else None
 
     def _answers(self) -> dict[tuple[int, str], str | None]:
         return {probe: self.serves(*probe) for probe in self._probes}
@@ -385,7 +387,6 @@ class EngineModel:
                 old = self._olds.pop(alias)
                 old.urn = urn
                 self._olds[urn] = old
-        self._refuse_what_aws_refuses(urn, type_, inputs, old)
         trigger = options.replacement_trigger
         if not self._targeted(name):  # rule 9: left as it is, or not created
             monitor.update.steps[urn] = "same" if old is not None else "skipped create"
@@ -395,6 +396,7 @@ class EngineModel:
         if name in self._failing:
             monitor.update.steps[urn] = "failed"
             raise ProviderError(f"{urn}: the provider failed the step")
+        self._refuse_what_aws_refuses(urn, type_, inputs, old)
         if old is None:
             kind = "create"
         elif name in self._delete_first or self._must_replace(old, type_, inputs, options):
@@ -419,10 +421,10 @@ class EngineModel:
             inputs=inputs,
             trigger=trigger,
             dependencies=dependencies,
-            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
             property_dependencies=property_dependencies,
             replace_on_changes=tuple(options.replace_on_changes),
             delete_timeout_minutes=timeout,
+            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -444,22 +446,6 @@ class EngineModel:
             new.init_errors = True
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity")
 
-    def _refuse_what_aws_refuses(self, urn: str, type_: str, inputs: dict[str, Any], old: Entry | None) -> None:
-        """Rule 14: the port of a listener and the priority of a rule on its listener are the load balancer's once."""
-        others = [e for e in self.state if e.type == type_ and e is not old]
-        if type_ == LISTENER and any(
-            (e.inputs.get("loadBalancerArn"), e.inputs.get("port"))
-            == (inputs.get("loadBalancerArn"), inputs.get("port"))
-            for e in others
-        ):
-            raise AwsRefusedError(f"{urn}: DuplicateListener, port {inputs.get('port')} has a listener")
-        if type_ == LISTENER_RULE and any(
-            (e.inputs.get("listenerArn"), e.inputs.get("priority"))
-            == (inputs.get("listenerArn"), inputs.get("priority"))
-            for e in others
-        ):
-            raise AwsRefusedError(f"{urn}: PriorityInUse, priority {inputs.get('priority')} on its listener")
-
     def _delete_before_replace(self, update: Update, root: Entry) -> None:
         """Rule 10: delete `root` now, and every resource in the state its replacement would replace, pending
         deletes included (resources the program already registered in this update are left out, as the engine
@@ -479,6 +465,16 @@ class EngineModel:
         for entry in gone:
             self._olds.pop(entry.urn, None)
             self._replaced.add(entry.urn)
+
+    def _refuse_what_aws_refuses(self, urn: str, type_: str, inputs: dict[str, Any], old: Entry | None) -> None:
+        """Rule 14: the port of a listener and the priority of a rule on its listener are the load balancer's once."""
+        others = [e for e in self.state if e.type == type_ and e is not old]
+        place = {LISTENER: ("loadBalancerArn", "port"), LISTENER_RULE: ("listenerArn", "priority")}.get(type_)
+        if place and any(
+            tuple(e.inputs.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
+        ):
+            refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
+            raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
 
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
         changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
@@ -511,16 +507,16 @@ class EngineModel:
         return {entry.id: entry.desired for entry in self.groups()}
 
 
+def _minutes(timeout: str) -> int | None:
+    """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
+    return int(timeout.removesuffix("m")) if timeout else None
+
+
 def _met(condition: dict[str, Any], host: str) -> bool:
     """Whether a request with Host `host` and no other header meets a rule condition."""
     if "hostHeader" in condition:
         return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
     return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
-
-
-def _minutes(timeout: str) -> int | None:
-    """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
-    return int(timeout.removesuffix("m")) if timeout else None
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

@@ -13,7 +13,6 @@ from fleet.resource_types import LISTENER, LISTENER_RULE, TARGET_GROUP
 from fleetctl.simulation import ACCOUNT, REGION, mock_arn
 from policy.__main__ import evaluate
 from policy.hostnames import (
-    evaluate_hostnames,
     host_rules_forward_to_their_own_service,
     hostnames_are_claimed_once,
     https_listeners_use_the_tls_policy,
@@ -114,13 +113,7 @@ def routed_staging(config: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def test_a_stack_of_services_on_hostnames_passes_the_hostname_rules(program, staging_config):
-    run = program("staging", routed_staging(staging_config))
-
-    assert evaluate_hostnames(records_of(run)) == []
-
-
-def test_a_stack_of_services_on_hostnames_passes_the_rest_of_the_pack(program, staging_config):
+def test_a_stack_of_services_on_hostnames_passes_every_policy_of_the_pack(program, staging_config):
     run = program("staging", routed_staging(staging_config))
 
     assert evaluate(records_of(run)) == []

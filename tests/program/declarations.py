@@ -2,7 +2,7 @@
 
 `python -m tests.program.declarations OUT.json`, run from a checkout of another commit (this file copied there),
 writes that commit's declarations; `test_existing_stacks.py` compares this checkout's with the ones written at
-b0fe443, the commit before hostnames existed. Each resource: type, name, parent, resolved inputs and the options
+8d32ea4, main before hostnames were merged. Each resource: type, name, parent, resolved inputs and the options
 the engine sees (its URN is type, name and parent chain; the stack's name and project are the same).
 """
 

@@ -137,3 +137,52 @@ def test_the_last_service_on_hostnames_moves_back_to_80_and_443_with_a_route_at_
     reached(back, "web", PROBES)
     assert {"web-listener", "web-https-listener"} <= steps_of(back, "update")
     assert not [entry for entry in back.deleted if entry.type == LISTENER]
+
+
+def test_a_service_that_takes_its_first_wildcard_moves_its_rule_in_place_keeping_its_route():
+    model = EngineModel("staging")
+    model.up(staging(web={"hostnames": [WEB]}))
+    model.up(staging(web={"hostnames": [WEB]}))
+
+    widened = model.up(staging(web={"hostnames": [WEB, "*.example.org"]}), probes=((443, WEB),))
+
+    assert widened.succeeded
+    reached(widened, "web", ((443, WEB),))
+    assert "web-host-rule" in steps_of(widened, "update")
+    assert "web-host-rule" not in steps_of(widened, "replace", "create")
+
+
+def test_a_new_service_whose_first_release_fails_keeps_its_rule_priority_on_the_retry():
+    model = EngineModel("staging")
+    model.up(staging(web={"hostnames": [WEB]}))
+    model.up(staging(web={"hostnames": [WEB]}))
+    config = staging(web={"hostnames": [WEB]}, admin={"hostnames": [ADMIN], "publicPort": None, "httpsPort": None})
+
+    failed = model.up(config, healthy=False, probes=PROBES)
+    retried = model.up(config, probes=PROBES)
+
+    assert not failed.succeeded
+    reached(failed, "web", PROBES)
+    assert retried.succeeded
+    reached(retried, "web", PROBES)
+    assert "admin-host-rule" not in steps_of(retried, "replace", "update")
+
+
+def test_renaming_a_service_on_a_hostname_keeps_the_hostname_served_by_healthy_hosts_at_every_step():
+    model = EngineModel("staging")
+    before = staging(web={"hostnames": [WEB]}, admin={"hostnames": [ADMIN], "publicPort": None, "httpsPort": None})
+    model.up(before)
+    model.up(before)
+    after = copy.deepcopy(before)
+    after["fleet:services"]["backoffice"] = after["fleet:services"].pop("admin")
+
+    renamed = model.up(after, probes=((443, ADMIN),))
+
+    assert renamed.succeeded
+    for step, answers in renamed.routes:
+        assert answers[(443, ADMIN)] in ("admin", "backoffice"), f"after {step}"
+    assert renamed.routes[-1][1][(443, ADMIN)] == "backoffice"
+    created = list(renamed.steps)
+    assert created.index(next(u for u in created if u.endswith("::backoffice-host-rule"))) > created.index(
+        next(u for u in created if u.endswith("::backoffice-release-group"))
+    )

@@ -158,7 +158,7 @@ def test_a_service_whose_home_slot_is_taken_takes_the_next_one(program, staging_
     run = program("staging", routed(staging_config, "web", first, second, hosts=hosts))
 
     rules, (home, moved) = host_rules(run), sorted((first, second))  # new services take slots in name order
-    assert rules[moved].inputs["priority"] - rules[home].inputs["priority"] in (2, 2 - 2 * SLOTS)
+    assert rules[moved].inputs["priority"] - rules[home].inputs["priority"] in (3, 3 - 3 * SLOTS)
 
 
 def test_rules_of_services_without_wildcards_come_before_those_with(program, staging_config):
@@ -186,11 +186,11 @@ def test_a_canary_of_a_service_with_hostnames_takes_its_share_in_the_host_rule(p
             },
         }
     ]
-    assert "web-canary-release-group" in [dependency._name for dependency in rule.options.depends_on]
+    assert {"web-release-group", "web-canary-release-group"} <= {dep._name for dep in rule.options.depends_on}
     assert not [rule for rule in run.of_type(LISTENER_RULE) if rule.name == "web-canary-weights"]
 
 
-def test_a_canary_header_rule_of_a_service_with_hostnames_matches_its_hosts_just_before_its_host_rule(
+def test_a_canary_header_rule_of_a_service_with_hostnames_matches_its_hosts_before_its_host_rule(
     program, staging_config
 ):
     config = routed(staging_config, "web", "api")
@@ -199,7 +199,7 @@ def test_a_canary_header_rule_of_a_service_with_hostnames_matches_its_hosts_just
 
     header = run.one(LISTENER_RULE, "web-canary-rule")
     assert header.inputs["listenerArn"] == mock_arn(LISTENER, "fleet-front-door-https")
-    assert header.inputs["priority"] == host_rules(run)["web"].inputs["priority"] - 1
+    assert header.inputs["priority"] == host_rules(run)["web"].inputs["priority"] - 2
     assert header.inputs["conditions"] == [
         {"hostHeader": {"values": HOSTS["web"]}},
         {"httpHeader": {"httpHeaderName": TRACK_HEADER, "values": ["canary"]}},
@@ -220,3 +220,26 @@ def test_each_host_rule_forwards_only_to_its_own_services_target_groups(program,
     assert len(groups) == 3
     for service, rule in host_rules(run).items():
         assert [action["targetGroupArn"] for action in rule.inputs["actions"]] == [target_group_arn(run, service)]
+
+
+def test_a_service_with_hostnames_has_a_track_rule_that_attaches_its_target_group_before_its_release(
+    program, staging_config
+):
+    run = program("staging", routed(staging_config, "web", "api"))
+
+    track = run.one(LISTENER_RULE, "web-track-rule")
+    assert track.inputs["priority"] == host_rules(run)["web"].inputs["priority"] - 1
+    assert track.inputs["conditions"] == [
+        {"hostHeader": {"values": HOSTS["web"]}},
+        {"httpHeader": {"httpHeaderName": TRACK_HEADER, "values": ["live"]}},
+    ]
+    assert track.inputs["actions"] == [{"type": "forward", "targetGroupArn": target_group_arn(run, "web")}]
+    group = run.one(AUTOSCALING_GROUP, "web-release-group")
+    assert "web-track-rule" in [dependency._name for dependency in group.options.depends_on]
+
+
+def test_a_host_rule_waits_for_its_services_release_group(program, staging_config):
+    run = program("staging", routed(staging_config, "web", "api"))
+
+    for service, rule in host_rules(run).items():
+        assert f"{service}-release-group" in [dependency._name for dependency in rule.options.depends_on]
