@@ -111,7 +111,13 @@ load_balancer = LoadBalancer(
         https_ports=listener_ports(config).https,
     ),
 )
-routing = host_routes(config, previous_services, load_balancer.arn, config.tls.certificate_arn if config.tls else None)
+routing = host_routes(
+    config,
+    previous_services,
+    load_balancer.arn,
+    config.tls.certificate_arn if config.tls else None,
+    [load_balancer.security_group],
+)
 account_id = aws.get_caller_identity_output().account_id
 replication = (
     Replication(
