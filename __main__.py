@@ -17,10 +17,12 @@ from components.dns_records import DnsRecords, DnsRecordsArgs
 from components.front_door import host_routes
 from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.registry_grant import RegistryGrant
+from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import rollout
-from fleet.config import canary_release, fleet_keys, listener_ports
+from fleet.config import ConfigError, canary_release, fleet_keys, listener_ports, problem
 from fleet.dns import certificate_names
 from fleet.image_use import repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name, stack_tags
@@ -29,6 +31,7 @@ from fleet.outputs import (
     LOAD_BALANCER_DNS,
     NETWORK,
     PROMOTION,
+    REGISTRY,
     SERVICES,
     STACK,
     VPC_ID,
@@ -44,6 +47,7 @@ from program.engine import require_replacement_triggers
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
+from program.registry_access import check_registry_access
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -96,6 +100,12 @@ for warning in validated.warnings:
     pulumi.log.warn(warning)
 previous_services = parse_services(previous)
 live = rollout.live_services(previous_services)
+# Whether the hosts can pull each image: lookups, so only for a config without problems.
+access = check_registry_access(config, config.promotion, region, live) if config.promotion else None
+if access and access.problems:
+    raise ConfigError([problem(key, message) for key, message in access.problems])
+if access:
+    config = access.declared(config)
 network = resolve(config.network)
 promoted_repositories = repositories_in_use(list(validated.promoted))
 identities = identify_on_disk(config.services, PROJECT_ROOT)
@@ -117,7 +127,6 @@ load_balancer = LoadBalancer(
         https_ports=listener_ports(config).https,
     ),
 )
-account_id = aws.get_caller_identity_output().account_id
 hostnames = {hostname: service.name for service in config.services for hostname in service.hostnames}
 # A managed certificate reaches the listeners only once validated; otherwise the user's, or none (HTTP only).
 certificate_arn: pulumi.Input[str] | None = config.tls.certificate_arn if config.tls else None
@@ -127,7 +136,13 @@ if config.managed_certificate:
         f"{NAMESPACE}-certificate",
         CertificateArgs(names=certificate_names(hostnames), zone_id=config.dns.zone_id, tags=stack_tags(stack)),
     ).validated_arn
-routing = host_routes(config, previous_services, load_balancer.arn, certificate_arn)
+routing = host_routes(
+    config,
+    previous_services,
+    load_balancer.arn,
+    certificate_arn,
+    [load_balancer.security_group],
+)
 front_door = routing.front_door
 if front_door and front_door.https_listener_arn and config.tls and config.tls.additional_certificate_arns:
     ListenerCertificates(
@@ -147,6 +162,18 @@ if config.dns:
             ip_address_type=load_balancer.ip_address_type,
         ),
     )
+account_id = aws.get_caller_identity_output().account_id
+replication = (
+    Replication(
+        f"{NAMESPACE}-registry",
+        ReplicationArgs(stack=stack, consumers=config.registry.consumers, account_id=account_id, region=region),
+    )
+    if config.registry
+    else None
+)
+grant = access.grant() if access else None
+if grant:
+    RegistryGrant(f"{NAMESPACE}-registry-grant", grant)
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
@@ -174,6 +201,7 @@ services = {
             certificate_arn=certificate_arn,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
+            image_replicated=bool(access and access.copies),
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
             host_route=routing.routes.get(service.name),
@@ -189,6 +217,8 @@ pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export(PROMOTION, guard.outputs)
+if replication:
+    pulumi.export(REGISTRY, replication.outputs)
 if config.dns:
     zone = config.dns
     pulumi.export(

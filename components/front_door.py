@@ -14,7 +14,7 @@ created; the next update turns the default into the 404. `docs/topology.md` give
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -41,6 +41,9 @@ class FrontDoorArgs:
     """The HTTPS listener's default certificate (an ACM ARN, or a managed certificate's validated ARN); None: the
     stack has no TLS and the HTTP listener routes by host."""
     tags: dict[str, str]
+    https_opened_by: Sequence[pulumi.Resource] = ()
+    """What lets clients reach port 443 (the load balancer's security group): the HTTP redirect waits for it and
+    for the HTTPS listener, as a service's own redirect does (`components/listeners.py`)."""
     adopts_http: pulumi.Input[str] | None = None
     """The URN of the listener on port 80 the stack's last update left (a service's own), to update in place."""
     adopts_https: pulumi.Input[str] | None = None
@@ -83,6 +86,7 @@ class FrontDoor(pulumi.ComponentResource):
         )
         https = None
         http_default = default
+        http_opts = _adopting(self, args.adopts_http)
         if args.certificate_arn is not None:
             https = aws.lb.Listener(
                 f"{name}-https",
@@ -99,6 +103,9 @@ class FrontDoor(pulumi.ComponentResource):
                 "type": "redirect",
                 "redirect": {"protocol": "HTTPS", "port": str(SHARED_HTTPS_PORT), "status_code": "HTTP_301"},
             }
+            http_opts = pulumi.ResourceOptions.merge(
+                http_opts, pulumi.ResourceOptions(depends_on=[https, *args.https_opened_by])
+            )
         http = aws.lb.Listener(
             f"{name}-http",
             load_balancer_arn=args.load_balancer_arn,
@@ -106,7 +113,7 @@ class FrontDoor(pulumi.ComponentResource):
             protocol="HTTP",
             default_actions=[http_default],
             tags=args.tags,
-            opts=_adopting(self, args.adopts_http),
+            opts=http_opts,
         )
         self.routing_listener = https or http
         self.scheme = "https" if https else "http"
@@ -138,6 +145,7 @@ def host_routes(
     previous: Mapping[str, ServiceOutputs],
     load_balancer_arn: pulumi.Input[str],
     certificate_arn: pulumi.Input[str] | None,
+    https_opened_by: Sequence[pulumi.Resource] = (),
 ) -> Routing:
     """The front door and each service's route on it; none when no service has hostnames (the stack then
     declares what it did before hostnames existed, unless its own listeners take a front door's over)."""
@@ -160,6 +168,7 @@ def host_routes(
             load_balancer_arn=load_balancer_arn,
             certificate_arn=certificate_arn,
             tags=stack_tags(config.stack),
+            https_opened_by=https_opened_by,
             adopts_http=_listener_urn(takeover.http_owner, "listener"),
             adopts_https=_listener_urn(takeover.https_owner, "https-listener"),
             carried_target_group_arn=takeover.carried_target_group_arn,

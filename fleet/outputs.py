@@ -18,6 +18,8 @@ SERVICES = "services"
 LOAD_BALANCER_DNS = "loadBalancerDns"
 NETWORK = "network"
 PROMOTION = "promotion"
+REGISTRY = "registry"
+"""A building stack's registry and the consumers it replicates to (`RegistryOutputs`); absent without consumers."""
 VPC_ID = "vpcId"
 """Under `network`: the VPC the stack's load balancer and hosts live in."""
 DNS = "dns"
@@ -199,6 +201,36 @@ def parse_dns(outputs: Mapping[str, Any]) -> DnsOutputs | None:
     """The stack's `dns` output; None for a stack without a zone (or from before zones)."""
     value = outputs.get(DNS)
     return None if value is None else parse_record(DnsOutputs, value, DNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerOutputs:
+    """A registry the stack's images are replicated to."""
+
+    account: str | None = _output("account", _text)
+    region: str | None = _output("region", _text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryOutputs:
+    """The `registry` output: what a promoted stack reads to know where its source's images can be pulled."""
+
+    account: str | None = _output("account", _text)
+    """The source's own registry (its account id) ..."""
+    region: str | None = _output("region", _text)
+    """... in its region."""
+    repository_prefix: str | None = _output("repositoryPrefix", _text)
+    """The start of the names of the repositories replicated (`fleet-<stack>-`)."""
+    consumers: tuple[ConsumerOutputs, ...] = _output("consumers", _records(ConsumerOutputs), default=())
+
+    def replicates_to(self, account: str, region: str) -> bool:
+        return ConsumerOutputs(account=account, region=region) in self.consumers
+
+
+def parse_registry(outputs: Mapping[str, Any]) -> RegistryOutputs | None:
+    """The `registry` output of a stack's outputs; None when it has none (no consumers, or an older version)."""
+    value = outputs.get(REGISTRY)
+    return None if value is None else parse_record(RegistryOutputs, value, REGISTRY)
 
 
 def output_key(cls: type, attribute: str) -> str:

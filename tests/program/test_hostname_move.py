@@ -186,3 +186,22 @@ def test_renaming_a_service_on_a_hostname_keeps_the_hostname_served_by_healthy_h
     assert created.index(next(u for u in created if u.endswith("::backoffice-host-rule"))) > created.index(
         next(u for u in created if u.endswith("::backoffice-release-group"))
     )
+
+
+def test_turning_tls_on_for_services_on_hostnames_keeps_their_route_at_every_step():
+    plain = copy.deepcopy(stack_file("staging"))
+    plain["fleet:services"]["web"]["hostnames"] = [WEB]
+    model = EngineModel("staging")
+    model.up(plain)
+    model.up(plain)
+    with_tls = copy.deepcopy(plain)
+    with_tls["fleet:tls"] = {"certificateArn": CERTIFICATE}
+
+    turned_on = model.up(with_tls, probes=PROBES)
+
+    # The HTTP listener turns into a redirect before the host rule exists on the HTTPS listener, but its own host
+    # rule, replaced create-before-delete, is deleted only at the end: HTTP requests are served until then.
+    assert turned_on.succeeded
+    reached(turned_on, "web", ((80, WEB),))
+    assert turned_on.routes[-1][1][(443, WEB)] == "web"
+    assert "web-host-rule" in steps_of(turned_on, "replace")

@@ -73,6 +73,13 @@ def test_with_tls_the_shared_http_listener_only_redirects_to_https(program, stag
     ]
 
 
+def test_the_shared_redirect_waits_for_the_https_listener_and_the_firewall(program, staging_config):
+    run = program("staging", routed(staging_config, "web", "api"))
+
+    http = run.one(LISTENER, "fleet-front-door-http")
+    assert {"fleet-front-door-https", "fleet-alb-sg"} <= {dependency._name for dependency in http.options.depends_on}
+
+
 def test_services_with_hostnames_only_have_no_listener_of_their_own(program, staging_config):
     run = program("staging", routed(staging_config, "web", "api"))
 
