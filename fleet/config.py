@@ -20,15 +20,20 @@ from typing import Any
 from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
 from fleet.schema import (
     INVALID,
+    AtLeast,
+    AtLeastOne,
     CheckedByRule,
     DistinctTexts,
+    ExactlyOne,
     Flag,
+    InOrder,
     Inside,
     Key,
     Kind,
     Nested,
     OrNull,
     Problems,
+    Requires,
     Schema,
     Text,
     TrackingTarget,
@@ -356,43 +361,6 @@ class BuildContext(Kind):
 # Rules across the keys of one mapping.
 
 
-def _one_image_source(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if (values["build"] is None) == (values["ref"] is None):
-        problems.add(
-            key,
-            "set exactly one of build (a Docker build context, for the stack that builds) or ref (an image "
-            "pinned by digest, for a promoted stack)",
-        )
-
-
-def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    timeout, interval = values["timeout_seconds"], values["interval_seconds"]
-    if valid(timeout, interval) and timeout >= interval:
-        problems.add(key, f"timeoutSeconds ({timeout}) must be less than intervalSeconds ({interval})")
-
-
-def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    smallest, desired, largest = values["min"], values["desired"], values["max"]
-    if not valid(smallest, desired, largest):
-        return
-    if desired < 1:
-        problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
-    if smallest > desired:
-        problems.add(key, f"min ({smallest}) must not exceed desired ({desired})")
-    if desired > largest:
-        problems.add(key, f"desired ({desired}) must not exceed max ({largest})")
-
-
-def _tracks_something(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if valid(values["enabled"]) and values["cpu_percent"] is None and values["requests_per_instance"] is None:
-        problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
-
-
-def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if values["subnet_ids"] is not None and "vpcId" not in given:
-        problems.add(f"{key}.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
-
-
 def _canary_shares_the_service_port(
     problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
 ) -> None:
@@ -466,7 +434,12 @@ IMAGE = Schema(
             ),
         ),
     ),
-    rules=(_one_image_source,),
+    rules=(
+        ExactlyOne(
+            build="a Docker build context, for the stack that builds",
+            ref="an image pinned by digest, for a promoted stack",
+        ),
+    ),
 )
 HEALTH_CHECK = Schema(
     HealthCheck,
@@ -476,12 +449,15 @@ HEALTH_CHECK = Schema(
         Key("unhealthyThreshold", Whole(2, 10)),
         Key("timeoutSeconds", Whole(2, 120)),
     ),
-    rules=(_timeout_within_interval,),
+    rules=(InOrder("timeoutSeconds", "intervalSeconds", strict=True),),
 )
 CAPACITY = Schema(
     Capacity,
     tuple(Key(name, Whole(0, MAX_INSTANCES), required=True) for name in ("min", "desired", "max")),
-    rules=(_sizes_in_order,),
+    rules=(
+        AtLeast("desired", 1, because="a release is gated on at least one healthy instance"),
+        InOrder("min", "desired", "max"),
+    ),
 )
 SCALING = Schema(
     Scaling,
@@ -491,7 +467,7 @@ SCALING = Schema(
         Key("requestsPerInstance", OrNull(Whole(1, 1_000_000))),
         Key("instanceWarmupSeconds", Whole(0, 3600)),
     ),
-    rules=(_tracks_something,),
+    rules=(AtLeastOne("cpuPercent", "requestsPerInstance", nothing="tracks nothing", otherwise="enabled: false"),),
     switched_off=Scaling(enabled=False, cpu_percent=None),
 )
 ALARMS = Schema(
@@ -609,7 +585,7 @@ NETWORK = Schema(
             ),
         ),
     ),
-    rules=(_subnets_name_their_vpc,),
+    rules=(Requires("subnetIds", "vpcId", because="name the VPC these subnets belong to"),),
 )
 PROMOTION = Schema(
     PromotionConfig,
