@@ -5,8 +5,8 @@ so a key means the same thing everywhere. Every problem is collected and reporte
 path (`fleet:services.web.capacity`) and what is allowed.
 
 Each mapping is described once, as a table (`SERVICE`, `CAPACITY`, ...: see `fleet.schema`): its keys' names,
-kinds and ranges; each default is its dataclass field's default. Rules across keys are the functions named in the
-tables' `rules`.
+kinds and ranges; each default is its dataclass field's default. Rules across keys are the tables' `rules`: those
+of a generic shape stated in the table (`InOrder("min", "desired", "max")`, `Requires(...)`), the others functions.
 """
 
 from __future__ import annotations
@@ -358,7 +358,7 @@ class BuildContext(Kind):
         return value
 
 
-# Rules across the keys of one mapping.
+# Rules across the keys of one mapping that no generic shape of `fleet.schema` states.
 
 
 def _canary_shares_the_service_port(
