@@ -341,7 +341,6 @@ class Schema:
     def __init__(self, target: type, keys: Iterable[Key], rules: Iterable[Rule | Check] = (), switched_off: Any = None):
         self.target, self.keys, self.rules, self.switched_off = target, tuple(keys), tuple(rules), switched_off
         self.names = tuple(key.name for key in self.keys)
-        self.fields = {key.name: key.field for key in self.keys}
         specs = {spec.name: spec for spec in fields(target)}
         unknown = [key.field for key in self.keys if key.kind.fills_a_field and key.field not in specs]
         if unknown:
@@ -394,9 +393,10 @@ def parse(problems: Problems, key: str, value: Any, schema: Schema, **known: Any
     fields_read = {**known, **{name: given for name, given in parsed.items() if given is not UNSET}}
     values = {**schema.defaults, **fields_read}
     if schema.switched_off is None or valid(values["enabled"]):
+        by_name = {spec.name: values.get(spec.field) for spec in schema.keys}
         for rule in schema.rules:
             if isinstance(rule, Check):
-                rule.check(problems, key, {name: values[schema.fields[name]] for name in rule.names}, settings)
+                rule.check(problems, key, {name: by_name[name] for name in rule.names}, settings)
             else:
                 rule(problems, key, values, settings)
     if not valid(*fields_read.values()):
