@@ -269,7 +269,7 @@ class InOrder(Check):
     """Each key's value is at most (`strict`: less than) the next key's, where both are valid."""
 
     def __init__(self, *names: str, strict: bool = False) -> None:
-        super().__init__(names, (" < " if strict else " <= ").join(f"`{name}`" for name in names) + ".")
+        super().__init__(names, (" is less than " if strict else " <= ").join(f"`{name}`" for name in names) + ".")
         self.strict, self.verb = strict, "must be less than" if strict else "must not exceed"
 
     def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -310,7 +310,8 @@ class AtLeastOne(Check):
     message says to set one or do what `otherwise` says."""
 
     def __init__(self, *names: str, nothing: str, otherwise: str) -> None:
-        super().__init__(names, f"At least one of {', '.join(f'`{name}`' for name in names)}, or {otherwise}.")
+        listed = " and ".join(f"`{name}`" for name in names)
+        super().__init__(names, f"At least one of {listed} is set, or {otherwise}.")
         self.message = f"{nothing}: set {' and/or '.join(names)}, or {otherwise}"
 
     def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:

@@ -26,7 +26,8 @@ def test_a_rule_naming_a_key_its_table_lacks_is_refused():
 
 def test_a_stated_rule_says_what_it_checks_for_the_configuration_reference():
     assert InOrder("min", "desired", "max").__doc__ == "`min` <= `desired` <= `max`."
-    assert InOrder("timeoutSeconds", "intervalSeconds", strict=True).__doc__ == "`timeoutSeconds` < `intervalSeconds`."
+    strict = InOrder("timeoutSeconds", "intervalSeconds", strict=True)
+    assert strict.__doc__ == "`timeoutSeconds` is less than `intervalSeconds`."
     assert Requires("subnetIds", "vpcId", because="why").__doc__ == "`subnetIds` needs `vpcId`."
 
 
