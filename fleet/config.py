@@ -358,7 +358,7 @@ class BuildContext(Kind):
         return value
 
 
-# Rules across the keys of one mapping that no generic shape of `fleet.schema` states.
+# Rules across the keys of one mapping.
 
 
 def _canary_shares_the_service_port(
