@@ -161,15 +161,15 @@ class DistinctTexts(Text):
         super().__init__(pattern, allowed)
         self.at_least = at_least
 
-    def accepts(self, value: Any) -> bool:
-        return (
-            isinstance(value, list)
-            and len(value) >= self.at_least
-            and all(Text.accepts(self, item) for item in value)
-            and len(set(value)) == len(value)
-        )
-
-    def read(self, value: Any) -> Any:
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if (
+            not isinstance(value, list)
+            or len(value) < self.at_least
+            or not all(isinstance(item, str) and self.pattern.match(item) for item in value)
+            or len(set(value)) != len(value)
+        ):
+            problems.add(key, f"must be {self.allowed}; got {describe(value)}")
+            return INVALID
         return tuple(value)
 
 
