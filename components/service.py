@@ -50,7 +50,14 @@ class Service(pulumi.ComponentResource):
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = declare_listeners(
-            name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
+            name,
+            config,
+            args.load_balancer_arn,
+            target_group.arn,
+            args.certificate_arn,
+            [args.load_balancer_security_group],
+            tags,
+            child,
         )
         alarms = Alarms(
             f"{name}-alarms",

@@ -30,8 +30,10 @@ class ServiceArgs:
     load_balancer_arn_suffix: pulumi.Input[str]
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
+    load_balancer_security_group: pulumi.Resource
+    """The load balancer's firewall: an HTTP listener redirects to HTTPS only once it lets HTTPS in."""
     previous: ServiceOutputs | None
-    """This service's outputs from the last successful update of the stack, None on its first."""
+    """This service's outputs as the stack last recorded them (`program.lookups.last_outputs`), None on its first."""
     attempt: str
     """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
     live_desired: int | None

@@ -11,13 +11,24 @@ of a generic shape stated in the table (`InOrder("min", "desired", "max")`, `Req
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.instance_types import INSTANCE_TYPES
+from fleet.limits import name_problems, repository_problem
+from fleet.names import (
+    CANARY_TRACK,
+    MAX_CANARY_WEIGHT,
+    MAX_CUTOVER_MINUTES,
+    MAX_DRAIN_SECONDS,
+    NAMESPACE,
+    STACK_NAME,
+)
 from fleet.schema import (
     INVALID,
     AtLeast,
@@ -31,6 +42,7 @@ from fleet.schema import (
     Key,
     Kind,
     Nested,
+    OneOf,
     OrNull,
     Problems,
     Requires,
@@ -47,8 +59,8 @@ SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 CANARY_SUFFIX = f"-{CANARY_TRACK}"
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ECR_DIGEST_REF = re.compile(
-    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
-    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)@(?P<digest>sha256:[0-9a-f]{64})$"
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]{1,32})\.amazonaws\.com)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -263,7 +275,8 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid fleet configuration:\n" + "\n".join(f"  - {problem}" for problem in problems))
+        listed = (f"  - {problem}".replace("\n", "\n    ") for problem in problems)
+        super().__init__("invalid fleet configuration:\n" + "\n".join(listed))
 
 
 def problem(key: str, message: str) -> str:
@@ -317,9 +330,16 @@ class Settings(Kind):
 
 
 def _setting(problems: Problems, key: str, name: str, raw: Any) -> Setting | None:
-    if isinstance(raw, dict) and set(raw) == {"secure"} and isinstance(raw["secure"], str) and raw["secure"]:
+    if isinstance(raw, dict) and set(raw) == {"secure"}:
+        wrong = _ciphertext_problem(raw["secure"], key)
+        if wrong:
+            problems.add(key, wrong)
+            return None
         return Setting(name=name, value=None, ciphertext=raw["secure"])
     secret = isinstance(raw, SecretText)
+    if secret and (wrong := _ciphertext_problem(raw.ciphertext, key)):
+        problems.add(key, wrong)
+        return None
     text = _setting_text(raw.plaintext if secret else raw)
     if text is None:
         shown = "a secret of another type" if secret else describe(raw)
@@ -333,6 +353,65 @@ def _setting(problems: Problems, key: str, name: str, raw: Any) -> Setting | Non
     else:
         return Setting(name=name, value=text, ciphertext=raw.ciphertext if secret else None)
     return None
+
+
+def set_secret_command(key: str) -> str:
+    """The command that stores the setting at `key` (`services.web.settings.DB_PASSWORD`) as a secret."""
+    return f"pulumi config set --secret --path '{NAMESPACE}:{key}' <value>"
+
+
+def _ciphertext_problem(ciphertext: Any, key: str) -> str | None:
+    """Why a `secure:` value is no ciphertext Pulumi wrote, or None. It never shows the value: a secret typed
+    in the clear is still a secret."""
+    fix = f"set the secret with `{set_secret_command(key)}`, which writes its ciphertext"
+    if not isinstance(ciphertext, str) or not ciphertext:
+        return f"secure: holds nothing; {fix}"
+    if not is_ciphertext(ciphertext):
+        return f"secure: holds text that is not a ciphertext Pulumi wrote (the secret in the clear?); {fix}"
+    return None
+
+
+AES_GCM_NONCE_BYTES = 12
+AES_GCM_TAG_BYTES = 16
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$")
+"""A setting name that says its value is a secret (DB_PASSWORD, API_TOKEN, STRIPE_KEY)."""
+
+
+def is_ciphertext(text: str) -> bool:
+    """Whether `text` has the form of a ciphertext a Pulumi secrets manager writes (pulumi/pulumi, 2026-08):
+    - passphrase and cloud KMS managers: `v1:<nonce>:<AES-256-GCM ciphertext>`, both standard base64, the nonce
+      12 bytes and the ciphertext at least its 16-byte tag (sdk/go/common/resource/config/crypt.go
+      `symmetricCrypter`, used with a data key by pkg/secrets/cloud);
+    - the Pulumi Cloud manager: the service's ciphertext in standard base64 (pkg/secrets/service/manager.go
+      `DecryptValue`).
+    """
+    parts = text.split(":")
+    if parts[0] == "v1" and len(parts) == 3:
+        nonce, sealed = _base64(parts[1]), _base64(parts[2])
+        return len(nonce or b"") == AES_GCM_NONCE_BYTES and len(sealed or b"") >= AES_GCM_TAG_BYTES
+    return len(_base64(text) or b"") > 0
+
+
+def _base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return None
+
+
+def plain_secret_warnings(config: FleetConfig) -> list[str]:
+    """A plain setting whose name says it is a secret is stored as a plain SSM String and shown in the stack file:
+    said, not refused (only the operator knows whether LOG_TOKEN_FORMAT is secret)."""
+    return [
+        f"{NAMESPACE}:{key}: is a plain value, but its name says it is a secret: it is written in the clear in "
+        f"Pulumi.{config.stack}.yaml and stored as a plain SSM String. If it is a secret, set it with "
+        f"`{set_secret_command(key)}`"
+        for service in config.services
+        for setting in service.settings
+        if not setting.secret
+        and SECRET_NAME.search(setting.name)
+        and (key := f"services.{service.name}.settings.{setting.name}")
+    ]
 
 
 def _setting_text(value: Any) -> str | None:
@@ -481,7 +560,9 @@ ALARMS = Schema(
     ),
 )
 HOST_IMAGE = Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")
-INSTANCE_TYPE_NAME = Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")
+INSTANCE_TYPE_NAME = OneOf(
+    INSTANCE_TYPES, f"an EC2 instance type, one of the {len(INSTANCE_TYPES)} in the EC2 API (such as t3.small)"
+)
 CANARY = Schema(
     CanaryConfig,
     (
@@ -508,7 +589,7 @@ SERVICE = Schema(
         Key("healthCheck", OrNull(Nested(HEALTH_CHECK))),
         Key("capacity", OrNull(Nested(CAPACITY))),
         Key("scaling", OrNull(Nested(SCALING))),
-        Key("drainSeconds", Whole(0, 3600)),
+        Key("drainSeconds", Whole(0, MAX_DRAIN_SECONDS)),
         Key("bootGraceSeconds", Whole(0, 7200)),
         Key("cutoverTimeoutMinutes", Whole(1, MAX_CUTOVER_MINUTES)),
         Key("settings", OrNull(Settings())),
@@ -661,6 +742,19 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
         owners.setdefault(port, service.name)
 
 
+def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The names AWS would give each service's resources, checked here: the mocks autoname nothing (fleet.limits)."""
+    stack, services = values["stack"], values["services"]
+    if not valid(services):
+        return
+    for service in services:
+        service_key = f"services.{service.name}"
+        for message in name_problems(stack, service.name, canary=service.canary is not None):
+            problems.add(service_key, message)
+        if service.image.build is not None and (refused := repository_problem(stack, service.name)):
+            problems.add(f"{service_key}.image.build", refused)
+
+
 TOP_LEVEL = Schema(
     FleetConfig,
     (
@@ -682,7 +776,7 @@ TOP_LEVEL = Schema(
             field="alarm_topic_arn",
         ),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts),
 )
 
 

@@ -36,4 +36,6 @@ GET_AMI_IDS = "aws:autoscaling/getAmiIds:getAmiIds"
 GET_GROUP = "aws:autoscaling/getGroup:getGroup"
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's builtin invoke behind StackReference (pulumi/pulumi pkg/resource/deploy/builtins.go,
-`readStackReference`): the outputs of a stack's last update, which a failed update leaves as they were."""
+`readStackReference`): the outputs of a stack's last update. A failed update writes over them what the program
+registered, if anything (pulumi/pulumi pkg/resource/deploy/step_executor.go, since v3.112; tests/engine_model.py
+rule 7)."""

@@ -154,6 +154,16 @@ class Text(Kind):
         return isinstance(value, str) and bool(self.pattern.match(value))
 
 
+class OneOf(Kind):
+    """A string from a fixed set (`values`, generated from an AWS model); `allowed` says what that is."""
+
+    def __init__(self, values: frozenset[str], allowed: str) -> None:
+        self.values, self.allowed = values, allowed
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.values
+
+
 class DistinctTexts(Text):
     """A list of at least `at_least` distinct strings, each matching `pattern`; read as a tuple."""
 

@@ -233,9 +233,14 @@ def ssh_open(facts: FleetFacts) -> Iterator[Finding]:
 
 
 def open_to_internet(facts: FleetFacts) -> Iterator[Finding]:
-    """Hosts take traffic only from their load balancer: no security group of a host is open to the internet."""
+    """Hosts take traffic only from their load balancer: no security group of a host is open to the internet.
+
+    A rule that lets SSH in is `ssh-open`'s finding, whatever its sources (they are in its detail): one finding
+    per rule."""
     yield from _host_group_rules(
-        facts, "open-to-internet", lambda rule: tuple(source for source in rule.sources if source in INTERNET)
+        facts,
+        "open-to-internet",
+        lambda rule: () if _allows_ssh(rule) else tuple(source for source in rule.sources if source in INTERNET),
     )
 
 

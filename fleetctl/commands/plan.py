@@ -3,7 +3,9 @@
 The real `__main__.py` runs with the stack file as its config and `fleetctl.simulation`'s mocks answering AWS, so
 the release id, host image, capacity and health gate shown are the program's own values. Values only AWS or a
 build knows (account, VPC, digests) come from the mocks and are not shown. With the stack's last outputs
-(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that.
+(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that; the
+account's default VPC, which only AWS knows, is then taken to be the one the stack serves from, so that no value
+the mocks invent is compared with a real one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.config import FleetConfig, ServiceConfig
+from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
 from fleet.outputs import (
     SERVICES,
     STACK,
@@ -21,6 +24,7 @@ from fleet.outputs import (
     DeployedRelease,
     OutputsError,
     ServiceOutputs,
+    live_vpc_id,
     parse_service,
     parse_services,
     write_service,
@@ -30,7 +34,7 @@ from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
-from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
+from fleetctl.simulation import DEFAULT_VPC, Declared, FleetMocks, ProgramRun, qualified, reset_runtime, run_program
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
@@ -86,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             project_root=project.resolve(),
             stack_outputs=stack_outputs,
             live_desired=_live_desired_assumed(config, deployed),
+            mocks=FleetMocks(default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
         )
     except Exception as error:  # the program's own refusal, as `pulumi up` would print it
         print(f"{args.stack}: the program stops: {error}")
@@ -98,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if guard_line:
         print(guard_line)
+    elif config.promotion is not None:
+        print(_guard_line(config, source, deployed or {}, args.source_outputs))
     for service in config.services:
         print()
         print("\n".join(_service_plan(service, declared, deployed)))
@@ -114,9 +121,7 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
             raise CommandError(f"stack {config.stack} has no fleet:promotion: --source-outputs has nothing to check")
         return {}, None
     if outputs_file is not None:
-        return read_outputs_of(promotion.source, outputs_file), (
-            f"promotion guard: checked: every image.ref was deployed by {promotion.source} ({outputs_file})"
-        )
+        return read_outputs_of(promotion.source, outputs_file), None
     # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.
     assumed = {
         service.name: write_service(
@@ -131,6 +136,33 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
         f"promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
         f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed"
     )
+
+
+def _guard_line(config: FleetConfig, source: dict[str, Any], deployed: dict[str, Any], outputs_file: Path) -> str:
+    """Which check of the promotion guard passed each image (the program refused any that none passed)."""
+    assert config.promotion is not None
+    origin = config.promotion.source
+    said = {
+        SOURCE_DEPLOYED: f"deployed by {origin}",
+        OWN_HISTORY: f"not deployed by {origin}, but run by {config.stack} before (its release history in "
+        "--from-outputs): a rollback",
+        None: "NOT verified, let through by fleet:promotion.allowUnverified",
+    }
+    source_services, own_services = _deployed_services(source), _deployed_services(deployed)
+    checks = {
+        f"{service.name}.{key}": image_provenance(ref, service.name, source_services, own_services)
+        for service in config.services
+        for key, ref in (("image.ref", service.image.ref), ("canary.image.ref", _canary_ref(service)))
+        if ref is not None
+    }
+    if set(checks.values()) == {SOURCE_DEPLOYED}:
+        return f"promotion guard: checked: every image.ref was deployed by {origin} ({outputs_file})"
+    listed = "; ".join(f"{key} {said[provenance]}" for key, provenance in checks.items())
+    return f"promotion guard: checked with {origin}'s outputs ({outputs_file}): {listed}"
+
+
+def _canary_ref(service: ServiceConfig) -> str | None:
+    return service.canary.image.ref if service.canary else None
 
 
 def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) -> dict[str, int]:
@@ -168,11 +200,28 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
         "`pulumi up` fails and the old release keeps serving",
         f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
     ]
+    canary_resources = _resources_of(declared, CANARY, f"{service.name}-canary")
     if service.canary is not None and outputs.canary is not None:
-        lines.append(_canary_line(outputs.canary, _resources_of(declared, CANARY, f"{service.name}-canary")))
+        lines.append(_canary_line(outputs.canary, canary_resources))
     if deployed is not None:
         lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
+        if outputs.canary is not None:
+            live_canary = _deployed_services(deployed).get(service.name, ServiceOutputs()).canary
+            lines.append(f"  canary change:  {_canary_change(outputs.canary, live_canary, canary_resources)}")
     return lines
+
+
+def _canary_change(canary: CanaryRelease, live: CanaryRelease | None, resources: list[Declared]) -> str:
+    """What `pulumi up` does to the service's canary: starts it (creating its resources), releases it, or nothing."""
+    if live is None:
+        created = ", ".join(f"{resource.type.rsplit(':', 1)[-1]} {resource.name}" for resource in resources)
+        return f"starts the canary: creates {created}"
+    if live.release_id == canary.release_id:
+        return f"no release (canary release {canary.release_id} is live)"
+    return (
+        f"canary release: replaces the canary's launch template and ASG ({live.release_id} → {canary.release_id}); "
+        "the live release is not replaced"
+    )
 
 
 def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:
