@@ -88,15 +88,11 @@ class Kind:
     def accepts(self, value: Any) -> bool:
         raise NotImplementedError
 
-    def read(self, value: Any) -> Any:
-        """An accepted value as its field holds it."""
-        return value
-
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if not self.accepts(value):
             problems.add(key, f"must be {self.allowed}; got {describe(value)}")
             return INVALID
-        return self.read(value)
+        return value
 
     def parse_in(self, problems: Problems, key: str, value: Any, parent: Mapping[str, Any]) -> Any:
         """`parse`, knowing the values (by field) read so far of the mapping the key is in."""
