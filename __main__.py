@@ -13,13 +13,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.registry_grant import RegistryGrant
+from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import rollout
-from fleet.config import canary_release, fleet_keys
+from fleet.config import ConfigError, canary_release, fleet_keys, problem
 from fleet.image_use import repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
-from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, parse_services
+from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, REGISTRY, SERVICES, STACK, VPC_ID, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleet.stack_files import others, project_stack_files, stack_file_name
@@ -28,6 +30,7 @@ from program.engine import require_replacement_triggers
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
+from program.registry_access import check_registry_access
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -80,6 +83,12 @@ for warning in validated.warnings:
     pulumi.log.warn(warning)
 previous_services = parse_services(previous)
 live = rollout.live_services(previous_services)
+# Whether the hosts can pull each image: lookups, so only for a config without problems.
+access = check_registry_access(config, config.promotion, region, live) if config.promotion else None
+if access and access.problems:
+    raise ConfigError([problem(key, message) for key, message in access.problems])
+if access:
+    config = access.declared(config)
 network = resolve(config.network)
 promoted_repositories = repositories_in_use(list(validated.promoted))
 identities = identify_on_disk(config.services, PROJECT_ROOT)
@@ -102,6 +111,17 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
+replication = (
+    Replication(
+        f"{NAMESPACE}-registry",
+        ReplicationArgs(stack=stack, consumers=config.registry.consumers, account_id=account_id, region=region),
+    )
+    if config.registry
+    else None
+)
+grant = access.grant() if access else None
+if grant:
+    RegistryGrant(f"{NAMESPACE}-registry-grant", grant)
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
@@ -129,6 +149,7 @@ services = {
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
+            image_replicated=bool(access and access.copies),
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
         ),
@@ -142,3 +163,5 @@ pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export(PROMOTION, guard.outputs)
+if replication:
+    pulumi.export(REGISTRY, replication.outputs)

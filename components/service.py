@@ -115,6 +115,7 @@ class Service(pulumi.ComponentResource):
                 project_root=args.project_root,
                 tags=tags,
                 keep_images=args.images_promoted,
+                replica=args.image_replicated,
             ),
             opts=child,
         )

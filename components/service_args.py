@@ -47,6 +47,8 @@ class ServiceArgs:
     """The SNS topic the service's alarms notify, if any."""
     images_promoted: bool = False
     """A stack promoted from this one runs this service's images: its repository must keep them."""
+    image_replicated: bool = False
+    """Promoted stacks: the image ref names the copy ECR replicates into this stack's own registry."""
     canary_release_id: str | None = None
     """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
     canary_image_ref: pulumi.Output[str] | None = None

@@ -29,6 +29,7 @@ from fleet.names import (
     NAMESPACE,
     STACK_NAME,
 )
+from fleet.regions import is_region, partition_of
 from fleet.schema import (
     INVALID,
     AtLeast,
@@ -71,6 +72,8 @@ ACM_CERTIFICATE_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+"""An AWS account id: the ECR API's `RegistryId` pattern (`[0-9]{12}`, botocore's ecr service-2.json)."""
 SNS_TOPIC_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$"
 )
@@ -260,12 +263,29 @@ class TlsConfig:
 
 
 @dataclass(frozen=True)
+class Consumer:
+    """A registry that runs this stack's images: the account and region of a stack promoted from this one."""
+
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Where a building stack's images go besides its own registry (`fleet.replication`)."""
+
+    consumers: tuple[Consumer, ...] = ()
+    """The registries ECR replicates this stack's repositories to, in the order written."""
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     stack: str
     services: tuple[ServiceConfig, ...]
     network: NetworkConfig = field(default_factory=NetworkConfig)
     promotion: PromotionConfig | None = None
     tls: TlsConfig | None = None
+    registry: RegistryConfig | None = None
     alarm_topic_arn: str | None = None
     """An SNS topic that receives every alarm's ALARM and OK transitions."""
 
@@ -435,6 +455,52 @@ class BuildContext(Kind):
             problems.add(key, f"must be a directory holding a Dockerfile; {value}/Dockerfile does not exist")
             return INVALID
         return value
+
+
+class Region(Kind):
+    """An AWS region botocore's endpoint data knows (`fleet.regions`)."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, str) or not is_region(value):
+            problems.add(
+                key,
+                f"must be an AWS region such as us-east-1 (one botocore's endpoint data names); got {describe(value)}",
+            )
+            return INVALID
+        return value
+
+
+MAX_CONSUMERS = 25
+"""Destinations of one replication rule: terraform-provider-aws's schema of aws_ecr_replication_configuration
+(internal/service/ecr/replication_configuration.go, `destination` MaxItems 25); fleet writes them all in one rule."""
+
+
+class Consumers(Kind):
+    """A list of distinct {account, region} registries, at most MAX_CONSUMERS."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            problems.add(
+                key,
+                "must be a list of at least one {account, region}, such as "
+                f'[{{account: "210987654321", region: us-east-1}}]; got {describe(value)}',
+            )
+            return INVALID
+        if len(value) > MAX_CONSUMERS:
+            problems.add(key, f"at most {MAX_CONSUMERS} consumers (one ECR replication rule); got {len(value)}")
+        consumers: list[Consumer] = []
+        for index, item in enumerate(value):
+            consumer = parse(problems, f"{key}[{index}]", item, CONSUMER)
+            if consumer is INVALID:
+                continue
+            if consumer in consumers:
+                problems.add(
+                    f"{key}[{index}]",
+                    f"repeats consumer {consumer.account} in {consumer.region}: name each registry once",
+                )
+                continue
+            consumers.append(consumer)
+        return tuple(consumers)
 
 
 # Rules across the keys of one mapping.
@@ -680,6 +746,21 @@ PROMOTION = Schema(
         Key("allowUnverified", Flag()),
     ),
 )
+CONSUMER = Schema(
+    Consumer,
+    (
+        Key(
+            "account",
+            Text(ACCOUNT_ID, 'a quoted 12-digit AWS account id such as "210987654321"'),
+            required="the 12-digit account id of the consumer's registry, quoted",
+        ),
+        Key("region", Region(), required="the AWS region of the consumer's registry, such as us-east-1"),
+    ),
+)
+REGISTRY = Schema(
+    RegistryConfig,
+    (Key("consumers", Consumers(), required="the registries this stack's images replicate to, [{account, region}]"),),
+)
 TLS = Schema(
     TlsConfig,
     (
@@ -708,6 +789,28 @@ def _promoted_stack_never_builds(
                 f"a stack promoted from {promotion.source} never builds: set image.ref to the image "
                 f"{promotion.source} deployed (fleetctl promote writes it)",
             )
+
+
+def _consumers_only_where_images_are_built(
+    problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
+) -> None:
+    """Replication copies the images a stack pushes: a stack that builds none has nothing to replicate."""
+    registry, services = values["registry"], values["services"]
+    if registry is None or not valid(registry, services, values["promotion"]):
+        return
+    promoted = values["promotion"] is not None
+    pinned = [service.name for service in services if service.image.build is None]
+    if promoted or pinned:
+        reason = (
+            f"this stack is promoted from {values['promotion'].source}"
+            if promoted
+            else f"service {', '.join(pinned)} runs a pinned image.ref"
+        )
+        problems.add(
+            "registry.consumers",
+            f"only a stack that builds its images can have consumers, and {reason}: set fleet:registry.consumers "
+            "in the stack that builds (every service with image.build), which replicates what it pushes",
+        )
 
 
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -775,8 +878,9 @@ TOP_LEVEL = Schema(
             ),
             field="alarm_topic_arn",
         ),
+        Key("registry", OrNull(Nested(REGISTRY))),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts),
+    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts, _consumers_only_where_images_are_built),
 )
 
 
@@ -794,17 +898,63 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
 
 
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
-    """(key, message) for the certificate or alarm topic outside the stack's region (`aws:region`): an ALB serves
-    only certificates of its own region, and an alarm notifies only topics of it.
+    """(key, message) for what the stack's region (`aws:region`) rules out: a certificate or alarm topic of another
+    region (an ALB serves only certificates of its own region, and an alarm notifies only topics of it), an image
+    its hosts cannot pull, a consumer ECR cannot replicate to.
     """
     arns = {
         "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
         "alarms.topicArn": config.alarm_topic_arn,
     }
     return [
-        (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
-        for key, arn in arns.items()
-        if arn and arn.split(":")[3] != region
+        *(
+            (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
+            for key, arn in arns.items()
+            if arn and arn.split(":")[3] != region
+        ),
+        *_image_region_problems(config, region),
+        *_consumer_partition_problems(config, region),
+    ]
+
+
+def _image_region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """A host logs in to ECR in its own region (components/boot.sh: `get-login-password --region $FLEET_REGION`),
+    and an ECR token authenticates only to registries of the region that issued it: a ref in another region's
+    registry could never be pulled. The copy ECR replicates into this stack's region can."""
+    images = [
+        *((f"services.{service.name}.image.ref", service.image) for service in config.services),
+        *(
+            (f"services.{service.name}.canary.image.ref", service.canary.image)
+            for service in config.services
+            if service.canary is not None
+        ),
+    ]
+    return [
+        (
+            key,
+            f"names a registry in {match['region']}, but the stack's hosts run in {region} (aws:region) and log in "
+            f"to ECR there only, so they could not pull it. Pin the copy in {region}: add this stack's account and "
+            f"region to fleet:registry.consumers of the stack that builds the image, deploy it, then `fleetctl "
+            "promote` pins the replicated copy",
+        )
+        for key, image in images
+        if (match := image.ref_match) is not None and match["region"] != region
+    ]
+
+
+def _consumer_partition_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """ECR replicates within a partition only (aws, aws-cn, aws-us-gov...): accounts of two partitions are apart."""
+    if config.registry is None:
+        return []
+    home = partition_of(region)
+    return [
+        (
+            f"registry.consumers[{index}].region",
+            f"{consumer.region} is in partition {partition_of(consumer.region)}, but this stack's region {region} is "
+            f"in {home}: ECR replicates only within a partition",
+        )
+        for index, consumer in enumerate(config.registry.consumers)
+        if partition_of(consumer.region) != home
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fleet.config import ECR_DIGEST_REF, FleetConfig, fleet_keys
 from fleet.names import repository_name, same_stack, service_of_repository, stack_prefix
 from fleet.outputs import ServiceOutputs
+from fleet.replication import same_image
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,11 @@ def image_provenance(
     own_services: Mapping[str, ServiceOutputs],
 ) -> str | None:
     """Which check of the promotion guard lets a promoted stack run `image_ref` for `service`: SOURCE_DEPLOYED when
-    its source stack ran it (live, canary or history), else OWN_HISTORY when this stack did; None when neither."""
+    its source stack ran it (live, canary or history), else OWN_HISTORY when this stack did; None when neither.
+    Images are compared by repository and digest (`fleet.replication.same_image`): the copy ECR replicated into
+    this stack's own registry is the image its source ran."""
     for services, provenance in ((source_services, SOURCE_DEPLOYED), (own_services, OWN_HISTORY)):
         outputs = services.get(service)
-        if outputs is not None and image_ref in outputs.image_refs():
+        if outputs is not None and same_image(image_ref) in {same_image(ref) for ref in outputs.image_refs()}:
             return provenance
     return None

@@ -150,6 +150,10 @@ class FleetMocks(pulumi.runtime.Mocks):
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    account: str = ACCOUNT
+    """The account the program runs in (`getCallerIdentity`); resources are still named in ACCOUNT."""
+    absent_images: set[str] = field(default_factory=set)
+    """Digests `getImage` finds in no registry; every other image is found (the mocks hold no images)."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack's outputs, once every exported value resolved: what the SDK registers with the engine in one
     `RegisterResourceOutputs` (sdk/python pulumi/runtime/resource.py `register_resource_outputs` awaits them all),
@@ -197,7 +201,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.invokes.append((args.token, dict(args.args)))
         match args.token:
             case types.GET_CALLER_IDENTITY:
-                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
+                return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/ci", "userId": "ci"}
+            case types.GET_IMAGE:
+                if args.args["imageDigest"] in self.absent_images:
+                    # A failed invoke, as the provider's data source fails on an empty DescribeImages result.
+                    return {}, [("imageDigest", "No matching image found")]  # type: ignore[return-value]
+                return {"id": args.args["imageDigest"], "imageDigest": args.args["imageDigest"], "imageTags": []}
             case types.GET_VPC:
                 vpc_id = args.args.get("id", self.default_vpc)
                 return {"id": vpc_id, "cidrBlock": VPC_CIDR, "default": "id" not in args.args}

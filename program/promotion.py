@@ -1,10 +1,11 @@
 """The promotion guard: a promoted stack (prod) runs only images its source stack (staging) has deployed, or that
 it ran itself.
 
-Build once, promote the same artifact: an image reference that staging never ran is refused at preview, before
-any host could run it. An image this stack ran before (its live release, canary and history) passed the guard then, so a
-rollback past the source's shorter history stays possible. An emergency override exists, and shows in the stack
-outputs.
+Build once, promote the same artifact: an image that staging never ran is refused at preview, before any host could
+run it. Images are compared by repository and digest, so the copy ECR replicated into this stack's own registry is
+the image staging deployed (`fleet.replication.same_image`). An image this stack ran before (its live release,
+canary and history) passed the guard then, so a rollback past the source's shorter history stays possible. An
+emergency override exists, and shows in the stack outputs.
 """
 
 from __future__ import annotations

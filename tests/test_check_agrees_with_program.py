@@ -52,6 +52,24 @@ def unknown_key_and_bad_port(config: dict[str, Any]) -> None:
     web(config)["port"] = 0
 
 
+def consumers_malformed(config: dict[str, Any]) -> None:
+    config["fleet:registry"] = {
+        "consumers": [
+            {"account": "2109876543", "region": "us-east-1"},
+            {"account": "210987654321", "region": "us-east-9"},
+        ]
+    }
+
+
+def consumer_in_another_partition(config: dict[str, Any]) -> None:
+    config["fleet:registry"] = {"consumers": [{"account": "345678901234", "region": "cn-north-1"}]}
+
+
+def consumers_where_an_image_is_pinned(config: dict[str, Any]) -> None:
+    config["fleet:registry"] = {"consumers": [{"account": "210987654321", "region": "us-east-1"}]}
+    web(config)["image"] = copy.deepcopy(stack_file("prod")["fleet:services"]["web"]["image"])
+
+
 REFUSED: dict[str, tuple[Edit, set[str]]] = {
     "certificate-in-another-region": (certificate_in_another_region, {"fleet:tls.certificateArn"}),
     "alarm-topic-in-another-region": (alarm_topic_in_another_region, {"fleet:alarms.topicArn"}),
@@ -62,6 +80,12 @@ REFUSED: dict[str, tuple[Edit, set[str]]] = {
         {"fleet:services.web.capacity.min", "fleet:services.web.capacity"},
     ),
     "unknown-key-and-bad-port": (unknown_key_and_bad_port, {"fleet:typo", "fleet:services.web.port"}),
+    "consumer-account-and-region": (
+        consumers_malformed,
+        {"fleet:registry.consumers[0].account", "fleet:registry.consumers[1].region"},
+    ),
+    "consumer-in-another-partition": (consumer_in_another_partition, {"fleet:registry.consumers[0].region"}),
+    "consumers-on-a-stack-that-pins-an-image": (consumers_where_an_image_is_pinned, {"fleet:registry.consumers"}),
 }
 
 

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fleet.config import Consumer
 from fleet.release import identify_on_disk
+from fleet.replication import pinned_images, repository_prefix
 from fleet.stack_files import stack_file_name
 from fleet.validation import REGION_KEY
 from fleetctl.cli import project_dir
@@ -64,6 +66,35 @@ def problem_lines(stack: str, problems: list[str]) -> list[str]:
     ]
 
 
+def _registry_lines(tree: WorkingTree, valid: ValidStack) -> list[str]:
+    """Where the stack's images go (its consumers) or come from (a promoted stack's refs), as far as the files
+    tell. Which account a stack deploys to is not in its file: the program checks that (`program.registry_access`),
+    so a registry the source replicates to none of is a warning here, not a problem."""
+    config = valid.config
+    if config.registry is not None:
+        targets = ", ".join(f"{consumer.account} in {consumer.region}" for consumer in config.registry.consumers)
+        return [f"  - registry: ECR replicates {repository_prefix(config.stack)}* to {targets}"]
+    if config.promotion is None or "/" in config.promotion.source:
+        return []
+    source = validate_stack(tree, config.promotion.source)
+    consumers = source.config.registry.consumers if isinstance(source, ValidStack) and source.config.registry else ()
+    if not consumers:
+        return []  # one account and region: the stack pulls from its source's own registry
+    source_name = config.promotion.source
+    lines = []
+    for image in pinned_images(config):
+        here = f"{image.account} in {image.region}"
+        if Consumer(image.account, image.region) in consumers:
+            lines.append(f"  - {image.key}: the copy in {here}, which {source_name} replicates to")
+        else:
+            lines.append(
+                f"  ! warning: fleet:{image.key} names the registry of {here}, which {source_name}'s "
+                f"fleet:registry.consumers do not list: `pulumi up` refuses it unless this stack deploys to that "
+                f"account and {source_name} builds there ({source_name}'s own registry)"
+            )
+    return lines
+
+
 def _summary(tree: WorkingTree, stack: str, valid: ValidStack) -> list[str]:
     config = valid.config
     identities = identify_on_disk(config.services, tree.project_dir)
@@ -76,4 +107,4 @@ def _summary(tree: WorkingTree, stack: str, valid: ValidStack) -> list[str]:
             f"({image}), {service.instance_type}, capacity {service.capacity.min}/{service.capacity.desired}/"
             f"{service.capacity.max}"
         )
-    return lines
+    return lines + _registry_lines(tree, valid)

@@ -172,6 +172,7 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
         for wide in STACK_WIDE
         if getattr(before.config, wide.field) != getattr(after.config, wide.field)
     ]
+    lines.extend(_consumer_lines(before.config, after.config))
     changed = sorted(
         key
         for key in {*before.other_keys, *after.other_keys}
@@ -180,6 +181,21 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
     if changed:
         lines.append(f"- other config keys changed: {', '.join(f'`{key}`' for key in changed)}")
     return lines
+
+
+def _consumer_lines(before: FleetConfig, after: FleetConfig) -> list[str]:
+    """A change of `fleet:registry.consumers`: stack-wide (the registry's replication rule), never a release."""
+    old = before.registry.consumers if before.registry else ()
+    new = after.registry.consumers if after.registry else ()
+    if old == new:
+        return []
+    added = [f"`{consumer.account}` in `{consumer.region}`" for consumer in new if consumer not in old]
+    removed = [f"`{consumer.account}` in `{consumer.region}`" for consumer in old if consumer not in new]
+    changes = [*(f"replicates to {item}" for item in added), *(f"stops replicating to {item}" for item in removed)]
+    return [
+        f"- registry consumers (stack-wide, no release: the registry's replication rule is updated in place): "
+        f"{'; '.join(changes) or 'reordered'}. ECR copies only images pushed from then on"
+    ]
 
 
 def _service_lines(

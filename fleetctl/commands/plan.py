@@ -11,11 +11,12 @@ the mocks invent is compared with a real one.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fleet.config import FleetConfig, ServiceConfig
+from fleet.config import ACCOUNT_ID, FleetConfig, ServiceConfig
 from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
 from fleet.outputs import (
     SERVICES,
@@ -29,12 +30,31 @@ from fleet.outputs import (
     parse_services,
     write_service,
 )
-from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLATE, TARGET_GROUP
+from fleet.replication import pinned_images
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    DOCKER_IMAGE,
+    ECR_REGISTRY_POLICY,
+    ECR_REPLICATION_CONFIGURATION,
+    GET_IMAGE,
+    LAUNCH_TEMPLATE,
+    TARGET_GROUP,
+)
+from fleet.validation import REGION_KEY
 from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
-from fleetctl.simulation import DEFAULT_VPC, Declared, FleetMocks, ProgramRun, qualified, reset_runtime, run_program
+from fleetctl.simulation import (
+    ACCOUNT,
+    DEFAULT_VPC,
+    Declared,
+    FleetMocks,
+    ProgramRun,
+    qualified,
+    reset_runtime,
+    run_program,
+)
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
@@ -65,6 +85,12 @@ def add_parser(subparsers: Any) -> None:
         help="for a promoted stack, the outputs of the stack it is promoted from: check the promotion guard "
         "offline (without it the guard is reported as not checked)",
     )
+    parser.add_argument(
+        "--account",
+        metavar="ACCOUNT",
+        help="for a promoted stack, the 12-digit account it deploys to: check that its hosts can pull its images "
+        "(default: the account of the registry its image refs name in its region)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -83,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     stack_outputs = {qualified(args.stack): deployed or {}}
     if config.promotion is not None:
         stack_outputs[qualified(config.promotion.source)] = source
+    account, account_line = _account(config, valid.raw.get(REGION_KEY), args.account)
     try:
         declared = run_program(
             args.stack,
@@ -90,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             project_root=project.resolve(),
             stack_outputs=stack_outputs,
             live_desired=_live_desired_assumed(config, deployed),
-            mocks=FleetMocks(default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
+            mocks=FleetMocks(account=account, default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
         )
     except Exception as error:  # the program's own refusal, as `pulumi up` would print it
         print(f"{args.stack}: the program stops: {error}")
@@ -105,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         print(guard_line)
     elif config.promotion is not None:
         print(_guard_line(config, source, deployed or {}, args.source_outputs))
+    for line in [*([account_line] if account_line else []), *_registry_lines(declared)]:
+        print(line)
     for service in config.services:
         print()
         print("\n".join(_service_plan(service, declared, deployed)))
@@ -134,8 +163,48 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
     }
     return {STACK: promotion.source, SERVICES: assumed}, (
         f"promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
-        f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed"
+        f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed, and reads "
+        f"there which registries {promotion.source} replicates to"
     )
+
+
+def _account(config: FleetConfig, region: Any, given: str | None) -> tuple[str, str | None]:
+    """The account the program runs in under the mocks, and the plan's line saying where it comes from."""
+    if given is not None:
+        if not ACCOUNT_ID.match(given):
+            raise CommandError(f"--account must be a 12-digit AWS account id; got {given!r}")
+        return given, f"account:        {given} (--account)"
+    if config.promotion is None:
+        return ACCOUNT, None
+    own = sorted({image.account for image in pinned_images(config) if image.region == region})
+    if len(own) != 1:
+        return ACCOUNT, None
+    return own[0], (
+        f"account:        {own[0]}, assumed from the registry its image refs name in {region}; pass --account to "
+        "check the account it deploys to"
+    )
+
+
+def _registry_lines(declared: ProgramRun) -> list[str]:
+    """The stack's replication rule (a building stack with consumers) or registry grant (a consumer)."""
+    lines = []
+    for rule in declared.of_type(ECR_REPLICATION_CONFIGURATION):
+        (replication,) = rule.inputs["replicationConfiguration"]["rules"]
+        (prefix,) = [entry["filter"] for entry in replication["repositoryFilters"]]
+        targets = ", ".join(f"{d['registryId']} in {d['region']}" for d in replication["destinations"])
+        lines.append(f"replication:    ECR copies every image pushed to {prefix}* to {targets}")
+    for grant in declared.of_type(ECR_REGISTRY_POLICY):
+        (statement,) = json.loads(grant.inputs["policy"])["Statement"]
+        lines.append(
+            f"registry grant: {statement['Principal']['AWS'].split(':')[4]} may replicate into "
+            f"{statement['Resource'].split('repository/', 1)[1]} in this registry"
+        )
+    if any(token == GET_IMAGE for token, _ in declared.invokes):
+        lines.append(
+            "image lookups:  NOT checked offline (the mocks hold no images): `pulumi up` looks each image up in "
+            "this stack's registry and refuses a live service's absent one before declaring anything"
+        )
+    return lines
 
 
 def _guard_line(config: FleetConfig, source: dict[str, Any], deployed: dict[str, Any], outputs_file: Path) -> str:

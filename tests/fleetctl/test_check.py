@@ -164,3 +164,56 @@ def test_a_yaml_error_in_another_stack_file_the_program_reads_is_reported_too(pr
 
     assert result.code == 1
     assert "  - Pulumi.prod.yaml is not valid YAML:" in result.out.splitlines()
+
+
+def _replicating_staging(project) -> None:
+    text = project.read("Pulumi.staging.yaml")
+    consumers = '  fleet:registry:\n    consumers:\n      - {account: "210987654321", region: us-east-1}\n'
+    project.write("Pulumi.staging.yaml", text.replace("config:\n", f"config:\n{consumers}", 1))
+
+
+def test_a_stack_with_consumers_is_summarized_with_where_its_images_replicate(project, fleetctl):
+    _replicating_staging(project)
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 0, result.out
+    assert "  - registry: ECR replicates fleet-staging-* to 210987654321 in us-east-1" in result.out.splitlines()
+
+
+def test_a_promoted_stack_pinning_a_registry_its_source_does_not_replicate_to_is_warned_of(project, fleetctl):
+    _replicating_staging(project)
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 0, result.out
+    assert (
+        "  ! warning: fleet:services.web.image.ref names the registry of 123456789012 in eu-west-1, which staging's "
+        "fleet:registry.consumers do not list"
+    ) in result.out
+
+
+def test_a_promoted_stack_pinning_the_replicated_copy_is_summarized_as_such(project, fleetctl):
+    _replicating_staging(project)
+    text = project.read("Pulumi.prod.yaml").replace("123456789012.dkr.ecr.eu-west-1", "210987654321.dkr.ecr.us-east-1")
+    project.write("Pulumi.prod.yaml", text.replace("aws:region: eu-west-1", "aws:region: us-east-1", 1))
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 0, result.out
+    assert (
+        "  - services.web.image.ref: the copy in 210987654321 in us-east-1, which staging replicates to" in result.out
+    )
+
+
+def test_a_ref_in_another_regions_registry_is_a_problem_as_the_program_refuses_it(project, fleetctl):
+    text = project.read("Pulumi.prod.yaml")
+    project.write("Pulumi.prod.yaml", text.replace("aws:region: eu-west-1", "aws:region: us-east-1", 1))
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 1
+    assert (
+        "fleet:services.web.image.ref: names a registry in eu-west-1, but the stack's hosts run in us-east-1"
+        in result.out
+    )

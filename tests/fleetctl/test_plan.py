@@ -156,7 +156,8 @@ def test_without_the_source_outputs_the_promotion_guard_is_reported_unchecked(pl
     assert code == 0
     assert out.splitlines()[1] == (
         "promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
-        "staging`); `pulumi up` refuses an image.ref that staging never deployed"
+        "staging`); `pulumi up` refuses an image.ref that staging never deployed, and reads there which registries "
+        "staging replicates to"
     )
 
 
