@@ -460,14 +460,10 @@ class BuildContext(Kind):
 class Region(Kind):
     """An AWS region botocore's endpoint data knows (`fleet.regions`)."""
 
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, str) or not is_region(value):
-            problems.add(
-                key,
-                f"must be an AWS region such as us-east-1 (one botocore's endpoint data names); got {describe(value)}",
-            )
-            return INVALID
-        return value
+    allowed = "an AWS region such as us-east-1 (one botocore's endpoint data names)"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and is_region(value)
 
 
 MAX_CONSUMERS = 25
