@@ -5,8 +5,8 @@ so a key means the same thing everywhere. Every problem is collected and reporte
 path (`fleet:services.web.capacity`) and what is allowed.
 
 Each mapping is described once, as a table (`SERVICE`, `CAPACITY`, ...: see `fleet.schema`): its keys' names,
-kinds and ranges; each default is its dataclass field's default. Rules across keys are the functions named in the
-tables' `rules`.
+kinds and ranges; each default is its dataclass field's default. Rules across keys are the tables' `rules`: those
+of a generic shape stated in the table (`InOrder("min", "desired", "max")`, `Requires(...)`), the others functions.
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ from fleet.routing import (
 )
 from fleet.schema import (
     INVALID,
+    AtLeast,
+    AtLeastOne,
     CheckedByRule,
     DistinctTexts,
+    ExactlyOne,
     Flag,
+    InOrder,
     Inside,
     Key,
     Kind,
@@ -62,6 +66,7 @@ from fleet.schema import (
     OneOf,
     OrNull,
     Problems,
+    Requires,
     Schema,
     Text,
     TrackingTarget,
@@ -540,14 +545,10 @@ class BuildContext(Kind):
 class Region(Kind):
     """An AWS region botocore's endpoint data knows (`fleet.regions`)."""
 
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, str) or not is_region(value):
-            problems.add(
-                key,
-                f"must be an AWS region such as us-east-1 (one botocore's endpoint data names); got {describe(value)}",
-            )
-            return INVALID
-        return value
+    allowed = "an AWS region such as us-east-1 (one botocore's endpoint data names)"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and is_region(value)
 
 
 MAX_CONSUMERS = 25
@@ -584,42 +585,6 @@ class Consumers(Kind):
 
 
 # Rules across the keys of one mapping.
-
-
-def _one_image_source(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if (values["build"] is None) == (values["ref"] is None):
-        problems.add(
-            key,
-            "set exactly one of build (a Docker build context, for the stack that builds) or ref (an image "
-            "pinned by digest, for a promoted stack)",
-        )
-
-
-def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    timeout, interval = values["timeout_seconds"], values["interval_seconds"]
-    if valid(timeout, interval) and timeout >= interval:
-        problems.add(key, f"timeoutSeconds ({timeout}) must be less than intervalSeconds ({interval})")
-
-
-def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """Each comparison whose values are valid, so a bad `min` does not hide a bad `desired`."""
-    smallest, desired, largest = values["min"], values["desired"], values["max"]
-    if valid(desired) and desired < 1:
-        problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
-    if valid(smallest, desired) and smallest > desired:
-        problems.add(key, f"min ({smallest}) must not exceed desired ({desired})")
-    if valid(desired, largest) and desired > largest:
-        problems.add(key, f"desired ({desired}) must not exceed max ({largest})")
-
-
-def _tracks_something(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if valid(values["enabled"]) and values["cpu_percent"] is None and values["requests_per_instance"] is None:
-        problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
-
-
-def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    if values["subnet_ids"] is not None and "vpcId" not in given:
-        problems.add(f"{key}.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
 
 
 def _canary_shares_the_service_port(
@@ -695,7 +660,12 @@ IMAGE = Schema(
             ),
         ),
     ),
-    rules=(_one_image_source,),
+    rules=(
+        ExactlyOne(
+            build="a Docker build context, for the stack that builds",
+            ref="an image pinned by digest, for a promoted stack",
+        ),
+    ),
 )
 HEALTH_CHECK = Schema(
     HealthCheck,
@@ -705,12 +675,15 @@ HEALTH_CHECK = Schema(
         Key("unhealthyThreshold", Whole(2, 10)),
         Key("timeoutSeconds", Whole(2, 120)),
     ),
-    rules=(_timeout_within_interval,),
+    rules=(InOrder("timeoutSeconds", "intervalSeconds", strict=True),),
 )
 CAPACITY = Schema(
     Capacity,
     tuple(Key(name, Whole(0, MAX_INSTANCES), required=True) for name in ("min", "desired", "max")),
-    rules=(_sizes_in_order,),
+    rules=(
+        AtLeast("desired", 1, because="a release is gated on at least one healthy instance"),
+        InOrder("min", "desired", "max"),
+    ),
 )
 SCALING = Schema(
     Scaling,
@@ -720,7 +693,7 @@ SCALING = Schema(
         Key("requestsPerInstance", OrNull(Whole(1, 1_000_000))),
         Key("instanceWarmupSeconds", Whole(0, 3600)),
     ),
-    rules=(_tracks_something,),
+    rules=(AtLeastOne("cpuPercent", "requestsPerInstance", nothing="tracks nothing", otherwise="enabled: false"),),
     switched_off=Scaling(enabled=False, cpu_percent=None),
 )
 ALARMS = Schema(
@@ -880,7 +853,7 @@ NETWORK = Schema(
             ),
         ),
     ),
-    rules=(_subnets_name_their_vpc,),
+    rules=(Requires("subnetIds", "vpcId", because="name the VPC these subnets belong to"),),
 )
 PROMOTION = Schema(
     PromotionConfig,
