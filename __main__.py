@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import secrets
@@ -12,17 +13,24 @@ import pulumi
 import pulumi_aws as aws
 
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.service import Service, ServiceArgs
+from components.registry_grant import RegistryGrant
+from components.replication import Replication, ReplicationArgs
+from components.service import Service
+from components.service_args import ServiceArgs
 from fleet import rollout
-from fleet.config import ConfigError, canary_release, fleet_keys, parse_config, problem, region_problems
-from fleet.image_use import promoted_images, removed_service_problems, repositories_in_use
+from fleet.config import ConfigError, canary_release, fleet_keys, problem
+from fleet.image_use import repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
-from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, SERVICES, STACK, VPC_ID, live_vpc_id, parse_services
+from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, REGISTRY, SERVICES, STACK, VPC_ID, parse_services
 from fleet.release import BOOT_SCRIPT, identify_on_disk
-from fleet.secret_settings import stack_file_keys, with_secret_settings
+from fleet.secret_settings import with_secret_settings
+from fleet.stack_files import others, project_stack_files, stack_file_name
+from fleet.validation import validate
+from program.engine import require_replacement_triggers
 from program.lookups import last_outputs, live_desired_capacity
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
+from program.registry_access import check_registry_access
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -54,35 +62,40 @@ def _decode(value: Any) -> Any:
     return value
 
 
+require_replacement_triggers()
 stack = pulumi.get_stack()
-config = parse_config(
-    with_secret_settings(stack_config(), stack_file_keys(PROJECT_ROOT, stack), stack, services_config_is_secret()),
+stack_files = project_stack_files(PROJECT_ROOT)
+own_file = fleet_keys(stack_files.get(stack_file_name(stack), {}))
+resolve = functools.cache(resolve_network)
+validated = validate(
+    with_secret_settings(stack_config(), own_file, stack, services_config_is_secret()),
+    pulumi.Config("aws").get("region"),
     stack,
-    PROJECT_ROOT,
+    project_root=PROJECT_ROOT,
+    other_stack_files=others(stack_files, stack),
+    # The stack's own last outputs (written only once every group passed its gate): what serves now, which every
+    # change is checked against.
+    read_last_outputs=lambda: last_outputs(qualified_stack_name(stack)),
+    vpc_of=lambda network_config: resolve(network_config).vpc_id,
 )
-region = pulumi.Config("aws").require("region")
-promoted = promoted_images(PROJECT_ROOT, stack, region)
+config, region, previous = validated.config, validated.region, validated.last_outputs
+for warning in validated.warnings:
+    pulumi.log.warn(warning)
+previous_services = parse_services(previous)
+live = rollout.live_services(previous_services)
+# Whether the hosts can pull each image: lookups, so only for a config without problems.
+access = check_registry_access(config, config.promotion, region, live) if config.promotion else None
+if access and access.problems:
+    raise ConfigError([problem(key, message) for key, message in access.problems])
+if access:
+    config = access.declared(config)
+network = resolve(config.network)
+promoted_repositories = repositories_in_use(list(validated.promoted))
 identities = identify_on_disk(config.services, PROJECT_ROOT)
 canary_identities = identify_on_disk(
     [canary_release(service) for service in config.services if service.canary], PROJECT_ROOT
 )
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
-
-# The stack's own outputs from its last successful update: what serves now, which every change is checked against.
-previous = last_outputs(qualified_stack_name(stack))
-previous_services = parse_services(previous)
-live = rollout.live_services(previous_services)
-network = resolve_network(config.network)
-refused = [
-    *rollout.unsafe_changes(config, live, live_vpc_id(previous), network.vpc_id),
-    *region_problems(config, region),
-    *removed_service_problems(config, promoted),
-]
-if refused:
-    raise ConfigError([problem(key, message) for key, message in refused])
-promoted_repositories = repositories_in_use(promoted)
-for warning in rollout.health_check_path_warnings(config, live):
-    pulumi.log.warn(warning)
 attempt = secrets.token_hex(4)
 
 load_balancer = LoadBalancer(
@@ -98,6 +111,17 @@ load_balancer = LoadBalancer(
     ),
 )
 account_id = aws.get_caller_identity_output().account_id
+replication = (
+    Replication(
+        f"{NAMESPACE}-registry",
+        ReplicationArgs(stack=stack, consumers=config.registry.consumers, account_id=account_id, region=region),
+    )
+    if config.registry
+    else None
+)
+grant = access.grant() if access else None
+if grant:
+    RegistryGrant(f"{NAMESPACE}-registry-grant", grant)
 guard = PromotionGuard(config.promotion, config.services, previous_services) if config.promotion else None
 
 services = {
@@ -117,6 +141,7 @@ services = {
             load_balancer_arn_suffix=load_balancer.arn_suffix,
             load_balancer_dns_name=load_balancer.dns_name,
             load_balancer_security_group_id=load_balancer.security_group_id,
+            load_balancer_security_group=load_balancer.security_group,
             previous=previous_services.get(service.name),
             attempt=attempt,
             live_desired=live_desired_capacity(live.get(service.name)),
@@ -124,6 +149,7 @@ services = {
             certificate_arn=config.tls.certificate_arn if config.tls else None,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
+            image_replicated=bool(access and access.copies),
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
         ),
@@ -137,3 +163,5 @@ pulumi.export(NETWORK, {VPC_ID: network.vpc_id})
 pulumi.export(SERVICES, {name: service.outputs for name, service in services.items()})
 if guard:
     pulumi.export(PROMOTION, guard.outputs)
+if replication:
+    pulumi.export(REGISTRY, replication.outputs)

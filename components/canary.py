@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -35,12 +34,10 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.listeners import declare_target_group
 from components.release import Release, ReleaseArgs
+from components.service_args import ServiceArgs
 from fleet import rollout
 from fleet.config import Capacity, Scaling, canary_release
 from fleet.names import CANARY_TRACK, TOTAL_WEIGHT, TRACK_TAG, release_tags
-
-if TYPE_CHECKING:
-    from components.service import ServiceArgs
 
 TRACK_HEADER = "X-Fleet-Track"
 """Requests with `X-Fleet-Track: canary` go to the canary alone: a smoke test before and while it takes a share."""

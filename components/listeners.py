@@ -8,6 +8,7 @@ so the port never stops answering.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -40,12 +41,19 @@ def declare_listeners(
     load_balancer_arn: pulumi.Input[str],
     target_group_arn: pulumi.Input[str],
     certificate_arn: str | None,
+    https_opened_by: Sequence[pulumi.Resource],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> Entrypoint:
-    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`."""
+    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`.
+
+    `https_opened_by`: what lets clients reach the HTTPS port (the load balancer's security group, whose inline
+    ingress rule opens it). The redirect waits for it and for the HTTPS listener: turning TLS on updates all three
+    in one run, and a redirect that went first would send clients to a port that drops or refuses them.
+    """
     forward: aws.lb.ListenerDefaultActionArgsDict = {"type": "forward", "target_group_arn": target_group_arn}
     http_action: aws.lb.ListenerDefaultActionArgsDict = forward
+    http_opts = opts
     https = None
     if certificate_arn is not None:
         https = aws.lb.Listener(
@@ -63,6 +71,7 @@ def declare_listeners(
             "type": "redirect",
             "redirect": {"protocol": "HTTPS", "port": str(config.https_port), "status_code": "HTTP_301"},
         }
+        http_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[https, *https_opened_by]))
     http = aws.lb.Listener(
         f"{name}-listener",
         load_balancer_arn=load_balancer_arn,
@@ -70,7 +79,7 @@ def declare_listeners(
         protocol="HTTP",
         default_actions=[http_action],
         tags=tags,
-        opts=opts,
+        opts=http_opts,
     )
     if https is None:
         return Entrypoint("http", config.public_port, http)

@@ -25,6 +25,8 @@ class LoadBalancerArgs:
 
 
 class LoadBalancer(pulumi.ComponentResource):
+    security_group: aws.ec2.SecurityGroup
+    """Its firewall, whose inline ingress rules open the listener ports to the internet."""
     security_group_id: pulumi.Output[str]
     arn: pulumi.Output[str]
     arn_suffix: pulumi.Output[str]
@@ -67,6 +69,7 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.security_group = security_group
         self.security_group_id = security_group.id
         self.arn = load_balancer.arn
         self.arn_suffix = load_balancer.arn_suffix

@@ -22,7 +22,9 @@ import pulumi_aws as aws
 
 from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
+from fleet.limits import template_description
 from fleet.names import SCALING_OFF, SCALING_TAG, service_prefix
+from fleet.timeouts import GROUP_DELETE_MINUTES
 
 ROOT_VOLUME_GIB = 20
 ROOT_DEVICE = "/dev/xvda"
@@ -46,7 +48,7 @@ class ReleaseArgs:
     desired_capacity: int
     """`fleet.rollout.planned_desired`: never below what the live fleet runs, unless the config says so."""
     live: rollout.LiveService | None
-    """What the stack's last successful update left serving, None before the first."""
+    """What the stack's last outputs say serves, None before the first."""
     attempt: str
     """Unique to this run of the program: the trigger of a group that has not yet passed a successful update."""
     request_count_label: pulumi.Input[str]
@@ -76,7 +78,7 @@ class Release(pulumi.ComponentResource):
             f"{name}-launch-template",
             # name_prefix, never name: a fixed name would force Pulumi to delete the old template first.
             name_prefix=prefix,
-            description=f"fleet {args.stack}/{service.name} release {args.release_id} ({service.image.version})",
+            description=template_description(args.stack, service.name, args.release_id, service.image.version),
             image_id=service.host_image,
             instance_type=service.instance_type,
             iam_instance_profile={"arn": args.instance_profile_arn},
@@ -133,9 +135,11 @@ class Release(pulumi.ComponentResource):
             wait_for_capacity_timeout=f"{service.cutover_timeout_minutes}m",
             health_check_type="ELB",
             health_check_grace_period=service.boot_grace_seconds,
-            # The provider's default, stated: a failed launch (bad AMI, no capacity in a zone) ends the capacity wait
-            # at once instead of at the timeout. The release fails, the old group keeps serving, and the retry
-            # health-gates a fresh group.
+            # A release fails when one launch fails (bad AMI, the type not offered or out of capacity in a zone):
+            # the provider ends the capacity wait at once instead of retrying until the timeout. The old group keeps
+            # serving, the error names the cause within minutes, and the retry health-gates a fresh group
+            # (tests/program/test_engine_rules.py). Ignoring it would still fail a lasting cause, only
+            # cutoverTimeoutMinutes later, and pass a transient one with the group unbalanced across zones.
             ignore_failed_scaling_activities=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             tags=group_tags(args.tags, scaling_off=not service.scaling.enabled),
@@ -144,6 +148,8 @@ class Release(pulumi.ComponentResource):
                 replacement_trigger=group_trigger,
                 replace_with=[launch_template],
                 depends_on=list(args.attached_by) or None,
+                # Deleting the group waits for its hosts to drain: up to the longest drainSeconds (fleet.timeouts).
+                custom_timeouts=pulumi.CustomTimeouts(delete=f"{GROUP_DELETE_MINUTES}m"),
             ),
         )
         if service.scaling.enabled:

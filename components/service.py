@@ -6,8 +6,7 @@ balancer moves traffic from one release to the next by target health, with no DN
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, fields
 from typing import Any
 
 import pulumi
@@ -18,6 +17,7 @@ from components.canary import Canary, CanaryArgs
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
+from components.service_args import ServiceArgs
 from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
 from fleet import rollout
@@ -36,42 +36,6 @@ from fleet.outputs import (
 LOG_RETENTION_DAYS = 30
 
 
-@dataclass
-class ServiceArgs:
-    stack: str
-    config: ServiceConfig
-    release_id: str
-    boot_script: str
-    project_root: Path
-    region: str
-    account_id: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[list[str]]
-    load_balancer_arn: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    load_balancer_dns_name: pulumi.Input[str]
-    load_balancer_security_group_id: pulumi.Input[str]
-    previous: ServiceOutputs | None
-    """This service's outputs from the last successful update of the stack, None on its first."""
-    attempt: str
-    """Unique to this run of the program (`fleet.rollout.group_trigger`)."""
-    live_desired: int | None
-    """The desired capacity of the live group as AWS reports it (autoscaling may have moved it); None if none."""
-    image_ref: pulumi.Output[str] | None = None
-    """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
-    runs it before. None for a stack that runs what it builds."""
-    certificate_arn: str | None = None
-    """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
-    alarm_topic_arn: str | None = None
-    """The SNS topic the service's alarms notify, if any."""
-    images_promoted: bool = False
-    """A stack promoted from this one runs this service's images: its repository must keep them."""
-    canary_release_id: str | None = None
-    """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
-    canary_image_ref: pulumi.Output[str] | None = None
-    """Promoted stacks: the canary's verified image reference, like `image_ref`."""
-
-
 class Service(pulumi.ComponentResource):
     release: Release
     outputs: pulumi.Output[dict[str, Any]]
@@ -86,7 +50,14 @@ class Service(pulumi.ComponentResource):
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
         entrypoint = declare_listeners(
-            name, config, args.load_balancer_arn, target_group.arn, args.certificate_arn, tags, child
+            name,
+            config,
+            args.load_balancer_arn,
+            target_group.arn,
+            args.certificate_arn,
+            [args.load_balancer_security_group],
+            tags,
+            child,
         )
         alarms = Alarms(
             f"{name}-alarms",
@@ -144,6 +115,7 @@ class Service(pulumi.ComponentResource):
                 project_root=args.project_root,
                 tags=tags,
                 keep_images=args.images_promoted,
+                replica=args.image_replicated,
             ),
             opts=child,
         )

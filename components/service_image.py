@@ -29,6 +29,10 @@ class ServiceImageArgs:
     keep_images: bool = False
     """A promoted stack runs images of this repository: deleting it must fail while it holds any (a `pulumi
     destroy` included). Otherwise the repository is deleted with its images when the service is removed."""
+    replica: bool = False
+    """The ref names the copy ECR replicated into this stack's own registry: ECR created that repository, with no
+    lifecycle policy (the source's is not replicated), so this stack gives it the building stack's policy, whose
+    `keep-` rule `fleetctl retain` relies on."""
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -48,6 +52,10 @@ class ServiceImage(pulumi.ComponentResource):
             self.image_ref = pulumi.Output.from_input(args.source.ref)
             self.built_digest = pulumi.Output.from_input(None)
             self.repository_arn = pulumi.Output.from_input(_repository_arn(args.source))
+            if args.replica:
+                match = args.source.ref_match
+                assert match is not None, "config guarantees a promoted reference is an ECR reference"
+                _lifecycle(f"{name}-lifecycle", match["repository"], child)
         else:
             assert args.source.build is not None, "config guarantees exactly one of build and ref"
             repository = aws.ecr.Repository(
@@ -62,12 +70,7 @@ class ServiceImage(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=child,
             )
-            aws.ecr.LifecyclePolicy(
-                f"{name}-lifecycle",
-                repository=repository.name,
-                policy=json.dumps(lifecycle_policy()),
-                opts=child,
-            )
+            _lifecycle(f"{name}-lifecycle", repository.name, child)
             self._repository = repository
             self._project_root = args.project_root
             image = self._push(f"{name}-image", args.source, args.instance_type, child)
@@ -121,6 +124,11 @@ class ServiceImage(pulumi.ComponentResource):
             },
             opts=opts,
         )
+
+
+def _lifecycle(name: str, repository: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+    """The lifecycle policy of a repository whose images a stack runs: `fleet.retention.lifecycle_policy`."""
+    aws.ecr.LifecyclePolicy(name, repository=repository, policy=json.dumps(lifecycle_policy()), opts=opts)
 
 
 def _repository_arn(source: ImageSource) -> str:

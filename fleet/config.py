@@ -11,13 +11,25 @@ tables' `rules`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, MAX_CUTOVER_MINUTES, NAMESPACE, STACK_NAME
+from fleet.instance_types import INSTANCE_TYPES
+from fleet.limits import name_problems, repository_problem
+from fleet.names import (
+    CANARY_TRACK,
+    MAX_CANARY_WEIGHT,
+    MAX_CUTOVER_MINUTES,
+    MAX_DRAIN_SECONDS,
+    NAMESPACE,
+    STACK_NAME,
+)
+from fleet.regions import is_region, partition_of
 from fleet.schema import (
     INVALID,
     CheckedByRule,
@@ -27,6 +39,7 @@ from fleet.schema import (
     Key,
     Kind,
     Nested,
+    OneOf,
     OrNull,
     Problems,
     Schema,
@@ -42,8 +55,8 @@ SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$")
 CANARY_SUFFIX = f"-{CANARY_TRACK}"
 VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ECR_DIGEST_REF = re.compile(
-    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
-    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)@(?P<digest>sha256:[0-9a-f]{64})$"
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]{1,32})\.amazonaws\.com)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 AMI_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -54,6 +67,8 @@ ACM_CERTIFICATE_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+"""An AWS account id: the ECR API's `RegistryId` pattern (`[0-9]{12}`, botocore's ecr service-2.json)."""
 SNS_TOPIC_ARN = re.compile(
     r"^arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$"
 )
@@ -243,12 +258,29 @@ class TlsConfig:
 
 
 @dataclass(frozen=True)
+class Consumer:
+    """A registry that runs this stack's images: the account and region of a stack promoted from this one."""
+
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Where a building stack's images go besides its own registry (`fleet.replication`)."""
+
+    consumers: tuple[Consumer, ...] = ()
+    """The registries ECR replicates this stack's repositories to, in the order written."""
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     stack: str
     services: tuple[ServiceConfig, ...]
     network: NetworkConfig = field(default_factory=NetworkConfig)
     promotion: PromotionConfig | None = None
     tls: TlsConfig | None = None
+    registry: RegistryConfig | None = None
     alarm_topic_arn: str | None = None
     """An SNS topic that receives every alarm's ALARM and OK transitions."""
 
@@ -258,7 +290,8 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid fleet configuration:\n" + "\n".join(f"  - {problem}" for problem in problems))
+        listed = (f"  - {problem}".replace("\n", "\n    ") for problem in problems)
+        super().__init__("invalid fleet configuration:\n" + "\n".join(listed))
 
 
 def problem(key: str, message: str) -> str:
@@ -312,9 +345,16 @@ class Settings(Kind):
 
 
 def _setting(problems: Problems, key: str, name: str, raw: Any) -> Setting | None:
-    if isinstance(raw, dict) and set(raw) == {"secure"} and isinstance(raw["secure"], str) and raw["secure"]:
+    if isinstance(raw, dict) and set(raw) == {"secure"}:
+        wrong = _ciphertext_problem(raw["secure"], key)
+        if wrong:
+            problems.add(key, wrong)
+            return None
         return Setting(name=name, value=None, ciphertext=raw["secure"])
     secret = isinstance(raw, SecretText)
+    if secret and (wrong := _ciphertext_problem(raw.ciphertext, key)):
+        problems.add(key, wrong)
+        return None
     text = _setting_text(raw.plaintext if secret else raw)
     if text is None:
         shown = "a secret of another type" if secret else describe(raw)
@@ -328,6 +368,65 @@ def _setting(problems: Problems, key: str, name: str, raw: Any) -> Setting | Non
     else:
         return Setting(name=name, value=text, ciphertext=raw.ciphertext if secret else None)
     return None
+
+
+def set_secret_command(key: str) -> str:
+    """The command that stores the setting at `key` (`services.web.settings.DB_PASSWORD`) as a secret."""
+    return f"pulumi config set --secret --path '{NAMESPACE}:{key}' <value>"
+
+
+def _ciphertext_problem(ciphertext: Any, key: str) -> str | None:
+    """Why a `secure:` value is no ciphertext Pulumi wrote, or None. It never shows the value: a secret typed
+    in the clear is still a secret."""
+    fix = f"set the secret with `{set_secret_command(key)}`, which writes its ciphertext"
+    if not isinstance(ciphertext, str) or not ciphertext:
+        return f"secure: holds nothing; {fix}"
+    if not is_ciphertext(ciphertext):
+        return f"secure: holds text that is not a ciphertext Pulumi wrote (the secret in the clear?); {fix}"
+    return None
+
+
+AES_GCM_NONCE_BYTES = 12
+AES_GCM_TAG_BYTES = 16
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$")
+"""A setting name that says its value is a secret (DB_PASSWORD, API_TOKEN, STRIPE_KEY)."""
+
+
+def is_ciphertext(text: str) -> bool:
+    """Whether `text` has the form of a ciphertext a Pulumi secrets manager writes (pulumi/pulumi, 2026-08):
+    - passphrase and cloud KMS managers: `v1:<nonce>:<AES-256-GCM ciphertext>`, both standard base64, the nonce
+      12 bytes and the ciphertext at least its 16-byte tag (sdk/go/common/resource/config/crypt.go
+      `symmetricCrypter`, used with a data key by pkg/secrets/cloud);
+    - the Pulumi Cloud manager: the service's ciphertext in standard base64 (pkg/secrets/service/manager.go
+      `DecryptValue`).
+    """
+    parts = text.split(":")
+    if parts[0] == "v1" and len(parts) == 3:
+        nonce, sealed = _base64(parts[1]), _base64(parts[2])
+        return len(nonce or b"") == AES_GCM_NONCE_BYTES and len(sealed or b"") >= AES_GCM_TAG_BYTES
+    return len(_base64(text) or b"") > 0
+
+
+def _base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return None
+
+
+def plain_secret_warnings(config: FleetConfig) -> list[str]:
+    """A plain setting whose name says it is a secret is stored as a plain SSM String and shown in the stack file:
+    said, not refused (only the operator knows whether LOG_TOKEN_FORMAT is secret)."""
+    return [
+        f"{NAMESPACE}:{key}: is a plain value, but its name says it is a secret: it is written in the clear in "
+        f"Pulumi.{config.stack}.yaml and stored as a plain SSM String. If it is a secret, set it with "
+        f"`{set_secret_command(key)}`"
+        for service in config.services
+        for setting in service.settings
+        if not setting.secret
+        and SECRET_NAME.search(setting.name)
+        and (key := f"services.{service.name}.settings.{setting.name}")
+    ]
 
 
 def _setting_text(value: Any) -> str | None:
@@ -353,6 +452,52 @@ class BuildContext(Kind):
         return value
 
 
+class Region(Kind):
+    """An AWS region botocore's endpoint data knows (`fleet.regions`)."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, str) or not is_region(value):
+            problems.add(
+                key,
+                f"must be an AWS region such as us-east-1 (one botocore's endpoint data names); got {describe(value)}",
+            )
+            return INVALID
+        return value
+
+
+MAX_CONSUMERS = 25
+"""Destinations of one replication rule: terraform-provider-aws's schema of aws_ecr_replication_configuration
+(internal/service/ecr/replication_configuration.go, `destination` MaxItems 25); fleet writes them all in one rule."""
+
+
+class Consumers(Kind):
+    """A list of distinct {account, region} registries, at most MAX_CONSUMERS."""
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            problems.add(
+                key,
+                "must be a list of at least one {account, region}, such as "
+                f'[{{account: "210987654321", region: us-east-1}}]; got {describe(value)}',
+            )
+            return INVALID
+        if len(value) > MAX_CONSUMERS:
+            problems.add(key, f"at most {MAX_CONSUMERS} consumers (one ECR replication rule); got {len(value)}")
+        consumers: list[Consumer] = []
+        for index, item in enumerate(value):
+            consumer = parse(problems, f"{key}[{index}]", item, CONSUMER)
+            if consumer is INVALID:
+                continue
+            if consumer in consumers:
+                problems.add(
+                    f"{key}[{index}]",
+                    f"repeats consumer {consumer.account} in {consumer.region}: name each registry once",
+                )
+                continue
+            consumers.append(consumer)
+        return tuple(consumers)
+
+
 # Rules across the keys of one mapping.
 
 
@@ -372,14 +517,13 @@ def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, 
 
 
 def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Each comparison whose values are valid, so a bad `min` does not hide a bad `desired`."""
     smallest, desired, largest = values["min"], values["desired"], values["max"]
-    if not valid(smallest, desired, largest):
-        return
-    if desired < 1:
+    if valid(desired) and desired < 1:
         problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
-    if smallest > desired:
+    if valid(smallest, desired) and smallest > desired:
         problems.add(key, f"min ({smallest}) must not exceed desired ({desired})")
-    if desired > largest:
+    if valid(desired, largest) and desired > largest:
         problems.add(key, f"desired ({desired}) must not exceed max ({largest})")
 
 
@@ -505,7 +649,9 @@ ALARMS = Schema(
     ),
 )
 HOST_IMAGE = Text(AMI_ID, "an AMI id such as ami-0abc1234def567890")
-INSTANCE_TYPE_NAME = Text(INSTANCE_TYPE, "an EC2 instance type such as t3.small")
+INSTANCE_TYPE_NAME = OneOf(
+    INSTANCE_TYPES, f"an EC2 instance type, one of the {len(INSTANCE_TYPES)} in the EC2 API (such as t3.small)"
+)
 CANARY = Schema(
     CanaryConfig,
     (
@@ -532,7 +678,7 @@ SERVICE = Schema(
         Key("healthCheck", OrNull(Nested(HEALTH_CHECK))),
         Key("capacity", OrNull(Nested(CAPACITY))),
         Key("scaling", OrNull(Nested(SCALING))),
-        Key("drainSeconds", Whole(0, 3600)),
+        Key("drainSeconds", Whole(0, MAX_DRAIN_SECONDS)),
         Key("bootGraceSeconds", Whole(0, 7200)),
         Key("cutoverTimeoutMinutes", Whole(1, MAX_CUTOVER_MINUTES)),
         Key("settings", OrNull(Settings())),
@@ -623,6 +769,21 @@ PROMOTION = Schema(
         Key("allowUnverified", Flag()),
     ),
 )
+CONSUMER = Schema(
+    Consumer,
+    (
+        Key(
+            "account",
+            Text(ACCOUNT_ID, 'a quoted 12-digit AWS account id such as "210987654321"'),
+            required="the 12-digit account id of the consumer's registry, quoted",
+        ),
+        Key("region", Region(), required="the AWS region of the consumer's registry, such as us-east-1"),
+    ),
+)
+REGISTRY = Schema(
+    RegistryConfig,
+    (Key("consumers", Consumers(), required="the registries this stack's images replicate to, [{account, region}]"),),
+)
 TLS = Schema(
     TlsConfig,
     (
@@ -651,6 +812,28 @@ def _promoted_stack_never_builds(
                 f"a stack promoted from {promotion.source} never builds: set image.ref to the image "
                 f"{promotion.source} deployed (fleetctl promote writes it)",
             )
+
+
+def _consumers_only_where_images_are_built(
+    problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]
+) -> None:
+    """Replication copies the images a stack pushes: a stack that builds none has nothing to replicate."""
+    registry, services = values["registry"], values["services"]
+    if registry is None or not valid(registry, services, values["promotion"]):
+        return
+    promoted = values["promotion"] is not None
+    pinned = [service.name for service in services if service.image.build is None]
+    if promoted or pinned:
+        reason = (
+            f"this stack is promoted from {values['promotion'].source}"
+            if promoted
+            else f"service {', '.join(pinned)} runs a pinned image.ref"
+        )
+        problems.add(
+            "registry.consumers",
+            f"only a stack that builds its images can have consumers, and {reason}: set fleet:registry.consumers "
+            "in the stack that builds (every service with image.build), which replicates what it pushes",
+        )
 
 
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -685,6 +868,19 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
         owners.setdefault(port, service.name)
 
 
+def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The names AWS would give each service's resources, checked here: the mocks autoname nothing (fleet.limits)."""
+    stack, services = values["stack"], values["services"]
+    if not valid(services):
+        return
+    for service in services:
+        service_key = f"services.{service.name}"
+        for message in name_problems(stack, service.name, canary=service.canary is not None):
+            problems.add(service_key, message)
+        if service.image.build is not None and (refused := repository_problem(stack, service.name)):
+            problems.add(f"{service_key}.image.build", refused)
+
+
 TOP_LEVEL = Schema(
     FleetConfig,
     (
@@ -705,8 +901,9 @@ TOP_LEVEL = Schema(
             ),
             field="alarm_topic_arn",
         ),
+        Key("registry", OrNull(Nested(REGISTRY))),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports),
+    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts, _consumers_only_where_images_are_built),
 )
 
 
@@ -724,17 +921,63 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
 
 
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
-    """(key, message) for the certificate or alarm topic outside the stack's region (`aws:region`): an ALB serves
-    only certificates of its own region, and an alarm notifies only topics of it.
+    """(key, message) for what the stack's region (`aws:region`) rules out: a certificate or alarm topic of another
+    region (an ALB serves only certificates of its own region, and an alarm notifies only topics of it), an image
+    its hosts cannot pull, a consumer ECR cannot replicate to.
     """
     arns = {
         "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
         "alarms.topicArn": config.alarm_topic_arn,
     }
     return [
-        (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
-        for key, arn in arns.items()
-        if arn and arn.split(":")[3] != region
+        *(
+            (key, f"is in {arn.split(':')[3]}, but the stack is in {region} (aws:region): use one in {region}")
+            for key, arn in arns.items()
+            if arn and arn.split(":")[3] != region
+        ),
+        *_image_region_problems(config, region),
+        *_consumer_partition_problems(config, region),
+    ]
+
+
+def _image_region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """A host logs in to ECR in its own region (components/boot.sh: `get-login-password --region $FLEET_REGION`),
+    and an ECR token authenticates only to registries of the region that issued it: a ref in another region's
+    registry could never be pulled. The copy ECR replicates into this stack's region can."""
+    images = [
+        *((f"services.{service.name}.image.ref", service.image) for service in config.services),
+        *(
+            (f"services.{service.name}.canary.image.ref", service.canary.image)
+            for service in config.services
+            if service.canary is not None
+        ),
+    ]
+    return [
+        (
+            key,
+            f"names a registry in {match['region']}, but the stack's hosts run in {region} (aws:region) and log in "
+            f"to ECR there only, so they could not pull it. Pin the copy in {region}: add this stack's account and "
+            f"region to fleet:registry.consumers of the stack that builds the image, deploy it, then `fleetctl "
+            "promote` pins the replicated copy",
+        )
+        for key, image in images
+        if (match := image.ref_match) is not None and match["region"] != region
+    ]
+
+
+def _consumer_partition_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
+    """ECR replicates within a partition only (aws, aws-cn, aws-us-gov...): accounts of two partitions are apart."""
+    if config.registry is None:
+        return []
+    home = partition_of(region)
+    return [
+        (
+            f"registry.consumers[{index}].region",
+            f"{consumer.region} is in partition {partition_of(consumer.region)}, but this stack's region {region} is "
+            f"in {home}: ECR replicates only within a partition",
+        )
+        for index, consumer in enumerate(config.registry.consumers)
+        if partition_of(consumer.region) != home
     ]
 
 

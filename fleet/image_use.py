@@ -8,14 +8,14 @@ allowed only once no promoted stack's file still points at it. The promoted stac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from fleet.config import ECR_DIGEST_REF, ConfigError, FleetConfig, fleet_keys
+from fleet.config import ECR_DIGEST_REF, FleetConfig, fleet_keys
 from fleet.names import repository_name, same_stack, service_of_repository, stack_prefix
+from fleet.outputs import ServiceOutputs
+from fleet.replication import same_image
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,14 @@ class PromotedImage:
     repository: str
 
 
-def promoted_images(project_root: Path, stack: str, region: str) -> list[PromotedImage]:
-    """Every image of `stack`'s repositories (in `region`) that a stack promoted from `stack` pins in its file."""
+def promoted_images(stack_files: Mapping[str, Mapping[str, Any]], stack: str, region: str) -> list[PromotedImage]:
+    """Every image of `stack`'s repositories (in `region`) that a stack promoted from `stack` pins in its file.
+
+    `stack_files`: the `config:` mapping of each other stack file of the project, by file name
+    (`fleet.stack_files`)."""
     found = []
-    for path in sorted(project_root.glob("Pulumi.*.yaml")):
-        if path.name == f"Pulumi.{stack}.yaml":
-            continue
-        config = _fleet_config(path)
+    for name, stack_config in sorted(stack_files.items()):
+        config = fleet_keys(stack_config)
         promotion = config.get("promotion")
         source = promotion.get("from") if isinstance(promotion, dict) else None
         if not isinstance(source, str) or not same_stack(source, stack):
@@ -44,7 +45,7 @@ def promoted_images(project_root: Path, stack: str, region: str) -> list[Promote
             ref = image.get("ref") if isinstance(image, dict) else None
             match = ECR_DIGEST_REF.match(ref) if isinstance(ref, str) else None
             if match and match["region"] == region and match["repository"].startswith(stack_prefix(stack)):
-                found.append(PromotedImage(stack_file=path.name, service=service, repository=match["repository"]))
+                found.append(PromotedImage(stack_file=name, service=service, repository=match["repository"]))
     return found
 
 
@@ -71,13 +72,22 @@ def removed_service_problems(config: FleetConfig, uses: list[PromotedImage]) -> 
     ]
 
 
-def _fleet_config(path: Path) -> dict[str, Any]:
-    """The `fleet:` keys of a stack file; one that cannot be read stops the program (it may run our images)."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(
-            [f"{path.name}: cannot be read to tell whether it runs this stack's images: {error}"]
-        ) from error
-    config = document.get("config") if isinstance(document, dict) else None
-    return fleet_keys(config) if isinstance(config, dict) else {}
+SOURCE_DEPLOYED = "deployed by the source stack"
+OWN_HISTORY = "run by this stack before (its release history: a rollback)"
+
+
+def image_provenance(
+    image_ref: str,
+    service: str,
+    source_services: Mapping[str, ServiceOutputs],
+    own_services: Mapping[str, ServiceOutputs],
+) -> str | None:
+    """Which check of the promotion guard lets a promoted stack run `image_ref` for `service`: SOURCE_DEPLOYED when
+    its source stack ran it (live, canary or history), else OWN_HISTORY when this stack did; None when neither.
+    Images are compared by repository and digest (`fleet.replication.same_image`): the copy ECR replicated into
+    this stack's own registry is the image its source ran."""
+    for services, provenance in ((source_services, SOURCE_DEPLOYED), (own_services, OWN_HISTORY)):
+        outputs = services.get(service)
+        if outputs is not None and same_image(image_ref) in {same_image(ref) for ref in outputs.image_refs()}:
+            return provenance
+    return None

@@ -32,6 +32,8 @@ CANARY_TRACK = "canary"
 
 MAX_CUTOVER_MINUTES = 60
 """The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""
+MAX_DRAIN_SECONDS = 3600
+"""The longest `drainSeconds`: AWS's largest target group deregistration delay."""
 
 TOTAL_WEIGHT = 100
 """The weights of a weighted forward (live and canary target groups) add up to this: a weight is a percentage."""

@@ -18,6 +18,8 @@ SERVICES = "services"
 LOAD_BALANCER_DNS = "loadBalancerDns"
 NETWORK = "network"
 PROMOTION = "promotion"
+REGISTRY = "registry"
+"""A building stack's registry and the consumers it replicates to (`RegistryOutputs`); absent without consumers."""
 VPC_ID = "vpcId"
 """Under `network`: the VPC the stack's load balancer and hosts live in."""
 
@@ -151,6 +153,36 @@ class ServiceOutputs:
         """Every image this service ran: its live release's, its canary's and those in its history."""
         entries = [*(entry for entry in (self.release, self.canary) if entry), *self.history]
         return {entry.image_ref for entry in entries if entry.image_ref}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerOutputs:
+    """A registry the stack's images are replicated to."""
+
+    account: str | None = _output("account", _text)
+    region: str | None = _output("region", _text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryOutputs:
+    """The `registry` output: what a promoted stack reads to know where its source's images can be pulled."""
+
+    account: str | None = _output("account", _text)
+    """The source's own registry (its account id) ..."""
+    region: str | None = _output("region", _text)
+    """... in its region."""
+    repository_prefix: str | None = _output("repositoryPrefix", _text)
+    """The start of the names of the repositories replicated (`fleet-<stack>-`)."""
+    consumers: tuple[ConsumerOutputs, ...] = _output("consumers", _records(ConsumerOutputs), default=())
+
+    def replicates_to(self, account: str, region: str) -> bool:
+        return ConsumerOutputs(account=account, region=region) in self.consumers
+
+
+def parse_registry(outputs: Mapping[str, Any]) -> RegistryOutputs | None:
+    """The `registry` output of a stack's outputs; None when it has none (no consumers, or an older version)."""
+    value = outputs.get(REGISTRY)
+    return None if value is None else parse_record(RegistryOutputs, value, REGISTRY)
 
 
 def output_key(cls: type, attribute: str) -> str:

@@ -17,7 +17,7 @@ from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
 
 @dataclass(frozen=True)
 class LiveService:
-    """What the stack's last successful update left serving for one service (its `services.<name>` output)."""
+    """What the stack's last outputs say serves for one service (its `services.<name>` output)."""
 
     release_id: str | None
     asg_name: str | None
@@ -59,17 +59,17 @@ def live_canary(outputs: ServiceOutputs | None) -> LiveService | None:
 
 
 def live_services(services: Mapping[str, ServiceOutputs]) -> dict[str, LiveService]:
-    """Every service the stack's last successful update exported (`fleet.outputs.parse_services`), by name."""
+    """Every service the stack's last outputs export (`fleet.outputs.parse_services`), by name."""
     parsed = {name: LiveService.from_outputs(outputs) for name, outputs in services.items()}
     return {name: live for name, live in parsed.items() if live is not None}
 
 
 def is_live_group(live: LiveService | None, launch_template_id: str) -> bool:
-    """Whether the group built on `launch_template_id` is the one the last successful update left serving.
+    """Whether the group built on `launch_template_id` is the one the stack's last outputs record as serving.
 
     A launch template is replaced on every release and whenever any of its inputs changes, and the group is
-    replaced with it (`replace_with`). So a template id other than the live one means this group has not passed
-    a successful update yet: it is new in this deploy, or left behind by a failed one.
+    replaced with it (`replace_with`). So a template id other than the live one means no outputs recorded this
+    group: it is new in this deploy, or left behind by a failed one.
     """
     return live is not None and live.launch_template_id == launch_template_id
 
@@ -109,9 +109,12 @@ def planned_desired(capacity: Capacity, live: LiveService | None, release_id: st
 
 
 def unsafe_changes(
-    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str
+    config: FleetConfig, live: Mapping[str, LiveService], live_vpc_id: str | None, vpc_id: str | None
 ) -> list[tuple[str, str]]:
     """Changes the engine would apply by cutting traffic, each as (key, what to do instead). Empty when safe.
+
+    `vpc_id`: the VPC the config resolves to; None when it is not known (the default VPC, offline): never
+    compared then, since a value the mocks invent is no VPC of the account.
 
     - `port`: the target group's port is ForceNew. Its replacement moves the listener to a new, empty group while
       the new hosts boot, and the hosts' firewall switches to the new port at once.
@@ -121,7 +124,7 @@ def unsafe_changes(
       one is deleted, on the same port, and fails.
     """
     problems = []
-    if live_vpc_id is not None and live_vpc_id != vpc_id:
+    if live_vpc_id is not None and vpc_id is not None and live_vpc_id != vpc_id:
         problems.append(
             (
                 "network.vpcId" if config.network.vpc_id else "network",
@@ -159,15 +162,21 @@ def unsafe_changes(
 
 
 def health_check_path_warnings(config: FleetConfig, live: Mapping[str, LiveService]) -> list[str]:
-    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
-    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
-    the program cannot know what the image answers, but said."""
+    """A new health-check path applies to the serving hosts at once (`health_check_path_warning`)."""
     return [
-        f"fleet:services.{service.name}.healthCheckPath changes from {entry.health_check_path} to "
-        f"{service.health_check_path}: the serving hosts are checked on the new path at once. Release an image that "
-        "answers both paths first, or the live hosts turn unhealthy."
+        health_check_path_warning(service.name, entry.health_check_path, service.health_check_path)
         for service in config.services
         if (entry := live.get(service.name)) is not None
         and entry.health_check_path is not None
         and entry.health_check_path != service.health_check_path
     ]
+
+
+def health_check_path_warning(service: str, old: str, new: str) -> str:
+    """A new health-check path applies to the serving hosts at once: if their image does not answer it, the load
+    balancer marks them unhealthy and their group replaces them with hosts of the same release. Not refused, since
+    the program cannot know what the image answers, but said, by the program and by `fleetctl diff`."""
+    return (
+        f"fleet:services.{service}.healthCheckPath changes from {old} to {new}: the serving hosts are checked on "
+        "the new path at once. Release an image that answers both paths first, or the live hosts turn unhealthy."
+    )

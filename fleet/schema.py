@@ -141,6 +141,19 @@ class Text(Kind):
         return value
 
 
+class OneOf(Kind):
+    """A string from a fixed set (`values`, generated from an AWS model); `allowed` says what that is."""
+
+    def __init__(self, values: frozenset[str], allowed: str) -> None:
+        self.values, self.allowed = values, allowed
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, str) or value not in self.values:
+            problems.add(key, f"must be {self.allowed}; got {describe(value)}")
+            return INVALID
+        return value
+
+
 class DistinctTexts(Text):
     """A list of at least `at_least` distinct strings, each matching `pattern`; read as a tuple."""
 

@@ -13,22 +13,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
-from fleet.config import ConfigError, SecretText, fleet_keys
-
-
-def stack_file_keys(project_root: Path, stack: str) -> dict[str, Any]:
-    """The `fleet:` keys of `Pulumi.<stack>.yaml` as written (secrets as `{secure: ciphertext}`); {} without one."""
-    path = project_root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        return {}
-    document = YAML(typ="safe").load(path.read_text())
-    config = document.get("config") if isinstance(document, dict) else None
-    return fleet_keys(config) if isinstance(config, dict) else {}
+from fleet.config import ConfigError, SecretText
 
 
 def with_secret_settings(

@@ -27,9 +27,10 @@ from fleet.outputs import (
     OutputsError,
     ServiceOutputs,
     output_key,
+    parse_registry,
     parse_service,
 )
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, ROOT_STACK
+from fleet.resource_types import AUTOSCALING_GROUP, ECR_REGISTRY_POLICY, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
 
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
@@ -88,6 +89,8 @@ class StackState:
     outputs: Mapping[str, Any]
     asgs: Mapping[str, TrackedResource]
     launch_templates: Mapping[str, TrackedResource]
+    registry_policies: tuple[str, ...] = ()
+    """The policy documents of the registry policies the state tracks: a consumer's grant (`RegistryGrant`)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,23 @@ class FleetFacts:
     tracked_launch_template_ids: frozenset[str]
     # The services' alarms found in CloudWatch, by name.
     alarms: Mapping[str, Alarm]
+    registry: RegistryFacts | None = None
+    """The stack's registry settings, read only for a stack that replicates or grants replication."""
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """A registry's replication rules and policy as ECR reports them, beside what the stack deployed."""
+
+    consumers: tuple[tuple[str, str], ...]
+    """(account, region) of each consumer in the stack's `registry` output: where its rule should replicate."""
+    repository_prefix: str | None
+    destinations: frozenset[tuple[str, str, str]]
+    """(repository filter, account, region) of every replication destination ECR has for the registry."""
+    deployed_policies: tuple[str, ...]
+    """The registry policies the stack's state tracks (its grant), as documents."""
+    policy: str | None
+    """The registry's policy in ECR; None when it has none."""
 
 
 def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
@@ -206,6 +226,14 @@ def stack_state(export: Mapping[str, Any], stack: str) -> StackState:
         outputs=outputs,
         asgs=_tracked(resources, AUTOSCALING_GROUP),
         launch_templates=_tracked(resources, LAUNCH_TEMPLATE),
+        registry_policies=tuple(
+            str(resource["outputs"]["policy"])
+            for resource in resources
+            if resource.get("type") == ECR_REGISTRY_POLICY
+            and isinstance(resource.get("outputs"), dict)
+            and isinstance(resource["outputs"].get("policy"), str)
+            and not resource.get("delete")
+        ),
     )
 
 
@@ -322,6 +350,37 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], stat
         tracked_asgs=state.asgs,
         tracked_launch_template_ids=frozenset(state.launch_templates),
         alarms=_alarms(session.client("cloudwatch"), [name for release in releases for name in release.alarm_names]),
+        registry=_registry(session, state),
+    )
+
+
+def _registry(session: Any, state: StackState) -> RegistryFacts | None:
+    """ECR's replication rules and registry policy, for a stack that declared either (`fleet.replication`)."""
+    try:
+        registry = parse_registry(state.outputs)
+    except OutputsError as error:
+        raise CommandError(f"stack outputs: {error}") from error
+    if registry is None and not state.registry_policies:
+        return None
+    ecr = session.client("ecr")
+    rules = ecr.describe_registry().get("replicationConfiguration", {}).get("rules", [])
+    destinations = frozenset(
+        (repository_filter["filter"], destination["registryId"], destination["region"])
+        for rule in rules
+        for repository_filter in rule.get("repositoryFilters", [])
+        for destination in rule.get("destinations", [])
+    )
+    try:
+        policy: str | None = ecr.get_registry_policy()["policyText"]
+    except ecr.exceptions.RegistryPolicyNotFoundException:
+        policy = None
+    consumers = registry.consumers if registry else ()
+    return RegistryFacts(
+        consumers=tuple((str(consumer.account), str(consumer.region)) for consumer in consumers),
+        repository_prefix=registry.repository_prefix if registry else None,
+        destinations=destinations,
+        deployed_policies=state.registry_policies,
+        policy=policy,
     )
 
 

@@ -6,6 +6,7 @@ fleet has drifted from what the stack deployed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +69,8 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
         mutated_instances,
         unhealthy_targets,
         alarms,
+        replication,
+        registry_grant,
     ]
     return [finding for rule in rules for finding in rule(facts)]
 
@@ -233,9 +236,14 @@ def ssh_open(facts: FleetFacts) -> Iterator[Finding]:
 
 
 def open_to_internet(facts: FleetFacts) -> Iterator[Finding]:
-    """Hosts take traffic only from their load balancer: no security group of a host is open to the internet."""
+    """Hosts take traffic only from their load balancer: no security group of a host is open to the internet.
+
+    A rule that lets SSH in is `ssh-open`'s finding, whatever its sources (they are in its detail): one finding
+    per rule."""
     yield from _host_group_rules(
-        facts, "open-to-internet", lambda rule: tuple(source for source in rule.sources if source in INTERNET)
+        facts,
+        "open-to-internet",
+        lambda rule: () if _allows_ssh(rule) else tuple(source for source in rule.sources if source in INTERNET),
     )
 
 
@@ -400,3 +408,38 @@ def _instance_owners(facts: FleetFacts) -> dict[str, str]:
 
 def _age(age: timedelta) -> str:
     return f"{age.days}d" if age.days else f"{age.seconds // 3600}h{age.seconds % 3600 // 60:02d}m"
+
+
+def replication(facts: FleetFacts) -> Iterator[Finding]:
+    """Each consumer in the stack's `registry` output has its replication rule: ECR keeps one configuration per
+    registry, and anything that puts another replaces fleet's, so no new build reaches the consumer."""
+    registry = facts.registry
+    if registry is None:
+        return
+    for account, region in registry.consumers:
+        if (registry.repository_prefix, account, region) not in registry.destinations:
+            yield Finding(
+                "replication",
+                UNKNOWN_SERVICE,
+                f"{account} in {region}",
+                f"the registry no longer replicates {registry.repository_prefix}* there (its replication "
+                "configuration was replaced): new builds do not reach that consumer; deploy this stack again",
+            )
+
+
+def registry_grant(facts: FleetFacts) -> Iterator[Finding]:
+    """The registry policy the stack declared is the registry's: ECR keeps one per registry, and a policy put by
+    anything else replaces the grant that lets the source replicate here."""
+    registry = facts.registry
+    if registry is None:
+        return
+    for deployed in registry.deployed_policies:
+        if registry.policy is None or json.loads(registry.policy) != json.loads(deployed):
+            now = "no registry policy" if registry.policy is None else "another registry policy"
+            yield Finding(
+                "registry-grant",
+                UNKNOWN_SERVICE,
+                "registry policy",
+                f"the registry has {now}, not the grant this stack deployed: its source can no longer replicate "
+                "new builds here; deploy this stack again (it owns the registry's policy)",
+            )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fleetctl import __version__
-from fleetctl.errors import CommandError
+from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 
 # Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
@@ -23,24 +24,53 @@ on a host is a new release (new launch template and autoscaling group, cut over 
 It checks and tries out a stack on your machine (no AWS account, no Pulumi CLI), describes a change for its
 pull request, pins released images into a stack file (promotion, rollback) and audits what runs in AWS."""
 
-EPILOG = """\
-try a stack locally, with nothing but the repository:
-  fleetctl check staging                 validate Pulumi.staging.yaml as `pulumi up` would read it
-  fleetctl plan staging                  what each service would run: release, image, capacity, health gate
+EXAMPLES = (
+    (
+        "try a stack locally, with nothing but the repository:",
+        (
+            ("fleetctl check staging", "validate Pulumi.staging.yaml as `pulumi up` would read it"),
+            ("fleetctl plan staging", "what each service would run: release, image, capacity, health gate"),
+        ),
+    ),
+    (
+        "ship a release:",
+        (
+            ("fleetctl diff origin/main", "which services a change releases, and why (Markdown for the PR)"),
+            ("fleetctl host-image staging", "pin the current recommended host image (a release, reviewed as a PR)"),
+            ("fleetctl promote staging prod", "pin the images and host images staging runs into Pulumi.prod.yaml"),
+            ("fleetctl rollback prod --to 1.4.1", "pin a release prod ran before"),
+            (
+                "fleetctl promote staging prod --canary",
+                "pin staging's images as prod's canary (a share of the requests)",
+            ),
+            (
+                "fleetctl canary status prod",
+                "compare the canary with the live release: healthy, worse, not enough data",
+            ),
+            ("fleetctl canary finish prod", "make the canary's release the live one (or: canary abort prod)"),
+            ("fleetctl retain prod", "keep the images prod runs or can roll back to from expiring"),
+            ("fleetctl audit --stack prod", "report hosts and groups that differ from what was deployed"),
+        ),
+    ),
+)
+"""The help's examples: (heading, (command, what it does)...), printed in aligned columns."""
 
-ship a release:
-  fleetctl diff origin/main              which services a change releases, and why (Markdown for the PR)
-  fleetctl promote staging prod          pin the images staging runs into Pulumi.prod.yaml
-  fleetctl rollback prod --to 1.4.1      pin a release prod ran before
-  fleetctl promote staging prod --canary pin staging's images as prod's canary (a share of the requests)
-  fleetctl canary status prod            compare the canary with the live release: healthy, worse, not enough data
-  fleetctl canary finish prod            make the canary's release the live one (or: canary abort prod)
-  fleetctl retain prod                   keep the images prod runs or can roll back to from expiring
-  fleetctl host-image prod              pin the current recommended host image (a release, reviewed as a PR)
-  fleetctl audit --stack prod            report hosts and groups that differ from what was deployed
 
-Every command works from any directory with --project-dir DIR (before or after the command).
-`fleetctl COMMAND --help` lists a command's options."""
+def _epilog() -> str:
+    width = max(len(command) for _, examples in EXAMPLES for command, _ in examples) + 2
+    sections = [
+        "\n".join([heading, *(f"  {command.ljust(width)}{what}" for command, what in examples)])
+        for heading, examples in EXAMPLES
+    ]
+    return "\n\n".join(
+        [
+            *sections,
+            "Exit codes: 0 done, 1 findings (an invalid stack, drift, a worse canary), 2 an error, said in one line "
+            "on stderr (canary status: 2 is also not enough data).",
+            "Every command works from any directory with --project-dir DIR (before or after the command).\n"
+            "`fleetctl COMMAND --help` lists a command's options.",
+        ]
+    )
 
 
 def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
@@ -62,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fleetctl",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fleetctl {__version__}")
@@ -107,10 +137,31 @@ def project_dir(args: argparse.Namespace) -> Path:
     return directory
 
 
+CLOSED_PIPE_EXIT = 128 + 13
+"""The exit code of a command whose reader closed its output early (`| head`): 128 + SIGPIPE, as a shell reports
+for a program the signal ended."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command: 0 done, 1 findings (invalid stack, drift, canary worse...), 2 an error printed as one line."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        try:
+            code = int(args.handler(args))
+        finally:
+            sys.stdout.flush()  # inside the try: a closed pipe fails here, not at the interpreter's exit
+        return code
     except CommandError as error:
-        print(f"fleetctl {args.command}: {error}", file=sys.stderr)
-        return 2
+        return _error(args, str(error))
+    except AWS_ERRORS as error:
+        return _error(args, aws_problem(error))
+    except BrokenPipeError:
+        # Whatever is still buffered can never be written: point stdout at /dev/null so that the interpreter's
+        # own flush at exit does not fail again and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE_EXIT
+
+
+def _error(args: argparse.Namespace, message: str) -> int:
+    print(f"fleetctl {args.command}: {message}", file=sys.stderr)
+    return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,9 @@ class Pin:
 
 ReleaseChoice = Callable[[str, ServiceOutputs], tuple[ReleaseEntry | None, str]]
 """Which release of a deployed service to pin, and where it sits in the outputs (for messages)."""
+RegistryChoice = Callable[[Mapping[str, Any]], str | None]
+"""Given the source's outputs, the registry (`<account>.dkr.ecr.<region>.amazonaws.com`) to pin the images in
+instead of the one the source ran them from; None: the source's."""
 
 
 @dataclass(frozen=True)
@@ -103,15 +106,21 @@ def pin_releases(
     *,
     dry_run: bool,
     canary: AsCanary | None = None,
+    registry: RegistryChoice | None = None,
 ) -> None:
     """Pin each selected service of `target` (or its canary) to the release `release_of` picks from `source`'s
     deployed outputs, then validate and write the file: what `promote` (another stack's live releases, or with
-    `--canary` as canaries) and `rollback` (an earlier release of the same stack) all do."""
-    deployed = deployed_services(read_outputs_of(source, outputs_file), source)
+    `--canary` as canaries) and `rollback` (an earlier release of the same stack) all do. With `registry`, each
+    image is pinned by the same repository and digest in the registry it picks (ECR's replicated copy)."""
+    outputs = read_outputs_of(source, outputs_file)
+    deployed = deployed_services(outputs, source)
+    pinned_registry = registry(outputs) if registry else None
     target.report.append(f"{target.path.name} ← {heading}")
     for name in target.select(deployed, service, source):
         release, where = release_of(name, deployed[name])
         pin = Pin.from_release(release, where)
+        if pinned_registry is not None:
+            pin = replace(pin, image_ref=f"{pinned_registry}/{pin.image_ref.split('/', 1)[1]}")
         if canary is None:
             target.pin(name, pin)
         else:

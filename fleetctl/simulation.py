@@ -145,9 +145,19 @@ class FleetMocks(pulumi.runtime.Mocks):
     """Outputs of other stacks (and of this stack's last update), by fully qualified stack name."""
     live_desired: dict[str, int] = field(default_factory=dict)
     """Desired capacity of live autoscaling groups, by group name."""
+    default_vpc: str = DEFAULT_VPC
+    """The id of the account's default VPC."""
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    account: str = ACCOUNT
+    """The account the program runs in (`getCallerIdentity`); resources are still named in ACCOUNT."""
+    absent_images: set[str] = field(default_factory=set)
+    """Digests `getImage` finds in no registry; every other image is found (the mocks hold no images)."""
+    exported: dict[str, Any] = field(default_factory=dict)
+    """The stack's outputs, once every exported value resolved: what the SDK registers with the engine in one
+    `RegisterResourceOutputs` (sdk/python pulumi/runtime/resource.py `register_resource_outputs` awaits them all),
+    so still empty after a run in which an exported value failed."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.inputs[(args.typ, args.name)] = args.inputs
@@ -191,9 +201,15 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.invokes.append((args.token, dict(args.args)))
         match args.token:
             case types.GET_CALLER_IDENTITY:
-                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
+                return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/ci", "userId": "ci"}
+            case types.GET_IMAGE:
+                if args.args["imageDigest"] in self.absent_images:
+                    # A failed invoke, as the provider's data source fails on an empty DescribeImages result.
+                    return {}, [("imageDigest", "No matching image found")]  # type: ignore[return-value]
+                return {"id": args.args["imageDigest"], "imageDigest": args.args["imageDigest"], "imageTags": []}
             case types.GET_VPC:
-                return {"id": args.args.get("id", DEFAULT_VPC), "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
+                vpc_id = args.args.get("id", self.default_vpc)
+                return {"id": vpc_id, "cidrBlock": VPC_CIDR, "default": "id" not in args.args}
             case types.GET_SUBNETS:
                 return {"ids": list(reversed(DEFAULT_SUBNETS))}
             case types.GET_AUTHORIZATION_TOKEN:
@@ -257,7 +273,7 @@ def run_program(
         declared.append((args.type_, args.name, args.opts, parent))
 
     pulumi.runtime.register_stack_transformation(record)
-    exported: dict[str, Any] = {}
+    exported = mocks.exported
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:

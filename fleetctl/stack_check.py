@@ -1,28 +1,27 @@
-"""What `pulumi up` would refuse in a stack file, found offline: the program's own parse and the files it needs.
+"""What `pulumi up` would refuse in a stack file, found offline: the program's own validation and the files it needs.
 
-`fleetctl check` and `fleetctl diff` both read stack files through `validate_stack`, so neither calls a stack
-valid that the program rejects: the same `parse_config` (build contexts must hold a Dockerfile), the
-`aws:region` the program requires, and a `fleet:promotion.from` that names a stack of the project.
+`fleetctl check`, `plan` and `diff` read stack files through `validate_stack`, so none calls a stack valid that
+the program rejects: the program's own `fleet.validation.validate` (every key, aws:region, the region of the
+certificate and alarm topic, removed services a promoted stack still runs, and given the stack's outputs the
+changes that would cut traffic), plus what only a deploy would find later: a `fleet:promotion.from` that names no
+stack of the project, and at a git revision the build contexts it holds.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+import boto3
 
-from fleet.config import ConfigError, FleetConfig, fleet_keys, parse_config
+from fleet.config import ConfigError, FleetConfig, fleet_keys
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
+from fleet.stack_files import others, stack_file_config, stack_file_name, stack_files
+from fleet.validation import REGION_KEY, validate
 from fleetctl.errors import CommandError
-from fleetctl.revisions import ProjectTree
-
-REGION_KEY = "aws:region"
-# AWS region names: partition prefix, geography, number (eu-west-1, us-gov-west-1, ap-southeast-5, cn-north-1).
-AWS_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+from fleetctl.revisions import ProjectTree, WorkingTree
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,8 @@ class ValidStack:
     config: FleetConfig
     raw: dict[str, Any]
     """The file's whole `config:` mapping, as written (every namespace)."""
-
-
-def stack_file_name(stack: str) -> str:
-    return f"Pulumi.{stack}.yaml"
+    warnings: tuple[str, ...] = ()
+    """What a deploy of it warns about (`fleet.validation.Validated.warnings`)."""
 
 
 def stack_names(tree: ProjectTree) -> list[str]:
@@ -51,34 +48,48 @@ def require_stack(tree: ProjectTree, stack: str) -> None:
         )
 
 
-def validate_stack(tree: ProjectTree, stack: str) -> ValidStack | list[str]:
-    """The stack at `tree` as the program reads it, or every problem found in it, each naming its key."""
-    name = stack_file_name(stack)
+def validate_stack(
+    tree: ProjectTree, stack: str, last_outputs: Mapping[str, Any] | None = None
+) -> ValidStack | list[str]:
+    """The stack at `tree` as the program reads it, or every problem found in it, each naming its key.
+
+    `last_outputs`: the stack's outputs from its last update, to refuse the changes that would cut traffic too.
+    """
     try:
-        document = YAML(typ="safe").load(tree.read(name) or b"")
-    except YAMLError as error:
-        return [f"{name} is not valid YAML: {' '.join(str(error).split())}"]
-    raw = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(raw, dict):
-        return [f"{name} has no `config:` mapping"]
-    problems = [*_region_problems(raw), *_promotion_source_problems(raw, stack, tree)]
+        files = stack_files((name, tree.read(name) or b"") for name in tree.stack_files())
+    except ConfigError as error:
+        return error.problems
+    raw = files.get(stack_file_name(stack))
+    if not raw:
+        return [f"{stack_file_name(stack)} has no `config:` mapping"]
+    problems = _promotion_source_problems(raw, stack, tree)
     if tree.project_root is None:
         problems.extend(_committed_build_context_problems(raw, tree))
     try:
-        config = parse_config(fleet_keys(raw), stack, project_root=tree.project_root)
+        validated = validate(
+            fleet_keys(raw),
+            raw.get(REGION_KEY),
+            stack,
+            project_root=tree.project_root,
+            other_stack_files=others(files, stack),
+            read_last_outputs=lambda: last_outputs or {},
+        )
     except ConfigError as error:
         return [*error.problems, *problems]
-    return problems or ValidStack(config=config, raw=raw)
+    return problems or ValidStack(config=validated.config, raw=raw, warnings=validated.warnings)
 
 
-def _region_problems(raw: dict[str, Any]) -> list[str]:
-    """The program requires `aws:region` (`pulumi.Config("aws").require("region")`)."""
-    region = raw.get(REGION_KEY)
-    if region is None:
-        return [f"{REGION_KEY}: is required: the AWS region the stack deploys to, such as eu-west-1"]
-    if not isinstance(region, str) or not AWS_REGION.match(region):
-        return [f"{REGION_KEY}: must be an AWS region such as eu-west-1; got {region!r}"]
-    return []
+def stack_region(project: Path, stack: str) -> str | None:
+    """The `aws:region` of the stack's file in the project; None without the file or the key. The AWS commands
+    work in the stack's region, as the program does, whatever the AWS configuration's default is."""
+    text = WorkingTree(project).read(stack_file_name(stack))
+    if text is None:
+        return None
+    try:
+        region = (stack_file_config(text, stack_file_name(stack)) or {}).get(REGION_KEY)
+    except ConfigError as error:
+        raise CommandError("; ".join(error.problems)) from error
+    return region if isinstance(region, str) else None
 
 
 def _promotion_source_problems(raw: dict[str, Any], stack: str, tree: ProjectTree) -> list[str]:
@@ -114,3 +125,14 @@ def _committed_build_context_problems(raw: dict[str, Any], tree: ProjectTree) ->
                 f"{dockerfile} does not exist at {tree.label}"
             )
     return problems
+
+
+def stack_session(project: Path, stack: str) -> boto3.Session:
+    """A boto3 session in the stack's region: its file's `aws:region`, else the AWS configuration's region."""
+    session = boto3.Session(region_name=stack_region(project, stack))
+    if session.region_name is None:
+        raise CommandError(
+            f"no AWS region: {stack_file_name(stack)} in {project} sets no aws:region (pass --project-dir DIR), and "
+            "none is configured (AWS_DEFAULT_REGION, or a region in the AWS config)"
+        )
+    return session

@@ -17,7 +17,9 @@ from fleet.rollout import LiveService
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:
-    """This stack's outputs from its last successful update; empty before its first."""
+    """This stack's outputs as its last update wrote them, empty before its first. A failed update writes only
+    what the program registered, and it registers them only once every exported group passed its gate
+    (tests/engine_model.py rule 7): what they name as live has served behind the load balancer."""
     result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": qualified_stack})
     return dict((result.value or {}).get("outputs") or {})
 

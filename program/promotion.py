@@ -1,10 +1,11 @@
 """The promotion guard: a promoted stack (prod) runs only images its source stack (staging) has deployed, or that
 it ran itself.
 
-Build once, promote the same artifact: an image reference that staging never ran is refused at preview, before
-any host could run it. An image this stack ran before (its live release, canary and history) passed the guard then, so a
-rollback past the source's shorter history stays possible. An emergency override exists, and shows in the stack
-outputs.
+Build once, promote the same artifact: an image that staging never ran is refused at preview, before any host could
+run it. Images are compared by repository and digest, so the copy ECR replicated into this stack's own registry is
+the image staging deployed (`fleet.replication.same_image`). An image this stack ran before (its live release,
+canary and history) passed the guard then, so a rollback past the source's shorter history stays possible. An
+emergency override exists, and shows in the stack outputs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pulumi
 
 from fleet.config import PromotionConfig, ServiceConfig, canary_release
+from fleet.image_use import image_provenance
 from fleet.outputs import SERVICES, ServiceOutputs, parse_services_output
 
 
@@ -31,12 +33,6 @@ def qualified_stack_name(name: str) -> str:
     if len(parts) == 2:
         parts = [pulumi.get_organization(), *parts]
     return "/".join(parts)
-
-
-def deployed_image_refs(services: Mapping[str, ServiceOutputs], service: str) -> set[str]:
-    """Every image reference a stack ran for `service`: its live release, its canary and its release history."""
-    outputs = services.get(service)
-    return outputs.image_refs() if outputs else set()
 
 
 class PromotionGuard:
@@ -59,7 +55,7 @@ class PromotionGuard:
         services: Sequence[ServiceConfig],
         own_services: Mapping[str, ServiceOutputs],
     ) -> None:
-        """`own_services`: the services of this stack's last successful update (none on its first)."""
+        """`own_services`: the services of this stack's last outputs (none on its first)."""
         self.config = config
         self.source = qualified_stack_name(config.source)
         self._own_services = own_services
@@ -100,12 +96,12 @@ class PromotionGuard:
     ) -> tuple[str, bool]:
         """The reference and whether it is verified; refused unless verified or overridden. `image_key` names the
         image in the service's config: `image`, or `canary.image`."""
-        own_services = self._own_services
-        if image_ref in deployed_image_refs(source_services, service) | deployed_image_refs(own_services, service):
+        if image_provenance(image_ref, service, source_services, self._own_services):
             return image_ref, True
         canary = " --canary" if image_key.startswith("canary.") else ""
+        # The source as the stack file names it: under `fleetctl plan` the qualified name is the mocks' invention.
         message = (
-            f"fleet:services.{service}.{image_key}.ref: {image_ref} was never deployed by stack {self.source}, "
+            f"fleet:services.{service}.{image_key}.ref: {image_ref} was never deployed by stack {self.config.source}, "
             f"nor run by this stack ({pulumi.get_stack()}) in its release history. "
             f"Promote what {self.config.source} runs with `fleetctl promote {self.config.source} "
             f"{pulumi.get_stack()}{canary}`"

@@ -21,11 +21,38 @@ snapshot (pkg/resource/deploy):
    what the registration lists (`depends_on` and the resources its inputs come from).
 6. `pulumi refresh` sets a resource's init errors to what the provider's Read reports (step.go `RefreshStep`):
    none, for the bridged AWS provider.
-7. The stack's outputs change only when an update succeeds.
+7. The stack's outputs: a successful update writes what the program registered; a failed one writes the outputs
+   the program registered merged over the old ones (step_executor.go `executeRegisterResourceOutputs`:
+   `outs = oldOuts.Copy(); maps.Copy(outs, e.Outputs())`, pulumi/pulumi#15754, since v3.112.0), and nothing new if
+   the program registered none. The Python SDK registers the stack's outputs in one call once every exported value
+   resolved (sdk/python pulumi/runtime/resource.py `register_resource_outputs`), and fleet's `services` output
+   resolves only once every group of every service passed its gate (its name is an output of its creation): a
+   failed gate registers nothing, a failure anywhere else may register the new releases as live, which they are.
 8. Creates, updates and replacements run in the order the program registers resources: the SDK registers a
    resource only once the resources it depends on have registered (sdk/python pulumi/runtime/resource.py
    `prepare_resource` awaits `depends_on` and every input), and the engine answers a registration only once its step
    is done (pkg/resource/deploy/source_eval.go `RegisterResource` waits for the step's completion).
+
+9. `--target` (step_generator.go `isTargetedForUpdate`, `GenerateDeletes`): a resource not targeted is left as it
+   is in the state (a "same" step with its old inputs, whatever the program declares; a new one is not created),
+   and only targeted resources are deleted, pending deletes included.
+10. Delete-before-replace (step_generator.go, the `deleteBeforeReplace` branch of `generateStepsFromDiff` and
+   `calculateDependentReplacements`): the old resource is deleted at once, and so is every resource in the state
+   that depends on it (transitively) and would be replaced by the change: one whose inputs from it, made unknown,
+   make it a replacement (a ForceNew input, or `replace_on_changes` covering it). Such a dependent that is pending
+   deletion is deleted then and there (`NewDeleteStep`), not at the end of a successful update. The provider asks
+   for it when a resource with a fixed name must be replaced (the new one cannot share the name).
+11. A new group's capacity wait (terraform-provider-aws internal/service/autoscaling/group.go
+   `waitGroupCapacitySatisfied`): with `ignore_failed_scaling_activities` false, a failed scaling activity since
+   the create began (a launch refused: no capacity for the type in a zone, a bad image) ends the wait with an
+   error at once, a partial failure like a timeout (rule 3); with it true the group retries and only its health
+   decides.
+
+12. A delete runs with the custom timeouts stored with the resource by the last run that registered it (step.go
+   `DeleteStep.Apply`: `s.old.CustomTimeouts.Delete`), the provider's default (10 minutes for a group) without.
+   Deleting a group first waits for its hosts to drain for the target group's deregistration delay as it is now,
+   then to shut down (terraform-provider-aws `drainGroup`). A drain longer than the timeout fails the delete, and
+   the update, after the new group passed its gate; AWS goes on draining, so the next update's delete succeeds.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -40,7 +67,7 @@ from typing import Any
 
 import pulumi
 
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY
+from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY, TARGET_GROUP
 from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
 from tests.checkout import ROOT
 
@@ -55,8 +82,22 @@ FORCE_NEW = {
 internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place)."""
 
 
+DEFAULT_DELETE_TIMEOUT_MINUTES = 10
+"""terraform-provider-aws's default delete timeout of a group (internal/service/autoscaling/group.go)."""
+SHUTDOWN_MINUTES = 2
+"""How long a drained host takes to terminate, in the model (rule 12)."""
+
+
 class CapacityWaitTimeoutError(Exception):
     """What the provider reports when a new group's instances never get healthy (with init errors)."""
+
+
+class ProviderError(Exception):
+    """What the provider reports when it fails a step outright (an API error): nothing changes in the state."""
+
+
+class ScalingActivityFailedError(CapacityWaitTimeoutError):
+    """What the provider reports when a failed scaling activity ends a new group's capacity wait (rule 11)."""
 
 
 @dataclass
@@ -73,6 +114,17 @@ class Entry:
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
     """URNs of the resources this one depends on (rule 5)."""
+    property_dependencies: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Input -> URNs of the resources its value comes from (rule 10)."""
+    replace_on_changes: tuple[str, ...] = ()
+    delete_timeout_minutes: int = DEFAULT_DELETE_TIMEOUT_MINUTES
+    """The custom delete timeout the last run that registered it stored (rule 12)."""
+    drained: bool = False
+    """A group whose delete timed out: AWS finished draining it since (rule 12)."""
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
 
     @property
     def desired(self) -> int:
@@ -87,10 +139,14 @@ class Update:
     steps: dict[str, str] = field(default_factory=dict)
     """urn -> create, replace, update, same."""
     deleted: list[Entry] = field(default_factory=list)
-    """In the order the engine deletes them (rule 5)."""
+    """In the order the engine deletes them: those deleted at once (rule 10), then at the end (rule 5)."""
     delete_waves: list[list[Entry]] = field(default_factory=list)
     """The deletes as the engine schedules them: each wave runs only once the one before it is done."""
+    deleted_at_once: list[Entry] = field(default_factory=list)
+    """Deleted during the update, before the program's later resources (rule 10)."""
     run: ProgramRun | None = None
+    exported: dict[str, Any] = field(default_factory=dict)
+    """The stack outputs the program registered, empty if it registered none (rule 7)."""
 
 
 class _EngineMocks(FleetMocks):
@@ -118,7 +174,20 @@ class _EngineMonitor(RecordingMonitor):
             urn = self.make_urn(request.parent, request.type, request.name)
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             dependencies = frozenset(request.dependencies)
-            self.model.step(self, urn, request.type, request.name, inputs, self.registration(request), dependencies)
+            property_dependencies = {
+                key: frozenset(value.urns) for key, value in request.propertyDependencies.items() if value.urns
+            }
+            self.model.step(
+                self,
+                urn,
+                request.type,
+                request.name,
+                inputs,
+                self.registration(request),
+                dependencies,
+                property_dependencies,
+                _minutes(request.customTimeouts.delete),
+            )
         return super().RegisterResource(request)
 
 
@@ -134,29 +203,71 @@ class EngineModel:
         self._serial = itertools.count(1)
 
     # -- what an operator runs -------------------------------------------------------------------------------
-    def up(self, config: dict[str, Any], *, healthy: bool = True, untracked: bool = False, **kwargs: Any) -> Update:
-        """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`."""
-        self._untracked = untracked
+    def up(
+        self,
+        config: dict[str, Any],
+        *,
+        healthy: bool = True,
+        untracked: bool = False,
+        failing: frozenset[str] = frozenset(),
+        failed_launch: bool = False,
+        targets: frozenset[str] | None = None,
+        delete_first: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> Update:
+        """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`.
+
+        `failing`: logical names whose step the provider fails outright. `failed_launch`: a launch of each new group
+        fails once (rule 11). `targets`: logical names of `pulumi up --target` (rule 9). `delete_first`: logical
+        names the provider replaces delete-before-replace in this update, as it does a fixed-name resource whose
+        ForceNew input changed (rule 10).
+        """
+        self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
+        self._targets, self._delete_first = targets, delete_first
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
         mocks.overrides = {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
         self._replaced: set[str] = set()
+        self._registered: set[str] = set()
         stack_outputs = {qualified(self.stack): self.outputs, **kwargs.pop("stack_outputs", {})}
         try:
             update.run = run_program(
                 self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor, project_root=ROOT
             )
-        except Exception:  # any failure of the update: nothing is deleted (rule 5)
+        except Exception:  # any failure of the update: nothing is deleted at the end (rule 5)
+            update.exported = dict(mocks.exported)
+            self.outputs = {**self.outputs, **update.exported}  # rule 7
             return update
         update.succeeded = True
+        update.exported = dict(mocks.exported)
         declared = set(update.steps)
-        update.delete_waves = schedule_deletes([e for e in self.state if e.pending_delete or e.urn not in declared])
-        update.deleted = [entry for wave in update.delete_waves for entry in wave]  # rule 5
+        condemned = [e for e in self.state if (e.pending_delete or e.urn not in declared) and self._targeted(e.name)]
+        update.delete_waves = schedule_deletes(condemned)  # rules 5 and 9
+        deleted: list[Entry] = []
+        for wave in update.delete_waves:
+            timed_out = [entry for entry in wave if self._delete_times_out(entry)]  # rule 12
+            deleted += [entry for entry in wave if entry not in timed_out]
+            if timed_out:
+                update.succeeded = False
+                for entry in timed_out:
+                    entry.drained = True
+                break
+        update.deleted = [*update.deleted_at_once, *deleted]
         self.state = [e for e in self.state if e not in update.deleted]
-        self.outputs = update.run.outputs  # rule 7
+        self.outputs = update.exported  # rule 7
         return update
+
+    def _delete_times_out(self, entry: Entry) -> bool:
+        """Rule 12: whether deleting `entry` outlasts its stored timeout (groups drain; nothing else waits)."""
+        if entry.type != AUTOSCALING_GROUP or entry.drained:
+            return False
+        delays = [int(e.inputs.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
+        return -(-max(delays, default=0) // 60) + SHUTDOWN_MINUTES > entry.delete_timeout_minutes
+
+    def _targeted(self, name: str) -> bool:
+        return self._targets is None or name in self._targets
 
     def refresh(self) -> None:
         for entry in self.state:  # rule 6
@@ -181,12 +292,24 @@ class EngineModel:
         inputs: dict[str, Any],
         options: Any,
         dependencies: frozenset[str],
+        property_dependencies: dict[str, frozenset[str]],
+        delete_timeout_minutes: int | None = None,
     ) -> None:
+        self._registered.add(urn)
+        timeout = delete_timeout_minutes or DEFAULT_DELETE_TIMEOUT_MINUTES
         old = self._olds.get(urn)
         trigger = options.replacement_trigger
+        if not self._targeted(name):  # rule 9: left as it is, or not created
+            monitor.update.steps[urn] = "same" if old is not None else "skipped create"
+            if old is not None:
+                self._assign(monitor, type_, name, old)
+            return
+        if name in self._failing:
+            monitor.update.steps[urn] = "failed"
+            raise ProviderError(f"{urn}: the provider failed the step")
         if old is None:
             kind = "create"
-        elif self._must_replace(old, type_, inputs, options):
+        elif name in self._delete_first or self._must_replace(old, type_, inputs, options):
             kind = "replace"
         elif inputs != old.inputs or old.init_errors:  # rule 2: an empty update of a resource with init errors
             kind = "update"
@@ -196,6 +319,8 @@ class EngineModel:
         if kind in ("update", "same"):
             assert old is not None
             old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
+            old.property_dependencies, old.replace_on_changes = property_dependencies, tuple(options.replace_on_changes)
+            old.delete_timeout_minutes = timeout
             self._assign(monitor, type_, name, old)
             return
         new = Entry(
@@ -205,9 +330,15 @@ class EngineModel:
             inputs=inputs,
             trigger=trigger,
             dependencies=dependencies,
+            property_dependencies=property_dependencies,
+            replace_on_changes=tuple(options.replace_on_changes),
+            delete_timeout_minutes=timeout,
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
+        if old is not None and (name in self._delete_first or options.delete_before_replace):
+            self._delete_before_replace(monitor.update, old)  # rule 10
+            old = None
         if not new.healthy and self._untracked:
             self.leaked.append(new)
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
@@ -215,9 +346,32 @@ class EngineModel:
         if old is not None:
             old.pending_delete = True  # rule 3: even when the create partially fails
             self._replaced.add(urn)
+        if type_ == AUTOSCALING_GROUP and self._failed_launch and not inputs.get("ignoreFailedScalingActivities"):
+            new.init_errors = True  # rule 11
+            raise ScalingActivityFailedError(f"{urn}: a scaling activity failed while waiting for capacity")
         if not new.healthy:
             new.init_errors = True
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity")
+
+    def _delete_before_replace(self, update: Update, root: Entry) -> None:
+        """Rule 10: delete `root` now, and every resource in the state its replacement would replace, pending
+        deletes included (resources the program already registered in this update are left out, as the engine
+        leaves them out: they cannot depend on what registers after them)."""
+        doomed = {root.urn}
+        for entry in self.state:  # the state is in registration order: dependencies first
+            if entry is root or (entry.urn in self._registered and entry.urn != root.urn):
+                continue
+            fed = {key for key, urns in entry.property_dependencies.items() if urns & doomed}
+            if fed and (
+                bool(fed & FORCE_NEW.get(entry.type, set())) or bool({"*", *fed} & set(entry.replace_on_changes))
+            ):
+                doomed.add(entry.urn)
+        gone = [entry for entry in self.state if entry.urn in doomed]
+        update.deleted_at_once.extend(gone)
+        self.state = [entry for entry in self.state if entry.urn not in doomed]
+        for entry in gone:
+            self._olds.pop(entry.urn, None)
+            self._replaced.add(entry.urn)
 
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
         changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
@@ -246,6 +400,11 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def _minutes(timeout: str) -> int | None:
+    """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
+    return int(timeout.removesuffix("m")) if timeout else None
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

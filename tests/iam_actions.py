@@ -14,11 +14,14 @@ from fleet.resource_types import (
     AUTOSCALING_GROUP,
     DOCKER_IMAGE,
     ECR_LIFECYCLE_POLICY,
+    ECR_REGISTRY_POLICY,
+    ECR_REPLICATION_CONFIGURATION,
     ECR_REPOSITORY,
     GET_AMI_IDS,
     GET_AUTHORIZATION_TOKEN,
     GET_CALLER_IDENTITY,
     GET_GROUP,
+    GET_IMAGE,
     GET_SUBNETS,
     GET_VPC,
     IAM_ROLE,
@@ -202,6 +205,14 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
         ),
     ),
     ECR_LIFECYCLE_POLICY: Needs(("ecr:GetLifecyclePolicy",), ("ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy")),
+    # terraform-provider-aws internal/service/ecr/replication_configuration.go: Put on create, update and delete
+    # (an empty configuration), DescribeRegistry on read. The first Put creates ECR's replication service-linked
+    # role (ECR API reference, PutReplicationConfiguration), with the caller's iam:CreateServiceLinkedRole.
+    ECR_REPLICATION_CONFIGURATION: Needs(
+        ("ecr:DescribeRegistry",), ("ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole")
+    ),
+    # internal/service/ecr/registry_policy.go: PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy.
+    ECR_REGISTRY_POLICY: Needs(("ecr:GetRegistryPolicy",), ("ecr:PutRegistryPolicy", "ecr:DeleteRegistryPolicy")),
     LOG_GROUP: Needs(
         ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"),
         (
@@ -229,6 +240,8 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     GET_AUTHORIZATION_TOKEN: ("ecr:GetAuthorizationToken",),
     GET_AMI_IDS: ("autoscaling:DescribeAutoScalingGroups",),
     GET_GROUP: ("autoscaling:DescribeAutoScalingGroups",),
+    # internal/service/ecr/image_data_source.go: DescribeImages by digest.
+    GET_IMAGE: ("ecr:DescribeImages",),
     READ_STACK_OUTPUTS: (),  # the state backend's access, not an AWS permission of the program
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from fnmatch import fnmatchcase
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fleetctl.simulation import ProgramRun, qualified
+from fleetctl.simulation import FleetMocks, ProgramRun, qualified
 from tests.iam_actions import ENGINE_TYPES_PREFIXES, INVOKE_ACTIONS, READ_ONLY_PREFIXES, RESOURCE_ACTIONS
 
 IAM_DIR = Path(__file__).resolve().parents[1] / "iam"
@@ -44,11 +45,27 @@ def runs(
     deploy: Callable[..., ProgramRun],
 ) -> list[ProgramRun]:
     """Both stacks (prod reads staging's outputs for its promotion guard), an update of a live staging release,
-    which looks up the live groups (getAmiIds, getGroup), and staging with settings (SSM parameters)."""
+    which looks up the live groups (getAmiIds, getGroup), staging with settings (SSM parameters), and the two ends
+    of replication: staging with a consumer (its replication rule) and prod in another account and region (its
+    registry policy, and the lookup of its image in its own registry)."""
     staging = program("staging", staging_config)
     prod = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
     with_settings = deploy({"LOG_LEVEL": "info"})
-    return [staging, prod, update("staging", staging_config, staging), with_settings]
+    consumer = {"account": "210987654321", "region": "us-east-1"}
+    replicating = program("staging", {**staging_config, "fleet:registry": {"consumers": [consumer]}})
+    digest = prod_config["fleet:services"]["web"]["image"]["ref"].split("@", 1)[1]
+    copy = f"210987654321.dkr.ecr.us-east-1.amazonaws.com/fleet-staging-web@{digest}"
+    consumer_prod = copy_with(prod_config, {"aws:region": "us-east-1"}, copy)
+    sources = {qualified("staging"): {**staging_outputs(), "registry": replicating.outputs["registry"]}}
+    in_another_account = program("prod", consumer_prod, stack_outputs=sources, mocks=FleetMocks(account="210987654321"))
+    return [staging, prod, update("staging", staging_config, staging), with_settings, replicating, in_another_account]
+
+
+def copy_with(config: dict[str, Any], keys: dict[str, Any], ref: str) -> dict[str, Any]:
+    """`config` with other top-level `keys` and its web service pinned to `ref`."""
+    changed = {**copy.deepcopy(config), **keys}
+    changed["fleet:services"]["web"]["image"]["ref"] = ref
+    return changed
 
 
 def needed(run: ProgramRun) -> tuple[set[str], set[str]]:

@@ -20,14 +20,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 from fleet.names import MAX_CUTOVER_MINUTES
 from fleetctl.audit_facts import LiveRelease, gather_facts, live_releases, stack_state
 from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import whole_number
 from fleetctl.errors import CommandError
+from fleetctl.stack_check import stack_session
 from fleetctl.stack_outputs import add_export_arguments, read_stack_export
 
 COLUMNS = ("kind", "service", "resource", "detail")
@@ -83,25 +81,16 @@ def run(args: argparse.Namespace, now: datetime | None = None) -> int:
         raise CommandError("--cleanup asks for confirmation but stdin is not a terminal: pass --yes to confirm")
     state = stack_state(read_stack_export(args.stack, args.from_export), args.stack)
     releases = live_releases(state.outputs, args.stack)
-    session = _session(releases)
-    try:
-        facts = gather_facts(session, args.stack, releases, state)
-        findings = audit(facts, now=now, max_age=timedelta(days=args.max_age_days), min_orphan_age=min_orphan_age)
-        print(json.dumps([asdict(finding) for finding in findings], indent=2) if args.json else render(findings))
-        if args.cleanup:
-            candidates = orphans(facts, now=now, min_age=min_orphan_age)
-            deleted = cleanup(
-                session,
-                candidates,
-                args.stack,
-                min_age_minutes=args.min_orphan_age_minutes,
-                confirmed=args.yes,
-            )
-            findings = [
-                finding for finding in findings if finding.kind != "orphan-asg" or finding.resource not in deleted
-            ]
-    except (BotoCoreError, ClientError) as error:
-        raise CommandError(f"AWS request failed: {error}") from error
+    session = _session(args, releases)
+    facts = gather_facts(session, args.stack, releases, state)
+    findings = audit(facts, now=now, max_age=timedelta(days=args.max_age_days), min_orphan_age=min_orphan_age)
+    print(json.dumps([asdict(finding) for finding in findings], indent=2) if args.json else render(findings))
+    if args.cleanup:
+        candidates = orphans(facts, now=now, min_age=min_orphan_age)
+        deleted = cleanup(
+            session, candidates, args.stack, min_age_minutes=args.min_orphan_age_minutes, confirmed=args.yes
+        )
+        findings = [finding for finding in findings if finding.kind != "orphan-asg" or finding.resource not in deleted]
     return 1 if findings else 0
 
 
@@ -161,16 +150,15 @@ def _confirm(prompt: str) -> bool:
     return sys.stdin.readline().strip().lower() in {"y", "yes"}
 
 
-def _session(releases: tuple[LiveRelease, ...]) -> Any:
-    """A boto3 session for the stack's region: auditing another region would report every service missing."""
-    session = boto3.Session()
-    if session.region_name is None:
-        raise CommandError("no AWS region configured: set AWS_DEFAULT_REGION or a region in the AWS config")
+def _session(args: argparse.Namespace, releases: tuple[LiveRelease, ...]) -> Any:
+    """A boto3 session in the stack's region: auditing another region would report every service missing."""
+    session = stack_session(args.project_dir, args.stack)
     for release in releases:
         arn_region = release.target_group_arn.split(":")[3] if release.target_group_arn.count(":") >= 5 else ""
         if arn_region and arn_region != session.region_name:
             raise CommandError(
                 f"service {release.service} runs in {arn_region} (its target group ARN) "
-                f"but the AWS region is {session.region_name}: set AWS_DEFAULT_REGION={arn_region}"
+                f"but the stack's region is {session.region_name} (aws:region of Pulumi.{args.stack}.yaml, else "
+                f"the AWS configuration's): set aws:region: {arn_region}, or AWS_DEFAULT_REGION={arn_region}"
             )
     return session

@@ -16,9 +16,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 from fleet.names import SERVICES_KEY
 from fleet.outputs import SERVICES, ServiceOutputs, output_key
 from fleetctl.canary_metrics import (
@@ -37,6 +34,7 @@ from fleetctl.canary_metrics import (
 from fleetctl.cli import project_dir, whole_number
 from fleetctl.errors import CommandError
 from fleetctl.pinning import SERVICES_PATH, PinTarget, add_stack_file_arguments, deployed_services, short_ref
+from fleetctl.stack_check import stack_session
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
 
 RELEASE_KEYS = ("hostImage", "instanceType")
@@ -209,27 +207,22 @@ def run_status(args: argparse.Namespace) -> int:
     """Print each canary's comparison and verdict; the worst verdict is the exit code."""
     canaries = deployed_canaries(read_outputs_of(args.stack, args.from_outputs), args.stack, args.service)
     start, end = window_ending(datetime.now(UTC), args.window)
-    session = boto3.Session()
-    if session.region_name is None:
-        raise CommandError("no AWS region configured: set AWS_DEFAULT_REGION or a region in the AWS config")
-    try:
-        cloudwatch = session.client("cloudwatch")
-        balancers = load_balancer_arns(
-            session.client("elbv2"),
-            [arn for canary in canaries for arn in (canary.target_group_arn, canary.live_target_group_arn)],
+    session = stack_session(args.project_dir, args.stack)
+    cloudwatch = session.client("cloudwatch")
+    balancers = load_balancer_arns(
+        session.client("elbv2"),
+        [arn for canary in canaries for arn in (canary.target_group_arn, canary.live_target_group_arn)],
+    )
+
+    def metrics(target_group_arn: str) -> TargetGroupMetrics:
+        return read_metrics(cloudwatch, target_group_arn, balancers[target_group_arn], start, end)
+
+    statuses = []
+    for canary in canaries:
+        canary_metrics, live_metrics = metrics(canary.target_group_arn), metrics(canary.live_target_group_arn)
+        statuses.append(
+            CanaryStatus(canary, args.window, canary_metrics, live_metrics, judge(canary_metrics, live_metrics))
         )
-
-        def metrics(target_group_arn: str) -> TargetGroupMetrics:
-            return read_metrics(cloudwatch, target_group_arn, balancers[target_group_arn], start, end)
-
-        statuses = []
-        for canary in canaries:
-            canary_metrics, live_metrics = metrics(canary.target_group_arn), metrics(canary.live_target_group_arn)
-            statuses.append(
-                CanaryStatus(canary, args.window, canary_metrics, live_metrics, judge(canary_metrics, live_metrics))
-            )
-    except (BotoCoreError, ClientError) as error:
-        raise CommandError(f"AWS request failed: {error}") from error
     print(json.dumps([_as_json(status) for status in statuses], indent=2) if args.json else render(statuses))
     return worst([status.judgement.verdict for status in statuses]).value
 

@@ -14,6 +14,7 @@ from typing import Any
 from fleet.config import FleetConfig, ServiceConfig, canary_release
 from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
+from fleet.rollout import health_check_path_warning
 from fleetctl.cli import project_dir
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
@@ -23,6 +24,45 @@ RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
 # Service settings outside the release identity: Pulumi updates them in place, the hosts stay. The canary is a
 # release of its own, described apart.
 IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", "canary", *RELEASE_FIELDS}]
+
+
+@dataclass(frozen=True)
+class StackWide:
+    """A key of the stack outside its services, whose change a deploy applies to the whole stack."""
+
+    key: str
+    """Under `fleet:` in the stack file."""
+    field: str
+    """The `FleetConfig` field it fills."""
+    effect: str
+    """What a deploy does when it changes, as the pull request says it."""
+
+
+# Every stack-wide key a deploy applies: a new one is a row here (hostnames, DNS, certificates, registry consumers).
+STACK_WIDE = (
+    StackWide(
+        "network",
+        "network",
+        "the VPC and subnets of the load balancer and hosts; once the stack serves, `pulumi up` refuses a move to "
+        "another VPC",
+    ),
+    StackWide(
+        "promotion",
+        "promotion",
+        "where this stack's images must come from (the promotion guard), and whether the override lets others in",
+    ),
+    StackWide(
+        "tls",
+        "tls",
+        "HTTPS on the load balancer: with a certificate every service gets an HTTPS listener on its httpsPort and "
+        "its HTTP listener only redirects to it; without one the HTTP listeners serve again (in place, no release)",
+    ),
+    StackWide(
+        "alarms",
+        "alarm_topic_arn",
+        "the SNS topic every alarm notifies of its ALARM and OK transitions (in place, no release)",
+    ),
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -125,12 +165,14 @@ def _stack_changes(stack: str, before: ParsedStack | Problems | None, after: Par
 
 
 def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
-    """Changes outside the services: network, promotion (quoted from the files), other namespaces' keys."""
+    """Changes outside the services: the stack-wide keys (quoted from the files, with what a deploy does), other
+    namespaces' keys."""
     lines = [
-        f"- {key}: {_setting(before, key)} → {_setting(after, key)}"
-        for key in ("network", "promotion")
-        if getattr(before.config, key) != getattr(after.config, key)
+        f"- {wide.key}: {_setting(before, wide.key)} → {_setting(after, wide.key)}: {wide.effect}"
+        for wide in STACK_WIDE
+        if getattr(before.config, wide.field) != getattr(after.config, wide.field)
     ]
+    lines.extend(_consumer_lines(before.config, after.config))
     changed = sorted(
         key
         for key in {*before.other_keys, *after.other_keys}
@@ -139,6 +181,21 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
     if changed:
         lines.append(f"- other config keys changed: {', '.join(f'`{key}`' for key in changed)}")
     return lines
+
+
+def _consumer_lines(before: FleetConfig, after: FleetConfig) -> list[str]:
+    """A change of `fleet:registry.consumers`: stack-wide (the registry's replication rule), never a release."""
+    old = before.registry.consumers if before.registry else ()
+    new = after.registry.consumers if after.registry else ()
+    if old == new:
+        return []
+    added = [f"`{consumer.account}` in `{consumer.region}`" for consumer in new if consumer not in old]
+    removed = [f"`{consumer.account}` in `{consumer.region}`" for consumer in old if consumer not in new]
+    changes = [*(f"replicates to {item}" for item in added), *(f"stops replicating to {item}" for item in removed)]
+    return [
+        f"- registry consumers (stack-wide, no release: the registry's replication rule is updated in place): "
+        f"{'; '.join(changes) or 'reordered'}. ECR copies only images pushed from then on"
+    ]
 
 
 def _service_lines(
@@ -166,8 +223,11 @@ def _live_lines(
     if not causes and not in_place:
         return []
     settings = [f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in in_place]
+    path_changed = old.health_check_path != new.health_check_path
+    warning = health_check_path_warning(name, old.health_check_path, new.health_check_path) if path_changed else None
+    warnings = [f"  - ⚠️ **warning**: {warning}"] if warning else []
     if not causes:
-        return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings]
+        return [f"- **{name}**: in-place: {', '.join(_camel(key) for key in in_place)}", *settings, *warnings]
     lines = [
         f"- **{name}**: **release** `{previous.release_id}` → `{identity.release_id}` (new launch template and "
         f"autoscaling group, replaced once healthy) because of: "
@@ -180,7 +240,7 @@ def _live_lines(
             "two different images would answer to one version (in `/version`, the release history and rollback); "
             "set a new `image.version`"
         )
-    return lines + [f"{line} (set on the new release)" for line in settings]
+    return lines + [f"{line} (set on the new release)" for line in settings] + warnings
 
 
 def _canary_lines(

@@ -21,7 +21,7 @@ from fleet.config import AMI_ID, ConfigError, fleet_keys, parse_config
 from fleet.names import PROMOTION_KEY
 from fleet.platforms import platform_for
 from fleetctl.cli import project_dir
-from fleetctl.errors import CommandError
+from fleetctl.errors import CommandError, aws_problem
 from fleetctl.pinning import SERVICES_KEY, SERVICES_PATH, PinTarget, add_stack_file_arguments
 
 RECOMMENDED_IMAGE = {
@@ -116,7 +116,9 @@ def _recommended_images(region: str, architectures: set[str]) -> dict[str, str]:
     try:
         response = boto3.client("ssm", region_name=region).get_parameters(Names=list(names))
     except (BotoCoreError, ClientError) as error:
-        raise CommandError(f"cannot read AWS's public host image parameters in {region}: {error}") from error
+        raise CommandError(
+            f"cannot read AWS's public host image parameters in {region}: {aws_problem(error)}"
+        ) from error
     if response.get("InvalidParameters"):
         raise CommandError(f"{region} publishes no {', '.join(response['InvalidParameters'])}")
     images = {names[parameter["Name"]]: parameter["Value"] for parameter in response["Parameters"]}

@@ -3,17 +3,21 @@
 The real `__main__.py` runs with the stack file as its config and `fleetctl.simulation`'s mocks answering AWS, so
 the release id, host image, capacity and health gate shown are the program's own values. Values only AWS or a
 build knows (account, VPC, digests) come from the mocks and are not shown. With the stack's last outputs
-(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that.
+(`--from-outputs`) it also says whether `pulumi up` would make a release, as the release id decides that; the
+account's default VPC, which only AWS knows, is then taken to be the one the stack serves from, so that no value
+the mocks invent is compared with a real one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fleet.config import FleetConfig, ServiceConfig
+from fleet.config import ACCOUNT_ID, FleetConfig, ServiceConfig
+from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
 from fleet.outputs import (
     SERVICES,
     STACK,
@@ -21,16 +25,36 @@ from fleet.outputs import (
     DeployedRelease,
     OutputsError,
     ServiceOutputs,
+    live_vpc_id,
     parse_service,
     parse_services,
     write_service,
 )
-from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LAUNCH_TEMPLATE, TARGET_GROUP
+from fleet.replication import pinned_images
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    DOCKER_IMAGE,
+    ECR_REGISTRY_POLICY,
+    ECR_REPLICATION_CONFIGURATION,
+    GET_IMAGE,
+    LAUNCH_TEMPLATE,
+    TARGET_GROUP,
+)
+from fleet.validation import REGION_KEY
 from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
 from fleetctl.revisions import WorkingTree
-from fleetctl.simulation import Declared, ProgramRun, qualified, reset_runtime, run_program
+from fleetctl.simulation import (
+    ACCOUNT,
+    DEFAULT_VPC,
+    Declared,
+    FleetMocks,
+    ProgramRun,
+    qualified,
+    reset_runtime,
+    run_program,
+)
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
 
@@ -61,6 +85,12 @@ def add_parser(subparsers: Any) -> None:
         help="for a promoted stack, the outputs of the stack it is promoted from: check the promotion guard "
         "offline (without it the guard is reported as not checked)",
     )
+    parser.add_argument(
+        "--account",
+        metavar="ACCOUNT",
+        help="for a promoted stack, the 12-digit account it deploys to: check that its hosts can pull its images "
+        "(default: the account of the registry its image refs name in its region)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -79,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     stack_outputs = {qualified(args.stack): deployed or {}}
     if config.promotion is not None:
         stack_outputs[qualified(config.promotion.source)] = source
+    account, account_line = _account(config, valid.raw.get(REGION_KEY), args.account)
     try:
         declared = run_program(
             args.stack,
@@ -86,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             project_root=project.resolve(),
             stack_outputs=stack_outputs,
             live_desired=_live_desired_assumed(config, deployed),
+            mocks=FleetMocks(account=account, default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
         )
     except Exception as error:  # the program's own refusal, as `pulumi up` would print it
         print(f"{args.stack}: the program stops: {error}")
@@ -98,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if guard_line:
         print(guard_line)
+    elif config.promotion is not None:
+        print(_guard_line(config, source, deployed or {}, args.source_outputs))
+    for line in [*([account_line] if account_line else []), *_registry_lines(declared)]:
+        print(line)
     for service in config.services:
         print()
         print("\n".join(_service_plan(service, declared, deployed)))
@@ -114,9 +150,7 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
             raise CommandError(f"stack {config.stack} has no fleet:promotion: --source-outputs has nothing to check")
         return {}, None
     if outputs_file is not None:
-        return read_outputs_of(promotion.source, outputs_file), (
-            f"promotion guard: checked: every image.ref was deployed by {promotion.source} ({outputs_file})"
-        )
+        return read_outputs_of(promotion.source, outputs_file), None
     # Without them the guard is given every configured ref as deployed, so the rest of the plan can run.
     assumed = {
         service.name: write_service(
@@ -129,8 +163,75 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
     }
     return {STACK: promotion.source, SERVICES: assumed}, (
         f"promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
-        f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed"
+        f"{promotion.source}`); `pulumi up` refuses an image.ref that {promotion.source} never deployed, and reads "
+        f"there which registries {promotion.source} replicates to"
     )
+
+
+def _account(config: FleetConfig, region: Any, given: str | None) -> tuple[str, str | None]:
+    """The account the program runs in under the mocks, and the plan's line saying where it comes from."""
+    if given is not None:
+        if not ACCOUNT_ID.match(given):
+            raise CommandError(f"--account must be a 12-digit AWS account id; got {given!r}")
+        return given, f"account:        {given} (--account)"
+    if config.promotion is None:
+        return ACCOUNT, None
+    own = sorted({image.account for image in pinned_images(config) if image.region == region})
+    if len(own) != 1:
+        return ACCOUNT, None
+    return own[0], (
+        f"account:        {own[0]}, assumed from the registry its image refs name in {region}; pass --account to "
+        "check the account it deploys to"
+    )
+
+
+def _registry_lines(declared: ProgramRun) -> list[str]:
+    """The stack's replication rule (a building stack with consumers) or registry grant (a consumer)."""
+    lines = []
+    for rule in declared.of_type(ECR_REPLICATION_CONFIGURATION):
+        (replication,) = rule.inputs["replicationConfiguration"]["rules"]
+        (prefix,) = [entry["filter"] for entry in replication["repositoryFilters"]]
+        targets = ", ".join(f"{d['registryId']} in {d['region']}" for d in replication["destinations"])
+        lines.append(f"replication:    ECR copies every image pushed to {prefix}* to {targets}")
+    for grant in declared.of_type(ECR_REGISTRY_POLICY):
+        (statement,) = json.loads(grant.inputs["policy"])["Statement"]
+        lines.append(
+            f"registry grant: {statement['Principal']['AWS'].split(':')[4]} may replicate into "
+            f"{statement['Resource'].split('repository/', 1)[1]} in this registry"
+        )
+    if any(token == GET_IMAGE for token, _ in declared.invokes):
+        lines.append(
+            "image lookups:  NOT checked offline (the mocks hold no images): `pulumi up` looks each image up in "
+            "this stack's registry and refuses a live service's absent one before declaring anything"
+        )
+    return lines
+
+
+def _guard_line(config: FleetConfig, source: dict[str, Any], deployed: dict[str, Any], outputs_file: Path) -> str:
+    """Which check of the promotion guard passed each image (the program refused any that none passed)."""
+    assert config.promotion is not None
+    origin = config.promotion.source
+    said = {
+        SOURCE_DEPLOYED: f"deployed by {origin}",
+        OWN_HISTORY: f"not deployed by {origin}, but run by {config.stack} before (its release history in "
+        "--from-outputs): a rollback",
+        None: "NOT verified, let through by fleet:promotion.allowUnverified",
+    }
+    source_services, own_services = _deployed_services(source), _deployed_services(deployed)
+    checks = {
+        f"{service.name}.{key}": image_provenance(ref, service.name, source_services, own_services)
+        for service in config.services
+        for key, ref in (("image.ref", service.image.ref), ("canary.image.ref", _canary_ref(service)))
+        if ref is not None
+    }
+    if set(checks.values()) == {SOURCE_DEPLOYED}:
+        return f"promotion guard: checked: every image.ref was deployed by {origin} ({outputs_file})"
+    listed = "; ".join(f"{key} {said[provenance]}" for key, provenance in checks.items())
+    return f"promotion guard: checked with {origin}'s outputs ({outputs_file}): {listed}"
+
+
+def _canary_ref(service: ServiceConfig) -> str | None:
+    return service.canary.image.ref if service.canary else None
 
 
 def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) -> dict[str, int]:
@@ -168,11 +269,28 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
         "`pulumi up` fails and the old release keeps serving",
         f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
     ]
+    canary_resources = _resources_of(declared, CANARY, f"{service.name}-canary")
     if service.canary is not None and outputs.canary is not None:
-        lines.append(_canary_line(outputs.canary, _resources_of(declared, CANARY, f"{service.name}-canary")))
+        lines.append(_canary_line(outputs.canary, canary_resources))
     if deployed is not None:
         lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
+        if outputs.canary is not None:
+            live_canary = _deployed_services(deployed).get(service.name, ServiceOutputs()).canary
+            lines.append(f"  canary change:  {_canary_change(outputs.canary, live_canary, canary_resources)}")
     return lines
+
+
+def _canary_change(canary: CanaryRelease, live: CanaryRelease | None, resources: list[Declared]) -> str:
+    """What `pulumi up` does to the service's canary: starts it (creating its resources), releases it, or nothing."""
+    if live is None:
+        created = ", ".join(f"{resource.type.rsplit(':', 1)[-1]} {resource.name}" for resource in resources)
+        return f"starts the canary: creates {created}"
+    if live.release_id == canary.release_id:
+        return f"no release (canary release {canary.release_id} is live)"
+    return (
+        f"canary release: replaces the canary's launch template and ASG ({live.release_id} → {canary.release_id}); "
+        "the live release is not replaced"
+    )
 
 
 def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:

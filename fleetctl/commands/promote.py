@@ -1,6 +1,7 @@
 """`fleetctl promote SOURCE TARGET`: pin in the target's stack file the exact images the source stack runs.
 
-The target never rebuilds: it runs the digest the source deployed, so what was tested is what ships. A target
+The target never rebuilds: it runs the digest the source deployed, so what was tested is what ships. A target in
+another account or region pins the copy ECR replicated into its own registry: same repository, same digest. A target
 whose file declares `fleet:promotion.from` is only ever promoted from that stack, so prod cannot be handed images
 from a stack that never ran them the way staging did.
 """
@@ -8,15 +9,19 @@ from a stack that never ran them the way staging did.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from fleet.config import MAX_CANARY_WEIGHT, CanaryConfig
+from fleet.config import ECR_DIGEST_REF, MAX_CANARY_WEIGHT, CanaryConfig
 from fleet.names import PROMOTION_KEY, same_stack
+from fleet.outputs import OutputsError, parse_registry
 from fleetctl.cli import project_dir, whole_number
 from fleetctl.errors import CommandError
-from fleetctl.pinning import AsCanary, PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.pinning import SERVICES_PATH, AsCanary, PinTarget, add_stack_file_arguments, pin_releases
+from fleetctl.stack_check import REGION_KEY
 from fleetctl.stack_outputs import add_outputs_arguments
 
 
@@ -68,8 +73,49 @@ def run(args: argparse.Namespace) -> int:
         lambda name, service: (service.release, f"{args.source} outputs services.{name}.release"),
         dry_run=args.dry_run,
         canary=AsCanary(args.weight) if args.canary else None,
+        registry=partial(_replica_registry, target, args.source),
     )
     return 0
+
+
+def _replica_registry(target: PinTarget, source: str, outputs: Mapping[str, Any]) -> str | None:
+    """The registry in the target's region that holds the source's images: the copy ECR replicates there for a
+    consumer (the source's `registry` output), else the source's own registry (None: pin as the source ran them).
+
+    Where the source replicates to several accounts of the target's region, the one the target's refs already
+    name is the target's.
+    """
+    try:
+        registry = parse_registry(outputs)
+    except OutputsError as error:
+        raise CommandError(f"{source} outputs {error}") from error
+    region = target.file.get(("config", REGION_KEY))
+    if registry is None or not registry.consumers or not isinstance(region, str):
+        return None
+    holders = [(consumer.account, consumer.region) for consumer in registry.consumers]
+    pairs = [*holders, (registry.account, registry.region)]
+    candidates = {account for account, where in pairs if where == region and account is not None}
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        named = {match["account"] for match in _refs_of(target)} & candidates
+        if len(named) != 1:
+            raise CommandError(
+                f"{source} replicates to several accounts in {region} ({', '.join(sorted(candidates))}) and the "
+                f"image refs of {target.path.name} name {'none' if not named else 'more than one'} of them: set "
+                f"one service's image.ref there to the registry of {target.stack}'s account, then promote again"
+            )
+        candidates = named
+    (account,) = candidates
+    if (account, region) == (registry.account, registry.region):
+        return None
+    return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+def _refs_of(target: PinTarget) -> list[re.Match[str]]:
+    """The registries the target's stack file pins its images in now."""
+    refs = [target.file.get((*SERVICES_PATH, name, "image", "ref")) for name in target.services]
+    return [match for ref in refs if isinstance(ref, str) and (match := ECR_DIGEST_REF.match(ref))]
 
 
 def _check_promotion_path(target: PinTarget, source: str) -> None:

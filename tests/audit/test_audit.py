@@ -166,7 +166,9 @@ def test_host_security_group_open_to_the_internet_on_any_port_is_reported(
     assert found[0].resource.startswith(fleet.security_group_id)
 
 
-def test_ssh_open_to_the_internet_is_both_findings(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ssh_open_to_the_internet_is_one_ssh_finding_naming_the_internet(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
     fleet.ec2.authorize_security_group_ingress(
         GroupId=fleet.security_group_id,
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
@@ -175,7 +177,7 @@ def test_ssh_open_to_the_internet_is_both_findings(fleet: Fleet, capsys: pytest.
     code, found = findings(fleet, capsys)
 
     assert code == 1
-    assert sorted(f.kind for f in found) == ["open-to-internet", "ssh-open"]
+    assert [(f.kind, f.detail) for f in found] == [("ssh-open", "allows tcp 22 from 0.0.0.0/0")]
 
 
 def test_launch_template_version_not_requiring_imdsv2_is_reported(
@@ -424,14 +426,47 @@ def test_outputs_of_another_stack_are_rejected(fleet: Fleet, capsys: pytest.Capt
     assert "the stack export is of stack 'prod', not 'staging'" in capsys.readouterr().err
 
 
-def test_region_other_than_the_fleets_is_rejected(
-    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def stack_project(tmp_path: Path, region: str) -> Path:
+    """A project whose prod stack file deploys to `region`."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: fleet\nruntime: python\n")
+    (project / "Pulumi.prod.yaml").write_text(f"config:\n  aws:region: {region}\n")
+    return project
+
+
+def test_the_region_is_the_stack_files_without_an_aws_region_configured(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "eu-west-1"))) == 0
+    assert "no findings" in capsys.readouterr().out
+
+
+def test_the_stack_files_region_wins_over_the_aws_configurations(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
-    assert run_audit(fleet) == 2
-    assert "set AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "eu-west-1"))) == 0
+
+
+def test_a_stack_file_region_other_than_the_fleets_is_rejected(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run_audit(fleet, "--project-dir", str(stack_project(tmp_path, "us-east-1"))) == 2
+    assert "set aws:region: eu-west-1" in capsys.readouterr().err
+
+
+def test_without_a_stack_file_the_aws_configurations_region_is_used_and_checked(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    assert run_audit(fleet, "--project-dir", str(tmp_path)) == 2
+    assert "AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
 
 
 def audit_json_process(fleet: Fleet, **environment: str) -> subprocess.CompletedProcess[str]:

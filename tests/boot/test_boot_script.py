@@ -17,7 +17,7 @@ import pytest
 
 from fleet.config import RESERVED_SETTING_PREFIX, RESERVED_SETTINGS
 from fleet.release import BOOT_SCRIPT
-from policy.rules import installs_packages
+from policy.hosts import installs_packages
 from tests.checkout import ROOT
 
 IMAGE_REF = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "ab" * 32

@@ -60,7 +60,9 @@ def test_a_stack_without_services_is_an_error(raw, shown):
 def test_unknown_top_level_key_is_an_error():
     raw = staging()
     raw["servces"] = {}
-    assert problems(raw) == ["fleet:servces: unknown key; allowed keys are services, network, promotion, tls, alarms"]
+    assert problems(raw) == [
+        "fleet:servces: unknown key; allowed keys are services, network, promotion, tls, alarms, registry"
+    ]
 
 
 def test_misspelled_service_key_is_named_with_the_allowed_ones():
@@ -359,7 +361,7 @@ def test_program_with_bad_config_declares_no_resource(program, staging_config):
         program("staging", staging_config, mocks=mocks)
 
     assert error.value.problems == [
-        "fleet:typo: unknown key; allowed keys are services, network, promotion, tls, alarms",
+        "fleet:typo: unknown key; allowed keys are services, network, promotion, tls, alarms, registry",
         "fleet:services.web.capacity: min (3) must not exceed desired (2)",
     ]
     assert mocks.inputs == {}

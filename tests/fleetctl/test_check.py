@@ -6,6 +6,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
+from fleet.instance_types import INSTANCE_TYPES
 from fleet.release import identify_on_disk
 from fleetctl.cli import main
 from tests.checkout import ROOT
@@ -74,8 +75,31 @@ def test_a_valid_stack_is_summarized_with_each_services_release_id(project, flee
             "max: 1",
             "fleet:services.web.capacity: desired (2) must not exceed max (1)",
         ),
+        (
+            "staging",
+            "instanceType: t3.small",
+            "instanceType: t3.gigantic",
+            f"fleet:services.web.instanceType: must be an EC2 instance type, one of the {len(INSTANCE_TYPES)} in the "
+            "EC2 API (such as t3.small); got 't3.gigantic'",
+        ),
+        (
+            "staging",
+            "    api:\n",
+            "    sg-api:\n",
+            "fleet:services.sg-api: its hosts' security group would be named sg-api-instances-sg-<7 random>, and EC2 "
+            "refuses group names starting with sg- (the prefix of group ids): choose another service name",
+        ),
     ],
-    ids=["misspelled-build-directory", "no-region", "malformed-region", "unknown-source", "own-source", "capacity"],
+    ids=[
+        "misspelled-build-directory",
+        "no-region",
+        "malformed-region",
+        "unknown-source",
+        "own-source",
+        "capacity",
+        "unknown-instance-type",
+        "security-group-name",
+    ],
 )
 def test_a_problem_is_printed_naming_its_key_with_exit_code_1(project, fleetctl, stack, old, new, problem):
     project.edit(f"Pulumi.{stack}.yaml", old, new)
@@ -118,3 +142,78 @@ def test_a_stack_without_a_stack_file_is_a_command_error_listing_the_stacks(proj
 
     assert result.code == 2
     assert result.err == "fleetctl check: the project has no Pulumi.qa.yaml (stacks: prod, staging)\n"
+
+
+def test_a_yaml_error_names_the_file_and_keeps_the_lines_that_show_where(project, fleetctl):
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: [8080\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[1] == "  - Pulumi.staging.yaml is not valid YAML:"
+    assert any(line.strip().startswith('in "Pulumi.staging.yaml", line ') for line in lines)
+    assert any(line.strip().startswith("^") for line in lines)
+    assert "<byte string>" not in result.out
+
+
+def test_a_yaml_error_in_another_stack_file_the_program_reads_is_reported_too(project, fleetctl):
+    project.edit("Pulumi.prod.yaml", "      drainSeconds: 60\n", "      drainSeconds: [60\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    assert "  - Pulumi.prod.yaml is not valid YAML:" in result.out.splitlines()
+
+
+def _replicating_staging(project) -> None:
+    text = project.read("Pulumi.staging.yaml")
+    consumers = '  fleet:registry:\n    consumers:\n      - {account: "210987654321", region: us-east-1}\n'
+    project.write("Pulumi.staging.yaml", text.replace("config:\n", f"config:\n{consumers}", 1))
+
+
+def test_a_stack_with_consumers_is_summarized_with_where_its_images_replicate(project, fleetctl):
+    _replicating_staging(project)
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 0, result.out
+    assert "  - registry: ECR replicates fleet-staging-* to 210987654321 in us-east-1" in result.out.splitlines()
+
+
+def test_a_promoted_stack_pinning_a_registry_its_source_does_not_replicate_to_is_warned_of(project, fleetctl):
+    _replicating_staging(project)
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 0, result.out
+    assert (
+        "  ! warning: fleet:services.web.image.ref names the registry of 123456789012 in eu-west-1, which staging's "
+        "fleet:registry.consumers do not list"
+    ) in result.out
+
+
+def test_a_promoted_stack_pinning_the_replicated_copy_is_summarized_as_such(project, fleetctl):
+    _replicating_staging(project)
+    text = project.read("Pulumi.prod.yaml").replace("123456789012.dkr.ecr.eu-west-1", "210987654321.dkr.ecr.us-east-1")
+    project.write("Pulumi.prod.yaml", text.replace("aws:region: eu-west-1", "aws:region: us-east-1", 1))
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 0, result.out
+    assert (
+        "  - services.web.image.ref: the copy in 210987654321 in us-east-1, which staging replicates to" in result.out
+    )
+
+
+def test_a_ref_in_another_regions_registry_is_a_problem_as_the_program_refuses_it(project, fleetctl):
+    text = project.read("Pulumi.prod.yaml")
+    project.write("Pulumi.prod.yaml", text.replace("aws:region: eu-west-1", "aws:region: us-east-1", 1))
+
+    result = fleetctl("check", "prod")
+
+    assert result.code == 1
+    assert (
+        "fleet:services.web.image.ref: names a registry in eu-west-1, but the stack's hosts run in us-east-1"
+        in result.out
+    )

@@ -139,3 +139,23 @@ def test_the_readmes_try_it_locally_commands_run_on_the_repository(capsys):
 
     assert commands == ["check staging", "plan staging"]
     assert codes == [0, 0]
+
+
+def epilog_examples(help_text: str) -> list[str]:
+    """The example lines of the help: `  fleetctl ...`, the command then what it does."""
+    return [line for line in help_text.splitlines() if line.startswith("  fleetctl ")]
+
+
+def test_the_help_examples_describe_each_command_in_one_aligned_column():
+    examples = epilog_examples(build_parser().format_help())
+
+    columns = {re.match(r"  fleetctl .*?\S  +(?=\S)", line).end() for line in examples}  # type: ignore[union-attr]
+    assert len(examples) > 5
+    assert len(columns) == 1
+
+
+def test_the_help_suggests_host_images_for_the_stack_that_builds_not_a_promoted_one():
+    examples = epilog_examples(build_parser().format_help())
+
+    assert any(line.startswith("  fleetctl host-image staging ") for line in examples)
+    assert not any(line.startswith("  fleetctl host-image prod") for line in examples)

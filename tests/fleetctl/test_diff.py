@@ -9,9 +9,11 @@ from ruamel.yaml import YAML
 
 from fleet.config import fleet_keys, parse_config
 from fleet.release import identify_on_disk
+from fleet.rollout import health_check_path_warning
 from fleet.secret_settings import with_secret_settings
 from fleetctl.commands.diff import ParsedStack, load_stack
 from fleetctl.revisions import GitTree
+from tests.ciphertexts import ciphertext
 from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref
 
 
@@ -241,8 +243,8 @@ def test_an_added_setting_block_is_shown_from_not_set(project, fleetctl, base):
     assert "- promotion: not set → `{from: prod}`" in result.out
 
 
-SECRET_BEFORE = "v1:b2xkLW5vbmNlOm9sZC1jaXBoZXJ0ZXh0"
-SECRET_AFTER = "v1:bmV3LW5vbmNlOm5ldy1jaXBoZXJ0ZXh0"
+SECRET_BEFORE = ciphertext("db password")
+SECRET_AFTER = ciphertext("db password, set again")
 WEB_SETTINGS = """      settings:
         LOG_LEVEL: debug
         DB_PASSWORD:
@@ -396,3 +398,46 @@ def test_a_canary_instances_change_is_in_place(project, fleetctl):
     web = service_lines(fleetctl("diff", base).out, "prod", "web")
 
     assert web == ["- **web**: canary instances `1` → `3` (in place)"]
+
+
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:fleet-alarms"
+
+
+def test_turning_tls_on_shows_that_every_http_listener_becomes_a_redirect(project, fleetctl, base):
+    project.edit(
+        "Pulumi.prod.yaml",
+        "  fleet:services:\n",
+        f"  fleet:tls:\n    certificateArn: {CERTIFICATE}\n  fleet:services:\n",
+    )
+    project.edit("Pulumi.prod.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8443\n")
+
+    result = fleetctl("diff", base)
+
+    assert f"- tls: not set → `{{certificateArn: {CERTIFICATE}}}`: HTTPS on the load balancer" in result.out
+    assert "its HTTP listener only redirects to it" in result.out
+    assert "### `prod`: unchanged" not in result.out, result.out
+
+
+def test_adding_an_alarm_topic_shows_what_the_alarms_notify(project, fleetctl, base):
+    project.edit(
+        "Pulumi.prod.yaml", "  fleet:services:\n", f"  fleet:alarms:\n    topicArn: {TOPIC}\n  fleet:services:\n"
+    )
+
+    result = fleetctl("diff", base)
+
+    assert f"- alarms: not set → `{{topicArn: {TOPIC}}}`: the SNS topic every alarm notifies" in result.out
+
+
+def test_a_health_check_path_change_carries_the_warning_the_program_prints(project, fleetctl, base):
+    project.edit(
+        "Pulumi.prod.yaml", "      drainSeconds: 60\n", "      drainSeconds: 60\n      healthCheckPath: /ready\n"
+    )
+
+    web = service_lines(fleetctl("diff", base).out, "prod", "web")
+
+    assert web == [
+        "- **web**: in-place: healthCheckPath",
+        "  - healthCheckPath: `/healthz` → `/ready`",
+        f"  - ⚠️ **warning**: {health_check_path_warning('web', '/healthz', '/ready')}",
+    ]

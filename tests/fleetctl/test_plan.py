@@ -14,6 +14,7 @@ from fleet.config import fleet_keys, parse_config
 from fleet.platforms import platform_for
 from fleet.release import identify_on_disk
 from fleetctl.cli import main
+from fleetctl.simulation import ACCOUNT, DEFAULT_VPC, ORGANIZATION, reset_runtime, run_program
 from tests.checkout import ROOT, stack_file
 
 
@@ -155,7 +156,8 @@ def test_without_the_source_outputs_the_promotion_guard_is_reported_unchecked(pl
     assert code == 0
     assert out.splitlines()[1] == (
         "promotion guard: NOT checked offline: pass --source-outputs FILE (`pulumi stack output --json --stack "
-        "staging`); `pulumi up` refuses an image.ref that staging never deployed"
+        "staging`); `pulumi up` refuses an image.ref that staging never deployed, and reads there which registries "
+        "staging replicates to"
     )
 
 
@@ -238,3 +240,80 @@ def test_plan_shows_a_services_canary_beside_its_live_release(plan, tmp_path, st
         "(version 1.1.0) on 2 t3.small host(s) of ami-0a1b2c3d4e5f60718, 20% of requests once its hosts are healthy"
     )
     assert f"  release:        {release_id(stack)} (version 1.0.0)" in out.splitlines()
+
+
+REAL_VPC = "vpc-0a1b2c3d4e5f67890"
+
+
+def real_outputs(stack: str, **stack_outputs: dict[str, Any]) -> dict[str, Any]:
+    """The outputs of the stack as deployed on an account's default VPC: the program's own outputs, with the VPC
+    and account AWS would have given instead of the mocks' invented ones."""
+    try:
+        run = run_program(stack, stack_file(stack), project_root=ROOT, stack_outputs=stack_outputs)
+    finally:
+        reset_runtime()
+    text = json.dumps(run.outputs).replace(DEFAULT_VPC, REAL_VPC).replace(ACCOUNT, "210987654321")
+    return dict(json.loads(text))
+
+
+def test_a_plan_from_real_outputs_of_an_unchanged_stack_is_no_release(plan, outputs_file):
+    code, out, _ = plan("staging", "--from-outputs", outputs_file("staging", real_outputs("staging")))
+
+    assert code == 0, out
+    assert f"pulumi up:      no release (release {release_id('staging')} is live" in out
+    assert DEFAULT_VPC not in out
+
+
+def test_a_plan_from_real_outputs_still_refuses_a_configured_move_to_another_vpc(plan, outputs_file, tmp_path):
+    project = repository_with_staging_edited(
+        tmp_path, "config:\n", "config:\n  fleet:network:\n    vpcId: vpc-0fedcba9876543210\n"
+    )
+
+    code, out, _ = plan(
+        "staging", "--from-outputs", outputs_file("staging", real_outputs("staging")), project_dir=project
+    )
+
+    assert code == 1
+    assert f"this stack serves from {REAL_VPC}; moving it to vpc-0fedcba9876543210" in out
+
+
+OTHER_STAGING_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-staging-web@sha256:" + "cd" * 32
+
+
+def test_after_a_rollback_past_the_sources_history_the_guard_line_says_prods_own_history_passed_it(plan, outputs_file):
+    staging = outputs_file("staging", deployed("staging", "0123456789ab", image_ref=OTHER_STAGING_IMAGE))
+    prod = outputs_file("prod", deployed("prod", release_id("prod")))
+
+    code, out, _ = plan("prod", "--from-outputs", prod, "--source-outputs", staging)
+
+    assert code == 0, out
+    assert (
+        f"promotion guard: checked with staging's outputs ({staging}): web.image.ref not deployed by staging, but "
+        "run by prod before (its release history in --from-outputs): a rollback"
+    ) in out.splitlines()
+    assert "every image.ref was deployed by staging" not in out
+
+
+def test_a_refusal_of_the_guard_names_the_source_as_the_stack_file_does_not_the_mocks_organization(plan, outputs_file):
+    staging = outputs_file("staging", deployed("staging", "0123456789ab", image_ref=OTHER_STAGING_IMAGE))
+
+    code, out, _ = plan("prod", "--source-outputs", staging)
+
+    assert code == 1
+    assert "was never deployed by stack staging, nor run by this stack (prod)" in out
+    assert ORGANIZATION not in out
+
+
+def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(plan, outputs_file, tmp_path):
+    before = outputs_file("staging", real_outputs("staging"))
+    canary = '      canary: {image: {version: "1.1.0", build: images/web}}\n'
+    project = repository_with_staging_edited(tmp_path, HOST_IMAGE_LINE, canary + HOST_IMAGE_LINE)
+
+    code, out, _ = plan("staging", "--from-outputs", before, project_dir=project)
+
+    assert code == 0, out
+    (line,) = [line for line in out.splitlines() if line.startswith("  canary change:")]
+    assert line.startswith("  canary change:  starts the canary: creates ")
+    for kind in ("LaunchTemplate", "Group", "TargetGroup", "ListenerRule", "MetricAlarm"):
+        assert f"{kind} web-canary" in line
+    assert f"pulumi up:      no release (release {release_id('staging')} is live" in out

@@ -6,13 +6,15 @@ from typing import Any
 
 import pytest
 
-from policy import rules
-from policy.records import UNKNOWN, declared
+from fleet.names import SECRET_TAG
+from fleet.resource_types import LAUNCH_TEMPLATE, SSM_PARAMETER
+from policy import hosts
+from policy.records import UNKNOWN, Resource, declared
 from tests.policy.policy_samples import IMAGE_REF, boot_script, user_data
 
 
-def template(inputs: dict[str, Any]) -> rules.Resource:
-    return declared(rules.LAUNCH_TEMPLATE, "web-launch-template", inputs)
+def template(inputs: dict[str, Any]) -> Resource:
+    return declared(LAUNCH_TEMPLATE, "web-launch-template", inputs)
 
 
 @pytest.mark.parametrize(
@@ -32,7 +34,7 @@ def test_user_data_that_installs_packages_is_rejected(launch_template_inputs, in
         boot_script(IMAGE_REF).replace("docker pull", f"{install}\ndocker pull")
     )
 
-    [message] = rules.launch_template_installs_nothing(template(launch_template_inputs))
+    [message] = hosts.launch_template_installs_nothing(template(launch_template_inputs))
 
     assert f"installs packages at boot ({install.strip()!r})" in message
     assert "fleetctl host-image" in message
@@ -41,7 +43,7 @@ def test_user_data_that_installs_packages_is_rejected(launch_template_inputs, in
 def test_cloud_config_that_installs_packages_is_rejected(launch_template_inputs):
     launch_template_inputs["userData"] = user_data("#cloud-config\npackages:\n  - docker\n")
 
-    assert rules.launch_template_installs_nothing(template(launch_template_inputs))
+    assert hosts.launch_template_installs_nothing(template(launch_template_inputs))
 
 
 @pytest.mark.parametrize(
@@ -51,22 +53,22 @@ def test_cloud_config_that_installs_packages_is_rejected(launch_template_inputs)
 def test_comments_and_other_commands_are_not_installs(launch_template_inputs, harmless):
     launch_template_inputs["userData"] = user_data(boot_script(IMAGE_REF) + harmless + "\n")
 
-    assert rules.launch_template_installs_nothing(template(launch_template_inputs)) == []
+    assert hosts.launch_template_installs_nothing(template(launch_template_inputs)) == []
 
 
 def test_unknown_user_data_passes_until_it_is_known(launch_template_inputs):
     launch_template_inputs["userData"] = UNKNOWN
 
-    assert rules.launch_template_installs_nothing(template(launch_template_inputs)) == []
+    assert hosts.launch_template_installs_nothing(template(launch_template_inputs)) == []
 
 
-def parameter(parameter_type: Any, tags: dict[str, str]) -> rules.Resource:
+def parameter(parameter_type: Any, tags: dict[str, str]) -> Resource:
     inputs = {"name": "/fleet/staging/web/DB_PASSWORD", "type": parameter_type, "value": "x", "tags": tags}
-    return declared(rules.SSM_PARAMETER, "web-settings-DB_PASSWORD", inputs)
+    return declared(SSM_PARAMETER, "web-settings-DB_PASSWORD", inputs)
 
 
 def test_a_secret_setting_stored_as_plain_string_is_rejected():
-    [message] = rules.secret_setting_is_secure_string(parameter("String", {rules.SECRET_TAG: "true"}))
+    [message] = hosts.secret_setting_is_secure_string(parameter("String", {SECRET_TAG: "true"}))
 
     assert "'/fleet/staging/web/DB_PASSWORD' holds a secret setting as type 'String'" in message
     assert 'type="SecureString"' in message
@@ -74,8 +76,8 @@ def test_a_secret_setting_stored_as_plain_string_is_rejected():
 
 @pytest.mark.parametrize(
     ("parameter_type", "tags"),
-    [("SecureString", {rules.SECRET_TAG: "true"}), ("String", {}), (UNKNOWN, {rules.SECRET_TAG: "true"})],
+    [("SecureString", {SECRET_TAG: "true"}), ("String", {}), (UNKNOWN, {SECRET_TAG: "true"})],
     ids=["secure secret", "plain setting", "unknown type"],
 )
 def test_secure_secrets_and_plain_settings_pass(parameter_type, tags):
-    assert rules.secret_setting_is_secure_string(parameter(parameter_type, tags)) == []
+    assert hosts.secret_setting_is_secure_string(parameter(parameter_type, tags)) == []

@@ -10,18 +10,17 @@ import pytest
 
 import components.canary
 import components.release
+from fleet.resource_types import LISTENER, LISTENER_RULE, TARGET_GROUP
 from fleetctl.simulation import qualified
-from policy import rules
+from policy import traffic
 from policy.records import UNKNOWN, Resource, declared
 from tests.policy.policy_samples import TARGET_GROUP_ARN
 from tests.policy.test_policy_on_program import violations
 
 CANARY_ARN = TARGET_GROUP_ARN.replace("web-tg-1a2b3c4", "web-canary-tg-5d6e7f8")
-LIVE = declared(rules.TARGET_GROUP, "web-tg", {"port": 8080, "arn": TARGET_GROUP_ARN})
-CANARY = declared(
-    rules.TARGET_GROUP, "web-canary-tg", {"port": 8080, "arn": CANARY_ARN, "tags": {"fleet:track": "canary"}}
-)
-NEW_CANARY = declared(rules.TARGET_GROUP, "web-canary-tg", {"port": 8080, "tags": {"fleet:track": "canary"}})
+LIVE = declared(TARGET_GROUP, "web-tg", {"port": 8080, "arn": TARGET_GROUP_ARN})
+CANARY = declared(TARGET_GROUP, "web-canary-tg", {"port": 8080, "arn": CANARY_ARN, "tags": {"fleet:track": "canary"}})
+NEW_CANARY = declared(TARGET_GROUP, "web-canary-tg", {"port": 8080, "tags": {"fleet:track": "canary"}})
 """A canary target group during the preview that creates it: its ARN is unknown."""
 
 
@@ -31,11 +30,11 @@ def forward(live: Any, canary: Any, canary_arn: Any = CANARY_ARN) -> list[dict[s
 
 
 def weights_rule(live: Any, canary: Any, **options: Any) -> Resource:
-    return declared(rules.LISTENER_RULE, "web-canary-weights", {"actions": forward(live, canary)}, **options)
+    return declared(LISTENER_RULE, "web-canary-weights", {"actions": forward(live, canary)}, **options)
 
 
 def check(*resources: Resource) -> list[str]:
-    return [message for _, message in rules.weighted_forwards_bound_the_canary_share([LIVE, CANARY, *resources])]
+    return [message for _, message in traffic.weighted_forwards_bound_the_canary_share([LIVE, CANARY, *resources])]
 
 
 @pytest.mark.parametrize(("live", "canary"), [(99, 1), (90, 10), (50, 50), (90.0, 10.0)])
@@ -57,29 +56,29 @@ def test_weights_that_do_not_add_up_to_one_hundred_are_caught(live, canary):
 
 def test_a_weight_left_out_counts_as_the_providers_default_of_one():
     targets = [{"arn": TARGET_GROUP_ARN, "weight": 99}, {"arn": CANARY_ARN}]
-    rule = declared(rules.LISTENER_RULE, "r", {"actions": [{"type": "forward", "forward": {"targetGroups": targets}}]})
+    rule = declared(LISTENER_RULE, "r", {"actions": [{"type": "forward", "forward": {"targetGroups": targets}}]})
     assert check(rule) == []
 
 
 def test_a_listeners_weighted_default_action_is_checked_too():
-    listener = declared(rules.LISTENER, "web-listener", {"port": 80, "defaultActions": forward(30, 70)})
+    listener = declared(LISTENER, "web-listener", {"port": 80, "defaultActions": forward(30, 70)})
     (message,) = check(listener)
     assert "weight 70" in message
 
 
 def test_a_weighted_forward_between_two_live_target_groups_is_not_a_canary():
-    other = declared(rules.TARGET_GROUP, "api-tg", {"port": 8080, "arn": CANARY_ARN})
-    assert rules.weighted_forwards_bound_the_canary_share([LIVE, other, weights_rule(30, 70)]) == []
+    other = declared(TARGET_GROUP, "api-tg", {"port": 8080, "arn": CANARY_ARN})
+    assert traffic.weighted_forwards_bound_the_canary_share([LIVE, other, weights_rule(30, 70)]) == []
 
 
 def test_a_new_canary_target_group_is_found_by_the_actions_dependencies_during_preview():
     rule = declared(
-        rules.LISTENER_RULE,
+        LISTENER_RULE,
         "web-canary-weights",
         {"actions": forward(40, 60, canary_arn=UNKNOWN)},
         property_dependencies={"actions": [LIVE.urn, NEW_CANARY.urn]},
     )
-    ((_, message),) = rules.weighted_forwards_bound_the_canary_share([LIVE, NEW_CANARY, rule])
+    ((_, message),) = traffic.weighted_forwards_bound_the_canary_share([LIVE, NEW_CANARY, rule])
     assert "weight 60" in message
 
 

@@ -7,54 +7,57 @@ from typing import Any
 
 import pytest
 
-from policy import rules
-from policy.records import UNKNOWN, declared
+from fleet.resource_types import LAUNCH_TEMPLATE
+from policy import __main__ as pack
+from policy import hosts
+from policy.base import ResourceRule
+from policy.records import UNKNOWN, Resource, declared
 from tests.policy.policy_samples import IMAGE_REF, boot_script, user_data
 
-LAUNCH_TEMPLATE_RULES = [rule for rule in rules.RESOURCE_RULES if rules.LAUNCH_TEMPLATE in rule.resource_types]
+LAUNCH_TEMPLATE_RULES = [rule for rule in pack.RESOURCE_RULES if LAUNCH_TEMPLATE in rule.resource_types]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def template(inputs: dict[str, Any]) -> rules.Resource:
-    return declared(rules.LAUNCH_TEMPLATE, "web-launch-template", inputs)
+def template(inputs: dict[str, Any]) -> Resource:
+    return declared(LAUNCH_TEMPLATE, "web-launch-template", inputs)
 
 
 @pytest.mark.parametrize("rule", LAUNCH_TEMPLATE_RULES, ids=lambda rule: rule.name)
-def test_compliant_launch_template_passes(rule: rules.ResourceRule, launch_template_inputs: dict[str, Any]) -> None:
+def test_compliant_launch_template_passes(rule: ResourceRule, launch_template_inputs: dict[str, Any]) -> None:
     assert rule.check(template(launch_template_inputs)) == []
 
 
 def test_optional_metadata_tokens_are_rejected(launch_template_inputs: dict[str, Any]) -> None:
     launch_template_inputs["metadataOptions"]["httpTokens"] = "optional"
-    [message] = rules.launch_template_requires_imdsv2(template(launch_template_inputs))
+    [message] = hosts.launch_template_requires_imdsv2(template(launch_template_inputs))
     assert '"http_tokens": "required"' in message
 
 
 def test_missing_metadata_options_are_rejected(launch_template_inputs: dict[str, Any]) -> None:
     del launch_template_inputs["metadataOptions"]
-    assert rules.launch_template_requires_imdsv2(template(launch_template_inputs))
+    assert hosts.launch_template_requires_imdsv2(template(launch_template_inputs))
 
 
 def test_key_pair_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
     launch_template_inputs["keyName"] = "ops"
-    [message] = rules.launch_template_has_no_key_pair(template(launch_template_inputs))
+    [message] = hosts.launch_template_has_no_key_pair(template(launch_template_inputs))
     assert "remove it" in message
 
 
 def test_unencrypted_volume_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
     launch_template_inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] = "false"
-    [message] = rules.launch_template_encrypts_root_volume(template(launch_template_inputs))
+    [message] = hosts.launch_template_encrypts_root_volume(template(launch_template_inputs))
     assert "'/dev/xvda' is not encrypted" in message
 
 
 def test_encrypted_as_boolean_true_is_accepted(launch_template_inputs: dict[str, Any]) -> None:
     launch_template_inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] = True
-    assert rules.launch_template_encrypts_root_volume(template(launch_template_inputs)) == []
+    assert hosts.launch_template_encrypts_root_volume(template(launch_template_inputs)) == []
 
 
 def test_root_volume_left_to_ami_defaults_is_rejected(launch_template_inputs: dict[str, Any]) -> None:
     del launch_template_inputs["blockDeviceMappings"]
-    [message] = rules.launch_template_encrypts_root_volume(template(launch_template_inputs))
+    [message] = hosts.launch_template_encrypts_root_volume(template(launch_template_inputs))
     assert "AMI's defaults" in message
 
 
@@ -87,26 +90,26 @@ def test_a_boot_script_not_running_an_image_pinned_by_digest_is_rejected(
     launch_template_inputs: dict[str, Any], user_data_text: str, expected: str
 ) -> None:
     launch_template_inputs["userData"] = user_data_text
-    [message] = rules.launch_template_pins_image_digest(template(launch_template_inputs))
+    [message] = hosts.launch_template_pins_image_digest(template(launch_template_inputs))
     assert expected in message
 
 
 def test_user_data_unknown_during_preview_is_skipped(launch_template_inputs: dict[str, Any]) -> None:
     launch_template_inputs["userData"] = UNKNOWN
-    assert rules.launch_template_pins_image_digest(template(launch_template_inputs)) == []
+    assert hosts.launch_template_pins_image_digest(template(launch_template_inputs)) == []
 
 
 def test_docker_options_and_their_values_are_not_taken_for_the_image() -> None:
     script = f"docker run -d -it --name web -p 80:8080 -e A=1 --log-opt tag=x --rm {IMAGE_REF} serve --port 80\n"
-    assert rules.boot_script_images(script) == [IMAGE_REF]
+    assert hosts.boot_script_images(script) == [IMAGE_REF]
 
 
 def test_commented_out_docker_commands_are_ignored() -> None:
-    assert rules.boot_script_images(f"# docker run web:latest\ndocker run {IMAGE_REF}\n") == [IMAGE_REF]
+    assert hosts.boot_script_images(f"# docker run web:latest\ndocker run {IMAGE_REF}\n") == [IMAGE_REF]
 
 
 def test_the_programs_boot_script_with_a_digest_reference_passes(launch_template_inputs: dict[str, Any]) -> None:
     """components/boot.sh as components.release.render_user_data ships it: readonly values, then the body."""
     body = (REPO / "components" / "boot.sh").read_text()
     launch_template_inputs["userData"] = user_data(f"#!/bin/bash\nreadonly FLEET_IMAGE_REF={IMAGE_REF}\n{body}")
-    assert rules.launch_template_pins_image_digest(template(launch_template_inputs)) == []
+    assert hosts.launch_template_pins_image_digest(template(launch_template_inputs)) == []

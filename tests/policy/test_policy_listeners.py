@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from policy import rules
+from fleet.resource_types import LISTENER
+from policy import network
 from policy.records import UNKNOWN, declared
 
 
 def listener(**props: Any) -> list[str]:
-    return rules.https_listener_uses_tls13_policy(declared(rules.LISTENER, "web-https-listener", props))
+    return network.https_listener_uses_tls13_policy(declared(LISTENER, "web-https-listener", props))
 
 
 def test_https_listener_with_a_tls13_policy_passes() -> None:

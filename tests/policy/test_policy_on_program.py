@@ -7,8 +7,8 @@ import pytest
 import components.release
 from fleet.resource_types import TARGET_GROUP
 from fleetctl.simulation import mock_arn, qualified
+from policy.__main__ import evaluate
 from policy.records import declared
-from policy.rules import evaluate
 
 
 def violations(run) -> list[tuple[str, str]]:

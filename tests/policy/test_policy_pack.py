@@ -18,7 +18,15 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from policy import rules
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    SCALING_POLICY,
+    SECURITY_GROUP,
+    TARGET_GROUP,
+)
+from policy import __main__ as pack
 from policy.records import UNKNOWN, declared, plain
 from tests.policy.policy_samples import TARGET_GROUP_ARN
 
@@ -35,7 +43,7 @@ def engine_options(delete_before_replace: bool | None = None) -> PolicyResourceO
 
 
 def run_resource_policy(name: str, resource_type: str, props: dict[str, Any]) -> list[str]:
-    policy = next(p for p in rules.POLICIES if p.name == name)
+    policy = next(p for p in pack.POLICIES if p.name == name)
     assert isinstance(policy, ResourceValidationPolicy)
     args = ResourceValidationArgs(resource_type, engine_props(props), "urn:x", "web", engine_options(), None)
     reported: list[str] = []
@@ -44,12 +52,12 @@ def run_resource_policy(name: str, resource_type: str, props: dict[str, Any]) ->
 
 
 def test_every_rule_is_a_policy_once() -> None:
-    rule_names = [*(rule.name for rule in rules.RESOURCE_RULES), *(rule.name for rule in rules.STACK_RULES)]
-    assert sorted(policy.name for policy in rules.POLICIES) == sorted(set(rule_names)) == sorted(rule_names)
+    rule_names = [*(rule.name for rule in pack.RESOURCE_RULES), *(rule.name for rule in pack.STACK_RULES)]
+    assert sorted(policy.name for policy in pack.POLICIES) == sorted(set(rule_names)) == sorted(rule_names)
 
 
 def test_every_policy_is_mandatory() -> None:
-    assert {policy.enforcement_level for policy in rules.POLICIES} == {EnforcementLevel.MANDATORY}
+    assert {policy.enforcement_level for policy in pack.POLICIES} == {EnforcementLevel.MANDATORY}
 
 
 def test_pulumi_policy_yaml_runs_python_in_the_projects_virtualenv() -> None:
@@ -63,25 +71,25 @@ def test_unknown_values_become_unknown_in_records() -> None:
 
 
 def test_resource_policy_reports_violations_from_engine_args() -> None:
-    reported = run_resource_policy("launch-template-has-no-key-pair", rules.LAUNCH_TEMPLATE, {"keyName": "ops"})
+    reported = run_resource_policy("launch-template-has-no-key-pair", LAUNCH_TEMPLATE, {"keyName": "ops"})
     assert len(reported) == 1
 
 
 def test_resource_policy_skips_a_value_unknown_during_preview_instead_of_failing() -> None:
     reported = run_resource_policy(
-        "launch-template-pins-image-digest", rules.LAUNCH_TEMPLATE, {"userData": UNKNOWN_STRING_VALUE}
+        "launch-template-pins-image-digest", LAUNCH_TEMPLATE, {"userData": UNKNOWN_STRING_VALUE}
     )
     assert reported == []
 
 
 def test_resource_policy_ignores_other_resource_types() -> None:
-    assert run_resource_policy("launch-template-has-no-key-pair", rules.SECURITY_GROUP, {"keyName": "ops"}) == []
+    assert run_resource_policy("launch-template-has-no-key-pair", SECURITY_GROUP, {"keyName": "ops"}) == []
 
 
 def test_stack_policy_reads_property_dependencies_from_engine_args() -> None:
     """During preview the ARNs are unknown; the engine's property dependencies still tie ASG, group and listener."""
     target_group = PolicyResource(
-        rules.TARGET_GROUP,
+        TARGET_GROUP,
         engine_props({"arn": UNKNOWN_STRING_VALUE}),
         "urn:tg",
         "tg",
@@ -99,10 +107,10 @@ def test_stack_policy_reads_property_dependencies_from_engine_args() -> None:
     unknown_forward = [{"type": "forward", "targetGroupArn": UNKNOWN_STRING_VALUE}]
     resources = [
         target_group,
-        depending(rules.LISTENER, "urn:listener", "defaultActions", unknown_forward),
-        depending(rules.AUTOSCALING_GROUP, "urn:asg", "targetGroupArns", [UNKNOWN_STRING_VALUE]),
+        depending(LISTENER, "urn:listener", "defaultActions", unknown_forward),
+        depending(AUTOSCALING_GROUP, "urn:asg", "targetGroupArns", [UNKNOWN_STRING_VALUE]),
     ]
-    policy = next(p for p in rules.POLICIES if p.name == "autoscaling-groups-receive-traffic")
+    policy = next(p for p in pack.POLICIES if p.name == "autoscaling-groups-receive-traffic")
     assert isinstance(policy, StackValidationPolicy)
     reported: list[tuple[str, str | None]] = []
     policy.validate(StackValidationArgs(resources[:1] + resources[2:]), lambda m, urn: reported.append((m, urn)))
@@ -115,7 +123,7 @@ def test_stack_policy_reads_property_dependencies_from_engine_args() -> None:
 def scaling_policy(group: Any) -> Any:
     """A target-tracking policy of `group`, referring to it as the engine records it (a property dependency)."""
     return declared(
-        rules.SCALING_POLICY,
+        SCALING_POLICY,
         "web-scale-cpu",
         {"policyType": "TargetTrackingScaling", "autoscalingGroupName": UNKNOWN},
         property_dependencies={"autoscalingGroupName": [group.urn]},
@@ -124,12 +132,10 @@ def scaling_policy(group: Any) -> Any:
 
 def test_evaluate_names_the_policy_and_resource_of_each_violation(group_inputs: dict[str, Any]) -> None:
     group_inputs["healthCheckType"] = "EC2"
-    asg = declared(rules.AUTOSCALING_GROUP, "web-group", group_inputs)
-    target_group = declared(rules.TARGET_GROUP, "web-tg", {"arn": TARGET_GROUP_ARN})
-    listener = declared(
-        rules.LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]}
-    )
-    violations = rules.evaluate([asg, target_group, listener, scaling_policy(asg)])
+    asg = declared(AUTOSCALING_GROUP, "web-group", group_inputs)
+    target_group = declared(TARGET_GROUP, "web-tg", {"arn": TARGET_GROUP_ARN})
+    listener = declared(LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]})
+    violations = pack.evaluate([asg, target_group, listener, scaling_policy(asg)])
     assert [(v.policy, v.urn) for v in violations] == [("autoscaling-group-uses-elb-health-check", asg.urn)]
 
 
@@ -137,11 +143,11 @@ def test_evaluate_passes_a_compliant_release(
     launch_template_inputs: dict[str, Any], group_inputs: dict[str, Any], security_group_inputs: dict[str, Any]
 ) -> None:
     stack = [
-        declared(rules.LAUNCH_TEMPLATE, "web-launch-template", launch_template_inputs),
-        asg := declared(rules.AUTOSCALING_GROUP, "web-group", group_inputs),
+        declared(LAUNCH_TEMPLATE, "web-launch-template", launch_template_inputs),
+        asg := declared(AUTOSCALING_GROUP, "web-group", group_inputs),
         scaling_policy(asg),
-        declared(rules.TARGET_GROUP, "web-tg", {"arn": TARGET_GROUP_ARN}),
-        declared(rules.LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]}),
-        declared(rules.SECURITY_GROUP, "web-sg", security_group_inputs),
+        declared(TARGET_GROUP, "web-tg", {"arn": TARGET_GROUP_ARN}),
+        declared(LISTENER, "l", {"defaultActions": [{"type": "forward", "targetGroupArn": TARGET_GROUP_ARN}]}),
+        declared(SECURITY_GROUP, "web-sg", security_group_inputs),
     ]
-    assert rules.evaluate(stack) == []
+    assert pack.evaluate(stack) == []

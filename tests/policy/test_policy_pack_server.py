@@ -14,7 +14,8 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policy import rules
+from fleet.resource_types import LAUNCH_TEMPLATE
+from policy import __main__ as pack
 
 PACK = Path(__file__).resolve().parents[2] / "policy"
 MANDATORY = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
@@ -44,7 +45,7 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
 def test_pack_serves_every_policy_of_the_rules_module_as_mandatory(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     served = {policy.name: policy.enforcementLevel for policy in info.policies}
-    assert served == {policy.name: MANDATORY for policy in rules.POLICIES}
+    assert served == {policy.name: MANDATORY for policy in pack.POLICIES}
 
 
 def test_engine_gets_mandatory_violations_and_no_failure_for_unknown_user_data(
@@ -60,7 +61,7 @@ def test_engine_gets_mandatory_violations_and_no_failure_for_unknown_user_data(
         }
     )
     request = analyzer_pb2.AnalyzeRequest(
-        type=rules.LAUNCH_TEMPLATE, properties=properties, urn="urn:pulumi:s::fleet::lt::web", name="web"
+        type=LAUNCH_TEMPLATE, properties=properties, urn="urn:pulumi:s::fleet::lt::web", name="web"
     )
     diagnostics = analyzer.Analyze(request).diagnostics
     assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [("launch-template-has-no-key-pair", MANDATORY)]

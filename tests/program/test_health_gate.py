@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fleet.resource_types import AUTOSCALING_GROUP, TARGET_GROUP
+from fleet.timeouts import GROUP_DELETE_MINUTES
 
 
 def test_group_attaches_to_the_services_long_lived_target_group(program, staging_config):
@@ -68,3 +69,9 @@ def test_health_check_and_drain_follow_the_config(program, staging_config, with_
     }
     assert target_group["healthCheck"]["unhealthyThreshold"] == 4
     assert run.one(AUTOSCALING_GROUP).inputs["healthCheckGracePeriod"] == 240
+
+
+def test_deleting_a_release_group_may_take_the_longest_drain_plus_shutdown(program, staging_config):
+    group = program("staging", staging_config).one(AUTOSCALING_GROUP)
+
+    assert group.options.custom_timeouts.delete == f"{GROUP_DELETE_MINUTES}m"

@@ -69,6 +69,25 @@ def test_turning_https_on_updates_the_http_listener_in_place(program, staging_co
     assert after.replacement_trigger is None
 
 
+def depends_on(declared) -> set[tuple[str, str]]:
+    """What a resource waits for, as the stack transformation sees its options."""
+    return {(resource._type, resource._name) for resource in declared.options.depends_on or []}
+
+
+def test_with_a_certificate_the_redirect_waits_for_the_https_listener_and_the_firewall_that_opens_it(
+    program, tls_config
+):
+    run = program("staging", tls_config)
+
+    assert depends_on(run.one(LISTENER, "web-listener")) == {(LISTENER, "web-https-listener"), LOAD_BALANCER_GROUP}
+
+
+def test_without_a_certificate_the_http_listener_waits_for_nothing_extra(program, staging_config):
+    run = program("staging", staging_config)
+
+    assert depends_on(run.one(LISTENER, "web-listener")) == set()
+
+
 def test_with_a_certificate_the_load_balancer_opens_the_https_ports_too(program, tls_config):
     run = program("staging", tls_config)
 

@@ -9,6 +9,7 @@ import pytest
 from fleet.config import ConfigError, fleet_keys, parse_config
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems, repositories_in_use
 from fleet.resource_types import ECR_REPOSITORY
+from fleet.stack_files import project_stack_files
 from fleetctl.simulation import FleetMocks, qualified
 from tests.checkout import stack_file
 
@@ -84,7 +85,7 @@ def staging_config_with(*services: str):
 def test_a_stack_promoted_from_this_one_by_any_form_of_its_name_counts(tmp_path, source):
     write_stack(tmp_path, "prod", promoted(source, service="www"))
 
-    assert promoted_images(tmp_path, "staging", REGION) == [
+    assert promoted_images(project_stack_files(tmp_path), "staging", REGION) == [
         PromotedImage(stack_file="Pulumi.prod.yaml", service="www", repository="fleet-staging-web")
     ]
 
@@ -92,20 +93,20 @@ def test_a_stack_promoted_from_this_one_by_any_form_of_its_name_counts(tmp_path,
 def test_a_stack_promoted_from_another_stack_does_not_count(tmp_path):
     write_stack(tmp_path, "prod", promoted("qa"))
 
-    assert promoted_images(tmp_path, "staging", REGION) == []
+    assert promoted_images(project_stack_files(tmp_path), "staging", REGION) == []
 
 
 def test_an_image_of_this_stack_name_in_another_region_does_not_count(tmp_path):
     write_stack(tmp_path, "prod", promoted("staging", STAGING_WEB.replace(REGION, "us-east-1")))
 
-    assert promoted_images(tmp_path, "staging", REGION) == []
+    assert promoted_images(project_stack_files(tmp_path), "staging", REGION) == []
 
 
 def test_every_promoted_stack_is_read(tmp_path):
     write_stack(tmp_path, "prod", promoted("staging"))
     write_stack(tmp_path, "prod-eu", promoted("staging", service="site"))
 
-    uses = promoted_images(tmp_path, "staging", REGION)
+    uses = promoted_images(project_stack_files(tmp_path), "staging", REGION)
 
     assert repositories_in_use(uses) == frozenset({"fleet-staging-web"})
     assert removed_service_problems(staging_config_with("web"), uses) == []
@@ -120,7 +121,8 @@ def test_a_stack_file_that_cannot_be_read_stops_the_program_naming_the_file(tmp_
     write_stack(tmp_path, "prod", "config: [unclosed\n")
 
     with pytest.raises(ConfigError) as error:
-        promoted_images(tmp_path, "staging", REGION)
+        project_stack_files(tmp_path)
 
     [problem] = error.value.problems
-    assert problem.startswith("Pulumi.prod.yaml: cannot be read to tell whether it runs this stack's images")
+    assert problem.startswith("Pulumi.prod.yaml is not valid YAML:\n")
+    assert 'in "Pulumi.prod.yaml", line 2, column 1' in problem

@@ -21,15 +21,16 @@ import components.settings
 from fleet.config import ConfigError
 from fleet.resource_types import AUTOSCALING_GROUP, IAM_ROLE_POLICY, LAUNCH_TEMPLATE, SSM_PARAMETER
 from fleetctl.simulation import ProgramRun
+from policy.__main__ import evaluate
 from policy.records import declared
-from policy.rules import evaluate
 from tests.checkout import stack_file
+from tests.ciphertexts import ciphertext
 
 RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 """How the SDK marks a secret value on the wire (pulumi.runtime.rpc `_special_secret_sig`)."""
 SECRET = "hunter2-Zq8vX-distinctive-secret"
-CIPHERTEXT = "v1:c2VjcmV0LW5vbmNlOmNpcGhlcnRleHQ="
+CIPHERTEXT = ciphertext("db password")
 SETTINGS = {"LOG_LEVEL": "debug", "WORKERS": 4, "DB_PASSWORD": {"secure": CIPHERTEXT}}
 
 
@@ -130,7 +131,7 @@ def triggers(run: ProgramRun) -> dict[str, Any]:
     "change",
     [
         {"LOG_LEVEL": "info"},
-        {"DB_PASSWORD": {"secure": "v1:cmUtc2V0OmNpcGhlcnRleHQ="}},
+        {"DB_PASSWORD": {"secure": ciphertext("db password, set again")}},
         {"NEW_KEY": "x"},
     ],
     ids=["plain value", "secret set again", "key added"],
