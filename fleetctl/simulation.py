@@ -16,7 +16,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,20 +337,25 @@ def run_program(
 
 
 def run_update(
-    stack: str, config: dict[str, Any], last: ProgramRun, *, live_desired: dict[str, int] | None = None, **kwargs: Any
+    stack: str,
+    config: dict[str, Any],
+    last: ProgramRun,
+    *,
+    live_desired: dict[str, int] | None = None,
+    run: Callable[..., ProgramRun] = run_program,
+    **kwargs: Any,
 ) -> ProgramRun:
     """Run the program as the next update of `stack` after the successful update `last`.
 
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
-    `live_desired` (group name -> desired) says autoscaling moved it since.
+    `live_desired` (group name -> desired) says autoscaling moved it since. `run` runs the program (`run_program`,
+    or what stands for it with the same arguments).
     """
     declared = {
         str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(types.AUTOSCALING_GROUP)
     }
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
-    return run_program(
-        stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs
-    )
+    return run(stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs)
 
 
 def _engine_value(value: Any) -> str:
