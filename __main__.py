@@ -12,16 +12,33 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.certificate import Certificate, CertificateArgs
+from components.dns_records import DnsRecords, DnsRecordsArgs
+from components.front_door import host_routes
+from components.listener_certificates import ListenerCertificates, ListenerCertificatesArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.registry_grant import RegistryGrant
 from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import rollout
-from fleet.config import ConfigError, canary_release, fleet_keys, problem
+from fleet.config import ConfigError, canary_release, fleet_keys, listener_ports, problem
+from fleet.dns import certificate_names
 from fleet.image_use import repositories_in_use
-from fleet.names import NAMESPACE, SERVICES_KEY, repository_name
-from fleet.outputs import LOAD_BALANCER_DNS, NETWORK, PROMOTION, REGISTRY, SERVICES, STACK, VPC_ID, parse_services
+from fleet.names import NAMESPACE, SERVICES_KEY, repository_name, stack_tags
+from fleet.outputs import (
+    DNS,
+    LOAD_BALANCER_DNS,
+    NETWORK,
+    PROMOTION,
+    REGISTRY,
+    SERVICES,
+    STACK,
+    VPC_ID,
+    DnsOutputs,
+    parse_services,
+    write_dns,
+)
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
 from fleet.stack_files import others, project_stack_files, stack_file_name
@@ -105,11 +122,46 @@ load_balancer = LoadBalancer(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_ids=network.subnet_ids,
-        listener_ports=[service.public_port for service in config.services],
+        listener_ports=listener_ports(config).http,
         target_ports=[service.port for service in config.services],
-        https_ports=[service.https_port for service in config.services] if config.tls else [],
+        https_ports=listener_ports(config).https,
     ),
 )
+hostnames = {hostname: service.name for service in config.services for hostname in service.hostnames}
+# A managed certificate reaches the listeners only once validated; otherwise the user's, or none (HTTP only).
+certificate_arn: pulumi.Input[str] | None = config.tls.certificate_arn if config.tls else None
+if config.managed_certificate:
+    assert config.dns is not None
+    certificate_arn = Certificate(
+        f"{NAMESPACE}-certificate",
+        CertificateArgs(names=certificate_names(hostnames), zone_id=config.dns.zone_id, tags=stack_tags(stack)),
+    ).validated_arn
+routing = host_routes(
+    config,
+    previous_services,
+    load_balancer.arn,
+    certificate_arn,
+    [load_balancer.security_group],
+)
+front_door = routing.front_door
+if front_door and front_door.https_listener_arn and config.tls and config.tls.additional_certificate_arns:
+    ListenerCertificates(
+        f"{NAMESPACE}-sni",
+        ListenerCertificatesArgs(
+            listener_arn=front_door.https_listener_arn, certificate_arns=config.tls.additional_certificate_arns
+        ),
+    )
+if config.dns:
+    DnsRecords(
+        f"{NAMESPACE}-dns",
+        DnsRecordsArgs(
+            hostnames=tuple(hostnames),
+            zone_id=config.dns.zone_id,
+            load_balancer_dns_name=load_balancer.dns_name,
+            load_balancer_zone_id=load_balancer.zone_id,
+            ip_address_type=load_balancer.ip_address_type,
+        ),
+    )
 account_id = aws.get_caller_identity_output().account_id
 replication = (
     Replication(
@@ -146,12 +198,14 @@ services = {
             attempt=attempt,
             live_desired=live_desired_capacity(live.get(service.name)),
             image_ref=guard.image_refs[service.name] if guard else None,
-            certificate_arn=config.tls.certificate_arn if config.tls else None,
+            certificate_arn=certificate_arn,
             alarm_topic_arn=config.alarm_topic_arn,
             images_promoted=repository_name(stack, service.name) in promoted_repositories,
             image_replicated=bool(access and access.copies),
             canary_release_id=canary_identities[service.name].release_id if service.canary else None,
             canary_image_ref=guard.canary_image_refs.get(service.name) if guard else None,
+            host_route=routing.routes.get(service.name),
+            listener_aliases=routing.handbacks.get(service.name, (None, None)),
         ),
     )
     for service in config.services
@@ -165,3 +219,18 @@ if guard:
     pulumi.export(PROMOTION, guard.outputs)
 if replication:
     pulumi.export(REGISTRY, replication.outputs)
+if config.dns:
+    zone = config.dns
+    pulumi.export(
+        DNS,
+        pulumi.Output.from_input(certificate_arn if config.managed_certificate else None).apply(
+            lambda arn: write_dns(
+                DnsOutputs(
+                    zone_id=zone.zone_id,
+                    zone_name=zone.zone_name,
+                    hostnames=tuple(hostnames.items()),
+                    certificate_arn=arn,
+                )
+            )
+        ),
+    )

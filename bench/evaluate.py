@@ -6,7 +6,8 @@ median. The program runs under `fleetctl.simulation`, the mock harness `fleetctl
 the test package or pytest stops with an error. It prints PASS or FAIL per target and exits 1 if any fails.
 
 Targets, relative to the floor, since absolute milliseconds swing with machine load: one service <= 1.5 x the
-floor; each extra service <= 5 % of the floor; the cut-over critical path of the defaults >= 3 x shorter than with
+floor; each extra service <= 5 % of the floor, on their own ports (1 to 50 services) and all on hostnames behind
+the shared HTTPS listener (1 to 20); the cut-over critical path of the defaults >= 3 x shorter than with
 AWS's defaults. The floor is importing the Pulumi SDKs the program runs on: exactly the `pulumi`, `pulumi_aws` and
 `pulumi_docker` modules a one-service run loads (pulumi_aws loads a submodule on first use, so a bare import would
 understate it), found by a first probe rather than listed by hand, so it follows the program.
@@ -29,6 +30,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_COUNTS = (1, 10, 50)
+HOSTNAME_COUNTS = (1, 20)
+"""A stack whose services are all on hostnames: the topology of a team of 20 services."""
 SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_docker")
 FLOOR_BODY = """
 import importlib
@@ -61,6 +64,14 @@ web = config["fleet:services"]["web"]
 # `web` stays (prod runs its image: removing it is refused); the others are copies on their own listener ports.
 extra = {{f"svc{{i}}": {{**web, "publicPort": 1000 + i}} for i in range(1, {count})}}
 config["fleet:services"] = {{"web": web, **extra}}
+"""
+HOSTNAMES_SETUP = """
+# Every service on a hostname of its own, behind the shared HTTPS listener (one host rule each).
+for name, service in config["fleet:services"].items():
+    service.pop("publicPort", None)
+    service["hostnames"] = [f"{name}.example.com"]
+config["fleet:tls"] = {"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+                       "0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"}
 """
 PROGRAM_BODY = """
 from fleetctl.simulation import FleetMocks, RecordingMonitor, run_program
@@ -105,9 +116,10 @@ def run_probe(name: str, setup: str, body: str) -> dict[str, Any]:
     return result
 
 
-def program_probe(count: int) -> tuple[str, str]:
-    """The staging program with `count` services."""
-    return PROGRAM_SETUP.format(root=str(ROOT), stack="staging", count=count), PROGRAM_BODY.format(stack="staging")
+def program_probe(count: int, hostnames: bool = False) -> tuple[str, str]:
+    """The staging program with `count` services, on their own ports or all on hostnames."""
+    setup = PROGRAM_SETUP.format(root=str(ROOT), stack="staging", count=count)
+    return setup + (HOSTNAMES_SETUP if hostnames else ""), PROGRAM_BODY.format(stack="staging")
 
 
 def cutover_critical_path() -> tuple[int, int]:
@@ -127,12 +139,15 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
 
     sdk_modules = run_probe("SDK modules", *program_probe(SERVICE_COUNTS[0]))["sdk_modules"]
-    probes = {"floor": ("", FLOOR_BODY.format(modules=sdk_modules))} | {
-        str(count): program_probe(count) for count in SERVICE_COUNTS
-    }
+    probes = (
+        {"floor": ("", FLOOR_BODY.format(modules=sdk_modules))}
+        | {str(count): program_probe(count) for count in SERVICE_COUNTS}
+        | {f"{count} on hostnames": program_probe(count, hostnames=True) for count in HOSTNAME_COUNTS}
+    )
     measured = measure(probes, args.repeats)
     floor = measured["floor"]["seconds"]
     times = {count: measured[str(count)]["seconds"] for count in SERVICE_COUNTS}
+    routed = {count: measured[f"{count} on hostnames"]["seconds"] for count in HOSTNAME_COUNTS}
     print(f"floor: import the {len(sdk_modules):4d} SDK modules the program loads {floor * 1000:8.1f} ms  (CPU time)")
     for count in SERVICE_COUNTS:
         engine = measured[str(count)]["engine_seconds"]
@@ -140,8 +155,15 @@ def main() -> int:
             f"staging program, {count:2d} service(s), under mocks          {times[count] * 1000:8.1f} ms"
             f"  (+ {engine * 1000:.1f} ms in the mock engine)"
         )
+    for count in HOSTNAME_COUNTS:
+        engine = measured[f"{count} on hostnames"]["engine_seconds"]
+        print(
+            f"staging program, {count:2d} service(s) on hostnames          {routed[count] * 1000:8.1f} ms"
+            f"  (+ {engine * 1000:.1f} ms in the mock engine)"
+        )
     first, last = SERVICE_COUNTS[0], SERVICE_COUNTS[-1]
     per_service = (times[last] - times[first]) / (last - first)
+    per_routed = (routed[HOSTNAME_COUNTS[-1]] - routed[HOSTNAME_COUNTS[0]]) / (HOSTNAME_COUNTS[-1] - HOSTNAME_COUNTS[0])
     fleet, aws = cutover_critical_path()
     print(f"cut-over critical path, fleet defaults           {fleet:8d} s   (2 x 10 s health + 30 s drain)")
     print(f"cut-over critical path, AWS defaults             {aws:8d} s   (5 x 30 s health + 300 s drain)")
@@ -158,6 +180,18 @@ def main() -> int:
             f"{per_service * 1000:8.1f} ms",
             f"<= {EXTRA_SERVICE_FLOOR_SHARE:.0%} of the floor = {EXTRA_SERVICE_FLOOR_SHARE * floor * 1000:.1f} ms",
             per_service <= EXTRA_SERVICE_FLOOR_SHARE * floor,
+        ),
+        verdict(
+            "one service on a hostname / floor",
+            f"{routed[HOSTNAME_COUNTS[0]] / floor:8.2f} x",
+            f"<= {ONE_SERVICE_FLOOR_RATIO} x",
+            routed[HOSTNAME_COUNTS[0]] <= ONE_SERVICE_FLOOR_RATIO * floor,
+        ),
+        verdict(
+            "each extra service on hostnames",
+            f"{per_routed * 1000:8.1f} ms",
+            f"<= {EXTRA_SERVICE_FLOOR_SHARE:.0%} of the floor = {EXTRA_SERVICE_FLOOR_SHARE * floor * 1000:.1f} ms",
+            per_routed <= EXTRA_SERVICE_FLOOR_SHARE * floor,
         ),
         verdict(
             "cut-over shorter by", f"{aws / fleet:8.1f} x", f">= {CUTOVER_SPEEDUP} x", aws / fleet >= CUTOVER_SPEEDUP

@@ -17,6 +17,11 @@ The weights are a catch-all rule rather than the listener's default action becau
 the canary's group: the group waits for the header rule, which needs the listener. The listener itself never
 changes, so a canary never touches what serves without one.
 
+A service on hostnames (`host_route`) shares its listener with other services: its header rule also matches its
+hostnames, two priorities before its host rule (the service's track rule is between), and there is no weights
+rule: the service's own host rule (`components/service.py`) does the weighted forward, declared after the
+canary's group, so it too waits for it.
+
 Starting, changing or removing a canary leaves the live release's launch template and group as they are: none of
 their inputs come from here. Removing the canary deletes these resources at the end of the update, in reverse
 dependency order (pulumi/pulumi pkg/resource/deploy/step_generator.go `GenerateDeletes`, then `ScheduleDeletes`):
@@ -32,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
+from components.front_door import HostRoute
 from components.listeners import declare_target_group
 from components.release import Release, ReleaseArgs
 from components.service_args import ServiceArgs
@@ -60,6 +66,9 @@ class CanaryArgs:
     live_target_group_arn: pulumi.Input[str]
     tags: dict[str, str]
     """The service's tags."""
+    host_route: HostRoute | None = None
+    """For a service reached by hostnames: the header rule matches its hosts too, on the shared listener, and the
+    service's host rule does the weighted forward (no weights rule here)."""
 
 
 def canary_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -82,11 +91,15 @@ class Canary(pulumi.ComponentResource):
         tags = canary_tags(args.tags)
 
         self.target_group = declare_target_group(f"{name}-tg", service, service_args.vpc_id, tags, child)
+        route = args.host_route
+        track: aws.lb.ListenerRuleConditionArgsDict = {
+            "http_header": {"http_header_name": TRACK_HEADER, "values": [CANARY_TRACK]}
+        }
         header_rule = aws.lb.ListenerRule(
             f"{name}-rule",
             listener_arn=args.listener.arn,
-            priority=HEADER_RULE_PRIORITY,
-            conditions=[{"http_header": {"http_header_name": TRACK_HEADER, "values": [CANARY_TRACK]}}],
+            priority=HEADER_RULE_PRIORITY if route is None else route.priority - 2,
+            conditions=[track] if route is None else [{"host_header": {"values": list(service.hostnames)}}, track],
             actions=[{"type": "forward", "target_group_arn": self.target_group.arn}],
             tags=tags,
             opts=child,
@@ -120,15 +133,16 @@ class Canary(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.lb.ListenerRule(
-            f"{name}-weights",
-            listener_arn=args.listener.arn,
-            priority=WEIGHTS_RULE_PRIORITY,
-            conditions=[{"path_pattern": {"values": ["*"]}}],
-            actions=[weighted_forward(args.live_target_group_arn, self.target_group.arn, canary.weight)],
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release.group]),
-        )
+        if route is None:
+            aws.lb.ListenerRule(
+                f"{name}-weights",
+                listener_arn=args.listener.arn,
+                priority=WEIGHTS_RULE_PRIORITY,
+                conditions=[{"path_pattern": {"values": ["*"]}}],
+                actions=[weighted_forward(args.live_target_group_arn, self.target_group.arn, canary.weight)],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release.group]),
+            )
         alarms = Alarms(
             f"{name}-alarms",
             AlarmsArgs(

@@ -15,11 +15,11 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet.config import ServiceConfig
+from fleet.names import TLS_POLICY
 
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
-"""TLS 1.3 and 1.2 with forward-secret AEAD ciphers only, and hybrid post-quantum key exchange: the policy AWS
-recommends for HTTPS listeners (Elastic Load Balancing user guide, "Security policies for your Application Load
-Balancer"; the console's default)."""
+ListenerAliases = tuple[pulumi.Input[str] | None, pulumi.Input[str] | None]
+"""URNs of listeners a service's own HTTP and HTTPS listeners take over in place (the front door's, when the last
+service leaves it for its own port: `fleet.rollout.front_door_handback`)."""
 
 
 @dataclass(frozen=True)
@@ -40,50 +40,60 @@ def declare_listeners(
     config: ServiceConfig,
     load_balancer_arn: pulumi.Input[str],
     target_group_arn: pulumi.Input[str],
-    certificate_arn: str | None,
+    certificate_arn: pulumi.Input[str] | None,
     https_opened_by: Sequence[pulumi.Resource],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
+    takes_over: ListenerAliases = (None, None),
 ) -> Entrypoint:
-    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`.
+    """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`, of a
+    service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both).
 
     `https_opened_by`: what lets clients reach the HTTPS port (the load balancer's security group, whose inline
-    ingress rule opens it). The redirect waits for it and for the HTTPS listener: turning TLS on updates all three
-    in one run, and a redirect that went first would send clients to a port that drops or refuses them.
+    ingress rule opens it). The redirect waits for it and for the HTTPS listener (which waits for its certificate,
+    a managed one's validation included): turning TLS on updates all three in one run, and a redirect that went
+    first would send clients to a port that drops or refuses them.
     """
+    public_port, https_port = config.public_port, config.https_port
+    assert public_port is not None, "only a service with a publicPort has listeners of its own"
     forward: aws.lb.ListenerDefaultActionArgsDict = {"type": "forward", "target_group_arn": target_group_arn}
     http_action: aws.lb.ListenerDefaultActionArgsDict = forward
     http_opts = opts
     https = None
     if certificate_arn is not None:
+        assert https_port is not None, "a service with a listener of its own has an httpsPort with a certificate"
         https = aws.lb.Listener(
             f"{name}-https-listener",
             load_balancer_arn=load_balancer_arn,
-            port=config.https_port,
+            port=https_port,
             protocol="HTTPS",
             certificate_arn=certificate_arn,
             ssl_policy=TLS_POLICY,
             default_actions=[forward],
             tags=tags,
-            opts=opts,
+            opts=_taking_over(opts, takes_over[1]),
         )
         http_action = {
             "type": "redirect",
-            "redirect": {"protocol": "HTTPS", "port": str(config.https_port), "status_code": "HTTP_301"},
+            "redirect": {"protocol": "HTTPS", "port": str(https_port), "status_code": "HTTP_301"},
         }
         http_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[https, *https_opened_by]))
     http = aws.lb.Listener(
         f"{name}-listener",
         load_balancer_arn=load_balancer_arn,
-        port=config.public_port,
+        port=public_port,
         protocol="HTTP",
         default_actions=[http_action],
         tags=tags,
-        opts=http_opts,
+        opts=_taking_over(http_opts, takes_over[0]),
     )
-    if https is None:
-        return Entrypoint("http", config.public_port, http)
-    return Entrypoint("https", config.https_port, https)
+    if https is None or https_port is None:
+        return Entrypoint("http", public_port, http)
+    return Entrypoint("https", https_port, https)
+
+
+def _taking_over(opts: pulumi.ResourceOptions, urn: pulumi.Input[str] | None) -> pulumi.ResourceOptions:
+    return opts if urn is None else pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[urn]))
 
 
 def declare_target_group(

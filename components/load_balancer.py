@@ -9,6 +9,10 @@ import pulumi_aws as aws
 
 from fleet.names import LOAD_BALANCER_ROLE, ROLE_TAG, stack_tags
 
+IP_ADDRESS_TYPE = "ipv4"
+"""The load balancer's `ip_address_type`: IPv4 only, the provider's default, which the program does not pass (so
+existing stacks keep their inputs). DNS records follow it: no AAAA record until this is dual-stack."""
+
 
 @dataclass
 class LoadBalancerArgs:
@@ -32,6 +36,9 @@ class LoadBalancer(pulumi.ComponentResource):
     arn_suffix: pulumi.Output[str]
     """`app/<name>/<id>`: the CloudWatch dimension of the load balancer."""
     dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    """The load balancer's canonical hosted zone: where an alias record to it points."""
+    ip_address_type = IP_ADDRESS_TYPE
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:load_balancer:LoadBalancer", name, None, opts)
@@ -74,6 +81,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.arn = load_balancer.arn
         self.arn_suffix = load_balancer.arn_suffix
         self.dns_name = load_balancer.dns_name
+        self.zone_id = load_balancer.zone_id
         self.register_outputs({"arn": self.arn, "dnsName": self.dns_name})
 
 

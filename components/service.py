@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.canary import Canary, CanaryArgs
+from components.canary import TRACK_HEADER, Canary, CanaryArgs, weighted_forward
 from components.host_role import HostRole, HostRoleArgs
 from components.listeners import declare_listeners, declare_target_group
 from components.release import Release, ReleaseArgs
@@ -22,7 +22,15 @@ from components.service_image import ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
 from fleet import rollout
 from fleet.config import ServiceConfig, canary_release
-from fleet.names import INSTANCES_ROLE, ROLE_TAG, log_group_name, release_tags, service_tags, settings_path
+from fleet.names import (
+    INSTANCES_ROLE,
+    LIVE_TRACK,
+    ROLE_TAG,
+    log_group_name,
+    release_tags,
+    service_tags,
+    settings_path,
+)
 from fleet.outputs import (
     CanaryRelease,
     CapacityOutputs,
@@ -49,16 +57,23 @@ class Service(pulumi.ComponentResource):
         parameters_path = settings_path(args.stack, config.name)
 
         target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
-        entrypoint = declare_listeners(
-            name,
-            config,
-            args.load_balancer_arn,
-            target_group.arn,
-            args.certificate_arn,
-            [args.load_balancer_security_group],
-            tags,
-            child,
+        entrypoint = (
+            declare_listeners(
+                name,
+                config,
+                args.load_balancer_arn,
+                target_group.arn,
+                args.certificate_arn,
+                [args.load_balancer_security_group],
+                tags,
+                child,
+                args.listener_aliases,
+            )
+            if config.public_port is not None
+            else None
         )
+        route = args.host_route if config.hostnames else None
+        assert entrypoint or route, "a service has its own listener, hostnames, or both"
         alarms = Alarms(
             f"{name}-alarms",
             AlarmsArgs(
@@ -155,6 +170,26 @@ class Service(pulumi.ComponentResource):
             }
 
         live = rollout.LiveService.from_outputs(args.previous)
+        # On the shared listener: requests with `X-Fleet-Track: live` reach the live release alone. The rule attaches
+        # the target group before the host rule sends the service's hostnames to it, so a new service's release is
+        # health-checked, and gated, before any of its hostnames' requests reach it (components/canary.py does the
+        # same for a canary).
+        track_rule = (
+            aws.lb.ListenerRule(
+                f"{name}-track-rule",
+                listener_arn=route.listener.arn,
+                priority=route.priority - 1,
+                conditions=[
+                    {"host_header": {"values": list(config.hostnames)}},
+                    {"http_header": {"http_header_name": TRACK_HEADER, "values": [LIVE_TRACK]}},
+                ],
+                actions=[{"type": "forward", "target_group_arn": target_group.arn}],
+                tags=tags,
+                opts=child,
+            )
+            if route is not None
+            else None
+        )
         self.release = Release(
             f"{name}-release",
             ReleaseArgs(
@@ -172,11 +207,13 @@ class Service(pulumi.ComponentResource):
                 attempt=args.attempt,
                 request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
                 tags=release_tags(args.stack, config.name, args.release_id),
+                attached_by=[track_rule] if track_rule else (),
             ),
             opts=child,
         )
 
         canary: pulumi.Output[CanaryRelease | None] = pulumi.Output.from_input(None)
+        canary_resources = None
         if config.canary is not None:
             assert args.canary_release_id is not None, "a service with a canary has a canary release id"
             canary_config, weight, hosts = canary_release(config), config.canary.weight, config.canary.instances
@@ -193,8 +230,9 @@ class Service(pulumi.ComponentResource):
                     boot_values=boot_values(canary_config, args.canary_release_id, canary_ref),
                     security_group_id=instances.id,
                     instance_profile_arn=host_role.instance_profile_arn,
-                    listener=entrypoint.listener,
+                    listener=entrypoint.listener if entrypoint else route.listener,  # type: ignore[union-attr]
                     live_target_group_arn=target_group.arn,
+                    host_route=None if entrypoint else route,
                     tags=tags,
                 ),
                 opts=child,
@@ -212,6 +250,26 @@ class Service(pulumi.ComponentResource):
                 )
             )
 
+        if route is not None:
+            # After the release (and the canary): the hostnames reach hosts that passed their gate.
+            aws.lb.ListenerRule(
+                f"{name}-host-rule",
+                listener_arn=route.listener.arn,
+                priority=route.priority,
+                conditions=[{"host_header": {"values": list(config.hostnames)}}],
+                actions=[
+                    weighted_forward(target_group.arn, canary_resources.target_group.arn, config.canary.weight)
+                    if canary_resources is not None and config.canary is not None
+                    else {"type": "forward", "target_group_arn": target_group.arn}
+                ],
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self.release.group, *([canary_resources.release.group] if canary_resources else [])],
+                ),
+            )
+        url = (lambda dns: entrypoint.url(dns)) if entrypoint else (lambda dns: route.url(config.hostnames))  # type: ignore[union-attr]
+
         self.outputs = pulumi.Output.all(
             release=deployed_release(args.release_id, config, image_ref, self.release),
             canary=canary,
@@ -221,7 +279,7 @@ class Service(pulumi.ComponentResource):
         ).apply(
             lambda v: write_service(
                 ServiceOutputs(
-                    url=entrypoint.url(v["dns"]),
+                    url=url(v["dns"]),
                     alarms=tuple(alarms.names),
                     target_group_arn=v["target_group_arn"],
                     image_digest=v["digest"],
@@ -232,6 +290,8 @@ class Service(pulumi.ComponentResource):
                     release=v["release"],
                     history=release_history(entry_of(v["release"]), args.previous),
                     canary=v["canary"],
+                    hostnames=config.hostnames or None,
+                    rule_priority=route.priority if route else None,
                 )
             )
         )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pulumi
 
+from components.front_door import HostRoute
+from components.listeners import ListenerAliases
 from fleet.config import ServiceConfig
 from fleet.outputs import ServiceOutputs
 
@@ -41,8 +43,9 @@ class ServiceArgs:
     image_ref: pulumi.Output[str] | None = None
     """Promoted stacks: the verified image reference (`program.promotion`), resolved only once verified, so no host
     runs it before. None for a stack that runs what it builds."""
-    certificate_arn: str | None = None
-    """The stack's ACM certificate: HTTPS on `https_port`, HTTP redirected to it. None: HTTP only."""
+    certificate_arn: pulumi.Input[str] | None = None
+    """The stack's ACM certificate (a managed one's ARN once validated): HTTPS on `https_port`, HTTP redirected to
+    it. None: HTTP only."""
     alarm_topic_arn: str | None = None
     """The SNS topic the service's alarms notify, if any."""
     images_promoted: bool = False
@@ -53,3 +56,7 @@ class ServiceArgs:
     """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
     canary_image_ref: pulumi.Output[str] | None = None
     """Promoted stacks: the canary's verified image reference, like `image_ref`."""
+    host_route: HostRoute | None = None
+    """For a service with hostnames: the front door's listener and the priority of the service's host rule."""
+    listener_aliases: ListenerAliases = (None, None)
+    """Listeners the service's own take over in place (the front door's, when it leaves the hostnames)."""

@@ -5,8 +5,8 @@ so a key means the same thing everywhere. Every problem is collected and reporte
 path (`fleet:services.web.capacity`) and what is allowed.
 
 Each mapping is described once, as a table (`SERVICE`, `CAPACITY`, ...: see `fleet.schema`): its keys' names,
-kinds and ranges; each default is its dataclass field's default. Rules across keys are the functions named in the
-tables' `rules`.
+kinds and ranges; each default is its dataclass field's default. Rules across keys are the tables' `rules`: those
+of a generic shape stated in the table (`InOrder("min", "desired", "max")`, `Requires(...)`), the others functions.
 """
 
 from __future__ import annotations
@@ -19,6 +19,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fleet.dns import (
+    CERTIFICATE_NAME_QUOTA,
+    COMMON_NAME_MAX,
+    MAX_CERTIFICATE_NAMES,
+    ZONE_ID,
+    ZONE_NAME,
+    certificate_names,
+    common_name,
+    under_zone,
+)
 from fleet.instance_types import INSTANCE_TYPES
 from fleet.limits import name_problems, repository_problem
 from fleet.names import (
@@ -30,11 +40,25 @@ from fleet.names import (
     STACK_NAME,
 )
 from fleet.regions import is_region, partition_of
+from fleet.routing import (
+    HOSTNAME_ALLOWED,
+    MAX_HOSTNAMES,
+    MAX_RULES,
+    SHARED_HTTP_PORT,
+    SHARED_HTTPS_PORT,
+    is_wildcard,
+    overlaps,
+    valid_hostname,
+)
 from fleet.schema import (
     INVALID,
+    AtLeast,
+    AtLeastOne,
     CheckedByRule,
     DistinctTexts,
+    ExactlyOne,
     Flag,
+    InOrder,
     Inside,
     Key,
     Kind,
@@ -42,6 +66,7 @@ from fleet.schema import (
     OneOf,
     OrNull,
     Problems,
+    Requires,
     Schema,
     Text,
     TrackingTarget,
@@ -210,10 +235,12 @@ class ServiceConfig:
     """The hosts' EC2 instance type; a Graviton type (`t4g`, `m7g`...) builds and runs `linux/arm64`."""
     port: int = 8080
     """The port the container listens on, on the host."""
-    public_port: int = 80
-    """The load balancer listener port of this service: unique per stack."""
-    https_port: int = 443
-    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort."""
+    public_port: int | None = 80
+    """The load balancer listener port of this service: unique per stack. None for a service with hostnames that
+    sets no publicPort: it is served on the stack's shared listeners only."""
+    https_port: int | None = 443
+    """The HTTPS listener port of this service when the stack has `fleet:tls`: unique, and no service's publicPort.
+    None for a service with hostnames that sets no httpsPort."""
     health_check_path: str = "/healthz"
     """The path the target group's health check requests; it must answer 200."""
     health_check: HealthCheck = field(default_factory=HealthCheck)
@@ -238,6 +265,9 @@ class ServiceConfig:
     """When the service's CloudWatch alarms fire; a change updates them in place."""
     canary: CanaryConfig | None = None
     """A canary release beside the live one; none by default. Not part of the live release's identity."""
+    hostnames: tuple[str, ...] = ()
+    """DNS names (a leading `*.` wildcard allowed) the stack's shared listeners route to this service by host
+    header; not part of the release. Without publicPort such a service has no listener of its own."""
 
 
 def canary_release(service: ServiceConfig) -> ServiceConfig:
@@ -277,8 +307,28 @@ class PromotionConfig:
 class TlsConfig:
     """HTTPS on the load balancer: every service gets an HTTPS listener, and its HTTP listener only redirects."""
 
-    certificate_arn: str
-    """An ACM certificate in the stack's region, for the names clients use to reach the services."""
+    certificate_arn: str | None = None
+    """An ACM certificate in the stack's region, for the names clients use to reach the services: the listeners'
+    default certificate. None only with `fleet:dns.zoneId`, where fleet requests and validates one itself."""
+    additional_certificate_arns: tuple[str, ...] = ()
+    """More ACM certificates of the stack's region, for hostnames the first does not cover: the shared HTTPS
+    listener serves each by SNI (one `aws.lb.ListenerCertificate` each)."""
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """The Route 53 hosted zone the stack's hostnames live in: fleet points each at the load balancer, and without
+    `tls.certificateArn` requests the stack's certificate and validates it with records in this zone."""
+
+    zone_id: str
+    """The hosted zone's id: where fleet writes each hostname's alias record (and a managed certificate's validation
+    records)."""
+    zone_name: str
+    """The zone's domain name (`example.com`). Given, not looked up, so that `fleetctl check` can tell a hostname
+    outside the zone without AWS; `fleetctl audit` checks it against the zone."""
+    certificate_name_quota: int = CERTIFICATE_NAME_QUOTA
+    """The account's ACM quota of names per certificate: the most names a managed certificate may have. Raise it
+    here only once AWS has raised the quota (Service Quotas, "Domain names per ACM certificate")."""
 
 
 @dataclass(frozen=True)
@@ -313,6 +363,19 @@ class FleetConfig:
     (docs/cross-account.md)."""
     alarm_topic_arn: str | None = None
     """An SNS topic that receives every alarm's ALARM and OK transitions."""
+    dns: DnsConfig | None = None
+    """A Route 53 zone for the stack's hostnames: alias records to the load balancer, and a managed certificate when
+    `tls.certificateArn` is not set."""
+
+    @property
+    def managed_certificate(self) -> bool:
+        """Whether fleet requests the stack's certificate: a zone, and no certificate of the user's."""
+        return self.dns is not None and (self.tls is None or self.tls.certificate_arn is None)
+
+    @property
+    def https(self) -> bool:
+        """Whether the load balancer serves HTTPS: with the user's certificate or a managed one."""
+        return self.managed_certificate or (self.tls is not None and self.tls.certificate_arn is not None)
 
 
 class ConfigError(ValueError):
@@ -335,6 +398,9 @@ MIN_CPU_TARGET = 10
 """Below this, target tracking on CPU keeps a fleet at its max for nothing: 0 turns CPU tracking off instead."""
 MAX_SETTINGS = 50
 """Settings per service: each is an SSM parameter whose name and version the launch template's user data carries."""
+MAX_ADDITIONAL_CERTIFICATES = 25
+"""Certificates per Application Load Balancer besides the default one (Elastic Load Balancing quotas): the most
+`tls.additionalCertificateArns` the shared HTTPS listener can serve by SNI."""
 MAX_SETTING_BYTES = 4096
 """The value size of an SSM standard-tier parameter."""
 RESERVED_SETTINGS = frozenset({"PORT", "APP_VERSION"})
@@ -475,6 +541,36 @@ def _setting_text(value: Any) -> str | None:
     return None
 
 
+class Hostnames(Kind):
+    """1-`MAX_HOSTNAMES` distinct hostnames (`fleet.routing`), read as a tuple in the order written."""
+
+    allowed = f"a list of 1-{MAX_HOSTNAMES} distinct hostnames, each {HOSTNAME_ALLOWED}"
+
+    def parse(self, problems: Problems, key: str, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            problems.add(
+                key, f"must be a list of 1-{MAX_HOSTNAMES} hostnames, each {HOSTNAME_ALLOWED}; got {describe(value)}"
+            )
+            return INVALID
+        names: list[str] = []
+        for index, name in enumerate(value):
+            if not isinstance(name, str) or not valid_hostname(name):
+                problems.add(f"{key}[{index}]", f"must be {HOSTNAME_ALLOWED}; got {describe(name)}")
+            elif name in names:
+                problems.add(f"{key}[{index}]", f"{name} is listed twice; list each hostname once")
+            else:
+                names.append(name)
+        if len(value) > MAX_HOSTNAMES:
+            problems.add(
+                key,
+                f"has {len(value)} hostnames; at most {MAX_HOSTNAMES}: the service's listener rule matches them in "
+                f"one host-header condition, which takes at most {MAX_HOSTNAMES} values (an AWS quota that cannot be "
+                "raised). Use a wildcard (*.example.com) or split the service",
+            )
+            return INVALID
+        return tuple(names) if len(names) == len(value) else INVALID
+
+
 class BuildContext(Kind):
     """A directory inside the project; with a project root, one that holds a Dockerfile."""
 
@@ -494,14 +590,10 @@ class BuildContext(Kind):
 class Region(Kind):
     """An AWS region botocore's endpoint data knows (`fleet.regions`)."""
 
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, str) or not is_region(value):
-            problems.add(
-                key,
-                f"must be an AWS region such as us-east-1 (one botocore's endpoint data names); got {describe(value)}",
-            )
-            return INVALID
-        return value
+    allowed = "an AWS region such as us-east-1 (one botocore's endpoint data names)"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and is_region(value)
 
 
 MAX_CONSUMERS = 25
@@ -538,48 +630,6 @@ class Consumers(Kind):
 
 
 # Rules across the keys of one mapping.
-
-
-def _one_image_source(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """Exactly one of `build` and `ref`."""
-    if (values["build"] is None) == (values["ref"] is None):
-        problems.add(
-            key,
-            "set exactly one of build (a Docker build context, for the stack that builds) or ref (an image "
-            "pinned by digest, for a promoted stack)",
-        )
-
-
-def _timeout_within_interval(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """`timeoutSeconds` is less than `intervalSeconds`."""
-    timeout, interval = values["timeout_seconds"], values["interval_seconds"]
-    if valid(timeout, interval) and timeout >= interval:
-        problems.add(key, f"timeoutSeconds ({timeout}) must be less than intervalSeconds ({interval})")
-
-
-def _sizes_in_order(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """`min` <= `desired` <= `max`, and `desired` at least 1: a release is gated on at least one healthy host.
-
-    Checks each comparison whose values are valid, so a bad `min` does not hide a bad `desired`."""
-    smallest, desired, largest = values["min"], values["desired"], values["max"]
-    if valid(desired) and desired < 1:
-        problems.add(key, "desired must be at least 1: a release is gated on at least one healthy instance")
-    if valid(smallest, desired) and smallest > desired:
-        problems.add(key, f"min ({smallest}) must not exceed desired ({desired})")
-    if valid(desired, largest) and desired > largest:
-        problems.add(key, f"desired ({desired}) must not exceed max ({largest})")
-
-
-def _tracks_something(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """Scaling that is on tracks `cpuPercent`, `requestsPerInstance` or both."""
-    if valid(values["enabled"]) and values["cpu_percent"] is None and values["requests_per_instance"] is None:
-        problems.add(key, "tracks nothing: set cpuPercent and/or requestsPerInstance, or enabled: false")
-
-
-def _subnets_name_their_vpc(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
-    """`subnetIds` needs `vpcId`."""
-    if values["subnet_ids"] is not None and "vpcId" not in given:
-        problems.add(f"{key}.subnetIds", "needs network.vpcId: name the VPC these subnets belong to")
 
 
 def _canary_shares_the_service_port(
@@ -658,7 +708,12 @@ IMAGE = Schema(
             ),
         ),
     ),
-    rules=(_one_image_source,),
+    rules=(
+        ExactlyOne(
+            build="a Docker build context, for the stack that builds",
+            ref="an image pinned by digest, for a promoted stack",
+        ),
+    ),
 )
 HEALTH_CHECK = Schema(
     HealthCheck,
@@ -668,12 +723,15 @@ HEALTH_CHECK = Schema(
         Key("unhealthyThreshold", Whole(2, 10)),
         Key("timeoutSeconds", Whole(2, 120)),
     ),
-    rules=(_timeout_within_interval,),
+    rules=(InOrder("timeoutSeconds", "intervalSeconds", strict=True),),
 )
 CAPACITY = Schema(
     Capacity,
     tuple(Key(name, Whole(0, MAX_INSTANCES), required=True) for name in ("min", "desired", "max")),
-    rules=(_sizes_in_order,),
+    rules=(
+        AtLeast("desired", 1, because="a release is gated on at least one healthy instance"),
+        InOrder("min", "desired", "max"),
+    ),
 )
 SCALING = Schema(
     Scaling,
@@ -683,7 +741,7 @@ SCALING = Schema(
         Key("requestsPerInstance", OrNull(Whole(1, 1_000_000))),
         Key("instanceWarmupSeconds", Whole(0, 3600)),
     ),
-    rules=(_tracks_something,),
+    rules=(AtLeastOne("cpuPercent", "requestsPerInstance", nothing="tracks nothing", otherwise="enabled: false"),),
     switched_off=Scaling(enabled=False, cpu_percent=None),
 )
 ALARMS = Schema(
@@ -733,6 +791,7 @@ SERVICE = Schema(
         Key("httpsPort", PORT),
         Key("alarms", OrNull(Nested(ALARMS))),
         Key("canary", OrNull(Nested(CANARY, inherits=("host_image", "instance_type")))),
+        Key("hostnames", OrNull(Hostnames())),
     ),
     rules=(_canary_shares_the_service_port, _canary_is_another_release_of_the_service),
 )
@@ -762,15 +821,30 @@ class Services(Kind):
                 continue
             service = parse(problems, f"{key}.{name}", settings, SERVICE, name=name)
             if service is not INVALID:
-                services.append(service)
+                services.append(_own_ports(service, settings))
         _unique_public_ports(problems, key, services)
+        _hostnames_claimed_once(problems, key, services)
         _canaries_named_apart(problems, key, services)
         return tuple(services)
+
+
+def _own_ports(service: ServiceConfig, settings: Mapping[str, Any]) -> ServiceConfig:
+    """A service with hostnames has listeners of its own only on the ports it sets (to move from them, or to keep
+    a port for clients that need one); 80 and 443 are the shared listeners'."""
+    if not service.hostnames:
+        return service
+    return replace(
+        service,
+        public_port=service.public_port if "publicPort" in settings else None,
+        https_port=service.https_port if "httpsPort" in settings else None,
+    )
 
 
 def _unique_public_ports(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
     owners: dict[int, str] = {}
     for service in services:
+        if service.public_port is None:
+            continue
         if service.public_port in owners:
             problems.add(
                 f"{key}.{service.name}.publicPort",
@@ -778,6 +852,30 @@ def _unique_public_ports(problems: Problems, key: str, services: list[ServiceCon
                 "each service needs its own publicPort",
             )
         owners.setdefault(service.public_port, service.name)
+
+
+def _hostnames_claimed_once(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
+    """Each host reaches one service: a name is claimed once, and a name another service's wildcard also matches
+    is refused where the rule order cannot settle it (`fleet.routing`: rules without wildcards come first)."""
+    owners: dict[str, str] = {}
+    for service in services:
+        for index, name in enumerate(service.hostnames):
+            if name in owners:
+                problems.add(
+                    f"{key}.{service.name}.hostnames[{index}]",
+                    f"{name} is already a hostname of service {owners[name]}; a hostname routes to one service",
+                )
+            owners.setdefault(name, service.name)
+    hostnames = {service.name: service.hostnames for service in services}
+    for overlap in overlaps(hostnames):
+        if any(is_wildcard(name) for name in hostnames[overlap.owner]):
+            index = hostnames[overlap.owner].index(overlap.host)
+            problems.add(
+                f"{key}.{overlap.owner}.hostnames[{index}]",
+                f"{overlap.host} is also matched by {overlap.pattern} of service {overlap.other}, and both services "
+                "have wildcards, so neither rule is sure to come first. A service whose hostnames have no wildcard "
+                "is matched before any wildcard: list names, not a wildcard, on one of them",
+            )
 
 
 def _canaries_named_apart(problems: Problems, key: str, services: list[ServiceConfig]) -> None:
@@ -808,7 +906,7 @@ NETWORK = Schema(
             ),
         ),
     ),
-    rules=(_subnets_name_their_vpc,),
+    rules=(Requires("subnetIds", "vpcId", because="name the VPC these subnets belong to"),),
 )
 PROMOTION = Schema(
     PromotionConfig,
@@ -837,17 +935,42 @@ REGISTRY = Schema(
     RegistryConfig,
     (Key("consumers", Consumers(), required="the registries this stack's images replicate to, [{account, region}]"),),
 )
+CERTIFICATE_ARN_FORM = "arn:aws:acm:<region>:<12 digits>:certificate/<id>"
 TLS = Schema(
     TlsConfig,
     (
         Key(
             "certificateArn",
-            Text(
-                ACM_CERTIFICATE_ARN,
-                "an ACM certificate ARN in the stack's region: arn:aws:acm:<region>:<12 digits>:certificate/<id>",
+            OrNull(Text(ACM_CERTIFICATE_ARN, f"an ACM certificate ARN in the stack's region: {CERTIFICATE_ARN_FORM}")),
+        ),
+        Key(
+            "additionalCertificateArns",
+            OrNull(
+                DistinctTexts(
+                    ACM_CERTIFICATE_ARN,
+                    1,
+                    f"a list of distinct ACM certificate ARNs in the stack's region ({CERTIFICATE_ARN_FORM}), "
+                    f"at most {MAX_ADDITIONAL_CERTIFICATES}",
+                    at_most=MAX_ADDITIONAL_CERTIFICATES,
+                )
             ),
+        ),
+    ),
+)
+DNS = Schema(
+    DnsConfig,
+    (
+        Key(
+            "zoneId",
+            Text(ZONE_ID, "a Route 53 hosted zone id: Z and 1-31 upper-case letters or digits, such as Z08393152MPN1"),
             required=True,
         ),
+        Key(
+            "zoneName",
+            Text(ZONE_NAME, "the hosted zone's domain name in lower case, without a trailing dot, such as example.com"),
+            required="the hosted zone's domain name, such as example.com (hostnames are checked against it)",
+        ),
+        Key("certificateNameQuota", Whole(1, MAX_CERTIFICATE_NAMES)),
     ),
 )
 
@@ -893,21 +1016,23 @@ def _consumers_only_where_images_are_built(
 def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
     """A service's `httpsPort` needs `tls.certificateArn`, is its own, and is no service's `publicPort`."""
     services: tuple[ServiceConfig, ...] = values["services"]
-    if services is INVALID:
+    if not valid(services, values["tls"], values["dns"]):
         return
-    if values["tls"] is None or values["tls"] is INVALID:
+    if not _serves_https(values):
         for service in services:
             if "httpsPort" in given["services"][service.name]:
                 problems.add(
                     f"services.{service.name}.httpsPort",
-                    "needs fleet:tls.certificateArn: without a certificate the services speak HTTP on publicPort "
-                    "only; set the certificate or remove httpsPort",
+                    "needs fleet:tls.certificateArn or fleet:dns.zoneId: without a certificate the services speak "
+                    "HTTP on publicPort only; set the certificate (or a zone for a managed one) or remove httpsPort",
                 )
         return
-    public_ports = {service.public_port: service.name for service in services}
+    public_ports = {service.public_port: service.name for service in services if service.public_port is not None}
     owners: dict[int, str] = {}
     for service in services:
         port = service.https_port
+        if port is None:
+            continue
         if port in owners:
             problems.add(
                 f"services.{service.name}.httpsPort",
@@ -920,6 +1045,137 @@ def _https_ports(problems: Problems, key: str, values: Mapping[str, Any], given:
                 "either HTTP or HTTPS",
             )
         owners.setdefault(port, service.name)
+
+
+def _hostnames_in_the_zone(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """With a zone, every hostname is in it, some service has one, and a managed certificate fits ACM's limits."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    dns = values["dns"]
+    if dns is None or not valid(services, dns, values["tls"]):
+        return
+    for service in services:
+        outside = [hostname for hostname in service.hostnames if not under_zone(hostname, dns.zone_name)]
+        if outside:
+            problems.add(
+                f"services.{service.name}.hostnames",
+                f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in the zone {dns.zone_name} "
+                "(fleet:dns.zoneName): fleet writes records only in that zone; use names ending in "
+                f".{dns.zone_name}, or remove fleet:dns and point these names at the load balancer yourself",
+            )
+    hostnames = [hostname for service in services for hostname in service.hostnames]
+    if not hostnames:
+        problems.add(
+            "dns",
+            "no service has hostnames: the zone would get no record (and a managed certificate no name); set "
+            "fleet:services.<name>.hostnames, or remove fleet:dns",
+        )
+        return
+    if not _serves_https(values) or (values["tls"] is not None and values["tls"].certificate_arn is not None):
+        return
+    names = certificate_names(hostnames)
+    if len(names) > dns.certificate_name_quota:
+        problems.add(
+            "dns",
+            f"the managed certificate would name {len(names)} hostnames ({', '.join(names)}); ACM issues at most "
+            f"{dns.certificate_name_quota} names per certificate (dns.certificateNameQuota; ACM's default quota is "
+            f"{CERTIFICATE_NAME_QUOTA}, raised on request up to {MAX_CERTIFICATE_NAMES}). Use a wildcard such as "
+            f"*.{dns.zone_name}, which covers every name one label below it; or have the quota raised and set "
+            "dns.certificateNameQuota; or set tls.certificateArn (and tls.additionalCertificateArns) to "
+            "certificates you request",
+        )
+    if common_name(names) is None:
+        problems.add(
+            "dns",
+            f"every hostname is longer than {COMMON_NAME_MAX} characters, the longest a certificate's first name "
+            "(its Common Name) may be: add a shorter hostname, or set tls.certificateArn",
+        )
+
+
+def _serves_https(values: Mapping[str, Any]) -> bool:
+    """`FleetConfig.https` from a rule's (valid) values: the user's certificate, or a zone for a managed one."""
+    tls, dns = values["tls"], values["dns"]
+    return dns is not None or (tls is not None and tls.certificate_arn is not None)
+
+
+def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """`tls` names the listeners' certificate, unless a zone lets fleet request it (a managed certificate)."""
+    tls, dns = values["tls"], values["dns"]
+    if not valid(tls, dns) or tls is None:
+        return
+    if tls.certificate_arn is None and dns is None:
+        problems.add(
+            "tls.certificateArn",
+            "is required: the ACM certificate the HTTPS listeners present. Without it, set fleet:dns.zoneId and "
+            "zoneName and fleet requests and validates one for the stack's hostnames",
+        )
+    elif tls.certificate_arn is None and tls.additional_certificate_arns:
+        problems.add(
+            "tls.additionalCertificateArns",
+            "needs tls.certificateArn: a managed certificate (fleet:dns.zoneId without tls.certificateArn) already "
+            "covers every hostname of the stack; remove these or set tls.certificateArn",
+        )
+    elif (
+        tls.additional_certificate_arns
+        and valid(values["services"])
+        and not any(service.hostnames for service in values["services"])
+    ):
+        problems.add(
+            "tls.additionalCertificateArns",
+            "needs a service with hostnames: these certificates are served by SNI on the shared HTTPS listener "
+            "(port 443), which only services with fleet:services.<name>.hostnames use; a service on its own "
+            "httpsPort presents tls.certificateArn alone",
+        )
+
+
+def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """With hostnames, the stack's shared listeners hold port 80 (and 443 with TLS): no service's own listener may,
+    a moving service runs no canary, and the rules fit the load balancer's quota."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    if not valid(services, values["tls"], values["dns"]):
+        return
+    routed = [service.name for service in services if service.hostnames]
+    if not routed:
+        return
+    tls = _serves_https(values)
+    shared = {SHARED_HTTP_PORT: "publicPort", **({SHARED_HTTPS_PORT: "httpsPort"} if tls else {})}
+    for service in services:
+        ports = {"publicPort": service.public_port, "httpsPort": service.https_port if tls else None}
+        for name, port in ports.items():
+            if port in shared and (service.public_port is not None):
+                problems.add(
+                    f"services.{service.name}.{name}",
+                    f"port {port} is the shared {'HTTPS' if port == SHARED_HTTPS_PORT else 'HTTP'} listener of "
+                    f"the services with hostnames ({', '.join(routed)}); "
+                    + (
+                        f"remove {name}: {service.name} is served there by its hostnames"
+                        if service.hostnames
+                        else f"give {service.name} hostnames (it moves onto the shared listener, see "
+                        f"docs/topology.md), or another {name}"
+                    ),
+                )
+        if tls and service.hostnames and service.public_port is not None and service.https_port is None:
+            problems.add(
+                f"services.{service.name}.httpsPort",
+                "is required with publicPort on a service with hostnames when the stack has fleet:tls: its own "
+                f"HTTP listener redirects to it (ports other than {SHARED_HTTP_PORT} and {SHARED_HTTPS_PORT})",
+            )
+        if service.hostnames and service.public_port is not None and service.canary is not None:
+            problems.add(
+                f"services.{service.name}.canary",
+                "a service served both on its own publicPort and by hostnames is moving between them: finish the "
+                "move (remove publicPort) before starting a canary, or remove its hostnames",
+            )
+    rules = sum(
+        (2 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
+        for service in services
+    )
+    if rules > MAX_RULES:
+        problems.add(
+            "services",
+            f"need {rules} listener rules (two per service with hostnames, its host and track rules, one more for "
+            "each canary of such a service, two for each canary of a service on its own port); a load balancer "
+            f"takes at most {MAX_RULES} (AWS's default quota): split the services across stacks",
+        )
 
 
 def _names_aws_accepts(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
@@ -959,8 +1215,17 @@ TOP_LEVEL = Schema(
             field="alarm_topic_arn",
         ),
         Key("registry", OrNull(Nested(REGISTRY))),
+        Key("dns", OrNull(Nested(DNS))),
     ),
-    rules=(_promoted_stack_never_builds, _https_ports, _names_aws_accepts, _consumers_only_where_images_are_built),
+    rules=(
+        _promoted_stack_never_builds,
+        _https_ports,
+        _shared_listeners,
+        _tls_has_a_certificate,
+        _hostnames_in_the_zone,
+        _names_aws_accepts,
+        _consumers_only_where_images_are_built,
+    ),
 )
 
 
@@ -977,6 +1242,31 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
     return config
 
 
+@dataclass(frozen=True)
+class ListenerPorts:
+    """The ports of the load balancer's listeners: each service's own, then the shared ones when a service has
+    hostnames. The load balancer's firewall opens exactly these."""
+
+    http: list[int]
+    https: list[int]
+
+
+def listener_ports(config: FleetConfig) -> ListenerPorts:
+    routed = any(service.hostnames for service in config.services)
+    http = [service.public_port for service in config.services if service.public_port is not None]
+    https = [
+        service.https_port
+        for service in config.services
+        if service.https_port is not None and service.public_port is not None
+    ]
+    if not config.https:
+        https = []
+    return ListenerPorts(
+        http=[*http, *([SHARED_HTTP_PORT] if routed else [])],
+        https=[*https, *([SHARED_HTTPS_PORT] if routed and config.https else [])],
+    )
+
+
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
     """(key, message) for what the stack's region (`aws:region`) rules out: a certificate or alarm topic of another
     region (an ALB serves only certificates of its own region, and an alarm notifies only topics of it), an image
@@ -984,6 +1274,10 @@ def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:
     """
     arns = {
         "tls.certificateArn": config.tls.certificate_arn if config.tls else None,
+        **{
+            f"tls.additionalCertificateArns[{index}]": arn
+            for index, arn in enumerate(config.tls.additional_certificate_arns if config.tls else ())
+        },
         "alarms.topicArn": config.alarm_topic_arn,
     }
     return [

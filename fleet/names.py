@@ -29,6 +29,8 @@ SECRET_TAG = "fleet:secret"
 TRACK_TAG = "fleet:track"
 """On a canary release's resources: `CANARY_TRACK`. A release without it is the service's main release."""
 CANARY_TRACK = "canary"
+LIVE_TRACK = "live"
+"""The `X-Fleet-Track` header value that reaches a service's live release alone, on the shared listeners."""
 
 MAX_CUTOVER_MINUTES = 60
 """The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""
@@ -40,6 +42,11 @@ TOTAL_WEIGHT = 100
 MAX_CANARY_WEIGHT = 50
 """The largest `canary.weight`, in percent of a service's requests: more than half is a cut-over, which a release
 does health-gated."""
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+"""TLS 1.3 and 1.2 with forward-secret AEAD ciphers only, and hybrid post-quantum key exchange: the policy AWS
+recommends for HTTPS listeners (Elastic Load Balancing user guide, "Security policies for your Application Load
+Balancer"; the console's default)."""
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,2}$")
 """A stack name as a stack file or `fleet:promotion.from` gives it: `stack`, `project/stack` or `org/project/stack`."""

@@ -27,6 +27,8 @@ REGISTRY = "registry"
 """A building stack's registry and the consumers it replicates to (`RegistryOutputs`); absent without consumers."""
 VPC_ID = "vpcId"
 """Under `network`: the VPC the stack's load balancer and hosts live in."""
+DNS = "dns"
+"""The stack's zone and the hostnames it points at the load balancer (`DnsOutputs`); only with `fleet:dns`."""
 
 HISTORY_DEPTH = 5
 """Releases kept in the `history` output: what `fleetctl rollback` can go back to."""
@@ -60,6 +62,14 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(name, str) and name for name in value):
         return tuple(value)
     raise OutputsError(f"{where} must be a list of alarm names; got {value!r}")
+
+
+def _hostnames(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(name, str) and name for name in value):
+        return tuple(value)
+    raise OutputsError(f"{where} must be a list of hostnames; got {value!r}")
 
 
 def _output(key: str, parse: Parse, *, default: Any = None, write_none: bool = False) -> Any:
@@ -172,11 +182,52 @@ class ServiceOutputs:
     history: tuple[ReleaseEntry, ...] = _output("history", _records(ReleaseEntry), default=())
     """The last releases, newest first, the live one included: what a rollback can return to."""
     canary: CanaryRelease | None = _output("canary", _record(CanaryRelease))
+    hostnames: tuple[str, ...] | None = _output("hostnames", _hostnames)
+    """The names the shared listeners route to the service; absent for a service served on its own port only."""
+    rule_priority: int | None = _output("rulePriority", _whole)
+    """Its host rule's priority on the shared listener: kept on the next update (`fleet.routing`)."""
 
     def image_refs(self) -> set[str]:
         """Every image this service ran: its live release's, its canary's and those in its history."""
         entries = [*(entry for entry in (self.release, self.canary) if entry), *self.history]
         return {entry.image_ref for entry in entries if entry.image_ref}
+
+
+def _hostname_services(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`{hostname: service}`, read as pairs in the order written."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return tuple(value.items())
+    raise OutputsError(f"{where} must map hostnames to service names; got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsOutputs:
+    """The `dns` output: where the stack's names live and which service each names, for the audit."""
+
+    zone_id: str | None = _output("zoneId", _text)
+    """`fleet:dns.zoneId`."""
+    zone_name: str | None = _output("zoneName", _text)
+    """`fleet:dns.zoneName`."""
+    hostnames: tuple[tuple[str, str], ...] = _output("hostnames", _hostname_services, default=())
+    """(hostname, service) for each hostname with an alias record in the zone; written as an object, the service
+    by hostname."""
+    certificate_arn: str | None = _output("certificateArn", _text)
+    """The managed certificate, once validated; None when the stack presents the user's certificate."""
+
+
+def write_dns(outputs: DnsOutputs) -> dict[str, Any]:
+    """The `dns` output the program exports (hostnames as an object)."""
+    written = write_record(outputs)
+    written[output_key(DnsOutputs, "hostnames")] = dict(outputs.hostnames)
+    return written
+
+
+def parse_dns(outputs: Mapping[str, Any]) -> DnsOutputs | None:
+    """The stack's `dns` output; None for a stack without a zone (or from before zones)."""
+    value = outputs.get(DNS)
+    return None if value is None else parse_record(DnsOutputs, value, DNS)
 
 
 @dataclass(frozen=True, kw_only=True)

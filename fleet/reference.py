@@ -331,6 +331,7 @@ TOP_LEVEL_OUTPUTS: dict[str, tuple[Any, str]] = {
     "SERVICES": (outputs.ServiceOutputs, ".<name>"),
     "PROMOTION": (None, ""),
     "REGISTRY": (outputs.RegistryOutputs, ""),
+    "DNS": (outputs.DnsOutputs, ""),
 }
 """The constants of `fleet.outputs` that name the program's top-level outputs, each with the record its value is
 read as (None: described by the constant's docstring) and what its keys' paths add (tests/test_docs.py checks them
@@ -350,6 +351,8 @@ def _type_name(annotation: Any) -> str:
     names = {str: "string", int: "number", bool: "true/false"}
     if typing.get_origin(annotation) is tuple:
         inner = typing.get_args(annotation)[0]
+        if typing.get_origin(inner) is tuple:
+            return "object"  # pairs, written as an object of their first by their second
         return f"list of {'objects' if is_dataclass(inner) else names.get(inner, 'values') + 's'}"
     for argument in typing.get_args(annotation) or (annotation,):
         if argument in names:

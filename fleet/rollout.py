@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fleet.config import Capacity, FleetConfig
 from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
+from fleet.routing import SHARED_HTTP_PORT, SHARED_HTTPS_PORT
 
 
 @dataclass(frozen=True)
@@ -180,3 +181,64 @@ def health_check_path_warning(service: str, old: str, new: str) -> str:
         f"fleet:services.{service}.healthCheckPath changes from {old} to {new}: the serving hosts are checked on "
         "the new path at once. Release an image that answers both paths first, or the live hosts turn unhealthy."
     )
+
+
+@dataclass(frozen=True)
+class FrontDoorTakeover:
+    """What the shared listeners take over from the stack's last update (`components/front_door.py`)."""
+
+    http_owner: str | None = None
+    """The service whose own listener held port 80: the shared HTTP listener is that listener, updated in place."""
+    https_owner: str | None = None
+    """The service whose own HTTPS listener held port 443, likewise."""
+    carried_target_group_arn: str | None = None
+    """The target group of the service moving, in this update, from its own listener on the shared port onto its
+    hostnames: the shared routing listener forwards to it until the next update, so it is never without a route."""
+
+
+def front_door_takeover(config: FleetConfig, previous: Mapping[str, ServiceOutputs]) -> FrontDoorTakeover:
+    """Which listeners the last update left on ports 80 and 443 are now the front door's, read from its outputs
+    (`publicPort`, and the `url` of a service served over HTTPS). `fleet.config` refuses any service of this config
+    its own listener on those ports once a service has hostnames, so such a listener is a leftover: of a service
+    now on hostnames, or of one this update removes."""
+    http_owner = next((name for name, entry in previous.items() if entry.public_port == SHARED_HTTP_PORT), None)
+    https_owner = next(
+        (
+            name
+            for name, entry in previous.items()
+            if (entry.url or "").startswith("https://") and _port(entry.url) == SHARED_HTTPS_PORT
+        ),
+        None,
+    )
+    if not config.https:
+        https_owner = None
+    moving = https_owner if config.https else http_owner
+    declared = {service.name: service for service in config.services}
+    carried = None
+    if moving in declared and declared[moving].hostnames and not previous[moving].hostnames:
+        carried = previous[moving].target_group_arn
+    return FrontDoorTakeover(http_owner, https_owner, carried)
+
+
+def front_door_handback(config: FleetConfig, previous: Mapping[str, ServiceOutputs]) -> FrontDoorTakeover:
+    """The reverse of `front_door_takeover`: when no service has hostnames any more but the last update had a
+    front door, the service whose own listeners are now on 80 (and 443) takes the front door's listeners over in
+    place (`*_owner` name that service); a new listener on those ports would meet the old one, deleted only at
+    the end of the update."""
+    if any(service.hostnames for service in config.services):
+        return FrontDoorTakeover()
+    served = [entry for entry in previous.values() if entry.hostnames]
+    if not served:
+        return FrontDoorTakeover()
+    https_before = any((entry.url or "").startswith("https://") for entry in served)
+    http_taker = next((s.name for s in config.services if s.public_port == SHARED_HTTP_PORT), None)
+    https_taker = next(
+        (s.name for s in config.services if s.https_port == SHARED_HTTPS_PORT and s.public_port is not None), None
+    )
+    return FrontDoorTakeover(http_owner=http_taker, https_owner=https_taker if config.https and https_before else None)
+
+
+def _port(url: str | None) -> int | None:
+    """The port of a URL the program exported (`<scheme>://<host>:<port>`)."""
+    tail = (url or "").rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None

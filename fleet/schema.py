@@ -2,7 +2,9 @@
 
 `fleet.config` describes each mapping once, as a `Schema`: every key's name, kind (type, range or pattern, and what
 is allowed, said in the message) and whether it is required; the dataclass field default is the key's default. One
-routine, `parse`, then reports unknown keys, each bad value and the rules across keys, all at once.
+routine, `parse`, then reports unknown keys, each bad value and the rules across keys, all at once. A rule of a
+generic shape (keys in order, one of some keys set, a key that needs another) is a `Check` the table states, its
+`__doc__` saying in words what it checks; the others are functions of `fleet.config`.
 
 Plain classes rather than dataclasses: a program run imports this module, and creating a dataclass costs about a
 millisecond.
@@ -10,6 +12,7 @@ millisecond.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, Field, fields
@@ -73,14 +76,23 @@ def valid(*values: Any) -> bool:
 
 class Kind:
     """How one key's value is checked and converted: `parse` reports its problems, naming the key and what is
-    allowed, and returns the value for the dataclass field, or INVALID."""
+    allowed, and returns the value for the dataclass field, or INVALID.
+
+    A kind that only tests its value says so with `accepts` and `allowed` (what the message says it must be)."""
 
     reads_parent = False
     """Whether `parse_in` reads the values of the mapping the key is in."""
     fills_a_field = True
+    allowed = ""
+
+    def accepts(self, value: Any) -> bool:
+        raise NotImplementedError
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        raise NotImplementedError
+        if not self.accepts(value):
+            problems.add(key, f"must be {self.allowed}; got {describe(value)}")
+            return INVALID
+        return value
 
     def parse_in(self, problems: Problems, key: str, value: Any, parent: Mapping[str, Any]) -> Any:
         """`parse`, knowing the values (by field) read so far of the mapping the key is in."""
@@ -134,11 +146,8 @@ class Text(Kind):
     def __init__(self, pattern: re.Pattern[str], allowed: str) -> None:
         self.pattern, self.allowed = pattern, allowed
 
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, str) or not self.pattern.match(value):
-            problems.add(key, f"must be {self.allowed}; got {describe(value)}")
-            return INVALID
-        return value
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(self.pattern.match(value))
 
 
 class OneOf(Kind):
@@ -147,24 +156,22 @@ class OneOf(Kind):
     def __init__(self, values: frozenset[str], allowed: str) -> None:
         self.values, self.allowed = values, allowed
 
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, str) or value not in self.values:
-            problems.add(key, f"must be {self.allowed}; got {describe(value)}")
-            return INVALID
-        return value
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.values
 
 
 class DistinctTexts(Text):
-    """A list of at least `at_least` distinct strings, each matching `pattern`; read as a tuple."""
+    """A list of `at_least` to `at_most` distinct strings, each matching `pattern`; read as a tuple."""
 
-    def __init__(self, pattern: re.Pattern[str], at_least: int, allowed: str) -> None:
+    def __init__(self, pattern: re.Pattern[str], at_least: int, allowed: str, at_most: int | None = None) -> None:
         super().__init__(pattern, allowed)
-        self.at_least = at_least
+        self.at_least, self.at_most = at_least, at_most
 
     def parse(self, problems: Problems, key: str, value: Any) -> Any:
         if (
             not isinstance(value, list)
             or len(value) < self.at_least
+            or (self.at_most is not None and len(value) > self.at_most)
             or not all(isinstance(item, str) and self.pattern.match(item) for item in value)
             or len(set(value)) != len(value)
         ):
@@ -174,11 +181,10 @@ class DistinctTexts(Text):
 
 
 class Flag(Kind):
-    def parse(self, problems: Problems, key: str, value: Any) -> Any:
-        if not isinstance(value, bool):
-            problems.add(key, f"must be true or false; got {describe(value)}")
-            return INVALID
-        return value
+    allowed = "true or false"
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool)
 
 
 class OrNull(Kind):
@@ -252,23 +258,107 @@ class Key:
 
 Rule = Callable[[Problems, str, Mapping[str, Any], Mapping[str, Any]], None]
 """A check across the keys of one mapping: (problems, the mapping's key, its values by field with the defaults of
-absent keys and INVALID for reported ones, the keys as given). It stands aside where a value it reads is INVALID."""
+absent keys and INVALID for reported ones, the keys as given). It stands aside where a value it reads is INVALID.
+A `Check` is one of a generic shape, stated in the table; a function, one of its own."""
+
+
+class Check:
+    """A rule of a generic shape, stated in a table by the names of its keys (`InOrder("min", "desired", "max")`);
+    its `__doc__` says what it checks, and `check` reads the values by key name."""
+
+    def __init__(self, names: Iterable[str], doc: str) -> None:
+        self.names, self.__doc__, self.__name__ = tuple(names), doc, type(self).__name__
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class InOrder(Check):
+    """Each key's value is at most (`strict`: less than) the next key's, where both are valid."""
+
+    def __init__(self, *names: str, strict: bool = False) -> None:
+        super().__init__(names, (" is less than " if strict else " <= ").join(f"`{name}`" for name in names) + ".")
+        self.strict, self.verb = strict, "must be less than" if strict else "must not exceed"
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        for lower, upper in itertools.pairwise(self.names):
+            low, high = values[lower], values[upper]
+            if valid(low, high) and (low >= high if self.strict else low > high):
+                problems.add(key, f"{lower} ({low}) {self.verb} {upper} ({high})")
+
+
+class AtLeast(Check):
+    """A key's valid value is at least `least`, `because` ...: a bound its range leaves to this rule, reported on
+    the mapping."""
+
+    def __init__(self, name: str, least: int, because: str) -> None:
+        super().__init__((name,), f"`{name}` is at least {least}: {because}.")
+        self.least, self.because = least, because
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        (value,) = values.values()
+        if valid(value) and value < self.least:
+            problems.add(key, f"{self.names[0]} must be at least {self.least}: {self.because}")
+
+
+class ExactlyOne(Check):
+    """Exactly one of the keys is set (a reported value counts as set), each named with what it is for."""
+
+    def __init__(self, **meanings: str) -> None:
+        super().__init__(meanings, f"Exactly one of {' and '.join(f'`{name}`' for name in meanings)}.")
+        self.listed = " or ".join(f"{name} ({meaning})" for name, meaning in meanings.items())
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        if sum(value is not None for value in values.values()) != 1:
+            problems.add(key, f"set exactly one of {self.listed}")
+
+
+class AtLeastOne(Check):
+    """At least one of the keys is set (a reported value counts as set): else the mapping does `nothing`, and the
+    message says to set one or do what `otherwise` says."""
+
+    def __init__(self, *names: str, nothing: str, otherwise: str) -> None:
+        listed = " and ".join(f"`{name}`" for name in names)
+        super().__init__(names, f"At least one of {listed} is set, or {otherwise}.")
+        self.message = f"{nothing}: set {' and/or '.join(names)}, or {otherwise}"
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        if all(value is None for value in values.values()):
+            problems.add(key, self.message)
+
+
+class Requires(Check):
+    """A key given (not null) needs `other` given too, `because` ..."""
+
+    def __init__(self, name: str, other: str, because: str) -> None:
+        super().__init__((name, other), f"`{name}` needs `{other}`.")
+        self.because = because
+
+    def check(self, problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        name, other = self.names
+        if given.get(name) is not None and other not in given:
+            problems.add(subkey(key, name), f"needs {subkey(key, other)}: {self.because}")
 
 
 class Schema:
     """A mapping of the configuration, the dataclass it is read as, and the rules across its keys.
 
     `switched_off`: a value of the dataclass for `enabled: false`, which turns the mapping off (its other keys then
-    have no effect).
+    have no effect; with a bad `enabled`, its rules stand aside).
     """
 
-    def __init__(self, target: type, keys: Iterable[Key], rules: Iterable[Rule] = (), switched_off: Any = None):
+    def __init__(self, target: type, keys: Iterable[Key], rules: Iterable[Rule | Check] = (), switched_off: Any = None):
         self.target, self.keys, self.rules, self.switched_off = target, tuple(keys), tuple(rules), switched_off
         self.names = tuple(key.name for key in self.keys)
         specs = {spec.name: spec for spec in fields(target)}
         unknown = [key.field for key in self.keys if key.kind.fills_a_field and key.field not in specs]
         if unknown:
             raise TypeError(f"{target.__name__} has no field {', '.join(unknown)}")
+        unnamed = [
+            name for rule in self.rules if isinstance(rule, Check) for name in rule.names if name not in self.names
+        ]
+        if unnamed:
+            raise TypeError(f"a rule of the {target.__name__} table names no key of it: {', '.join(unnamed)}")
         defaults = {name: _default(spec) for name, spec in specs.items()}
         self.defaults = {name: value for name, value in defaults.items() if value is not MISSING}
 
@@ -311,8 +401,13 @@ def parse(problems: Problems, key: str, value: Any, schema: Schema, **known: Any
             parsed[spec.field] = INVALID
     fields_read = {**known, **{name: given for name, given in parsed.items() if given is not UNSET}}
     values = {**schema.defaults, **fields_read}
-    for rule in schema.rules:
-        rule(problems, key, values, settings)
+    if schema.switched_off is None or valid(values["enabled"]):
+        by_name = {spec.name: values.get(spec.field) for spec in schema.keys}
+        for rule in schema.rules:
+            if isinstance(rule, Check):
+                rule.check(problems, key, {name: by_name[name] for name in rule.names}, settings)
+            else:
+                rule(problems, key, values, settings)
     if not valid(*fields_read.values()):
         return INVALID
     return schema.target(**fields_read)

@@ -20,6 +20,7 @@ from typing import Any
 
 from fleet.names import CANARY_TRACK, STACK_TAG
 from fleet.outputs import (
+    LOAD_BALANCER_DNS,
     SERVICES,
     STACK,
     CanaryRelease,
@@ -27,8 +28,10 @@ from fleet.outputs import (
     OutputsError,
     ServiceOutputs,
     output_key,
+    parse_dns,
     parse_registry,
     parse_service,
+    parse_services,
 )
 from fleet.resource_types import AUTOSCALING_GROUP, ECR_REGISTRY_POLICY, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
@@ -175,6 +178,46 @@ class ServiceFacts:
 
 
 @dataclass(frozen=True)
+class DnsRecord:
+    """A record set of the stack's zone, its names as Route 53 lists them made comparable: lower case, no trailing
+    dot, `\\052` read as the `*` of a wildcard, an alias target without the `dualstack.` Route 53 may prefix."""
+
+    name: str
+    type: str
+    alias_target: str | None
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DnsFacts:
+    """The stack's names (its `dns` output) and what Route 53 and the load balancer say of them."""
+
+    zone_id: str
+    zone_name: str
+    """What the outputs (the stack's `fleet:dns.zoneName`) call the zone."""
+    hostnames: tuple[tuple[str, str], ...]
+    """(hostname, service) the stack points at its load balancer."""
+    load_balancer_dns: str
+    # None when the zone does not exist (any more).
+    actual_zone_name: str | None
+    records: tuple[DnsRecord, ...]
+    # The host-header values of every rule of the load balancer's listeners; None when the load balancer is gone.
+    served_hosts: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class ServedCertificate:
+    """A certificate an HTTPS listener of the stack's load balancer presents (by default or by SNI)."""
+
+    arn: str
+    listener_port: int
+    names: tuple[str, ...]
+    """Its DomainName and SubjectAlternativeNames, lower case; none when ACM does not know it (deleted)."""
+    status: str
+    """ACM's `Status` (ISSUED, PENDING_VALIDATION, EXPIRED...), `MISSING` when ACM does not know the ARN."""
+
+
+@dataclass(frozen=True)
 class FleetFacts:
     stack: str
     services: tuple[ServiceFacts, ...]
@@ -188,6 +231,13 @@ class FleetFacts:
     tracked_launch_template_ids: frozenset[str]
     # The services' alarms found in CloudWatch, by name.
     alarms: Mapping[str, Alarm]
+    # The stack's zone, records and served hostnames; None for a stack without `fleet:dns`.
+    dns: DnsFacts | None = None
+    # (hostname, service) of every service with hostnames, from the outputs.
+    hostnames: tuple[tuple[str, str], ...] = ()
+    # What the load balancer's HTTPS listeners present; None when no service has hostnames or no load balancer has
+    # the outputs' DNS name.
+    certificates: tuple[ServedCertificate, ...] | None = None
     registry: RegistryFacts | None = None
     """The stack's registry settings, read only for a stack that replicates or grants replication."""
 
@@ -350,6 +400,8 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], stat
         tracked_asgs=state.asgs,
         tracked_launch_template_ids=frozenset(state.launch_templates),
         alarms=_alarms(session.client("cloudwatch"), [name for release in releases for name in release.alarm_names]),
+        dns=_dns(session, state.outputs),
+        **_names(session, state.outputs),
         registry=_registry(session, state),
     )
 
@@ -382,6 +434,111 @@ def _registry(session: Any, state: StackState) -> RegistryFacts | None:
         deployed_policies=state.registry_policies,
         policy=policy,
     )
+
+
+def _names(session: Any, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The services' hostnames and the certificates the load balancer presents for them."""
+    try:
+        services = parse_services(outputs)
+    except OutputsError as error:
+        raise CommandError(f"the stack's outputs are not fleet's: {error}") from error
+    hostnames = tuple((h, name) for name, service in services.items() for h in service.hostnames or ())
+    load_balancer_dns = outputs.get(LOAD_BALANCER_DNS)
+    if not hostnames or not isinstance(load_balancer_dns, str):
+        return {"hostnames": hostnames}
+    elbv2 = session.client("elbv2")
+    arn = _load_balancer_arn(elbv2, dns_name(load_balancer_dns))
+    if arn is None:
+        return {"hostnames": hostnames}
+    acm = session.client("acm")
+    served = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+        if listener["Protocol"] != "HTTPS":
+            continue
+        pages = elbv2.get_paginator("describe_listener_certificates").paginate(ListenerArn=listener["ListenerArn"])
+        arns = dict.fromkeys(c["CertificateArn"] for page in pages for c in page["Certificates"])
+        served += [_served_certificate(acm, certificate, listener["Port"]) for certificate in arns]
+    return {"hostnames": hostnames, "certificates": tuple(served)}
+
+
+def _served_certificate(acm: Any, arn: str, port: int) -> ServedCertificate:
+    try:
+        certificate = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    except acm.exceptions.ResourceNotFoundException:
+        return ServedCertificate(arn, port, (), "MISSING")
+    names = [certificate["DomainName"], *certificate.get("SubjectAlternativeNames", ())]
+    return ServedCertificate(arn, port, tuple(dict.fromkeys(n.lower() for n in names)), certificate["Status"])
+
+
+def _dns(session: Any, outputs: Mapping[str, Any]) -> DnsFacts | None:
+    """The zone's records and the load balancer's host rules, when the stack has a zone."""
+    try:
+        dns = parse_dns(outputs)
+    except OutputsError as error:
+        raise CommandError(f"the stack's outputs are not fleet's: {error}") from error
+    load_balancer_dns = outputs.get(LOAD_BALANCER_DNS)
+    if dns is None or not dns.zone_id or not dns.zone_name or not isinstance(load_balancer_dns, str):
+        return None
+    route53 = session.client("route53")
+    records: tuple[DnsRecord, ...] = ()
+    try:
+        zone = route53.get_hosted_zone(Id=dns.zone_id)["HostedZone"]
+    except route53.exceptions.NoSuchHostedZone:
+        zone = None
+    else:
+        pages = route53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=dns.zone_id)
+        records = tuple(_record(raw) for page in pages for raw in page["ResourceRecordSets"])
+    return DnsFacts(
+        zone_id=dns.zone_id,
+        zone_name=dns.zone_name,
+        hostnames=dns.hostnames,
+        load_balancer_dns=dns_name(load_balancer_dns),
+        actual_zone_name=dns_name(zone["Name"]) if zone else None,
+        records=records,
+        served_hosts=_served_hosts(session.client("elbv2"), dns_name(load_balancer_dns)),
+    )
+
+
+def dns_name(name: str) -> str:
+    """A DNS name as the audit compares names: lower case, no trailing dot, Route 53's `\\052` as `*`."""
+    return name.replace("\\052", "*").rstrip(".").lower()
+
+
+def _record(raw: Mapping[str, Any]) -> DnsRecord:
+    alias = raw.get("AliasTarget")
+    return DnsRecord(
+        name=dns_name(raw["Name"]),
+        type=raw["Type"],
+        alias_target=dns_name(alias["DNSName"]).removeprefix("dualstack.") if alias else None,
+        values=tuple(record["Value"] for record in raw.get("ResourceRecords", ())),
+    )
+
+
+def _load_balancer_arn(elbv2: Any, load_balancer_dns: str) -> str | None:
+    """The stack's load balancer, found by the DNS name the outputs record; None when none has it."""
+    pages = elbv2.get_paginator("describe_load_balancers").paginate()
+    arns = [
+        balancer["LoadBalancerArn"]
+        for page in pages
+        for balancer in page["LoadBalancers"]
+        if dns_name(balancer["DNSName"]) == load_balancer_dns
+    ]
+    return arns[0] if arns else None
+
+
+def _served_hosts(elbv2: Any, load_balancer_dns: str) -> tuple[str, ...] | None:
+    """Every host-header value of the rules of the load balancer's listeners; None when the load balancer is gone."""
+    arn = _load_balancer_arn(elbv2, load_balancer_dns)
+    if arn is None:
+        return None
+    hosts = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            for condition in rule.get("Conditions", ()):
+                if condition.get("Field") == "host-header":
+                    config = condition.get("HostHeaderConfig") or {}
+                    hosts += [dns_name(value) for value in config.get("Values") or condition.get("Values") or ()]
+    return tuple(hosts)
 
 
 def _tags(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:

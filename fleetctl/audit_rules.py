@@ -10,11 +10,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import NamedTuple
 
 from fleet.names import RELEASE_TAG, SERVICE_TAG, STACK_TAG
 from fleetctl.audit_facts import (
     AutoScalingGroup,
+    DnsFacts,
     FleetFacts,
     Instance,
     LaunchTemplateVersion,
@@ -32,6 +34,8 @@ MAX_ERROR_LENGTH = 200
 # A target in these states serves traffic (or is about to); any other state means the fleet is short of hosts.
 SERVING_TARGET_STATES = frozenset({"healthy", "initial"})
 UNKNOWN_SERVICE = "-"
+# ACM's status of a certificate a listener can present.
+ISSUED = "ISSUED"
 # Only a running host is detached: a pending one may be an ASG launch newer than the ASG listing the audit read.
 DETACHED_STATE = "running"
 
@@ -69,6 +73,9 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
         mutated_instances,
         unhealthy_targets,
         alarms,
+        dns_records,
+        unserved_hostnames,
+        certificates,
         replication,
         registry_grant,
     ]
@@ -306,6 +313,98 @@ def alarms(facts: FleetFacts) -> Iterator[Finding]:
             alarm = facts.alarms.get(name)
             if alarm is not None and alarm.state == ALARM_STATE:
                 yield Finding("alarm", service.release.service, name, alarm.reason or "in ALARM state")
+
+
+def dns_records(facts: FleetFacts) -> Iterator[Finding]:
+    """Each of the stack's hostnames resolves to its load balancer: an alias record of it in the stack's zone."""
+    dns = facts.dns
+    if dns is None:
+        return
+    if dns.actual_zone_name is None:
+        yield Finding("missing-zone", UNKNOWN_SERVICE, dns.zone_id, "the hosted zone (fleet:dns.zoneId) does not exist")
+        return
+    if dns.actual_zone_name != dns.zone_name:
+        yield Finding(
+            "zone-name-mismatch",
+            UNKNOWN_SERVICE,
+            dns.zone_id,
+            f"the zone is {dns.actual_zone_name}, but fleet:dns.zoneName says {dns.zone_name}",
+        )
+    for hostname, service in dns.hostnames:
+        records = [r for r in dns.records if r.name == hostname.lower() and r.type in ("A", "AAAA", "CNAME")]
+        if not records:
+            yield Finding("missing-dns-record", service, hostname, f"no A record in zone {dns.zone_id}")
+        for record in records:
+            target = record.alias_target or ", ".join(record.values)
+            if record.alias_target != dns.load_balancer_dns:
+                yield Finding(
+                    "dns-record-elsewhere",
+                    service,
+                    hostname,
+                    f"{record.type} record points at {target}, not at the stack's load balancer "
+                    f"{dns.load_balancer_dns}",
+                )
+
+
+def unserved_hostnames(facts: FleetFacts) -> Iterator[Finding]:
+    """Every name that leads to the load balancer is one a listener rule serves; any other gets the 404 default.
+
+    The names are the stack's hostnames and any other record of the zone aliasing its load balancer.
+    """
+    dns = facts.dns
+    if dns is None or dns.served_hosts is None:
+        return
+    names = dict(dns.hostnames)
+    for record in _records_of_the_load_balancer(dns):
+        names.setdefault(record, UNKNOWN_SERVICE)
+    for hostname, service in names.items():
+        if not any(fnmatchcase(hostname.lower(), pattern) for pattern in dns.served_hosts):
+            where = "is a hostname of the stack" if service != UNKNOWN_SERVICE else "points at the load balancer"
+            yield Finding(
+                "unserved-hostname",
+                service,
+                hostname,
+                f"{where} but no listener rule matches it: requests get the fixed 404",
+            )
+
+
+def certificates(facts: FleetFacts) -> Iterator[Finding]:
+    """HTTPS presents, for each hostname, an issued certificate that names it (by default or by SNI)."""
+    if facts.certificates is None:
+        return
+    for certificate in facts.certificates:
+        if certificate.status != ISSUED:
+            yield Finding(
+                "certificate-not-issued",
+                UNKNOWN_SERVICE,
+                certificate.arn,
+                f"the HTTPS listener on {certificate.listener_port} presents a certificate ACM reports as "
+                f"{certificate.status}",
+            )
+    if not facts.certificates:
+        return
+    issued = [c for c in facts.certificates if c.status == ISSUED]
+    for hostname, service in facts.hostnames:
+        if not any(_certifies(name, hostname) for c in issued for name in c.names):
+            yield Finding(
+                "uncovered-hostname",
+                service,
+                hostname,
+                "no issued certificate on the HTTPS listener names it: clients get a certificate for another name",
+            )
+
+
+def _certifies(name: str, hostname: str) -> bool:
+    """Whether a certificate name covers `hostname` (RFC 6125: a wildcard stands for exactly one label); a
+    wildcard hostname is covered only by the same wildcard."""
+    hostname = hostname.lower()
+    if name == hostname:
+        return True
+    return name.startswith("*.") and not hostname.startswith("*.") and hostname.split(".", 1)[-1] == name[2:]
+
+
+def _records_of_the_load_balancer(dns: DnsFacts) -> list[str]:
+    return [record.name for record in dns.records if record.alias_target == dns.load_balancer_dns]
 
 
 def _orphan_asgs(facts: FleetFacts) -> list[AutoScalingGroup]:

@@ -16,7 +16,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
 DIGEST = "sha256:" + "ab" * 32
 """The digest the mocked docker build reports for every image it pushes."""
+ELB_ZONE_ID = "Z32O12XQLNTSW2"
+"""The canonical hosted zone of load balancers in REGION (eu-west-1), as `DescribeLoadBalancers` gives it."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,15 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[tuple[str, str], Registration] = {}
+        self.dependencies: dict[tuple[str, str], tuple[str, ...]] = {}
+        """URNs each registration depends on: its `depends_on` and the resources its inputs come from."""
         self.engine_seconds = 0.0
         self._engine_seconds_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         with self._engine_work():
             self.registrations[(request.type, request.name)] = self.registration(request)
+            self.dependencies[(request.type, request.name)] = tuple(request.dependencies)
             return super().RegisterResource(request)
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
@@ -107,6 +112,8 @@ class Declared:
     resource_id: str | None
     registration: Registration | None = None
     """The options as the engine would receive them, Outputs resolved; None if the program failed before."""
+    dependencies: tuple[str, ...] = ()
+    """URNs of what it depends on, as the engine receives them (`RecordingMonitor.dependencies`)."""
 
     @property
     def replacement_trigger(self) -> Any:
@@ -185,6 +192,16 @@ class FleetMocks(pulumi.runtime.Mocks):
             case types.LOAD_BALANCER:
                 state["dnsName"] = f"{args.name}-1234.{REGION}.elb.amazonaws.com"
                 state["arnSuffix"] = f"app/{args.name}/50dc6c495c0c9188"
+                state["zoneId"] = ELB_ZONE_ID
+            case types.ACM_CERTIFICATE:
+                # A replacement (new names) is a new certificate with a new ARN: the ARN follows the inputs.
+                names = dict.fromkeys([args.inputs["domainName"], *args.inputs.get("subjectAlternativeNames", [])])
+                resource_id = state["arn"] = certificate_arn(json.dumps([args.name, args.inputs], sort_keys=True))
+                state["domainValidationOptions"] = [validation_option(name) for name in names]
+            case types.CERTIFICATE_VALIDATION:
+                resource_id = args.inputs["certificateArn"]
+            case types.DNS_RECORD:
+                state["fqdn"] = args.inputs["name"].removesuffix(".")
             case types.TARGET_GROUP:
                 state["arnSuffix"] = f"targetgroup/{args.name}/73e2d6bc24d8a067"
             case types.LOG_GROUP:
@@ -222,6 +239,26 @@ class FleetMocks(pulumi.runtime.Mocks):
             case types.GET_GROUP:
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
+
+
+def certificate_arn(identity: str) -> str:
+    """An ACM certificate ARN of AWS's shape, the same for the same `identity`."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    certificate_id = "-".join(digest[start:end] for start, end in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+    return f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{certificate_id}"
+
+
+def validation_option(name: str) -> dict[str, str]:
+    """ACM's DNS validation record for `name`: a CNAME under the name, the same for a wildcard and its apex, and
+    for every certificate of the name (ACM makes it per domain and account)."""
+    domain = name.removeprefix("*.")
+    token = hashlib.sha256(domain.encode()).hexdigest()[:32]
+    return {
+        "domainName": name,
+        "resourceRecordName": f"_{token}.{domain}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+    }
 
 
 def mock_arn(type_: str, name: str) -> str:
@@ -292,6 +329,7 @@ def run_program(
             parent,
             mocks.ids.get((type_, name)),
             monitor.registrations.get((type_, name)),
+            monitor.dependencies.get((type_, name), ()),
         )
         for type_, name, options, parent in declared
     ]
@@ -299,20 +337,25 @@ def run_program(
 
 
 def run_update(
-    stack: str, config: dict[str, Any], last: ProgramRun, *, live_desired: dict[str, int] | None = None, **kwargs: Any
+    stack: str,
+    config: dict[str, Any],
+    last: ProgramRun,
+    *,
+    live_desired: dict[str, int] | None = None,
+    run: Callable[..., ProgramRun] = run_program,
+    **kwargs: Any,
 ) -> ProgramRun:
     """Run the program as the next update of `stack` after the successful update `last`.
 
     The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
-    `live_desired` (group name -> desired) says autoscaling moved it since.
+    `live_desired` (group name -> desired) says autoscaling moved it since. `run` runs the program (`run_program`,
+    or what stands for it with the same arguments).
     """
     declared = {
         str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(types.AUTOSCALING_GROUP)
     }
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
-    return run_program(
-        stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs
-    )
+    return run(stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs)
 
 
 def _engine_value(value: Any) -> str:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
+from fleet.names import TLS_POLICY
 from fleet.resource_types import (
     AUTOSCALING_GROUP,
     INGRESS_RULE,
@@ -38,7 +39,7 @@ from fleet.resource_types import (
     SSM_PARAMETER,
     TARGET_GROUP,
 )
-from policy import hosts, network, releases, traffic
+from policy import hostnames, hosts, network, releases, traffic
 from policy.base import ResourceRule, StackRule, Violation
 from policy.records import Resource
 
@@ -146,6 +147,22 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    # where each hostname is served (policy/hostnames.py)
+    StackRule(
+        "hostnames-are-claimed-once",
+        "No two services' listener rules match the same hostname on a listener.",
+        hostnames.hostnames_are_claimed_once,
+    ),
+    StackRule(
+        "host-rules-forward-to-their-own-service",
+        "A listener rule with a host-header condition forwards only to target groups of its own service.",
+        hostnames.host_rules_forward_to_their_own_service,
+    ),
+    StackRule(
+        "https-listeners-use-the-tls-policy",
+        f"Every HTTPS listener uses the TLS policy {TLS_POLICY}.",
+        hostnames.https_listeners_use_the_tls_policy,
+    ),
     # what the network lets in (policy/network.py)
     StackRule(
         "security-group-rules-open-only-load-balancer",

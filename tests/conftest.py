@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import shutil
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -47,16 +49,64 @@ def _fresh_pulumi_runtime() -> Iterator[None]:
     reset_runtime()
 
 
-@pytest.fixture
-def program() -> Callable[..., ProgramRun]:
-    """`program(stack, config, ...)`: run the real program of this repository under mocks (see `run_program`)."""
-    return partial(run_program, project_root=ROOT)
+REMEMBERED_RUNS = 64
+"""How many runs of the program one test process keeps (the most recently used)."""
+
+_remembered: OrderedDict[str, ProgramRun] = OrderedDict()
+_REMEMBERABLE = {"stack_outputs", "live_desired", "secret_keys"}
+
+
+def _copy(run: ProgramRun) -> ProgramRun:
+    """A run whose data a test may change without changing what another test is given."""
+    return ProgramRun(
+        resources=[dataclasses.replace(resource, inputs=copy.deepcopy(resource.inputs)) for resource in run.resources],
+        outputs=copy.deepcopy(run.outputs),
+        invokes=copy.deepcopy(run.invokes),
+    )
+
+
+def run_remembered(stack: str, config: dict[str, Any], *, project_root: Path = ROOT, **options: Any) -> ProgramRun:
+    """`run_program` of this repository, remembered in this process: given what a run before was given (stack,
+    config, other stacks' outputs, live capacities, secret keys: `repr`, so order and types count), it returns a copy
+    of that run's declarations instead of evaluating the program again.
+
+    That is the same run: the program reads nothing else (no clock, no environment variable, only this repository's
+    files, which no test writes), and its evaluation in one process is deterministic. Runs with their own mocks or
+    monitor (a test looking at the evaluation itself), in another project directory, and runs that fail are not
+    remembered; nor does a test that changes the program's code get a remembered run (see `program`).
+    """
+    if project_root != ROOT or not options.keys() <= _REMEMBERABLE:
+        return run_program(stack, config, project_root=project_root, **options)
+    key = repr((stack, config, *(options.get(name) for name in sorted(_REMEMBERABLE))))
+    if key in _remembered:
+        _remembered.move_to_end(key)
+    else:
+        _remembered[key] = _copy(run_program(stack, config, project_root=ROOT, **options))
+        if len(_remembered) > REMEMBERED_RUNS:
+            _remembered.popitem(last=False)
+    return _copy(_remembered[key])
+
+
+def _runner(request: pytest.FixtureRequest) -> Callable[..., ProgramRun]:
+    """Remembered runs, except in a test that uses `monkeypatch` (how the tests change the program's code to declare
+    a broken variant): each of its runs evaluates the program as it is at that moment."""
+    if "monkeypatch" in request.fixturenames:
+        return partial(run_program, project_root=ROOT)
+    return run_remembered
 
 
 @pytest.fixture
-def update() -> Callable[..., ProgramRun]:
-    """`update(stack, config, last, ...)`: run the program as the next update after `last` (see `run_update`)."""
-    return partial(run_update, project_root=ROOT)
+def program(request: pytest.FixtureRequest) -> Callable[..., ProgramRun]:
+    """`program(stack, config, ...)`: run the real program of this repository under mocks (see `run_program`;
+    remembered, see `run_remembered`)."""
+    return _runner(request)
+
+
+@pytest.fixture
+def update(request: pytest.FixtureRequest) -> Callable[..., ProgramRun]:
+    """`update(stack, config, last, ...)`: run the program as the next update after `last` (see `run_update`;
+    remembered, see `run_remembered`)."""
+    return partial(run_update, project_root=ROOT, run=_runner(request))
 
 
 @pytest.fixture

@@ -53,6 +53,15 @@ snapshot (pkg/resource/deploy):
    Deleting a group first waits for its hosts to drain for the target group's deregistration delay as it is now,
    then to shut down (terraform-provider-aws `drainGroup`). A drain longer than the timeout fails the delete, and
    the update, after the new group passed its gate; AWS goes on draining, so the next update's delete succeeds.
+13. Aliases (step_generator.go `getOldResource`): a resource whose URN has no old state takes over the old state
+   of the first of its aliases that has one, which is then updated in place (or replaced) rather than deleted.
+   URNs are the engine's (deployment.go `generateURN`): a child's type is qualified by its parent's whole
+   qualified type, and the root stack's is left out (the SDK's mock monitor keeps it, and only the parent's last).
+14. AWS's side of a listener and its rules (Elastic Load Balancing API, CreateListener and CreateRule/
+   SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
+   second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
+   answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
+   match), else its default action; a redirect is followed; a target group no healthy group is in serves nobody.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -67,8 +76,21 @@ from typing import Any
 
 import pulumi
 
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, SCALING_POLICY, TARGET_GROUP
-from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, qualified, run_program
+from fleet.resource_types import (
+    ACM_CERTIFICATE,
+    AUTOSCALING_GROUP,
+    CERTIFICATE_VALIDATION,
+    DNS_RECORD,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LISTENER_CERTIFICATE,
+    LISTENER_RULE,
+    ROOT_STACK,
+    SCALING_POLICY,
+    TARGET_GROUP,
+)
+from fleet.routing import matches
+from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, mock_arn, qualified, run_program
 from tests.checkout import ROOT
 
 FORCE_NEW = {
@@ -76,10 +98,20 @@ FORCE_NEW = {
     LAUNCH_TEMPLATE: {"namePrefix", "name"},
     SCALING_POLICY: {"autoscalingGroupName", "name"},
     LISTENER_RULE: {"listenerArn"},
+    LISTENER: {"loadBalancerArn"},
+    ACM_CERTIFICATE: {"domainName", "subjectAlternativeNames", "validationMethod"},
+    CERTIFICATE_VALIDATION: {"certificateArn", "validationRecordFqdns"},
+    DNS_RECORD: {"name", "zoneId"},
+    LISTENER_CERTIFICATE: {"listenerArn", "certificateArn"},
 }
 """Inputs whose change the provider answers with a replacement: ForceNew in terraform-provider-aws's schemas
 (internal/service/autoscaling/group.go, policy.go; internal/service/ec2/ec2_launch_template.go;
-internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place)."""
+internal/service/elbv2/listener_rule.go: its actions, conditions and priority update in place, `priority` is
+`ForceNew: false` at 032c4f07; listener.go: only `load_balancer_arn`, so a listener's certificate updates in place;
+internal/service/acm/certificate.go at fc271f69, certificate_validation.go at af55dfb9 (a validation's create
+sets its id only once ACM has issued the certificate: one that never validates fails with nothing in the state,
+`failing`); internal/service/route53/record.go at 6f9f4734: a record's type and alias update in place;
+internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
 
 DEFAULT_DELETE_TIMEOUT_MINUTES = 10
@@ -98,6 +130,10 @@ class ProviderError(Exception):
 
 class ScalingActivityFailedError(CapacityWaitTimeoutError):
     """What the provider reports when a failed scaling activity ends a new group's capacity wait (rule 11)."""
+
+
+class AwsRefusedError(Exception):
+    """What AWS answers a listener on a taken port, or a rule at a taken priority (rule 14)."""
 
 
 @dataclass
@@ -121,6 +157,8 @@ class Entry:
     """The custom delete timeout the last run that registered it stored (rule 12)."""
     drained: bool = False
     """A group whose delete timed out: AWS finished draining it since (rule 12)."""
+    arn: str = ""
+    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
 
     @property
     def name(self) -> str:
@@ -145,6 +183,8 @@ class Update:
     deleted_at_once: list[Entry] = field(default_factory=list)
     """Deleted during the update, before the program's later resources (rule 10)."""
     run: ProgramRun | None = None
+    routes: list[tuple[str, dict[tuple[int, str], str | None]]] = field(default_factory=list)
+    """After each step and each wave of deletes: (what was done, the service each probed request reached)."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack outputs the program registered, empty if it registered none (rule 7)."""
 
@@ -153,12 +193,15 @@ class _EngineMocks(FleetMocks):
     """The harness's mocks, with the physical ids and names the engine model hands out."""
 
     overrides: dict[tuple[str, str], tuple[str, str | None]]
+    arns: dict[tuple[str, str], str]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
         physical_id, name = self.overrides.get((args.typ, args.name), (resource_id, None))
         if name is not None:
             state["name"] = name
+        if (args.typ, args.name) in self.arns:
+            state["arn"] = self.arns[(args.typ, args.name)]
         self.ids[(args.typ, args.name)] = physical_id
         return physical_id, state
 
@@ -187,8 +230,15 @@ class _EngineMonitor(RecordingMonitor):
                 dependencies,
                 property_dependencies,
                 _minutes(request.customTimeouts.delete),
+                tuple(alias.urn for alias in request.aliases if alias.urn),
             )
         return super().RegisterResource(request)
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN (rule 13): the parent's whole qualified type, none for a child of the root stack."""
+        parent_type = parent.split("::")[2] if parent else ROOT_STACK
+        qualified_type = type_ if parent_type == ROOT_STACK else f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified_type}::{name}"
 
 
 class EngineModel:
@@ -213,6 +263,7 @@ class EngineModel:
         failed_launch: bool = False,
         targets: frozenset[str] | None = None,
         delete_first: frozenset[str] = frozenset(),
+        probes: tuple[tuple[int, str], ...] = (),
         **kwargs: Any,
     ) -> Update:
         """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`.
@@ -220,13 +271,14 @@ class EngineModel:
         `failing`: logical names whose step the provider fails outright. `failed_launch`: a launch of each new group
         fails once (rule 11). `targets`: logical names of `pulumi up --target` (rule 9). `delete_first`: logical
         names the provider replaces delete-before-replace in this update, as it does a fixed-name resource whose
-        ForceNew input changed (rule 10).
+        ForceNew input changed (rule 10). `probes`: (port, Host header) requests answered after every step
+        (`Update.routes`, rule 14).
         """
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
-        self._targets, self._delete_first = targets, delete_first
+        self._targets, self._delete_first, self._probes = targets, delete_first, probes
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
-        mocks.overrides = {}
+        mocks.overrides, mocks.arns = {}, {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
         self._replaced: set[str] = set()
@@ -249,6 +301,9 @@ class EngineModel:
         for wave in update.delete_waves:
             timed_out = [entry for entry in wave if self._delete_times_out(entry)]  # rule 12
             deleted += [entry for entry in wave if entry not in timed_out]
+            gone = [entry for entry in wave if entry not in timed_out]
+            self.state = [e for e in self.state if all(e is not deleted for deleted in gone)]
+            update.routes.append(("delete " + ", ".join(e.name for e in gone), self._answers()))
             if timed_out:
                 update.succeeded = False
                 for entry in timed_out:
@@ -282,6 +337,33 @@ class EngineModel:
         """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
         return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
 
+    def serves(self, port: int, host: str) -> str | None:
+        """The service whose healthy hosts a request on `port` with Host `host` reaches; None for a fixed response,
+        no listener, or a target group without healthy hosts (rule 14)."""
+        listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
+        if listener is None:
+            return None
+        rules = sorted(
+            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
+            key=lambda rule: int(rule.inputs["priority"]),
+        )
+        action = next(
+            (rule.inputs["actions"][0] for rule in rules if all(_met(c, host) for c in rule.inputs["conditions"])),
+            listener.inputs["defaultActions"][0],
+        )
+        if action["type"] == "redirect":
+            return self.serves(int(action["redirect"]["port"]), host)
+        if action["type"] != "forward":
+            return None
+        arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
+        served = any(
+            arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
+        )
+        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg") if served else None
+
+    def _answers(self) -> dict[tuple[int, str], str | None]:
+        return {probe: self.serves(*probe) for probe in self._probes}
+
     # -- the engine's step decisions -------------------------------------------------------------------------
     def step(
         self,
@@ -294,10 +376,17 @@ class EngineModel:
         dependencies: frozenset[str],
         property_dependencies: dict[str, frozenset[str]],
         delete_timeout_minutes: int | None = None,
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self._registered.add(urn)
         timeout = delete_timeout_minutes or DEFAULT_DELETE_TIMEOUT_MINUTES
         old = self._olds.get(urn)
+        if old is None:  # rule 13
+            alias = next((alias for alias in aliases if alias in self._olds), None)
+            if alias is not None:
+                old = self._olds.pop(alias)
+                old.urn = urn
+                self._olds[urn] = old
         trigger = options.replacement_trigger
         if not self._targeted(name):  # rule 9: left as it is, or not created
             monitor.update.steps[urn] = "same" if old is not None else "skipped create"
@@ -307,6 +396,7 @@ class EngineModel:
         if name in self._failing:
             monitor.update.steps[urn] = "failed"
             raise ProviderError(f"{urn}: the provider failed the step")
+        self._refuse_what_aws_refuses(urn, type_, inputs, old)
         if old is None:
             kind = "create"
         elif name in self._delete_first or self._must_replace(old, type_, inputs, options):
@@ -322,6 +412,7 @@ class EngineModel:
             old.property_dependencies, old.replace_on_changes = property_dependencies, tuple(options.replace_on_changes)
             old.delete_timeout_minutes = timeout
             self._assign(monitor, type_, name, old)
+            monitor.update.routes.append((f"{kind} {name}", self._answers()))
             return
         new = Entry(
             urn=urn,
@@ -333,6 +424,7 @@ class EngineModel:
             property_dependencies=property_dependencies,
             replace_on_changes=tuple(options.replace_on_changes),
             delete_timeout_minutes=timeout,
+            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -343,6 +435,7 @@ class EngineModel:
             self.leaked.append(new)
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
         self.state.append(new)
+        monitor.update.routes.append((f"{kind} {name}", self._answers()))
         if old is not None:
             old.pending_delete = True  # rule 3: even when the create partially fails
             self._replaced.add(urn)
@@ -373,6 +466,16 @@ class EngineModel:
             self._olds.pop(entry.urn, None)
             self._replaced.add(entry.urn)
 
+    def _refuse_what_aws_refuses(self, urn: str, type_: str, inputs: dict[str, Any], old: Entry | None) -> None:
+        """Rule 14: the port of a listener and the priority of a rule on its listener are the load balancer's once."""
+        others = [e for e in self.state if e.type == type_ and e is not old]
+        place = {LISTENER: ("loadBalancerArn", "port"), LISTENER_RULE: ("listenerArn", "priority")}.get(type_)
+        if place and any(
+            tuple(e.inputs.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
+        ):
+            refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
+            raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
+
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
         changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
         covers = set(options.replace_on_changes)
@@ -394,9 +497,11 @@ class EngineModel:
 
     @staticmethod
     def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
-        """What the program sees of the resource: its id, and for a group its name (the id)."""
+        """What the program sees of the resource: its id, for a group its name (the id), for a listener its ARN."""
         mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
         mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == AUTOSCALING_GROUP else None)
+        if type_ == LISTENER:
+            mocks.arns[(type_, name)] = entry.arn
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
@@ -405,6 +510,13 @@ class EngineModel:
 def _minutes(timeout: str) -> int | None:
     """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
     return int(timeout.removesuffix("m")) if timeout else None
+
+
+def _met(condition: dict[str, Any], host: str) -> bool:
+    """Whether a request with Host `host` and no other header meets a rule condition."""
+    if "hostHeader" in condition:
+        return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
+    return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleet.resource_types import (
+    ACM_CERTIFICATE,
     AUTOSCALING_GROUP,
+    CERTIFICATE_VALIDATION,
+    DNS_RECORD,
     DOCKER_IMAGE,
     ECR_LIFECYCLE_POLICY,
     ECR_REGISTRY_POLICY,
@@ -29,6 +32,8 @@ from fleet.resource_types import (
     INSTANCE_PROFILE,
     LAUNCH_TEMPLATE,
     LISTENER,
+    LISTENER_CERTIFICATE,
+    LISTENER_RULE,
     LOAD_BALANCER,
     LOG_GROUP,
     METRIC_ALARM,
@@ -232,6 +237,48 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
         ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"),
     ),
 }
+
+RESOURCE_ACTIONS.update(
+    {
+        # The managed certificate: requested, read (its validation options and status), tagged, and deleted once
+        # its replacement is on the listeners (internal/service/acm/certificate.go).
+        ACM_CERTIFICATE: Needs(
+            ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
+            (
+                "acm:RequestCertificate",
+                "acm:DeleteCertificate",
+                "acm:AddTagsToCertificate",
+                "acm:RemoveTagsFromCertificate",
+            ),
+        ),
+        # A service's host rule (and a canary's weighted forward) on a listener (internal/service/elbv2/
+        # listener_rule.go): a priority change is SetRulePriorities, in place.
+        LISTENER_RULE: Needs(
+            ("elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"),
+            (
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+                *TAGGING,
+            ),
+        ),
+        # Another certificate on the shared HTTPS listener, served by SNI (internal/service/elbv2/
+        # listener_certificate.go).
+        LISTENER_CERTIFICATE: Needs(
+            ("elasticloadbalancing:DescribeListenerCertificates",),
+            ("elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates"),
+        ),
+        # Waits, reading the certificate, until ACM has issued it; creates nothing in AWS.
+        CERTIFICATE_VALIDATION: Needs(("acm:DescribeCertificate",)),
+        # Alias and validation records in the stack's zone (internal/service/route53/record.go): the zone is read
+        # to expand the record's name, each change is awaited with GetChange.
+        DNS_RECORD: Needs(
+            ("route53:GetHostedZone", "route53:ListResourceRecordSets"),
+            ("route53:ChangeResourceRecordSets", "route53:GetChange"),
+        ),
+    }
+)
 
 INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     GET_CALLER_IDENTITY: (),  # sts:GetCallerIdentity needs no permission

@@ -1,4 +1,5 @@
-"""A real moto_server for tests that talk to AWS through boto3: one process per session, reset per test."""
+"""A real moto_server for tests that talk to AWS through boto3: one process per session (per xdist worker), reset
+per test."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any, ClassVar
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 REGION = "eu-west-1"
@@ -39,31 +43,79 @@ def _wait_until_answering(url: str, server: subprocess.Popen[bytes], timeout: fl
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """One moto_server process for the whole session; each test resets its state.
+    """One moto_server process for the whole session (each xdist worker has its own); each test resets its state.
 
     It runs in UTC, as AWS does: moto stamps an ASG's CreatedTime with the server's local time and no zone
     (moto/autoscaling/models.py `datetime.now().isoformat()`), where AWS sends UTC. The audit reads a time without
     a zone as UTC, AWS's contract, so a server in another zone would age every ASG by its offset.
+
+    It starts without moto's catalogue of public AMIs (`MOTO_EC2_LOAD_DEFAULT_AMIS`, moto/settings.py): a reset
+    rebuilds every EC2 region it has served (moto/core/base_backend.py `BackendDict.reset`), and loading ~1,300
+    images with their snapshots per region made a reset cost more than building a test's fleet. No test reads
+    those images: the fleets launch from AMI ids of their own.
     """
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TZ": "UTC"},
+        env={**os.environ, "TZ": "UTC", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(url, server)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            # A server still busy with a request may not stop on SIGTERM in time on a loaded machine.
-            server.kill()
-            server.wait(timeout=10)
+        # Killed, not asked to stop: its state is the tests' and goes with it, and on SIGTERM it first waits for
+        # its serving threads (seconds on a loaded machine).
+        server.kill()
+        server.wait(timeout=10)
+
+
+class _SharedModels(MutableMapping[Any, Any]):
+    """A botocore `Loader`'s cache (`instance_cache` reads `loader._cache`), shared by every loader of this process
+    that has the same search paths: what the loader of one session would hold for all its clients."""
+
+    _by_search_paths: ClassVar[dict[tuple[str, ...], dict[Any, Any]]] = {}
+
+    def __init__(self, loader: botocore.loaders.Loader) -> None:
+        self._loader = loader
+
+    @property
+    def _models(self) -> dict[Any, Any]:
+        return self._by_search_paths.setdefault(tuple(self._loader.search_paths), {})
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._models[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._models[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._models[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aws_models_parsed_once_per_process() -> Iterator[None]:
+    """Every boto3 session of this process (the tests' and the ones fleetctl opens in-process) reads each service
+    model, endpoint ruleset and partition file once, not once per session: parsing them cost ~0.3 s a session.
+    What a client sends and what it makes of an answer do not change: the same files, parsed the same way."""
+    create_loader = botocore.session.create_loader
+
+    def create_sharing_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        loader = create_loader(search_path_string)
+        loader._cache = _SharedModels(loader)
+        return loader
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", create_sharing_loader)
+        yield
 
 
 @pytest.fixture

@@ -144,7 +144,8 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{prefix}.{'<name>' if prefix == 'services' else key}" if prefix else key
-            found |= (set() if prefix == "services" else {path}) | _paths(item, path)
+            if prefix != "dns.hostnames":  # the service by hostname: keys of the user's, not of the schema
+                found |= (set() if prefix == "services" else {path}) | _paths(item, path)
     elif isinstance(value, list):
         for item in value:
             found |= _paths(item, f"{prefix}[]")
@@ -153,9 +154,13 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
 
 @pytest.fixture(scope="module")
 def exported() -> set[str]:
-    """Every output key path staging (with a registry consumer) and prod (with a canary) export under the mocks."""
+    """Every output key path staging (with a registry consumer, a DNS zone and a managed certificate) and prod (with
+    a canary) export under the mocks."""
     prod, staging = stack_file("prod"), stack_file("staging")
     staging["fleet:registry"] = {"consumers": [{"account": "210987654321", "region": "us-east-1"}]}
+    staging["fleet:dns"] = {"zoneId": "Z08393152MPN1", "zoneName": "example.com"}
+    staging["fleet:tls"] = {}
+    staging["fleet:services"]["web"]["hostnames"] = ["www.example.com"]
     web = prod["fleet:services"]["web"]
     canary_ref = web["image"]["ref"].split("@")[0] + "@sha256:" + "c" * 64
     web["canary"] = {"image": {"version": "9.9.9", "ref": canary_ref}}
@@ -227,3 +232,23 @@ def test_the_code_layout_in_internals_names_every_module():
     ]
 
     assert [str(path) for path in modules if f"`{path.stem}" not in layout] == []
+
+
+def test_every_output_the_program_exports_is_one_the_outputs_page_lists():
+    import ast
+
+    from fleet import outputs
+
+    program = ast.parse((ROOT / "__main__.py").read_text())
+    exported = {
+        node.args[0].id
+        for node in ast.walk(program)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "export"
+        and isinstance(node.args[0], ast.Name)
+    }
+
+    assert {"STACK", "SERVICES"} <= exported
+    assert sorted(exported - set(reference.TOP_LEVEL_OUTPUTS)) == []
+    assert all(isinstance(getattr(outputs, name), str) for name in reference.TOP_LEVEL_OUTPUTS)

@@ -16,6 +16,8 @@ from tests.iam_actions import ENGINE_TYPES_PREFIXES, INVOKE_ACTIONS, READ_ONLY_P
 
 IAM_DIR = Path(__file__).resolve().parents[1] / "iam"
 GITHUB_SUBJECT = "token.actions.githubusercontent.com:sub"
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+OTHER_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -45,20 +47,36 @@ def runs(
     deploy: Callable[..., ProgramRun],
 ) -> list[ProgramRun]:
     """Both stacks (prod reads staging's outputs for its promotion guard), an update of a live staging release,
-    which looks up the live groups (getAmiIds, getGroup), staging with settings (SSM parameters), and the two ends
+    which looks up the live groups (getAmiIds, getGroup), staging with settings (SSM parameters), the two ends
     of replication: staging with a consumer (its replication rule) and prod in another account and region (its
-    registry policy, and the lookup of its image in its own registry)."""
+    registry policy, and the lookup of its image in its own registry), and staging on a hostname in a Route 53 zone
+    (a managed certificate and DNS records), then with its own certificates (one served by SNI)."""
     staging = program("staging", staging_config)
     prod = program("prod", prod_config, stack_outputs={qualified("staging"): staging_outputs()})
     with_settings = deploy({"LOG_LEVEL": "info"})
     consumer = {"account": "210987654321", "region": "us-east-1"}
     replicating = program("staging", {**staging_config, "fleet:registry": {"consumers": [consumer]}})
     digest = prod_config["fleet:services"]["web"]["image"]["ref"].split("@", 1)[1]
-    copy = f"210987654321.dkr.ecr.us-east-1.amazonaws.com/fleet-staging-web@{digest}"
-    consumer_prod = copy_with(prod_config, {"aws:region": "us-east-1"}, copy)
+    replicated = f"210987654321.dkr.ecr.us-east-1.amazonaws.com/fleet-staging-web@{digest}"
+    consumer_prod = copy_with(prod_config, {"aws:region": "us-east-1"}, replicated)
     sources = {qualified("staging"): {**staging_outputs(), "registry": replicating.outputs["registry"]}}
     in_another_account = program("prod", consumer_prod, stack_outputs=sources, mocks=FleetMocks(account="210987654321"))
-    return [staging, prod, update("staging", staging_config, staging), with_settings, replicating, in_another_account]
+    named = copy.deepcopy(staging_config)
+    named["fleet:services"]["web"]["hostnames"] = ["web.example.com"]
+    named["fleet:dns"] = {"zoneId": "Z08393152MPN1ODRL6P3L", "zoneName": "example.com"}
+    in_a_zone = program("staging", named)
+    named["fleet:tls"] = {"certificateArn": CERTIFICATE, "additionalCertificateArns": [OTHER_CERTIFICATE]}
+    with_sni = program("staging", named)
+    return [
+        staging,
+        prod,
+        update("staging", staging_config, staging),
+        with_settings,
+        replicating,
+        in_another_account,
+        in_a_zone,
+        with_sni,
+    ]
 
 
 def copy_with(config: dict[str, Any], keys: dict[str, Any], ref: str) -> dict[str, Any]:

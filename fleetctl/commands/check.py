@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fleet.config import Consumer
+from fleet.config import Consumer, ServiceConfig
 from fleet.release import identify_on_disk
 from fleet.replication import pinned_images, repository_prefix
 from fleet.stack_files import stack_file_name
 from fleet.validation import REGION_KEY
 from fleetctl.cli import project_dir
 from fleetctl.errors import CommandError
+from fleetctl.names_report import check_line
 from fleetctl.revisions import WorkingTree
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
@@ -105,6 +106,14 @@ def _summary(tree: WorkingTree, stack: str, valid: ValidStack) -> list[str]:
         lines.append(
             f"  - {service.name}: release {identities[service.name].release_id}, version {service.image.version} "
             f"({image}), {service.instance_type}, capacity {service.capacity.min}/{service.capacity.desired}/"
-            f"{service.capacity.max}"
+            f"{service.capacity.max}{_routing(service)}"
         )
-    return lines + _registry_lines(tree, valid)
+    names = check_line(config)
+    return [*lines, *([names] if names else []), *_registry_lines(tree, valid)]
+
+
+def _routing(service: ServiceConfig) -> str:
+    """Where the load balancer reaches the service: its hostnames, and its own port when it has one."""
+    own = f"port {service.public_port}" if service.public_port is not None else ""
+    hosts = f"hostnames {', '.join(service.hostnames)}" if service.hostnames else ""
+    return "".join(f", {part}" for part in (hosts, own) if part and service.hostnames)

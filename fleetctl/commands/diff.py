@@ -16,6 +16,7 @@ from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleet.rollout import health_check_path_warning
 from fleetctl.cli import project_dir
+from fleetctl.names_report import diff_lines
 from fleetctl.pinning import short_ref
 from fleetctl.revisions import GitTree, ProjectTree, WorkingTree
 from fleetctl.stack_check import validate_stack
@@ -23,7 +24,11 @@ from fleetctl.stack_check import validate_stack
 RELEASE_FIELDS = {spec.name for spec in fields(ReleaseIdentity)}
 # Service settings outside the release identity: Pulumi updates them in place, the hosts stay. The canary is a
 # release of its own, described apart.
-IN_PLACE_FIELDS = [spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", "canary", *RELEASE_FIELDS}]
+# Where the load balancer routes a service is neither a release nor a setting of its hosts: said apart.
+ROUTING_FIELDS = ["hostnames", "public_port", "https_port"]
+IN_PLACE_FIELDS = [
+    spec.name for spec in fields(ServiceConfig) if spec.name not in {"name", "canary", *RELEASE_FIELDS, *ROUTING_FIELDS}
+]
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ def _stack_settings(before: ParsedStack, after: ParsedStack) -> list[str]:
         for wide in STACK_WIDE
         if getattr(before.config, wide.field) != getattr(after.config, wide.field)
     ]
+    lines += diff_lines(before.config, after.config)
     lines.extend(_consumer_lines(before.config, after.config))
     changed = sorted(
         key
@@ -210,7 +216,23 @@ def _service_lines(
             f"- **{name}**: added, **release** `{identity.release_id}` of `{new.image.version}`",
             *_canary_lines(name, None, new, None, after),
         ]
-    return _live_lines(name, old, new, before, after) + _canary_lines(name, old, new, before, after)
+    return (
+        _live_lines(name, old, new, before, after)
+        + _routing_lines(name, old, new)
+        + _canary_lines(name, old, new, before, after)
+    )
+
+
+def _routing_lines(name: str, old: ServiceConfig, new: ServiceConfig) -> list[str]:
+    """A change of where the load balancer reaches the service: listener rules and listeners, never its hosts."""
+    changed = [key for key in ROUTING_FIELDS if getattr(old, key) != getattr(new, key)]
+    if not changed:
+        return []
+    return [
+        f"- **{name}**: **routing** (listener rules and listeners change in place or beside; no release, the hosts "
+        f"stay): {', '.join(_camel(key) for key in changed)}",
+        *(f"  - {_camel(key)}: {_value(getattr(old, key))} → {_value(getattr(new, key))}" for key in changed),
+    ]
 
 
 def _live_lines(

@@ -23,9 +23,11 @@ from fleet.outputs import (
     STACK,
     CanaryRelease,
     DeployedRelease,
+    DnsOutputs,
     OutputsError,
     ServiceOutputs,
     live_vpc_id,
+    parse_dns,
     parse_service,
     parse_services,
     write_service,
@@ -44,6 +46,7 @@ from fleet.validation import REGION_KEY
 from fleetctl.cli import project_dir
 from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
+from fleetctl.names_report import plan_lines
 from fleetctl.revisions import WorkingTree
 from fleetctl.simulation import (
     ACCOUNT,
@@ -139,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(_service_plan(service, declared, deployed)))
     for name in sorted(set(_deployed_services(deployed)) - {service.name for service in config.services}):
         print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
+    names = plan_lines(config, declared, _deployed_dns(deployed))
+    if names:
+        print("\n" + "\n".join(names))
     return 0
 
 
@@ -269,6 +275,8 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
         "`pulumi up` fails and the old release keeps serving",
         f"  drain:          {target_group.inputs['deregistrationDelay']:.0f} s for the old release's instances",
     ]
+    if service.hostnames:
+        lines.append(_routing_line(service, outputs))
     canary_resources = _resources_of(declared, CANARY, f"{service.name}-canary")
     if service.canary is not None and outputs.canary is not None:
         lines.append(_canary_line(outputs.canary, canary_resources))
@@ -278,6 +286,14 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
             live_canary = _deployed_services(deployed).get(service.name, ServiceOutputs()).canary
             lines.append(f"  canary change:  {_canary_change(outputs.canary, live_canary, canary_resources)}")
     return lines
+
+
+def _routing_line(service: ServiceConfig, outputs: ServiceOutputs) -> str:
+    own = f"; also its own listener on port {service.public_port}" if service.public_port is not None else ""
+    return (
+        f"  routing:        {', '.join(service.hostnames)} on the shared listener ({outputs.url}), host rule "
+        f"priority {outputs.rule_priority}; other hosts get 404{own}"
+    )
 
 
 def _canary_change(canary: CanaryRelease, live: CanaryRelease | None, resources: list[Declared]) -> str:
@@ -354,6 +370,16 @@ def _deployed_releases(deployed: dict[str, Any] | None) -> Iterator[tuple[str, D
     for name, outputs in _deployed_services(deployed).items():
         if outputs.release is not None:
             yield name, outputs.release
+
+
+def _deployed_dns(deployed: dict[str, Any] | None) -> DnsOutputs | None:
+    """The stack's last `dns` output; an empty one when the last update had no zone (so all records are new)."""
+    if deployed is None:
+        return None
+    try:
+        return parse_dns(deployed) or DnsOutputs()
+    except OutputsError as error:
+        raise CommandError(f"the stack outputs: {error}") from error
 
 
 def _deployed_services(deployed: dict[str, Any] | None) -> dict[str, ServiceOutputs]:

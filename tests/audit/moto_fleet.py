@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import boto3
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from fleet.names import CANARY_TRACK, TRACK_TAG
 from fleet.resource_types import AUTOSCALING_GROUP, AWS_PROVIDER, LAUNCH_TEMPLATE, ROOT_STACK
@@ -64,6 +69,14 @@ class Fleet:
     # A canary release beside the live one, in its own target group (`add_canary`).
     canary: Release | None = None
     canary_target_group_arn: str = ""
+    load_balancer_dns: str = "fleet-alb-1234.eu-west-1.elb.amazonaws.com"
+    # The `dns` output, once `add_dns` gave the stack a zone.
+    dns: dict[str, Any] | None = None
+    zone_id: str = ""
+    listener_arn: str = ""
+    load_balancer_arn: str = ""
+    # The service's hostnames, in its outputs once `add_dns` gave it some.
+    hostnames: list[str] = field(default_factory=list)
 
     @cached_property
     def ec2(self) -> Any:
@@ -76,6 +89,108 @@ class Fleet:
     @cached_property
     def elbv2(self) -> Any:
         return self.session.client("elbv2")
+
+    @cached_property
+    def route53(self) -> Any:
+        return self.session.client("route53")
+
+    def add_dns(self, zone_name: str, hostnames: list[str]) -> None:
+        """The stack's zone as the program leaves it: a load balancer whose listener serves each hostname by a
+        host-header rule (anything else: a fixed 404), and an alias A record of each hostname to it."""
+        balancer = self.elbv2.create_load_balancer(Name="fleet-alb", Subnets=self.subnet_ids, Type="application")
+        balancer = balancer["LoadBalancers"][0]
+        self.load_balancer_dns = balancer["DNSName"]
+        self.listener_arn = self.elbv2.create_listener(
+            LoadBalancerArn=balancer["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[
+                {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}
+            ],
+        )["Listeners"][0]["ListenerArn"]
+        self.load_balancer_arn = balancer["LoadBalancerArn"]
+        self.hostnames = hostnames
+        self.serve(hostnames, priority=1)
+        self.zone_id = self.route53.create_hosted_zone(Name=zone_name, CallerReference=zone_name)["HostedZone"][
+            "Id"
+        ].rsplit("/", 1)[-1]
+        for hostname in hostnames:
+            self.alias(hostname, self.load_balancer_dns, balancer["CanonicalHostedZoneId"])
+        self.dns = {"zoneId": self.zone_id, "zoneName": zone_name, "hostnames": dict.fromkeys(hostnames, self.service)}
+        self.write_export()
+
+    def add_https(self, certificate_arn: str) -> str:
+        """The shared HTTPS listener on 443 presenting `certificate_arn`, with a fixed 404 default."""
+        return str(
+            self.elbv2.create_listener(
+                LoadBalancerArn=self.load_balancer_arn,
+                Protocol="HTTPS",
+                Port=443,
+                Certificates=[{"CertificateArn": certificate_arn}],
+                DefaultActions=[
+                    {
+                        "Type": "fixed-response",
+                        "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+                    }
+                ],
+            )["Listeners"][0]["ListenerArn"]
+        )
+
+    def imported_certificate(self, *names: str) -> str:
+        """An issued certificate for `names` in ACM (imported: a self-signed one, as ACM takes any X.509)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+        now = datetime.now(UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        return str(
+            self.session.client("acm").import_certificate(
+                Certificate=certificate.public_bytes(serialization.Encoding.PEM),
+                PrivateKey=key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            )["CertificateArn"]
+        )
+
+    def serve(self, hostnames: list[str], priority: int) -> None:
+        """A listener rule forwarding `hostnames` to the service's target group."""
+        self.elbv2.create_rule(
+            ListenerArn=self.listener_arn,
+            Priority=priority,
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": hostnames}}],
+            Actions=[{"Type": "forward", "TargetGroupArn": self.target_group_arn}],
+        )
+
+    def alias(self, hostname: str, target: str, target_zone_id: str) -> None:
+        """An alias A record of `hostname` in the stack's zone (UPSERT: it replaces what is there)."""
+        self.route53.change_resource_record_sets(
+            HostedZoneId=self.zone_id,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": hostname,
+                            "Type": "A",
+                            "AliasTarget": {
+                                "HostedZoneId": target_zone_id,
+                                "DNSName": target,
+                                "EvaluateTargetHealth": True,
+                            },
+                        },
+                    }
+                ]
+            },
+        )
 
     def tags(self, release_id: str | None = None, track: str | None = None) -> list[dict[str, str]]:
         tags = {"fleet:stack": self.stack, "fleet:service": self.service}
@@ -177,9 +292,12 @@ class Fleet:
         assert self.live is not None
         alarms = {} if self.alarm_names is None else {"alarms": self.alarm_names}
         canary = {} if self.canary is None else {"canary": self.canary_entry()}
+        canary |= {"hostnames": self.hostnames} if self.hostnames else {}
+        dns = {} if self.dns is None else {"dns": self.dns}
         return {
             "stack": self.stack,
-            "loadBalancerDns": "fleet-alb-1234.eu-west-1.elb.amazonaws.com",
+            "loadBalancerDns": self.load_balancer_dns,
+            **dns,
             "services": {
                 self.service: {
                     "url": "http://fleet-alb-1234.eu-west-1.elb.amazonaws.com:80",

@@ -61,7 +61,7 @@ def test_unknown_top_level_key_is_an_error():
     raw = staging()
     raw["servces"] = {}
     assert problems(raw) == [
-        "fleet:servces: unknown key; allowed keys are services, network, promotion, tls, alarms, registry"
+        "fleet:servces: unknown key; allowed keys are services, network, promotion, tls, alarms, registry, dns"
     ]
 
 
@@ -361,7 +361,7 @@ def test_program_with_bad_config_declares_no_resource(program, staging_config):
         program("staging", staging_config, mocks=mocks)
 
     assert error.value.problems == [
-        "fleet:typo: unknown key; allowed keys are services, network, promotion, tls, alarms, registry",
+        "fleet:typo: unknown key; allowed keys are services, network, promotion, tls, alarms, registry, dns",
         "fleet:services.web.capacity: min (3) must not exceed desired (2)",
     ]
     assert mocks.inputs == {}

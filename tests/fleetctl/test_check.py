@@ -217,3 +217,51 @@ def test_a_ref_in_another_regions_registry_is_a_problem_as_the_program_refuses_i
         "fleet:services.web.image.ref: names a registry in eu-west-1, but the stack's hosts run in us-east-1"
         in result.out
     )
+
+
+ZONE_LINE = "  fleet:dns: {zoneId: Z08393152MPN1ODRL6P3L, zoneName: example.com}\n"
+
+
+def test_a_hostname_outside_the_stacks_zone_is_refused_naming_its_key(project, fleetctl):
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: 8080\n      hostnames: [web.example.org]\n")
+    project.edit("Pulumi.staging.yaml", "  aws:region: eu-west-1\n", "  aws:region: eu-west-1\n" + ZONE_LINE)
+    project.edit("Pulumi.staging.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8444\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    assert result.out.splitlines()[1] == (
+        "  - fleet:services.web.hostnames: web.example.org is not in the zone example.com (fleet:dns.zoneName): "
+        "fleet writes records only in that zone; use names ending in .example.com, or remove fleet:dns and point "
+        "these names at the load balancer yourself"
+    )
+
+
+def test_an_additional_certificate_of_another_region_is_refused_as_the_program_refuses_it(project, fleetctl):
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+    elsewhere = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    tls = f"  fleet:tls: {{certificateArn: {certificate}, additionalCertificateArns: [{elsewhere}]}}\n"
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: 8080\n      hostnames: [web.example.com]\n")
+    project.edit("Pulumi.staging.yaml", "  aws:region: eu-west-1\n", "  aws:region: eu-west-1\n" + tls)
+    project.edit("Pulumi.staging.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8444\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 1
+    assert result.out.splitlines()[1:] == [
+        "  - fleet:tls.additionalCertificateArns[0]: is in us-east-1, but the stack is in eu-west-1 (aws:region): "
+        "use one in eu-west-1"
+    ]
+
+
+def test_a_valid_stack_in_a_zone_is_summarized_with_its_records_and_managed_certificate(project, fleetctl):
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", "      port: 8080\n      hostnames: [web.example.com]\n")
+    project.edit("Pulumi.staging.yaml", "  aws:region: eu-west-1\n", "  aws:region: eu-west-1\n" + ZONE_LINE)
+    project.edit("Pulumi.staging.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8444\n")
+
+    result = fleetctl("check", "staging")
+
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == (
+        "  names: zone example.com (Z08393152MPN1ODRL6P3L): 1 alias record(s); managed certificate of 1 name(s)"
+    )

@@ -29,13 +29,18 @@ def installed_fleetctl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for package in ("fleet", "fleetctl"):
         shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # Without a pip of its own (ensurepip takes seconds): the pip of the environment running the tests installs into
+    # it (`--python`), as the venv's own would.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
     # The dependencies (and setuptools, wheel) are those of the environment running the tests: no download.
     (
         venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "parent.pth"
     ).write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
-        [venv / "bin" / "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation", "-e", source],
+        [
+            *(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet"),
+            *("--no-deps", "--no-index", "--no-build-isolation", "-e", source),
+        ],
         check=True,
         capture_output=True,
     )

@@ -441,3 +441,49 @@ def test_a_health_check_path_change_carries_the_warning_the_program_prints(proje
         "  - healthCheckPath: `/healthz` → `/ready`",
         f"  - ⚠️ **warning**: {health_check_path_warning('web', '/healthz', '/ready')}",
     ]
+
+
+# Names and certificates: stack-wide lines (fleetctl/names_report.py), never a release.
+
+ZONE_LINE = "  fleet:dns: {zoneId: Z08393152MPN1ODRL6P3L, zoneName: example.com}\n"
+
+
+def put_web_in_the_zone(project, hostnames: str = "[web.example.com]") -> None:
+    project.edit("Pulumi.staging.yaml", "      port: 8080\n", f"      port: 8080\n      hostnames: {hostnames}\n")
+    project.edit("Pulumi.staging.yaml", "  aws:region: eu-west-1\n", "  aws:region: eu-west-1\n" + ZONE_LINE)
+    # With HTTPS on (a managed certificate), api's own HTTPS listener may not take the shared 443.
+    project.edit("Pulumi.staging.yaml", "      publicPort: 8081\n", "      publicPort: 8081\n      httpsPort: 8444\n")
+
+
+def stack_lines(report: str, stack: str) -> list[str]:
+    return report.split(f"### `{stack}`", 1)[1].split("\n### ", 1)[0].splitlines()
+
+
+def test_a_new_zone_is_a_stack_wide_dns_and_certificate_change(project, fleetctl, base):
+    put_web_in_the_zone(project)
+
+    result = fleetctl("diff", base)
+
+    lines = stack_lines(result.out, "staging")
+    assert result.code == 0
+    assert "- **DNS** (stack-wide, no release): zone none → example.com (Z08393152MPN1ODRL6P3L)" in lines
+    assert (
+        "- **certificate** (stack-wide, no release): none (HTTP only) → managed: fleet requests a certificate for "
+        "web.example.com, validated before the HTTPS listeners move to it, the old one deleted after"
+    ) in lines
+
+
+def test_a_new_hostname_in_the_zone_adds_its_record_and_replaces_the_managed_certificate(project, fleetctl):
+    put_web_in_the_zone(project)
+    named = project.commit("web on web.example.com")
+    project.edit("Pulumi.staging.yaml", "hostnames: [web.example.com]", "hostnames: [web.example.com, www.example.com]")
+
+    result = fleetctl("diff", named)
+
+    lines = stack_lines(result.out, "staging")
+    assert "- **DNS records** (stack-wide, no release): adds records for www.example.com" in lines
+    assert (
+        "- **certificate** (stack-wide, no release): the managed certificate is replaced (+www.example.com), "
+        "validated before the HTTPS listeners move to it, the old one deleted after"
+    ) in lines
+    assert not any("**release**" in line for line in lines)

@@ -317,3 +317,90 @@ def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(pl
     for kind in ("LaunchTemplate", "Group", "TargetGroup", "ListenerRule", "MetricAlarm"):
         assert f"{kind} web-canary" in line
     assert f"pulumi up:      no release (release {release_id('staging')} is live" in out
+
+
+# Names and certificates: the plan's stack-wide section (fleetctl/names_report.py).
+
+ZONE = "  fleet:dns: {zoneId: Z08393152MPN1ODRL6P3L, zoneName: example.com}\n"
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0c1e2d3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
+HOSTNAMES = "      hostnames: [web.example.com, '*.web.example.com']\n"
+
+
+@pytest.fixture
+def named(tmp_path):
+    """The repository's program with staging's web on two hostnames in a zone (no certificate ARN: managed)."""
+    project = repository_with_staging_edited(tmp_path, HOST_IMAGE_LINE, HOSTNAMES + HOST_IMAGE_LINE)
+    stack_file = project / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("  fleet:services:\n", ZONE + "  fleet:services:\n"))
+    return project
+
+
+def section(out: str) -> list[str]:
+    lines = out.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("names and certificates"))
+    return lines[start:]
+
+
+def test_plan_lists_the_zone_records_and_managed_certificate(plan, named):
+    code, out, _ = plan("staging", project_dir=named)
+
+    assert code == 0
+    assert section(out) == [
+        "names and certificates (stack-wide: the load balancer's, never a release's)",
+        "  zone:           example.com (Z08393152MPN1ODRL6P3L)",
+        "  records:        web.example.com, *.web.example.com: alias A to the load balancer (no AAAA: the load "
+        "balancer is IPv4 only)",
+        "  certificate:    managed: one ACM certificate for *.web.example.com, web.example.com, validated by DNS "
+        "with 1 CNAME record(s) in the zone; the HTTPS listeners present it only once ACM has issued it",
+    ]
+
+
+def test_plan_against_outputs_without_a_zone_adds_the_records_and_requests_the_certificate(plan, named, outputs_file):
+    live = outputs_file("staging", {"stack": "staging", "services": {}})
+
+    _, out, _ = plan("staging", "--from-outputs", live, project_dir=named)
+
+    assert section(out)[-1] == (
+        "  pulumi up:      adds records for web.example.com, *.web.example.com; requests the managed certificate"
+    )
+
+
+def test_plan_against_outputs_with_a_name_fewer_replaces_the_certificate_and_makes_no_release(
+    plan, named, outputs_file
+):
+    dns = {
+        "zoneId": "Z08393152MPN1ODRL6P3L",
+        "zoneName": "example.com",
+        "hostnames": {"web.example.com": "web", "*.web.example.com": "web", "old.example.com": "web"},
+        "certificateArn": CERTIFICATE,
+    }
+    live = outputs_file("staging", {"stack": "staging", "services": {}, "dns": dns})
+
+    _, out, _ = plan("staging", "--from-outputs", live, project_dir=named)
+
+    assert section(out)[-1] == (
+        "  pulumi up:      deletes the records of old.example.com; replaces the managed certificate "
+        "(-old.example.com), validated before the HTTPS listeners move to it, the old one deleted after"
+    )
+
+
+def test_plan_of_a_stack_without_hostnames_or_tls_has_no_names_section(plan):
+    _, out, _ = plan("staging")
+
+    assert "names and certificates" not in out
+    assert f"  release:        {release_id('staging')} (version 1.0.0)" in out.splitlines()
+
+
+def test_plan_with_tls_and_no_zone_says_what_to_point_where(plan, tmp_path):
+    project = repository_with_staging_edited(tmp_path, HOST_IMAGE_LINE, HOSTNAMES + HOST_IMAGE_LINE)
+    stack_file = project / "Pulumi.staging.yaml"
+    tls = f"  fleet:tls: {{certificateArn: {CERTIFICATE}}}\n"
+    stack_file.write_text(stack_file.read_text().replace("  fleet:services:\n", tls + "  fleet:services:\n"))
+
+    _, out, _ = plan("staging", project_dir=project)
+
+    assert section(out)[1:] == [
+        "  DNS:            no zone (fleet:dns): fleet writes no record; point each hostname at the load balancer's "
+        "DNS name (output loadBalancerDns) yourself, as an alias or CNAME",
+        f"  certificate:    {CERTIFICATE} (tls.certificateArn)",
+    ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 
 import pytest
@@ -124,7 +123,7 @@ def test_sigterm_stops_the_server_and_exits_zero_promptly(app: RunningApp) -> No
 def test_sigterm_lets_an_in_flight_request_finish_before_exiting(app: RunningApp) -> None:
     with socket.create_connection(("127.0.0.1", app.port), timeout=2) as client:
         client.sendall(b"GET /healthz HTTP/1.0\r\n")  # the request is under way: its headers are not finished
-        time.sleep(0.2)  # let the server accept the connection before it is told to stop
+        app.wait_until_accepted(client)  # the server has the connection before it is told to stop
         app.process.send_signal(signal.SIGTERM)
         app.wait_until_refusing_connections()
         client.sendall(b"\r\n")

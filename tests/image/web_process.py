@@ -68,15 +68,32 @@ class RunningApp:
         return http_request(self.base_url + path, method="POST")
 
     def wait_until_refusing_connections(self, timeout: float = 2.0) -> None:
-        """Return once the listening socket is closed, i.e. the server has stopped taking new requests."""
+        """Return once the listening socket is closed, i.e. the server has stopped taking new requests (a probe
+        whose handshake the closing listener cuts short is reset rather than refused)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, ConnectionResetError):
                 return
             time.sleep(0.02)
         raise AssertionError(f"port {self.port} still accepts connections after {timeout}s")
+
+    def wait_until_accepted(self, client: socket.socket, timeout: float = 5.0) -> None:
+        """Return once the app has accepted `client`'s connection: the kernel completes the handshake before the app
+        accepts, and a connection still queued when the listener closes is reset. Linux: the connection's socket in
+        /proc/net/tcp is one of the app's open files (/proc/PID/fd) once accepted."""
+        client_port = client.getsockname()[1]
+        connection = f"{self.port:04X} 0100007F:{client_port:04X}"  # local port, then the client's address
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            open_files = {os.readlink(fd) for fd in Path(f"/proc/{self.process.pid}/fd").iterdir()}
+            for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                fields = row.split()
+                if f"{fields[1].split(':')[1]} {fields[2]}" == connection and f"socket:[{fields[9]}]" in open_files:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"the app did not accept the connection from port {client_port} within {timeout}s")
 
     def log_lines(self) -> list[dict[str, Any]]:
         """The JSON lines the app wrote to stdout; fails the test on any line that is not JSON."""

@@ -8,12 +8,12 @@ import components.release
 from fleet.resource_types import TARGET_GROUP
 from fleetctl.simulation import mock_arn, qualified
 from policy.__main__ import evaluate
-from policy.records import declared
+from policy.records import Resource, declared
 
 
-def violations(run) -> list[tuple[str, str]]:
+def records_of(run) -> list[Resource]:
     """Target groups come with their ARN, as a stack policy sees their outputs: forwards name them by it."""
-    records = [
+    return [
         declared(
             r.type,
             r.name,
@@ -24,7 +24,10 @@ def violations(run) -> list[tuple[str, str]]:
         for r in run.resources
         if not r.type.startswith(("fleet:", "pulumi:"))
     ]
-    return [(violation.policy, violation.urn.rsplit("::", 1)[-1]) for violation in evaluate(records)]
+
+
+def violations(run) -> list[tuple[str, str]]:
+    return [(violation.policy, violation.urn.rsplit("::", 1)[-1]) for violation in evaluate(records_of(run))]
 
 
 def test_staging_passes_every_policy(program, staging_config):

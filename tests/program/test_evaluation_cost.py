@@ -46,7 +46,7 @@ def test_mock_engine_time_is_counted_apart_from_the_program(
 def test_resetting_the_runtime_turns_the_garbage_collector_back_on(
     program: Callable[..., ProgramRun], staging_config: dict[str, Any]
 ) -> None:
-    program("staging", staging_config)
+    program("staging", staging_config, mocks=FleetMocks())  # its own mocks: a run evaluated here, not remembered
     assert not gc.isenabled()
     reset_runtime()
     assert gc.isenabled()

@@ -144,8 +144,9 @@ def test_https_port_without_a_certificate_is_an_error_naming_the_key(program, st
         program("staging", with_service(staging_config, httpsPort=8443))
 
     assert error.value.problems == [
-        "fleet:services.web.httpsPort: needs fleet:tls.certificateArn: without a certificate the services speak "
-        "HTTP on publicPort only; set the certificate or remove httpsPort"
+        "fleet:services.web.httpsPort: needs fleet:tls.certificateArn or fleet:dns.zoneId: without a certificate "
+        "the services speak HTTP on publicPort only; set the certificate (or a zone for a managed one) or remove "
+        "httpsPort"
     ]
 
 
