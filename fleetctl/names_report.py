@@ -7,13 +7,15 @@ change to them is reported beside the services, never as a release of one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleet.config import FleetConfig
 from fleet.dns import certificate_names, validation_domains
 from fleet.outputs import DnsOutputs
 from fleet.resource_types import ACM_CERTIFICATE, DNS_RECORD, LISTENER_CERTIFICATE
-from fleetctl.simulation import ProgramRun
+
+if TYPE_CHECKING:  # the simulation imports Pulumi: only `plan` runs it, `check` and `diff` need not import it
+    from fleetctl.simulation import ProgramRun
 
 TITLE = "names and certificates (stack-wide: the load balancer's, never a release's)"
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from fleet.config import ConfigError, FleetConfig, fleet_keys
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
@@ -22,6 +20,9 @@ from fleet.stack_files import others, stack_file_config, stack_file_name, stack_
 from fleet.validation import REGION_KEY, validate
 from fleetctl.errors import CommandError
 from fleetctl.revisions import ProjectTree, WorkingTree
+
+if TYPE_CHECKING:
+    import boto3
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ def _committed_build_context_problems(raw: dict[str, Any], tree: ProjectTree) ->
 
 def stack_session(project: Path, stack: str) -> boto3.Session:
     """A boto3 session in the stack's region: its file's `aws:region`, else the AWS configuration's region."""
+    import boto3  # here, not at the top: every fleetctl command imports this module, few talk to AWS
+
     session = boto3.Session(region_name=stack_region(project, stack))
     if session.region_name is None:
         raise CommandError(

@@ -13,7 +13,6 @@ import argparse
 import sys
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from ruamel.yaml import YAML
 
@@ -105,6 +104,8 @@ def _architecture(service: str, instance_type: str, requested: str | None) -> st
 
 def _region(target: PinTarget) -> str:
     """The stack's region (`aws:region`): AMI ids are regional, so the image must come from there."""
+    import boto3  # here, not at the top: the CLI imports every command's module to build its parser
+
     region = target.file.get(("config", "aws:region")) or boto3.Session().region_name
     if not isinstance(region, str) or not region:
         raise CommandError(f"{target.path.name} has no aws:region and no AWS region is configured")
@@ -112,6 +113,8 @@ def _region(target: PinTarget) -> str:
 
 
 def _recommended_images(region: str, architectures: set[str]) -> dict[str, str]:
+    import boto3  # here, not at the top: the CLI imports every command's module to build its parser
+
     names = {RECOMMENDED_IMAGE[architecture]: architecture for architecture in sorted(architectures)}
     try:
         response = boto3.client("ssm", region_name=region).get_parameters(Names=list(names))

@@ -14,7 +14,7 @@ import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleet.config import ACCOUNT_ID, FleetConfig, ServiceConfig
 from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
@@ -48,18 +48,11 @@ from fleetctl.commands.check import problem_lines
 from fleetctl.errors import CommandError
 from fleetctl.names_report import plan_lines
 from fleetctl.revisions import WorkingTree
-from fleetctl.simulation import (
-    ACCOUNT,
-    DEFAULT_VPC,
-    Declared,
-    FleetMocks,
-    ProgramRun,
-    qualified,
-    reset_runtime,
-    run_program,
-)
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
+
+if TYPE_CHECKING:
+    from fleetctl.simulation import Declared, ProgramRun
 
 SERVICE = "fleet:service:Service"
 CANARY = "fleet:canary:Canary"
@@ -98,6 +91,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: the simulation imports Pulumi (a second or more), and the CLI imports every
+    # command's module to build its parser.
+    from fleetctl.simulation import DEFAULT_VPC, FleetMocks, qualified, reset_runtime, run_program
+
     project = project_dir(args)
     tree = WorkingTree(project)
     require_stack(tree, args.stack)
@@ -176,6 +173,8 @@ def _promotion_source(config: FleetConfig, outputs_file: Path | None) -> tuple[d
 
 def _account(config: FleetConfig, region: Any, given: str | None) -> tuple[str, str | None]:
     """The account the program runs in under the mocks, and the plan's line saying where it comes from."""
+    from fleetctl.simulation import ACCOUNT  # here, not at the top: see `run`
+
     if given is not None:
         if not ACCOUNT_ID.match(given):
             raise CommandError(f"--account must be a 12-digit AWS account id; got {given!r}")

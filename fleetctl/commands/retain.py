@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from fleet.config import ECR_DIGEST_REF
@@ -102,6 +101,8 @@ def images_to_keep(outputs: Mapping[str, Any], stack: str) -> Iterator[KeptImage
 
 def retain(image: KeptImage, tag: str) -> bool:
     """Tag `image` with `tag` unless it has it; False when the image no longer exists."""
+    import boto3  # here, not at the top: the CLI imports every command's module to build its parser
+
     where = image.where
     ecr = boto3.client("ecr", region_name=where["region"])
     key = {"registryId": where["account"], "repositoryName": where["repository"]}
