@@ -38,10 +38,15 @@ def commit(project: Path, message: str) -> None:
     git(project, "-c", "user.name=fleet tests", "-c", "user.email=fleet@example.com", "commit", "-q", "-m", message)
 
 
-@pytest.fixture
-def project(repo_root: Path, tmp_path: Path) -> Path:
-    """The project's stack files and build contexts in a git repository whose `origin/main` is its first commit."""
-    project = tmp_path / "project"
+def copy_of(repository: Path, tmp_path: Path) -> Path:
+    """A copy of a repository built once for the module, for one test to change (the step writes into it)."""
+    return Path(shutil.copytree(repository, tmp_path / "project", symlinks=True))
+
+
+@pytest.fixture(scope="module")
+def first_commit(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's stack files and build contexts in a git repository: its first commit. Read-only: copy it."""
+    project = tmp_path_factory.mktemp("first-commit") / "project"
     project.mkdir()
     for name in PROJECT_FILES:
         source, target = repo_root / name, project / name
@@ -76,8 +81,31 @@ def pull_request(project: Path, *changes: str) -> None:
 
 
 @pytest.fixture
-def run_step(preview: dict[str, Any], project: Path, tmp_path: Path) -> Any:
-    """Run the preview job's canary step for a stack: (result, step summary, step outputs, comment file or None)."""
+def project(first_commit: Path, tmp_path: Path) -> Path:
+    """The project's first commit, in this test's own repository."""
+    return copy_of(first_commit, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def finishing_pull_request(first_commit: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with prod's web canary on the base branch, and a pull request finishing it. Read-only: copy it."""
+    project = copy_of(first_commit, tmp_path_factory.mktemp("finishing"))
+    add_canary(project)
+    commit(project, "start the canary")
+    pull_request(project, "finish")
+    return project
+
+
+@pytest.fixture
+def finishing(finishing_pull_request: Path, tmp_path: Path) -> Path:
+    """A pull request finishing prod's web canary, in this test's own repository."""
+    return copy_of(finishing_pull_request, tmp_path)
+
+
+@pytest.fixture
+def run_step(preview: dict[str, Any], tmp_path: Path) -> Any:
+    """Run the preview job's canary step for a stack in a repository: (result, step summary, step outputs, comment
+    file or None)."""
     [step] = [step for step in preview["jobs"]["preview"]["steps"] if step.get("id") == "canary"]
     assert step["shell"] == "bash"
     assert WORKFLOW_PYTHON in step["run"]
@@ -85,7 +113,7 @@ def run_step(preview: dict[str, Any], project: Path, tmp_path: Path) -> Any:
     script.write_text(step["run"].replace(WORKFLOW_PYTHON, shlex.quote(sys.executable)))
 
     def run(
-        stack: str, path: str = PATH_WITHOUT_PULUMI, **extra_environment: str
+        project: Path, stack: str, path: str = PATH_WITHOUT_PULUMI, **extra_environment: str
     ) -> tuple[subprocess.CompletedProcess[str], str, str, str | None]:
         summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
         summary.write_text("")
@@ -121,10 +149,8 @@ def with_canary(project: Path) -> Path:
     return project
 
 
-def test_a_pull_request_finishing_a_canary_posts_the_status_of_that_stack(with_canary, run_step):
-    pull_request(with_canary, "finish")
-
-    result, summary, outputs, comment = run_step("prod")
+def test_a_pull_request_finishing_a_canary_posts_the_status_of_that_stack(finishing, run_step):
+    result, summary, outputs, comment = run_step(finishing, "prod")
 
     assert result.returncode == 0, result.stderr
     assert outputs == "comment=true\n"
@@ -137,7 +163,7 @@ def test_a_pull_request_finishing_a_canary_posts_the_status_of_that_stack(with_c
 
 
 def test_a_pull_request_finishing_a_canary_posts_its_verdict_from_the_stacks_outputs_and_metrics(
-    with_canary, run_step, aws: boto3.Session, tmp_path: Path
+    finishing, run_step, aws: boto3.Session, tmp_path: Path
 ):
     balancer = moto_balancer(aws)
     balancer.serve(balancer.canary_target_group_arn, requests=200, errors_5xx=1)
@@ -149,10 +175,11 @@ def test_a_pull_request_finishing_a_canary_posts_its_verdict_from_the_stacks_out
     pulumi = stand_ins / "pulumi"
     pulumi.write_text(f"#!/bin/sh\nexec cat {shlex.quote(str(stack_outputs))}\n")  # `pulumi stack output --json`
     pulumi.chmod(0o755)
-    pull_request(with_canary, "finish")
 
     aws_environment = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
-    result, summary, outputs, comment = run_step("prod", f"{stand_ins}:{PATH_WITHOUT_PULUMI}", **aws_environment)
+    result, summary, outputs, comment = run_step(
+        finishing, "prod", f"{stand_ins}:{PATH_WITHOUT_PULUMI}", **aws_environment
+    )
 
     assert result.returncode == 0, result.stderr
     assert outputs == "comment=true\n"
@@ -162,10 +189,8 @@ def test_a_pull_request_finishing_a_canary_posts_its_verdict_from_the_stacks_out
     assert summary == comment
 
 
-def test_the_other_stacks_job_posts_nothing(with_canary, run_step):
-    pull_request(with_canary, "finish")
-
-    result, summary, outputs, comment = run_step("staging")
+def test_the_other_stacks_job_posts_nothing(finishing, run_step):
+    result, summary, outputs, comment = run_step(finishing, "staging")
 
     assert result.returncode == 0, result.stderr
     assert (summary, outputs, comment) == ("", "", None)
@@ -175,7 +200,7 @@ def test_the_other_stacks_job_posts_nothing(with_canary, run_step):
 def test_starting_a_canary_posts_nothing(project, run_step):
     pull_request(project, "start")
 
-    result, _, outputs, comment = run_step("prod")
+    result, _, outputs, comment = run_step(project, "prod")
 
     assert result.returncode == 0, result.stderr
     assert (outputs, comment) == ("", None)
@@ -184,7 +209,7 @@ def test_starting_a_canary_posts_nothing(project, run_step):
 def test_aborting_a_canary_posts_nothing(with_canary, run_step):
     pull_request(with_canary, "abort")
 
-    result, _, outputs, comment = run_step("prod")
+    result, _, outputs, comment = run_step(with_canary, "prod")
 
     assert result.returncode == 0, result.stderr
     assert (outputs, comment) == ("", None)
