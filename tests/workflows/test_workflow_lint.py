@@ -1,10 +1,18 @@
-"""The workflows and Dependabot's config pass their schemas and zizmor; both gates reject a known-bad workflow."""
+"""The workflows and Dependabot's config pass their schemas and zizmor; both gates reject a known-bad workflow.
+
+check-jsonschema is a Python command of this virtualenv: its own command runs here in-process (its import costs more
+than all the checks, and no test here is about its process). zizmor is a binary and runs as one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+import check_jsonschema
 
 # zizmor's most inclusive persona: every audit, including the ones that may be false positives. A finding that
 # cannot be fixed is silenced in the workflow itself with `# zizmor: ignore[<audit>]` and a comment saying why.
@@ -30,32 +38,34 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
-def check_jsonschema(
-    tool: Callable[[str], str], paths: list[Path], schema: str = "vendor.github-workflows"
-) -> subprocess.CompletedProcess[str]:
-    return run(tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths))
+def schema_check(paths: list[Path], schema: str = "vendor.github-workflows") -> tuple[int, str]:
+    """`check-jsonschema --builtin-schema SCHEMA PATHS`, as its console script runs it: exit code and output."""
+    with contextlib.redirect_stdout(io.StringIO()) as output, contextlib.redirect_stderr(output):
+        try:
+            check_jsonschema.main(["--builtin-schema", schema, *map(str, paths)])
+        except SystemExit as exit_:
+            return int(exit_.code or 0), output.getvalue()
+    raise AssertionError("check-jsonschema returned without an exit code")
 
 
 def zizmor(tool: Callable[[str], str], paths: list[Path]) -> subprocess.CompletedProcess[str]:
     return run(tool("zizmor"), *ZIZMOR_ARGS, *map(str, paths))
 
 
-def test_every_workflow_matches_the_github_workflow_schema(
-    tool: Callable[[str], str], workflow_paths: list[Path]
-) -> None:
-    result = check_jsonschema(tool, workflow_paths)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_every_workflow_matches_the_github_workflow_schema(workflow_paths: list[Path]) -> None:
+    code, output = schema_check(workflow_paths)
+    assert code == 0, output
 
 
-def test_dependabot_config_matches_its_schema(tool: Callable[[str], str], dependabot_path: Path) -> None:
-    result = check_jsonschema(tool, [dependabot_path], schema="vendor.dependabot")
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_dependabot_config_matches_its_schema(dependabot_path: Path) -> None:
+    code, output = schema_check([dependabot_path], schema="vendor.dependabot")
+    assert code == 0, output
 
 
-def test_schema_check_rejects_a_job_without_runs_on(tool: Callable[[str], str], tmp_path: Path) -> None:
+def test_schema_check_rejects_a_job_without_runs_on(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(BAD_WORKFLOW.replace("    runs-on: ubuntu-latest\n", ""))
-    assert check_jsonschema(tool, [broken]).returncode != 0
+    assert schema_check([broken])[0] != 0
 
 
 def test_zizmor_reports_nothing_on_any_workflow_or_the_dependabot_config(
