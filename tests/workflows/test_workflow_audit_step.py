@@ -55,17 +55,28 @@ def run_audit_step(deploy: dict[str, Any], repo_root: Path, summary: Path, tmp_p
     return run
 
 
-@pytest.fixture
-def run_fleetctl(repo_root: Path, summary: Path) -> AuditRun:
-    """fleetctl's own answer in the same environment: what the step must pass on, whatever its wording."""
-
-    def run(stack: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "fleetctl", "audit", "--stack", stack]
-        return subprocess.run(
-            command, cwd=repo_root, env=environment(stack, summary), capture_output=True, text=True, timeout=60
+@pytest.fixture(scope="module")
+def fleetctl_answers(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """fleetctl's own answer for each stack in the same environment (read-only, run once per module): what the step
+    must pass on, whatever its wording."""
+    summary = tmp_path_factory.mktemp("fleetctl") / "step_summary.md"
+    return {
+        stack: subprocess.run(
+            [sys.executable, "-m", "fleetctl", "audit", "--stack", stack],
+            cwd=repo_root,
+            env=environment(stack, summary),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
+        for stack in ("staging", "prod")
+    }
 
-    return run
+
+@pytest.fixture
+def run_fleetctl(fleetctl_answers: dict[str, Any]) -> AuditRun:
+    """fleetctl's own answer for a stack."""
+    return fleetctl_answers.__getitem__
 
 
 def test_audit_step_fails_with_fleetctl_exit_code(run_audit_step: AuditRun, run_fleetctl: AuditRun) -> None:
