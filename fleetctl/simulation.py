@@ -7,6 +7,7 @@ tests specify the program with it, and `fleetctl plan` shows a stack's declarati
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import gc
@@ -25,6 +26,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from fleet import resource_types as types
 
@@ -303,6 +305,7 @@ def run_program(
     pulumi.runtime.set_mocks(
         mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION, monitor=monitor
     )
+    _ensure_event_loop().set_exception_handler(_drop_copies_of_reported_failures)
     declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
@@ -319,7 +322,11 @@ def run_program(
         outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
         return outputs.apply(exported.update)
 
-    program()
+    try:
+        program()
+    except BaseException as failure:
+        _reported_failures.add(_failure_key(failure))
+        raise
     resources = [
         Declared(
             type_,
@@ -334,6 +341,24 @@ def run_program(
         for type_, name, options, parent in declared
     ]
     return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)
+
+
+_reported_failures: set[tuple[type[BaseException], str]] = set()
+"""The failures runs of this process raised to their callers, by type and message."""
+
+
+def _failure_key(failure: BaseException) -> tuple[type[BaseException], str]:
+    return type(failure), str(failure)
+
+
+def _drop_copies_of_reported_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A failed run leaves the SDK's futures of every resource that awaited the failing value holding that failure;
+    when they are collected, asyncio logs each with a traceback ("Future exception was never retrieved"), long after
+    the run raised it to its caller. Those copies are dropped; any other unretrieved failure is logged as usual."""
+    failure = context.get("exception")
+    if failure is not None and _failure_key(failure) in _reported_failures:
+        return
+    loop.default_exception_handler(context)
 
 
 def run_update(
