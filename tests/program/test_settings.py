@@ -11,7 +11,7 @@ import base64
 import contextlib
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -40,11 +40,22 @@ def _runs() -> dict[str, ProgramRun]:
 
 
 @pytest.fixture
-def deployed(deploy, _runs: dict[str, ProgramRun]) -> ProgramRun:
-    """`deploy(SETTINGS, {"DB_PASSWORD": SECRET})`, run once in this module: the tests given it only read it."""
-    if "settings" not in _runs:
-        _runs["settings"] = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-    return _runs["settings"]
+def deploy_once(deploy, _runs: dict[str, ProgramRun]) -> Callable[..., ProgramRun]:
+    """`deploy(settings, secrets)`, each run once in this module: for the tests that only read the run."""
+
+    def run(settings: dict[str, Any], secrets: dict[str, str]) -> ProgramRun:
+        key = repr((settings, secrets))
+        if key not in _runs:
+            _runs[key] = deploy(settings, secrets)
+        return _runs[key]
+
+    return run
+
+
+@pytest.fixture
+def deployed(deploy_once) -> ProgramRun:
+    """`deploy(SETTINGS, {"DB_PASSWORD": SECRET})`, run once in this module."""
+    return deploy_once(SETTINGS, {"DB_PASSWORD": SECRET})
 
 
 def parameters(run: ProgramRun) -> dict[str, dict[str, Any]]:
@@ -143,18 +154,18 @@ def triggers(run: ProgramRun) -> dict[str, Any]:
     ],
     ids=["plain value", "secret set again", "key added"],
 )
-def test_a_settings_change_is_a_release_of_the_service(deploy, deployed, change):
+def test_a_settings_change_is_a_release_of_the_service(deploy_once, deployed, change):
     before = deployed
-    after = deploy({**SETTINGS, **change}, {"DB_PASSWORD": SECRET})
+    after = deploy_once({**SETTINGS, **change}, {"DB_PASSWORD": SECRET})
 
     old, new = triggers(before), triggers(after)
     assert old.keys() == new.keys() == RELEASE
     assert all(old[key] != new[key] for key in old)
 
 
-def test_a_settings_change_touches_only_the_release_and_the_changed_parameter(deploy, deployed):
+def test_a_settings_change_touches_only_the_release_and_the_changed_parameter(deploy_once, deployed):
     before = deployed.by_name()
-    after = deploy({**SETTINGS, "LOG_LEVEL": "info"}, {"DB_PASSWORD": SECRET}).by_name()
+    after = deploy_once({**SETTINGS, "LOG_LEVEL": "info"}, {"DB_PASSWORD": SECRET}).by_name()
 
     assert before.keys() == after.keys()
     assert {key for key in before if before[key].inputs != after[key].inputs} == {
