@@ -73,7 +73,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import pulumi
@@ -267,7 +267,7 @@ class EngineModel:
     # -- what an operator runs -------------------------------------------------------------------------------
     def up(self, config: dict[str, Any], **options: Any) -> Update:
         """`pulumi up` (see `_up`), remembered in this process while `remembering`."""
-        key = repr((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
+        key = _key((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
         if not remembering or " at 0x" in key:  # an object without a faithful repr: not a key to trust
             return self._up(config, **options)
         if key not in _remembered:
@@ -550,6 +550,19 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def _key(value: Any) -> str:
+    """`repr`, but with the members of a set in order (a set's own order depends on how it was built)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return f"{type(value).__name__}({', '.join(_key(getattr(value, f.name)) for f in fields(value))})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(name)}: {_key(item)}" for name, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return f"{type(value).__name__}({', '.join(_key(item) for item in value)})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_key(item) for item in value)) + "}"
+    return repr(value)
 
 
 def _copy(remembered: tuple[Any, ...]) -> tuple[Any, ...]:
