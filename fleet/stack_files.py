@@ -6,6 +6,8 @@ error with a caret under it, as the YAML parser shows them: the parser alone wou
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,15 @@ def yaml_problem(error: YAMLError, name: str) -> str:
 
 
 def stack_file_config(text: str | bytes, name: str) -> dict[str, Any] | None:
-    """The `config:` mapping of a stack file's text (every namespace); None when it has none."""
+    """The `config:` mapping of a stack file's text (every namespace); None when it has none.
+
+    Each caller gets its own copy of one parse per text: `fleetctl diff` and `check` validate every stack, and each
+    validation reads every stack file of the project (promotion sources, shared names), a YAML parse each."""
+    return copy.deepcopy(_parsed_config(text, name))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_config(text: str | bytes, name: str) -> dict[str, Any] | None:
     document = load_yaml(text, name)
     config = document.get("config") if isinstance(document, dict) else None
     return config if isinstance(config, dict) else None

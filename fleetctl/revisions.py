@@ -53,48 +53,63 @@ class WorkingTree:
 
 
 class GitTree:
-    """The files committed at a revision, read with `git ls-tree` and `git cat-file` (no checkout)."""
+    """The files committed at a revision, read with `git ls-tree` and `git cat-file` (no checkout).
+
+    A commit never changes, so its listing is read once and each file at most once: `diff` reads every stack file
+    once per stack it validates and each build context once per release identity, and each read cost `git`
+    processes. The stack files, which every validation reads, come in one `cat-file` call with the listing."""
 
     def __init__(self, project_dir: Path, revision: str) -> None:
         self.project_dir = project_dir
         self.project_root: Path | None = None
         self.label = revision
         self.commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
+        self._blob_ids: dict[str, str] | None = None
+        self._contents: dict[str, bytes] = {}
 
     def stack_files(self) -> list[str]:
-        names = _git(self.project_dir, "ls-tree", "--name-only", "-z", self.commit).decode().split("\0")
-        return sorted(name for name in names if fnmatch(name, STACK_FILE_PATTERN))
+        names = sorted(name for name in self._listing() if "/" not in name and fnmatch(name, STACK_FILE_PATTERN))
+        self._load(names)
+        return names
 
     def read(self, path: str) -> bytes | None:
-        blobs = self._blobs(_git(self.project_dir, "ls-tree", "-z", self.commit, "--", path))
-        return blobs.get(path)
+        if path not in self._listing():
+            return None
+        self._load([path])
+        return self._contents[path]
 
     def files_under(self, directory: str) -> dict[str, bytes]:
         prefix = directory.rstrip("/") + "/"
-        blobs = self._blobs(_git(self.project_dir, "ls-tree", "-r", "-z", self.commit, "--", prefix))
-        return {path[len(prefix) :]: content for path, content in blobs.items() if not ignored(path[len(prefix) :])}
+        paths = [path for path in self._listing() if path.startswith(prefix) and not ignored(path[len(prefix) :])]
+        self._load(paths)
+        return {path[len(prefix) :]: self._contents[path] for path in paths}
 
-    def _blobs(self, listing: bytes) -> dict[str, bytes]:
-        """The contents of the blobs of an `ls-tree -z` listing, read in one `git cat-file --batch` call."""
-        entries = []
-        for line in listing.decode().split("\0"):
-            if not line:
-                continue
-            meta, path = line.split("\t", 1)
-            _mode, kind, sha = meta.split()
-            if kind == "blob":
-                entries.append((path, sha))
-        if not entries:
-            return {}
-        output = _git(self.project_dir, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries))
-        contents: dict[str, bytes] = {}
+    def _listing(self) -> dict[str, str]:
+        """Every blob of the commit: its path and object id, from one `git ls-tree -r -z`."""
+        if self._blob_ids is None:
+            self._blob_ids = {}
+            for line in _git(self.project_dir, "ls-tree", "-r", "-z", self.commit).decode().split("\0"):
+                if not line:
+                    continue
+                meta, path = line.split("\t", 1)
+                _mode, kind, object_id = meta.split()
+                if kind == "blob":
+                    self._blob_ids[path] = object_id
+        return self._blob_ids
+
+    def _load(self, paths: list[str]) -> None:
+        """Read the contents of those of `paths` not read yet, in one `git cat-file --batch` call."""
+        missing = [path for path in paths if path not in self._contents]
+        if not missing:
+            return
+        listing = self._listing()
+        output = _git(self.project_dir, "cat-file", "--batch", stdin="".join(f"{listing[path]}\n" for path in missing))
         position = 0
-        for path, _sha in entries:
+        for path in missing:
             header_end = output.index(b"\n", position)
             size = int(output[position:header_end].split()[2])
-            contents[path] = output[header_end + 1 : header_end + 1 + size]
+            self._contents[path] = output[header_end + 1 : header_end + 1 + size]
             position = header_end + 1 + size + 1
-        return contents
 
 
 def _git(project_dir: Path, *args: str, stdin: str | None = None) -> bytes:

@@ -327,7 +327,15 @@ def run_program(
     except BaseException as failure:
         _reported_failures.add(_failure_key(failure))
         raise
-    resources = [
+    return ProgramRun(resources=declared_resources(declared, mocks, monitor), outputs=exported, invokes=mocks.invokes)
+
+
+def declared_resources(
+    declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]], mocks: FleetMocks, monitor: RecordingMonitor
+) -> list[Declared]:
+    """The resources a stack transformation saw (type, name, options, parent), with what the mocks and the monitor
+    recorded of each."""
+    return [
         Declared(
             type_,
             name,
@@ -340,7 +348,6 @@ def run_program(
         )
         for type_, name, options, parent in declared
     ]
-    return ProgramRun(resources=resources, outputs=exported, invokes=mocks.invokes)
 
 
 _reported_failures: set[tuple[type[BaseException], str]] = set()

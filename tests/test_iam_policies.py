@@ -37,8 +37,22 @@ def grants(policy: dict[str, Any], action: str) -> bool:
     return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in allowed_actions(policy))
 
 
+@pytest.fixture(scope="module")
+def evaluated() -> dict[str, list[ProgramRun]]:
+    """The runs of this module, once evaluated: the tests only read them."""
+    return {}
+
+
 @pytest.fixture
-def runs(
+def runs(evaluated: dict[str, list[ProgramRun]], request: pytest.FixtureRequest) -> list[ProgramRun]:
+    """`program_runs`, evaluated for the first test of this module that asks (in each process) and shared."""
+    if "runs" not in evaluated:
+        fixtures = ("program", "update", "staging_config", "prod_config", "staging_outputs", "deploy")
+        evaluated["runs"] = program_runs(*(request.getfixturevalue(name) for name in fixtures))
+    return evaluated["runs"]
+
+
+def program_runs(
     program: Callable[..., ProgramRun],
     update: Callable[..., ProgramRun],
     staging_config: dict[str, Any],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -469,7 +470,7 @@ def test_without_a_stack_file_the_aws_configurations_region_is_used_and_checked(
     assert "AWS_DEFAULT_REGION=eu-west-1" in capsys.readouterr().err
 
 
-def audit_json_process(fleet: Fleet, **environment: str) -> subprocess.CompletedProcess[str]:
+def audit_json_process(fleet: Fleet) -> subprocess.CompletedProcess[str]:
     """`python -m fleetctl audit --json` in its own process, on the fleet's export."""
     return subprocess.run(
         [
@@ -484,7 +485,6 @@ def audit_json_process(fleet: Fleet, **environment: str) -> subprocess.Completed
             "--json",
         ],
         cwd=REPO,
-        env={**os.environ, **environment},
         capture_output=True,
         text=True,
         check=False,
@@ -705,12 +705,24 @@ def test_without_pulumi_cli_or_export_file_the_audit_says_how_to_pass_one(
     assert "the Pulumi CLI is not on PATH: install it, or pass --from-export FILE" in capsys.readouterr().err
 
 
-def test_orphan_age_does_not_depend_on_the_local_time_zone(fleet: Fleet) -> None:
+@pytest.fixture
+def tokyo_local_time() -> Iterator[None]:
+    """The process's local time zone is Asia/Tokyo (UTC+9) for the test, as a user's TZ would set it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def test_orphan_age_does_not_depend_on_the_local_time_zone(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], tokyo_local_time: None
+) -> None:
     orphan = fleet.release("0badc0ffee00")
+    assert time.strftime("%z") == "+0900"
 
-    result = audit_json_process(fleet, TZ="Asia/Tokyo")
+    _, [finding] = findings(fleet, capsys)
 
-    [finding] = [Finding(**item) for item in json.loads(result.stdout)]
     assert finding.resource == orphan.asg_name
     assert re.search(r", created 0h0\dm ago, release 0badc0ffee00; young", finding.detail), finding.detail
 

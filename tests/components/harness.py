@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from fleetctl.simulation import Declared, FleetMocks, ProgramRun, RecordingMonitor
+from fleetctl.simulation import FleetMocks, ProgramRun, RecordingMonitor, declared_resources
 
 
 def declare(build: Callable[[], Any]) -> ProgramRun:
@@ -30,17 +30,4 @@ def declare(build: Callable[[], Any]) -> ProgramRun:
         return pulumi.Output.from_input(build()).apply(lambda value: result.update(result=value))
 
     run()
-    resources = [
-        Declared(
-            type_,
-            name,
-            mocks.inputs.get((type_, name), {}),
-            options,
-            parent,
-            mocks.ids.get((type_, name)),
-            monitor.registrations.get((type_, name)),
-            monitor.dependencies.get((type_, name), ()),
-        )
-        for type_, name, options, parent in declared
-    ]
-    return ProgramRun(resources=resources, outputs=result, invokes=mocks.invokes)
+    return ProgramRun(resources=declared_resources(declared, mocks, monitor), outputs=result, invokes=mocks.invokes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -47,14 +48,16 @@ class Project:
         return self.git("rev-parse", "HEAD")
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """Staging (builds web and api) and prod (pins both by digest), a boot script, build contexts: committed."""
-    project = Project(tmp_path / "project")
+@pytest.fixture(scope="session")
+def committed_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Staging (builds web and api) and prod (pins both by digest), a boot script, build contexts: committed, once
+    per process; each test works on its own copy (`project`)."""
+    project = Project(tmp_path_factory.mktemp("committed") / "project")
     project.root.mkdir()
-    project.git("init", "-q", "-b", "main")
+    project.git("init", "-q", "-b", "main", "--template=")  # no sample hooks: fewer files for each copy
     project.git("config", "user.email", "fleet@example.com")
     project.git("config", "user.name", "fleet tests")
+    project.git("config", "core.logAllRefUpdates", "false")
     project.write("Pulumi.yaml", "name: fleet\nruntime: python\n")
     project.write("Pulumi.staging.yaml", STAGING)
     project.write("Pulumi.prod.yaml", PROD)
@@ -64,7 +67,17 @@ def project(tmp_path: Path) -> Project:
     project.write("images/api/Dockerfile", "FROM python:3.11-slim\n")
     project.write(".gitignore", "__pycache__/\n")
     project.commit("initial project")
-    return project
+    project.git("repack", "-a", "-d", "-q")  # one pack file, not a directory per object
+    project.git("prune-packed")
+    return project.root
+
+
+@pytest.fixture
+def project(committed_project: Path, tmp_path: Path) -> Project:
+    """A copy of `committed_project` (its git repository with it) that this test may change as it likes."""
+    root = tmp_path / "project"
+    shutil.copytree(committed_project, root, symlinks=True)
+    return Project(root)
 
 
 @pytest.fixture

@@ -17,14 +17,25 @@ from fleetctl.cli import main
 from fleetctl.simulation import ACCOUNT, DEFAULT_VPC, ORGANIZATION, reset_runtime, run_program
 from tests.checkout import ROOT, stack_file
 
+_PLANS_OF_THIS_REPOSITORY: dict[tuple[str, ...], tuple[int, str, str]] = {}
+"""`fleetctl plan` of this repository's own stack files, by arguments: the plan reads nothing but those files
+(which no test writes) and any files named in its arguments, so one run answers every test that asks the same."""
+
 
 @pytest.fixture
 def plan(capsys: pytest.CaptureFixture[str]):
-    """`plan(*args, project_dir=ROOT)`: run `fleetctl plan` in-process; exit code, stdout, stderr."""
+    """`plan(*args, project_dir=ROOT)`: run `fleetctl plan` in-process; exit code, stdout, stderr (a plan of this
+    repository with no file arguments is run once per process)."""
 
     def run(*args: str | Path, project_dir: Path = ROOT) -> tuple[int, str, str]:
-        code = main(["--project-dir", str(project_dir), "plan", *map(str, args)])
+        key = tuple(map(str, args))
+        shared = project_dir == ROOT and all(isinstance(arg, str) for arg in args)
+        if shared and key in _PLANS_OF_THIS_REPOSITORY:
+            return _PLANS_OF_THIS_REPOSITORY[key]
+        code = main(["--project-dir", str(project_dir), "plan", *key])
         captured = capsys.readouterr()
+        if shared:
+            _PLANS_OF_THIS_REPOSITORY[key] = (code, captured.out, captured.err)
         return code, captured.out, captured.err
 
     return run
@@ -245,33 +256,39 @@ def test_plan_shows_a_services_canary_beside_its_live_release(plan, tmp_path, st
 REAL_VPC = "vpc-0a1b2c3d4e5f67890"
 
 
-def real_outputs(stack: str, **stack_outputs: dict[str, Any]) -> dict[str, Any]:
-    """The outputs of the stack as deployed on an account's default VPC: the program's own outputs, with the VPC
-    and account AWS would have given instead of the mocks' invented ones."""
+@pytest.fixture(scope="module")
+def real_staging_outputs_text() -> str:
+    """Staging's outputs as deployed on an account's default VPC: the program's own outputs (one run per module),
+    with the VPC and account AWS would have given instead of the mocks' invented ones."""
     try:
-        run = run_program(stack, stack_file(stack), project_root=ROOT, stack_outputs=stack_outputs)
+        run = run_program("staging", stack_file("staging"), project_root=ROOT)
     finally:
         reset_runtime()
-    text = json.dumps(run.outputs).replace(DEFAULT_VPC, REAL_VPC).replace(ACCOUNT, "210987654321")
-    return dict(json.loads(text))
+    return json.dumps(run.outputs).replace(DEFAULT_VPC, REAL_VPC).replace(ACCOUNT, "210987654321")
 
 
-def test_a_plan_from_real_outputs_of_an_unchanged_stack_is_no_release(plan, outputs_file):
-    code, out, _ = plan("staging", "--from-outputs", outputs_file("staging", real_outputs("staging")))
+@pytest.fixture
+def real_staging_outputs(real_staging_outputs_text: str) -> dict[str, Any]:
+    """This test's own copy of `real_staging_outputs_text`."""
+    return dict(json.loads(real_staging_outputs_text))
+
+
+def test_a_plan_from_real_outputs_of_an_unchanged_stack_is_no_release(plan, outputs_file, real_staging_outputs):
+    code, out, _ = plan("staging", "--from-outputs", outputs_file("staging", real_staging_outputs))
 
     assert code == 0, out
     assert f"pulumi up:      no release (release {release_id('staging')} is live" in out
     assert DEFAULT_VPC not in out
 
 
-def test_a_plan_from_real_outputs_still_refuses_a_configured_move_to_another_vpc(plan, outputs_file, tmp_path):
+def test_a_plan_from_real_outputs_still_refuses_a_configured_move_to_another_vpc(
+    plan, outputs_file, tmp_path, real_staging_outputs
+):
     project = repository_with_staging_edited(
         tmp_path, "config:\n", "config:\n  fleet:network:\n    vpcId: vpc-0fedcba9876543210\n"
     )
 
-    code, out, _ = plan(
-        "staging", "--from-outputs", outputs_file("staging", real_outputs("staging")), project_dir=project
-    )
+    code, out, _ = plan("staging", "--from-outputs", outputs_file("staging", real_staging_outputs), project_dir=project)
 
     assert code == 1
     assert f"this stack serves from {REAL_VPC}; moving it to vpc-0fedcba9876543210" in out
@@ -304,8 +321,10 @@ def test_a_refusal_of_the_guard_names_the_source_as_the_stack_file_does_not_the_
     assert ORGANIZATION not in out
 
 
-def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(plan, outputs_file, tmp_path):
-    before = outputs_file("staging", real_outputs("staging"))
+def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(
+    plan, outputs_file, tmp_path, real_staging_outputs
+):
+    before = outputs_file("staging", real_staging_outputs)
     canary = '      canary: {image: {version: "1.1.0", build: images/web}}\n'
     project = repository_with_staging_edited(tmp_path, HOST_IMAGE_LINE, canary + HOST_IMAGE_LINE)
 
