@@ -70,8 +70,10 @@ in AWS (`leaked`), and the group it was to replace is not marked for deletion.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import pulumi
@@ -118,6 +120,16 @@ DEFAULT_DELETE_TIMEOUT_MINUTES = 10
 """terraform-provider-aws's default delete timeout of a group (internal/service/autoscaling/group.go)."""
 SHUTDOWN_MINUTES = 2
 """How long a drained host takes to terminate, in the model (rule 12)."""
+
+
+remembering = False
+"""Whether `EngineModel.up` remembers updates in this process (tests/program/conftest.py turns it on for a test that
+does not change the program's code with `monkeypatch`): given the same state, outputs, config and options, the
+program declares the same resources (it reads nothing else, see `run_remembered` in tests/conftest.py) and the model
+takes the same steps, so a copy of the result stands for running it again."""
+REMEMBERED_UPDATES = 256
+"""How many updates one test process keeps (the most recently used)."""
+_remembered: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
 
 
 class CapacityWaitTimeoutError(Exception):
@@ -253,7 +265,40 @@ class EngineModel:
         self._serial = itertools.count(1)
 
     # -- what an operator runs -------------------------------------------------------------------------------
-    def up(
+    def up(self, config: dict[str, Any], **options: Any) -> Update:
+        """`pulumi up` (see `_up`), remembered in this process while `remembering`."""
+        key = _key((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
+        if not remembering or " at 0x" in key:  # an object without a faithful repr: not a key to trust
+            return self._up(config, **options)
+        if key not in _remembered:
+            before = (list(self.state), list(self.leaked))
+            update = self._up(config, **options)
+            _remembered[key] = _copy((before, self.state, self.leaked, self.outputs, self._serial, update))
+            if len(_remembered) > REMEMBERED_UPDATES:
+                _remembered.popitem(last=False)
+            return update
+        _remembered.move_to_end(key)
+        return self._recall(_remembered[key])
+
+    def _recall(self, remembered: tuple[Any, ...]) -> Update:
+        """A copy of a remembered update applied to this model: the entries it had before are the same objects
+        after (changed as the update changed them), as they are after a real run, so a test may compare them by
+        identity."""
+        (before_state, before_leaked), state, leaked, outputs, serial, update = _copy(remembered)
+        mine: dict[int, Entry] = {}
+        for copied, entry in zip([*before_state, *before_leaked], [*self.state, *self.leaked], strict=True):
+            vars(entry).update(vars(copied))
+            mine[id(copied)] = entry
+
+        def own(entries: list[Entry]) -> list[Entry]:
+            return [mine.get(id(entry), entry) for entry in entries]
+
+        self.state, self.leaked, self.outputs, self._serial = own(state), own(leaked), outputs, serial
+        update.deleted, update.deleted_at_once = own(update.deleted), own(update.deleted_at_once)
+        update.delete_waves = [own(wave) for wave in update.delete_waves]
+        return update
+
+    def _up(
         self,
         config: dict[str, Any],
         *,
@@ -505,6 +550,34 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+
+def _key(value: Any) -> str:
+    """`repr`, but with the members of a set in order (a set's own order depends on how it was built)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return f"{type(value).__name__}({', '.join(_key(getattr(value, f.name)) for f in fields(value))})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(name)}: {_key(item)}" for name, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return f"{type(value).__name__}({', '.join(_key(item) for item in value)})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_key(item) for item in value)) + "}"
+    return repr(value)
+
+
+def _copy(remembered: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A deep copy of a remembered update, its program run's declarations included: their inputs are copied, their
+    resource options (live SDK objects, which cannot be copied) shared, as the `program` fixture's copies do."""
+    update: Update = remembered[-1]
+    memo: dict[int, Any] = {}
+    if update.run is not None:
+        run = update.run
+        memo[id(run)] = ProgramRun(
+            resources=[replace(resource, inputs=copy.deepcopy(resource.inputs)) for resource in run.resources],
+            outputs=copy.deepcopy(run.outputs),
+            invokes=copy.deepcopy(run.invokes),
+        )
+    return copy.deepcopy(remembered, memo)
 
 
 def _minutes(timeout: str) -> int | None:

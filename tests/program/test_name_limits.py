@@ -74,14 +74,22 @@ def longest_config(canary: bool) -> tuple[str, dict[str, Any]]:
     raise AssertionError("no stack name is accepted")
 
 
+@pytest.fixture(scope="module")
+def _runs() -> dict[bool, tuple[str, Any]]:
+    return {}
+
+
 @pytest.fixture
-def deploy_longest(program, project: Path) -> Callable[[bool], Any]:
-    """Run the program on `longest_config(canary)`, its stack file written where the program reads it."""
+def deploy_longest(program, project: Path, _runs: dict[bool, tuple[str, Any]]) -> Callable[[bool], Any]:
+    """Run the program on `longest_config(canary)`, its stack file written where the program reads it; once per
+    `canary` in this module (the tests only read the run)."""
 
     def run(canary: bool):
-        stack, config = longest_config(canary)
-        (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-        return stack, program(stack, config, project_root=project)
+        if canary not in _runs:
+            stack, config = longest_config(canary)
+            (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+            _runs[canary] = stack, program(stack, config, project_root=project)
+        return _runs[canary]
 
     return run
 

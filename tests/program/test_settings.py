@@ -11,7 +11,7 @@ import base64
 import contextlib
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,14 +34,36 @@ CIPHERTEXT = ciphertext("db password")
 SETTINGS = {"LOG_LEVEL": "debug", "WORKERS": 4, "DB_PASSWORD": {"secure": CIPHERTEXT}}
 
 
+@pytest.fixture(scope="module")
+def _runs() -> dict[str, ProgramRun]:
+    return {}
+
+
+@pytest.fixture
+def deploy_once(deploy, _runs: dict[str, ProgramRun]) -> Callable[..., ProgramRun]:
+    """`deploy(settings, secrets)`, each run once in this module: for the tests that only read the run."""
+
+    def run(settings: dict[str, Any], secrets: dict[str, str]) -> ProgramRun:
+        key = repr((settings, secrets))
+        if key not in _runs:
+            _runs[key] = deploy(settings, secrets)
+        return _runs[key]
+
+    return run
+
+
+@pytest.fixture
+def deployed(deploy_once) -> ProgramRun:
+    """`deploy(SETTINGS, {"DB_PASSWORD": SECRET})`, run once in this module."""
+    return deploy_once(SETTINGS, {"DB_PASSWORD": SECRET})
+
+
 def parameters(run: ProgramRun) -> dict[str, dict[str, Any]]:
     return {resource.inputs["name"]: resource.inputs for resource in run.of_type(SSM_PARAMETER)}
 
 
-def test_each_setting_is_a_parameter_under_the_service_path(deploy):
-    run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-
-    assert sorted(parameters(run)) == [
+def test_each_setting_is_a_parameter_under_the_service_path(deployed):
+    assert sorted(parameters(deployed)) == [
         "/fleet/staging/web/DB_PASSWORD",
         "/fleet/staging/web/LOG_LEVEL",
         "/fleet/staging/web/WORKERS",
@@ -52,8 +74,8 @@ def secret(value: Any) -> dict[str, Any]:
     return {"4dabf18193072939515e22adb298388d": SECRET_SIG, "value": value}
 
 
-def test_plain_settings_are_string_parameters_with_their_text(deploy):
-    plain = parameters(deploy(SETTINGS, {"DB_PASSWORD": SECRET}))
+def test_plain_settings_are_string_parameters_with_their_text(deployed):
+    plain = parameters(deployed)
 
     # pulumi-aws makes every parameter value a secret in the state (ssm/parameter.py), plain ones included.
     assert (plain["/fleet/staging/web/LOG_LEVEL"]["type"], plain["/fleet/staging/web/LOG_LEVEL"]["value"]) == (
@@ -63,18 +85,16 @@ def test_plain_settings_are_string_parameters_with_their_text(deploy):
     assert plain["/fleet/staging/web/WORKERS"]["value"] == secret("4")
 
 
-def test_a_secret_setting_is_a_secure_string_whose_value_is_a_pulumi_secret(deploy):
-    parameter = parameters(deploy(SETTINGS, {"DB_PASSWORD": SECRET}))["/fleet/staging/web/DB_PASSWORD"]
+def test_a_secret_setting_is_a_secure_string_whose_value_is_a_pulumi_secret(deployed):
+    parameter = parameters(deployed)["/fleet/staging/web/DB_PASSWORD"]
 
     assert parameter["type"] == "SecureString"
     assert parameter["value"] == secret(SECRET)
 
 
-def test_parameters_are_children_of_the_service_settings_component(deploy):
-    run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-
-    assert {resource.parent for resource in run.of_type(SSM_PARAMETER)} == {"web-settings"}
-    assert run.one("fleet:settings:Settings").parent == "web"
+def test_parameters_are_children_of_the_service_settings_component(deployed):
+    assert {resource.parent for resource in deployed.of_type(SSM_PARAMETER)} == {"web-settings"}
+    assert deployed.one("fleet:settings:Settings").parent == "web"
 
 
 def plain_texts(value: Any) -> Iterator[str]:
@@ -108,10 +128,8 @@ def test_no_secret_value_appears_outside_the_secret_parameter_value(deploy, caps
     assert SECRET not in captured.out + captured.err
 
 
-def test_user_data_pins_each_parameter_version_and_never_a_value(deploy):
-    run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-
-    user_data = base64.b64decode(run.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
+def test_user_data_pins_each_parameter_version_and_never_a_value(deployed):
+    user_data = base64.b64decode(deployed.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
     assert "readonly FLEET_SETTINGS='DB_PASSWORD:1 LOG_LEVEL:1 WORKERS:1'\n" in user_data
     assert "debug" not in user_data
 
@@ -136,18 +154,18 @@ def triggers(run: ProgramRun) -> dict[str, Any]:
     ],
     ids=["plain value", "secret set again", "key added"],
 )
-def test_a_settings_change_is_a_release_of_the_service(deploy, change):
-    before = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-    after = deploy({**SETTINGS, **change}, {"DB_PASSWORD": SECRET})
+def test_a_settings_change_is_a_release_of_the_service(deploy_once, deployed, change):
+    before = deployed
+    after = deploy_once({**SETTINGS, **change}, {"DB_PASSWORD": SECRET})
 
     old, new = triggers(before), triggers(after)
     assert old.keys() == new.keys() == RELEASE
     assert all(old[key] != new[key] for key in old)
 
 
-def test_a_settings_change_touches_only_the_release_and_the_changed_parameter(deploy):
-    before = deploy(SETTINGS, {"DB_PASSWORD": SECRET}).by_name()
-    after = deploy({**SETTINGS, "LOG_LEVEL": "info"}, {"DB_PASSWORD": SECRET}).by_name()
+def test_a_settings_change_touches_only_the_release_and_the_changed_parameter(deploy_once, deployed):
+    before = deployed.by_name()
+    after = deploy_once({**SETTINGS, "LOG_LEVEL": "info"}, {"DB_PASSWORD": SECRET}).by_name()
 
     assert before.keys() == after.keys()
     assert {key for key in before if before[key].inputs != after[key].inputs} == {
@@ -179,10 +197,8 @@ def test_a_secret_in_the_stack_file_that_pulumi_did_not_report_as_secret_stops_t
     assert SECRET not in str(error.value)
 
 
-def test_host_role_reads_only_the_service_settings_path(deploy):
-    run = deploy(SETTINGS, {"DB_PASSWORD": SECRET})
-
-    policy = json.loads(run.one(IAM_ROLE_POLICY).inputs["policy"])
+def test_host_role_reads_only_the_service_settings_path(deployed):
+    policy = json.loads(deployed.one(IAM_ROLE_POLICY).inputs["policy"])
     ssm = [statement for statement in policy["Statement"] if any("ssm:" in a for a in _actions(statement))]
     assert ssm == [
         {
@@ -211,8 +227,8 @@ def violations(run: ProgramRun) -> list[tuple[str, str]]:
     return [(violation.policy, violation.urn.rsplit("::", 1)[-1]) for violation in evaluate(records)]
 
 
-def test_a_service_with_settings_passes_every_policy(deploy):
-    assert violations(deploy(SETTINGS, {"DB_PASSWORD": SECRET})) == []
+def test_a_service_with_settings_passes_every_policy(deployed):
+    assert violations(deployed) == []
 
 
 def test_a_secret_stored_as_plain_string_is_caught_by_the_policy_pack(deploy, monkeypatch):
