@@ -1,5 +1,5 @@
 """A real moto_server for tests that talk to AWS through boto3: one process per session (per xdist worker), reset
-per test."""
+per test (`aws`) or per module that only reads what it built once (`aws_environment`)."""
 
 from __future__ import annotations
 
@@ -118,12 +118,15 @@ def _aws_models_parsed_once_per_process() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> boto3.Session:
-    """Point boto3 (in this process and in subprocesses) at a freshly reset moto, with dummy credentials."""
+def reset_moto(moto_url: str) -> None:
+    """Forget everything moto holds: what one test built is not the next one's."""
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=5).close()
+
+
+def _point_boto3_at_moto(moto_url: str, patch: pytest.MonkeyPatch, config_dir: Path) -> boto3.Session:
+    """Point boto3 (in this process and in subprocesses) at moto, with dummy credentials, until `patch` is undone."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+        patch.delenv(name, raising=False)
     environment = {
         "AWS_ENDPOINT_URL": moto_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -131,9 +134,25 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> boto3
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         # Keep a developer's own AWS config out of the tests.
-        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        "AWS_CONFIG_FILE": str(config_dir / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "aws-credentials"),
     }
     for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+        patch.setenv(name, value)
     return boto3.Session()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> boto3.Session:
+    """Point boto3 (in this process and in subprocesses) at a freshly reset moto, with dummy credentials."""
+    reset_moto(moto_url)
+    return _point_boto3_at_moto(moto_url, monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def aws_environment(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[boto3.Session]:
+    """The environment of `aws` for a whole module, without the reset: for a module that builds its AWS state once
+    (after `reset_moto`) and whose tests only read it. Its tests must not use `aws`, whose reset would wipe that
+    state; pytest ends a module's fixtures before the next module's tests run, so no other test sees it."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield _point_boto3_at_moto(moto_url, patch, tmp_path_factory.mktemp("aws"))

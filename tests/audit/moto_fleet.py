@@ -4,7 +4,8 @@ the facts the audit tests seed drift into."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from copy import deepcopy
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -390,6 +391,15 @@ class Fleet:
                 "resources": resources,
             },
         }
+
+    def with_own_export(self, export_file: Path) -> Fleet:
+        """A copy of this fleet's record, with its export written to `export_file`, for a test to change the export
+        of a fleet other tests share; the copy shares the fleet in AWS, which such a test must not change."""
+        copied = {item.name: deepcopy(getattr(self, item.name)) for item in fields(self)}
+        del copied["session"], copied["export_file"]
+        fleet = replace(self, export_file=export_file, **copied)
+        fleet.write_export()
+        return fleet
 
     def write_export(self, outputs: dict[str, Any] | None = None) -> Path:
         self.export_file.write_text(json.dumps(self.export(outputs)))
