@@ -395,8 +395,8 @@ class Fleet:
     def with_own_export(self, export_file: Path) -> Fleet:
         """A copy of this fleet's record, with its export written to `export_file`, for a test to change the export
         of a fleet other tests share; the copy shares the fleet in AWS, which such a test must not change."""
-        copied = {item.name: deepcopy(getattr(self, item.name)) for item in fields(self)}
-        del copied["session"], copied["export_file"]
+        shared = ("session", "export_file")
+        copied = {item.name: deepcopy(getattr(self, item.name)) for item in fields(self) if item.name not in shared}
         fleet = replace(self, export_file=export_file, **copied)
         fleet.write_export()
         return fleet
