@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -12,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.retention.staging_repository import MANIFEST_MEDIA_TYPE, REGION, REPOSITORY
+from tests.retention.staging_repository import REGION, REPOSITORY, push_image
 
 
 @pytest.fixture
@@ -39,20 +37,7 @@ def ecr(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 def push(ecr) -> Callable[[str], str]:
     """`push(tag)`: push a distinct image to staging's repository, as its build would; returns its digest reference."""
 
-    def push_image(tag: str) -> str:
-        layer = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
-        }
-        image = ecr.put_image(
-            repositoryName=REPOSITORY,
-            imageManifest=json.dumps(manifest),
-            imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-            imageTag=tag,
-        )["image"]
-        return f"{image['registryId']}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}@{image['imageId']['imageDigest']}"
+    def push_one(tag: str) -> str:
+        return push_image(ecr, tag)
 
-    return push_image
+    return push_one

@@ -10,7 +10,6 @@ registry itself, as ECR replication would, same repository and digest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +21,7 @@ from fleet.replication import registry_policy, repository_prefix
 from fleet.retention import lifecycle_policy
 from fleetctl.cli import main
 from tests.retention.ecr_lifecycle import Image, expired
-from tests.retention.staging_repository import MANIFEST_MEDIA_TYPE, REPOSITORY
+from tests.retention.staging_repository import REPOSITORY, push_image
 
 PROD_ACCOUNT = "210987654321"
 PROD_REGION = "us-east-1"
@@ -90,20 +89,7 @@ def test_ecr_refuses_a_registry_policy_granting_a_pull(prod_ecr):
 
 def push_copy(ecr, tag: str) -> str:
     """Put an image into prod's copy of staging's repository, as replication would; its digest reference there."""
-    layer = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
-    }
-    image = ecr.put_image(
-        repositoryName=REPOSITORY,
-        imageManifest=json.dumps(manifest),
-        imageManifestMediaType=MANIFEST_MEDIA_TYPE,
-        imageTag=tag,
-    )["image"]
-    return f"{image['registryId']}.dkr.ecr.{PROD_REGION}.amazonaws.com/{REPOSITORY}@{image['imageId']['imageDigest']}"
+    return push_image(ecr, tag, PROD_REGION)
 
 
 def prod_outputs(tmp_path, *refs: str) -> str:
