@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     def release_of(name: str, service: ServiceOutputs) -> tuple[ReleaseEntry, str]:
         where = f"{args.stack} outputs services.{name}.history"
-        entry, index = _release_to_pin(service, args.to, where)
+        entry, index = release_to_pin(service, args.to, where)
         return entry, f"{where}[{index}]"
 
     heading = f"{'version ' + args.to if args.to else 'previous release'} from its history"
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _release_to_pin(service: ServiceOutputs, version: str | None, where: str) -> tuple[ReleaseEntry, int]:
+def release_to_pin(service: ServiceOutputs, version: str | None, where: str) -> tuple[ReleaseEntry, int]:
     """The history entry to return to, and its index: the one after the live release, or the newest of `version`."""
     history = service.history
     if not history:
