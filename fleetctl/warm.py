@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from fleet.clock import parse_iso
 from fleet.outputs import WarmRelease, output_key
 from fleetctl.errors import CommandError
 
@@ -18,15 +19,13 @@ WHAT_RETIRES_IT = "the stack's next `pulumi up` retires it (the next deploy, or 
 
 
 def parse_time(text: str | None, where: str) -> datetime:
-    """An ISO-8601 UTC time of the outputs (`2026-12-02T01:23:45Z`); `where` names its key in the error."""
+    """A time of the outputs (`fleet.clock.iso`: `2026-12-02T01:23:45Z`); `where` names its key in the error."""
     if not text:
         raise CommandError(f"{where} is missing or empty")
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_iso(text)
     except ValueError as error:
-        allowed = "an ISO-8601 UTC time such as 2026-12-02T01:23:45Z"
-        raise CommandError(f"{where} must be {allowed}; got {text!r}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise CommandError(f"{where} must be a UTC time such as 2026-12-02T01:23:45Z; got {text!r}") from error
 
 
 def shown(moment: datetime) -> str:

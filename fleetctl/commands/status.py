@@ -331,7 +331,7 @@ def _records(name: str, outputs: ServiceOutputs) -> dict[str, tuple[DeployedRele
     if outputs.release is None:
         raise CommandError(f"{where}.release is missing: has this program deployed the service?")
     records: dict[str, tuple[DeployedRelease, str, str | None]] = {
-        "live": (outputs.release, "release", outputs.target_group_arn)
+        "live": (outputs.release, "release", outputs.release.target_group_arn or outputs.target_group_arn)
     }
     if outputs.warm is not None:
         records["warm"] = (outputs.warm, "warm", outputs.warm.target_group_arn)
