@@ -135,13 +135,13 @@ def status_sample() -> str:
     status = ServiceStatus(
         stack="prod",
         service="web",
-        live=Role("live", live, arn.format("web-tg-b"), Health(desired=4, healthy=4)),
+        live=Role("live", live, arn.format("web-tgb"), Health(desired=4, healthy=4)),
         warm=Role("warm", warm, arn.format("web-tg"), Health(desired=4, healthy=4)),
         window=Window.of(warm, now, "services.web.warm"),
         canary=None,
         previous=warm,
         no_previous="",
-        traffic=Traffic("arn:...:listener-rule/app/fleet/1/2/3", (Forward(arn.format("web-tg-b"), 100),)),
+        traffic=Traffic("arn:...:listener-rule/app/fleet/1/2/3", (Forward(arn.format("web-tgb"), 100),)),
     )
     return status_command.render([status], now)
 

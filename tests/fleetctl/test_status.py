@@ -78,7 +78,8 @@ def test_a_warm_release_in_its_window_shows_when_it_retires(fleet, capsys):
     _, out = status(fleet, capsys)
 
     assert line(out, "warm") == (
-        f"  warm:      {WARM_RELEASE} (version 1.4.1), slot b: 2/2 healthy; retires at 2026-12-02 02:00 UTC (in 40 min)"
+        f"  warm:      {WARM_RELEASE} (version 1.4.1), slot b, out of traffic since 2026-12-02 01:00 UTC: 2/2 "
+        "healthy; retires at 2026-12-02 02:00 UTC (in 40 min)"
     )
 
 
