@@ -438,7 +438,9 @@ def _service_json(status: ServiceStatus) -> dict[str, Any]:
             "forwards": None if status.shares() is None else status.shares(),
             "agreesWithOutputs": status.traffic_agrees,
             "rolledBackOutsidePulumi": status.rolled_back_outside_pulumi,
-            "marker": None if marker is None else {"path": marker.path, "at": marker.at, "alarms": list(marker.alarms)},
+            "marker": None
+            if marker is None
+            else {"path": marker.path, "at": marker.at, "alarms": list(marker.alarms), "servedBy": marker.served_by},
         },
     }
 

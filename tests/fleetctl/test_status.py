@@ -269,3 +269,14 @@ def test_status_piped_into_head_stops_quietly_without_a_traceback(fleet):
     assert result.stdout.startswith("web (stack prod, ")
     assert result.stdout.count("\n") == 1
     assert result.stderr == ""
+
+
+def test_the_json_names_the_watch_marker_of_a_rollback_outside_pulumi(fleet, capsys):
+    fleet.switch_traffic({fleet.warm_target_group_arn: 100})
+    marker = {"at": "2026-12-02T01:12:00Z", "alarms": ["fleet-prod-web-5xx"], "servedBy": WARM_RELEASE}
+    fleet.session.client("ssm").put_parameter(Name=MARKER, Type="String", Value=json.dumps(marker))
+
+    traffic = status_json(fleet, capsys)["services"]["web"]["traffic"]
+
+    assert (traffic["agreesWithOutputs"], traffic["rolledBackOutsidePulumi"]) == (False, True)
+    assert traffic["marker"] == {"path": MARKER, **marker}
