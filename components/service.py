@@ -224,7 +224,9 @@ class Service(pulumi.ComponentResource):
             record = occupant.record
             if occupant.role == WARM_TRACK and record is not None:
                 return recorded_release(config, record), record.image_ref or image_ref
-            kept = ran_before(occupant, args.previous)
+            # A building stack boots a release it ran before from its recorded image; a promoted one boots what its
+            # guard verified (the same pinned ref: it is part of the release id).
+            kept = ran_before(occupant, args.previous) if config.image.build is not None else None
             if occupant.role == CANARY_TRACK:
                 assert canary_config is not None
                 assert canary_ref is not None
