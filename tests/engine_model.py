@@ -61,7 +61,27 @@ snapshot (pkg/resource/deploy):
    SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
    second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
    answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
-   match), else its default action; a redirect is followed; a target group no healthy group is in serves nobody.
+   match), else its default action; a redirect is followed; a forward reaches every target group of weight > 0 in
+   it (internal/service/elbv2/listener_rule.go: a target group's `weight` is 0-999, default 1), and serves the
+   request's service only if each of them has a healthy host (a target group no healthy group is in serves nobody).
+   A target group `<name>-tg`, `<name>-b-tg`, `<name>-c-tg` or `<name>-canary-tg` belongs to service `<name>`.
+   `hosts` counts a service's healthy hosts *serving* (in the target groups the probes reach with weight > 0) apart
+   from its *warm* ones (healthy, in one of its target groups no probe reaches: weight 0, or only fleet's
+   `X-Fleet-Track` header rules); `dead_ends` names every client route (a rule with no header condition, a default
+   action no catch-all rule shadows) that forwards to a target group with no healthy host.
+15. An update of a group waits for capacity only when `desired_capacity`, `min_size` or `desired_capacity_type`
+   changes (terraform-provider-aws 00a919d1 internal/service/autoscaling/group.go `resourceGroupUpdate`:
+   `shouldWaitForCapacity`), against the values the provider recorded. The wait wants exactly max(min, desired)
+   healthy in the group and, when `wait_for_elb_capacity` > 0, exactly that many of its instances healthy in its
+   target groups (so a `wait_for_elb_capacity` other than max(min, desired) is never met); the instances a scale-up
+   adds get healthy only if the scenario says so, and a failed launch ends the wait as on a create (rule 11). An
+   unmet wait is a partial failure: AWS has the new sizes, the bridge returns them with an init error
+   (pulumi-terraform-bridge 59de6c66 pkg/tfbridge/provider.go `Update`, `initializationError`), and the engine
+   saves the init errors, the new outputs and the *old* inputs (pulumi/pulumi step.go `UpdateStep.Apply`;
+   pkg/engine/update.go `OnResourceStepPost`, pulumi/pulumi#2011). The provider diffs against its outputs
+   (the bridge's `Diff` takes the old outputs as its state), so the retry of the same config sees no change: an
+   empty update that waits on nothing (rule 2), unless `replace_on_changes` covers `#initerror` (rule 1).
+   `EngineModel.set_healthy` makes a group in AWS unhealthy (a warm release that got sick) or healthy again.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -74,6 +94,7 @@ import copy
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -115,6 +136,11 @@ sets its id only once ACM has issued the certificate: one that never validates f
 `failing`); internal/service/route53/record.go at 6f9f4734: a record's type and alias update in place;
 internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
+
+SLOT_SUFFIXES = ("", "-b", "-c", "-canary")
+"""What follows a service's name in the names of its target groups: slots a, b, c, and the legacy canary's."""
+GROUP_SIZES = ("desiredCapacity", "minSize", "desiredCapacityType")
+"""A group's inputs whose change makes the provider wait for capacity on an update (rule 15)."""
 
 DEFAULT_DELETE_TIMEOUT_MINUTES = 10
 """terraform-provider-aws's default delete timeout of a group (internal/service/autoscaling/group.go)."""
@@ -158,6 +184,11 @@ class Entry:
     inputs: dict[str, Any]
     trigger: Any
     healthy: bool = True
+    """Whether its hosts pass their health checks (all but the `booting` ones)."""
+    booting: int = 0
+    """Hosts a failed scale-up added that never got healthy (rule 15)."""
+    outputs: dict[str, Any] | None = None
+    """What the provider recorded, when a failed update left it apart from the inputs (rule 15): AWS's values."""
     init_errors: bool = False
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
@@ -177,8 +208,18 @@ class Entry:
         return self.urn.rsplit("::", 1)[-1]
 
     @property
+    def applied(self) -> dict[str, Any]:
+        """The values AWS has and the provider diffs against (rule 15)."""
+        return self.inputs if self.outputs is None else self.outputs
+
+    @property
     def desired(self) -> int:
-        return int(self.inputs.get("desiredCapacity", 0))
+        return int(self.applied.get("desiredCapacity", 0))
+
+    @property
+    def healthy_count(self) -> int:
+        """Its hosts that pass their health checks."""
+        return self.desired - self.booting if self.healthy else 0
 
 
 @dataclass
@@ -199,6 +240,30 @@ class Update:
     """After each step and each wave of deletes: (what was done, the service each probed request reached)."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack outputs the program registered, empty if it registered none (rule 7)."""
+    moments: list[Moment] = field(default_factory=list)
+    """After each step and each wave of deletes, as `routes`: each service's hosts and the client routes to nowhere
+    (rule 14)."""
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """A service's healthy hosts at one moment (rule 14)."""
+
+    serving: int
+    """In the target groups its clients' requests reach (weight > 0)."""
+    warm: int
+    """In its other target groups (weight 0, or reached by fleet's header rules alone): out of traffic."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The load balancer's view after one step or one wave of deletes."""
+
+    done: str
+    hosts: dict[str, Hosts]
+    """By service."""
+    dead_ends: tuple[str, ...]
+    """The client routes that forward to a target group with no healthy host (`EngineModel.dead_ends`)."""
 
 
 class _EngineMocks(FleetMocks):
@@ -263,10 +328,17 @@ class EngineModel:
         self.leaked: list[Entry] = []
         """Groups in AWS that no state tracks: what `fleetctl audit` reports as orphans."""
         self._serial = itertools.count(1)
+        self._services: tuple[str, ...] = ()
+        """The services of the last update's config (rule 14)."""
+        self._probes: tuple[tuple[int, str], ...] = ()
+        """The last update's probes (rule 14)."""
 
     # -- what an operator runs -------------------------------------------------------------------------------
     def up(self, config: dict[str, Any], **options: Any) -> Update:
         """`pulumi up` (see `_up`), remembered in this process while `remembering`."""
+        services = config.get("fleet:services")
+        self._services = tuple(services) if isinstance(services, dict) else ()
+        self._probes = tuple(options.get("probes", ()))
         key = _key((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
         if not remembering or " at 0x" in key:  # an object without a faithful repr: not a key to trust
             return self._up(config, **options)
@@ -309,6 +381,7 @@ class EngineModel:
         targets: frozenset[str] | None = None,
         delete_first: frozenset[str] = frozenset(),
         probes: tuple[tuple[int, str], ...] = (),
+        now: datetime | None = None,
         **kwargs: Any,
     ) -> Update:
         """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`.
@@ -317,10 +390,12 @@ class EngineModel:
         fails once (rule 11). `targets`: logical names of `pulumi up --target` (rule 9). `delete_first`: logical
         names the provider replaces delete-before-replace in this update, as it does a fixed-name resource whose
         ForceNew input changed (rule 10). `probes`: (port, Host header) requests answered after every step
-        (`Update.routes`, rule 14).
+        (`Update.routes`, `Update.moments`, rule 14; `up` keeps them). `now`: the program's clock
+        (`run_program(now=...)`), part of what the update is remembered by.
         """
+        assert tuple(probes) == self._probes, "`up` keeps the probes"
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
-        self._targets, self._delete_first, self._probes = targets, delete_first, probes
+        self._targets, self._delete_first = targets, delete_first
         update = Update(succeeded=False)
         mocks = _EngineMocks(live_desired=self._live_desired())
         mocks.overrides, mocks.arns = {}, {}
@@ -331,7 +406,13 @@ class EngineModel:
         stack_outputs = {qualified(self.stack): self.outputs, **kwargs.pop("stack_outputs", {})}
         try:
             update.run = run_program(
-                self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor, project_root=ROOT
+                self.stack,
+                config,
+                stack_outputs=stack_outputs,
+                mocks=mocks,
+                monitor=monitor,
+                project_root=ROOT,
+                **({} if now is None else {"now": now}),
             )
         except Exception:  # any failure of the update: nothing is deleted at the end (rule 5)
             update.exported = dict(mocks.exported)
@@ -348,7 +429,7 @@ class EngineModel:
             deleted += [entry for entry in wave if entry not in timed_out]
             gone = [entry for entry in wave if entry not in timed_out]
             self.state = [e for e in self.state if all(e is not deleted for deleted in gone)]
-            update.routes.append(("delete " + ", ".join(e.name for e in gone), self._answers()))
+            self._record(update, "delete " + ", ".join(e.name for e in gone))
             if timed_out:
                 update.succeeded = False
                 for entry in timed_out:
@@ -380,34 +461,94 @@ class EngineModel:
 
     def healthy_hosts(self) -> int:
         """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
-        return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
+        return sum(entry.healthy_count for entry in [*self.groups(), *self.leaked])
+
+    def set_healthy(self, name: str, healthy: bool) -> Entry:
+        """The hosts of the group `name` (its logical name; not a pending delete) fail their health checks, or all
+        pass again: what happens to a warm release between updates (rule 15)."""
+        (entry,) = [group for group in self.groups() if group.name == name and not group.pending_delete]
+        entry.healthy = healthy
+        if healthy:
+            entry.booting = 0
+        return entry
 
     def serves(self, port: int, host: str) -> str | None:
         """The service whose healthy hosts a request on `port` with Host `host` reaches; None for a fixed response,
-        no listener, or a target group without healthy hosts (rule 14)."""
+        no listener, or a forward to a target group without healthy hosts (rule 14)."""
+        reached = self.route(port, host)
+        if not reached or any(self._healthy_in(arn) == 0 for arn in reached):
+            return None
+        services = {self._service_of(arn) for arn in reached}
+        return services.pop() if len(services) == 1 else None
+
+    def route(self, port: int, host: str) -> list[str]:
+        """The target groups (ARNs) a request on `port` with Host `host` and no other header reaches: those of
+        weight > 0 in the forward it meets; none for a fixed response or no listener (rule 14)."""
         listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
         if listener is None:
-            return None
-        rules = sorted(
-            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
-            key=lambda rule: int(rule.inputs["priority"]),
-        )
+            return []
         action = next(
-            (rule.inputs["actions"][0] for rule in rules if all(_met(c, host) for c in rule.inputs["conditions"])),
+            (rule.inputs["actions"][0] for rule in self._rules(listener) if _met_by_all(rule, host)),
             listener.inputs["defaultActions"][0],
         )
         if action["type"] == "redirect":
-            return self.serves(int(action["redirect"]["port"]), host)
-        if action["type"] != "forward":
-            return None
-        arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
-        served = any(
-            arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
-        )
-        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg") if served else None
+            return self.route(int(action["redirect"]["port"]), host)
+        return _forwarded(action)
 
-    def _answers(self) -> dict[tuple[int, str], str | None]:
-        return {probe: self.serves(*probe) for probe in self._probes}
+    def hosts(self, service: str) -> Hosts:
+        """The service's healthy hosts serving the last update's probes, apart from its warm ones (rule 14)."""
+        reached = {arn for probe in self._probes for arn in self.route(*probe)}
+        mine = [
+            (group, set(group.applied.get("targetGroupArns", [])))
+            for group in [*self.groups(), *self.leaked]
+            if any(self._service_of(arn) == service for arn in group.applied.get("targetGroupArns", []))
+        ]
+        return Hosts(
+            serving=sum(group.healthy_count for group, arns in mine if arns & reached),
+            warm=sum(group.healthy_count for group, arns in mine if not arns & reached),
+        )
+
+    def dead_ends(self) -> tuple[str, ...]:
+        """Client routes that forward to a target group with no healthy host: a rule with no header condition, or
+        a listener's default action when no catch-all rule (`path_pattern *` alone) shadows it (rule 14). fleet's
+        `X-Fleet-Track` header rules carry no client traffic: they attach target groups, empty ones included."""
+        dead = []
+        for listener in (e for e in self.state if e.type == LISTENER):
+            rules = [rule for rule in self._rules(listener) if not _has_header_condition(rule)]
+            routes = [(rule.name, rule.inputs["actions"][0]) for rule in rules]
+            if not any(_catch_all(rule) for rule in rules):
+                routes.append((listener.name, listener.inputs["defaultActions"][0]))
+            dead += [
+                f"{where} -> {arn.rsplit('/', 1)[-1]}"
+                for where, action in routes
+                for arn in _forwarded(action)
+                if self._healthy_in(arn) == 0
+            ]
+        return tuple(dead)
+
+    def _rules(self, listener: Entry) -> list[Entry]:
+        """The rules on `listener`, in the order AWS evaluates them (by priority)."""
+        return sorted(
+            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
+            key=lambda rule: int(rule.inputs["priority"]),
+        )
+
+    def _healthy_in(self, arn: str) -> int:
+        """Healthy hosts registered in the target group `arn` (every group in AWS, pending deletes included)."""
+        groups = [*self.groups(), *self.leaked]
+        return sum(group.healthy_count for group in groups if arn in group.applied.get("targetGroupArns", []))
+
+    def _service_of(self, arn: str) -> str:
+        """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
+        name = str(arn).rsplit("/", 1)[-1]
+        owner = next((s for s in self._services if name in {f"{s}{slot}-tg" for slot in SLOT_SUFFIXES}), None)
+        return owner if owner is not None else name.removesuffix("-tg")
+
+    def _record(self, update: Update, done: str) -> None:
+        """Where the probes go, each service's hosts and the dead ends, once `done` (rule 14)."""
+        update.routes.append((done, {probe: self.serves(*probe) for probe in self._probes}))
+        hosts = {service: self.hosts(service) for service in self._services}
+        update.moments.append(Moment(done=done, hosts=hosts, dead_ends=self.dead_ends()))
 
     # -- the engine's step decisions -------------------------------------------------------------------------
     def step(
@@ -446,18 +587,25 @@ class EngineModel:
             kind = "create"
         elif name in self._delete_first or self._must_replace(old, type_, inputs, options):
             kind = "replace"
-        elif inputs != old.inputs or old.init_errors:  # rule 2: an empty update of a resource with init errors
+        elif inputs != old.applied or old.init_errors:  # rule 2: an empty update of a resource with init errors
             kind = "update"
         else:
             kind = "same"
         monitor.update.steps[urn] = kind
         if kind in ("update", "same"):
             assert old is not None
-            old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
+            unmet = self._resize(monitor, old, inputs) if type_ == AUTOSCALING_GROUP else None
+            if unmet is None:
+                old.inputs, old.outputs, old.init_errors = inputs, None, False
+            else:  # rule 15: the new values in AWS and the outputs, the old inputs, init errors
+                old.outputs, old.init_errors = inputs, True
+            old.trigger, old.dependencies = trigger, dependencies
             old.property_dependencies, old.replace_on_changes = property_dependencies, tuple(options.replace_on_changes)
             old.delete_timeout_minutes = timeout
             self._assign(monitor, type_, name, old)
-            monitor.update.routes.append((f"{kind} {name}", self._answers()))
+            self._record(monitor.update, f"{kind} {name}")
+            if unmet is not None:
+                raise unmet(f"{urn}: timeout while waiting for capacity on update")
             return
         new = Entry(
             urn=urn,
@@ -480,7 +628,7 @@ class EngineModel:
             self.leaked.append(new)
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
         self.state.append(new)
-        monitor.update.routes.append((f"{kind} {name}", self._answers()))
+        self._record(monitor.update, f"{kind} {name}")
         if old is not None:
             old.pending_delete = True  # rule 3: even when the create partially fails
             self._replaced.add(urn)
@@ -521,8 +669,28 @@ class EngineModel:
             refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
             raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
 
+    def _resize(self, monitor: _EngineMonitor, group: Entry, inputs: dict[str, Any]) -> type[Exception] | None:
+        """Rule 15: AWS takes a group's new sizes, and the provider waits for them when one changed. The error an
+        unmet wait ends the update with; None when it was met or there was none."""
+        if all(inputs.get(key) == group.applied.get(key) for key in GROUP_SIZES):
+            return None
+        before, after = group.desired, int(inputs.get("desiredCapacity", 0))
+        added = max(0, after - before)
+        launch_failed = bool(added) and self._failed_launch and not inputs.get("ignoreFailedScalingActivities")
+        group.booting = min(group.booting, after) + (added if not monitor.healthy or launch_failed else 0)
+        if not str(inputs.get("waitForCapacityTimeout", "10m")).rstrip("smh").strip("0"):
+            return None  # a zero timeout: no wait
+        if launch_failed:
+            return ScalingActivityFailedError
+        healthy = after - group.booting if group.healthy else 0
+        wanted, in_target_groups = max(int(inputs.get("minSize", 0)), after), int(inputs.get("waitForElbCapacity", 0))
+        if healthy != wanted or (in_target_groups > 0 and healthy != in_target_groups):
+            return CapacityWaitTimeoutError
+        return None
+
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
-        changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
+        applied = old.applied
+        changed = {key for key in inputs.keys() | applied.keys() if inputs.get(key) != applied.get(key)}
         covers = set(options.replace_on_changes)
         return (
             (None not in (options.replacement_trigger, old.trigger) and options.replacement_trigger != old.trigger)
@@ -590,6 +758,32 @@ def _met(condition: dict[str, Any], host: str) -> bool:
     if "hostHeader" in condition:
         return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
     return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
+
+
+def _met_by_all(rule: Entry, host: str) -> bool:
+    """Whether a request with Host `host` and no other header meets every condition of `rule`."""
+    return all(_met(condition, host) for condition in rule.inputs["conditions"])
+
+
+def _has_header_condition(rule: Entry) -> bool:
+    """fleet's `X-Fleet-Track` rules: only a request with that header meets them."""
+    return any("httpHeader" in condition for condition in rule.inputs["conditions"])
+
+
+def _catch_all(rule: Entry) -> bool:
+    """A rule every request meets (fleet's only path condition is `*`)."""
+    return all("pathPattern" in condition for condition in rule.inputs["conditions"])
+
+
+def _forwarded(action: dict[str, Any]) -> list[str]:
+    """The target groups (ARNs) a forward action sends requests to: each of weight > 0 (a weight's default is 1,
+    internal/service/elbv2/listener_rule.go); none for a fixed response or a redirect."""
+    if action["type"] != "forward":
+        return []
+    if action.get("targetGroupArn"):
+        return [str(action["targetGroupArn"])]
+    groups = action["forward"]["targetGroups"]
+    return [str(group["arn"]) for group in groups if int(group.get("weight", 1)) > 0]
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:
