@@ -82,6 +82,12 @@ snapshot (pkg/resource/deploy):
    (the bridge's `Diff` takes the old outputs as its state), so the retry of the same config sees no change: an
    empty update that waits on nothing (rule 2), unless `replace_on_changes` covers `#initerror` (rule 1).
    `EngineModel.set_healthy` makes a group in AWS unhealthy (a warm release that got sick) or healthy again.
+16. A change made outside Pulumi (`EngineModel.change_outside`: `fleetctl watch`'s ModifyRule or
+   UpdateAutoScalingGroup) is in AWS, not in the state. An update sends only the keys the provider's diff of the
+   program's inputs against the state shows (group.go `resourceGroupUpdate`, internal/service/elbv2/listener_rule.go
+   `resourceListenerRuleUpdate`: each sends what `d.HasChange` reports; ModifyRule gets the actions only when
+   `action` changed), so a key the program still declares as the state has it stays as AWS has it; a refresh
+   reads AWS's values into the state (and clears init errors, rule 6).
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -188,7 +194,9 @@ class Entry:
     booting: int = 0
     """Hosts a failed scale-up added that never got healthy (rule 15)."""
     outputs: dict[str, Any] | None = None
-    """What the provider recorded, when a failed update left it apart from the inputs (rule 15): AWS's values."""
+    """What the provider recorded, when a failed update left it apart from the inputs (rule 15)."""
+    drift: dict[str, Any] = field(default_factory=dict)
+    """Values something outside Pulumi set in AWS (`EngineModel.change_outside`), unknown to the state (rule 16)."""
     init_errors: bool = False
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
@@ -209,12 +217,17 @@ class Entry:
 
     @property
     def applied(self) -> dict[str, Any]:
-        """The values AWS has and the provider diffs against (rule 15)."""
+        """The values the provider recorded and diffs against (rule 15)."""
         return self.inputs if self.outputs is None else self.outputs
 
     @property
+    def actual(self) -> dict[str, Any]:
+        """The values AWS has (rule 16)."""
+        return {**self.applied, **self.drift}
+
+    @property
     def desired(self) -> int:
-        return int(self.applied.get("desiredCapacity", 0))
+        return int(self.actual.get("desiredCapacity", 0))
 
     @property
     def healthy_count(self) -> int:
@@ -444,15 +457,22 @@ class EngineModel:
         """Rule 12: whether deleting `entry` outlasts its stored timeout (groups drain; nothing else waits)."""
         if entry.type != AUTOSCALING_GROUP or entry.drained:
             return False
-        delays = [int(e.inputs.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
+        delays = [int(e.actual.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
         return -(-max(delays, default=0) // 60) + SHUTDOWN_MINUTES > entry.delete_timeout_minutes
 
     def _targeted(self, name: str) -> bool:
         return self._targets is None or name in self._targets
 
     def refresh(self) -> None:
-        for entry in self.state:  # rule 6
-            entry.init_errors = False
+        for entry in self.state:  # rules 6 and 16
+            entry.inputs, entry.outputs, entry.drift, entry.init_errors = entry.actual, None, {}, False
+
+    def change_outside(self, name: str, **values: Any) -> Entry:
+        """Something outside Pulumi sets `values` (engine names: `actions`, `minSize`...) on the resource `name`
+        (its logical name; not a pending delete) in AWS, as `fleetctl watch` does (rule 16)."""
+        (entry,) = [e for e in self.state if e.name == name and not e.pending_delete]
+        entry.drift.update(values)
+        return entry
 
     # -- what serves -----------------------------------------------------------------------------------------
     def groups(self) -> list[Entry]:
@@ -484,12 +504,12 @@ class EngineModel:
     def route(self, port: int, host: str) -> list[str]:
         """The target groups (ARNs) a request on `port` with Host `host` and no other header reaches: those of
         weight > 0 in the forward it meets; none for a fixed response or no listener (rule 14)."""
-        listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
+        listener = next((e for e in self.state if e.type == LISTENER and e.actual.get("port") == port), None)
         if listener is None:
             return []
         action = next(
-            (rule.inputs["actions"][0] for rule in self._rules(listener) if _met_by_all(rule, host)),
-            listener.inputs["defaultActions"][0],
+            (rule.actual["actions"][0] for rule in self._rules(listener) if _met_by_all(rule, host)),
+            listener.actual["defaultActions"][0],
         )
         if action["type"] == "redirect":
             return self.route(int(action["redirect"]["port"]), host)
@@ -499,9 +519,9 @@ class EngineModel:
         """The service's healthy hosts serving the last update's probes, apart from its warm ones (rule 14)."""
         reached = {arn for probe in self._probes for arn in self.route(*probe)}
         mine = [
-            (group, set(group.applied.get("targetGroupArns", [])))
+            (group, set(group.actual.get("targetGroupArns", [])))
             for group in [*self.groups(), *self.leaked]
-            if any(self._service_of(arn) == service for arn in group.applied.get("targetGroupArns", []))
+            if any(self._service_of(arn) == service for arn in group.actual.get("targetGroupArns", []))
         ]
         return Hosts(
             serving=sum(group.healthy_count for group, arns in mine if arns & reached),
@@ -515,9 +535,9 @@ class EngineModel:
         dead = []
         for listener in (e for e in self.state if e.type == LISTENER):
             rules = [rule for rule in self._rules(listener) if not _has_header_condition(rule)]
-            routes = [(rule.name, rule.inputs["actions"][0]) for rule in rules]
+            routes = [(rule.name, rule.actual["actions"][0]) for rule in rules]
             if not any(_catch_all(rule) for rule in rules):
-                routes.append((listener.name, listener.inputs["defaultActions"][0]))
+                routes.append((listener.name, listener.actual["defaultActions"][0]))
             dead += [
                 f"{where} -> {arn.rsplit('/', 1)[-1]}"
                 for where, action in routes
@@ -529,14 +549,14 @@ class EngineModel:
     def _rules(self, listener: Entry) -> list[Entry]:
         """The rules on `listener`, in the order AWS evaluates them (by priority)."""
         return sorted(
-            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
-            key=lambda rule: int(rule.inputs["priority"]),
+            (e for e in self.state if e.type == LISTENER_RULE and e.actual.get("listenerArn") == listener.arn),
+            key=lambda rule: int(rule.actual["priority"]),
         )
 
     def _healthy_in(self, arn: str) -> int:
         """Healthy hosts registered in the target group `arn` (every group in AWS, pending deletes included)."""
         groups = [*self.groups(), *self.leaked]
-        return sum(group.healthy_count for group in groups if arn in group.applied.get("targetGroupArns", []))
+        return sum(group.healthy_count for group in groups if arn in group.actual.get("targetGroupArns", []))
 
     def _service_of(self, arn: str) -> str:
         """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
@@ -595,6 +615,8 @@ class EngineModel:
         if kind in ("update", "same"):
             assert old is not None
             unmet = self._resize(monitor, old, inputs) if type_ == AUTOSCALING_GROUP else None
+            for key in _changed(inputs, old.applied):  # rule 16: the provider sends what its diff shows
+                old.drift.pop(key, None)
             if unmet is None:
                 old.inputs, old.outputs, old.init_errors = inputs, None, False
             else:  # rule 15: the new values in AWS and the outputs, the old inputs, init errors
@@ -664,7 +686,7 @@ class EngineModel:
         others = [e for e in self.state if e.type == type_ and e is not old]
         place = {LISTENER: ("loadBalancerArn", "port"), LISTENER_RULE: ("listenerArn", "priority")}.get(type_)
         if place and any(
-            tuple(e.inputs.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
+            tuple(e.actual.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
         ):
             refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
             raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
@@ -689,8 +711,7 @@ class EngineModel:
         return None
 
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
-        applied = old.applied
-        changed = {key for key in inputs.keys() | applied.keys() if inputs.get(key) != applied.get(key)}
+        changed = _changed(inputs, old.applied)
         covers = set(options.replace_on_changes)
         return (
             (None not in (options.replacement_trigger, old.trigger) and options.replacement_trigger != old.trigger)
@@ -748,6 +769,11 @@ def _copy(remembered: tuple[Any, ...]) -> tuple[Any, ...]:
     return copy.deepcopy(remembered, memo)
 
 
+def _changed(inputs: dict[str, Any], recorded: dict[str, Any]) -> set[str]:
+    """The keys the provider's diff of `inputs` against what it `recorded` shows."""
+    return {key for key in inputs.keys() | recorded.keys() if inputs.get(key) != recorded.get(key)}
+
+
 def _minutes(timeout: str) -> int | None:
     """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
     return int(timeout.removesuffix("m")) if timeout else None
@@ -762,17 +788,17 @@ def _met(condition: dict[str, Any], host: str) -> bool:
 
 def _met_by_all(rule: Entry, host: str) -> bool:
     """Whether a request with Host `host` and no other header meets every condition of `rule`."""
-    return all(_met(condition, host) for condition in rule.inputs["conditions"])
+    return all(_met(condition, host) for condition in rule.actual["conditions"])
 
 
 def _has_header_condition(rule: Entry) -> bool:
     """fleet's `X-Fleet-Track` rules: only a request with that header meets them."""
-    return any("httpHeader" in condition for condition in rule.inputs["conditions"])
+    return any("httpHeader" in condition for condition in rule.actual["conditions"])
 
 
 def _catch_all(rule: Entry) -> bool:
     """A rule every request meets (fleet's only path condition is `*`)."""
-    return all("pathPattern" in condition for condition in rule.inputs["conditions"])
+    return all("pathPattern" in condition for condition in rule.actual["conditions"])
 
 
 def _forwarded(action: dict[str, Any]) -> list[str]:

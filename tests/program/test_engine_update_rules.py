@@ -1,0 +1,182 @@
+"""The engine model's rules for what happens to groups and routes between and within updates (tests/engine_model.py
+rules 14-16), on what the program declares today: an update waits for capacity only when a size changes, an unmet
+wait keeps the old inputs and the new sizes, a weighted forward serves only while each of its target groups has a
+healthy host, and a change made outside Pulumi stays in AWS until an update's diff covers it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from fleet.resource_types import AUTOSCALING_GROUP
+from tests.checkout import stack_file
+from tests.engine_model import EngineModel, Hosts
+
+GROUP = "web-release-group"
+CANARY_GROUP = "web-canary-release-group"
+WEIGHTS_RULE = "web-canary-weights"
+PROBES = ((80, "web.example.com"),)
+"""Staging's web has no hostnames: its clients reach it on port 80 with any Host."""
+
+
+def staging(*, canary: bool = False, **capacity: int) -> dict[str, Any]:
+    config = copy.deepcopy(stack_file("staging"))
+    web = config["fleet:services"]["web"]
+    web["capacity"].update(capacity)
+    if canary:
+        web["canary"] = {"image": {"version": "1.1.0", "build": "images/web"}, "weight": 10}
+    return config
+
+
+def group(model: EngineModel, name: str = GROUP):
+    (entry,) = [e for e in model.groups() if e.name == name and not e.pending_delete]
+    return entry
+
+
+@pytest.fixture
+def serving() -> EngineModel:
+    """Staging serving 1.0.0 on 2 hosts, settled."""
+    model = EngineModel("staging")
+    assert model.up(staging(), probes=PROBES).succeeded
+    assert model.up(staging(), probes=PROBES).succeeded
+    return model
+
+
+def test_a_scale_up_updates_the_group_in_place_and_passes_its_wait(serving):
+    update = serving.up(staging(desired=3), probes=PROBES)
+
+    assert update.succeeded
+    assert update.steps[group(serving).urn] == "update"
+    assert group(serving).healthy_count == 3
+
+
+def test_a_scale_up_whose_new_hosts_never_get_healthy_fails_with_the_old_inputs_and_the_new_sizes(serving):
+    update = serving.up(staging(desired=3), healthy=False, probes=PROBES)
+
+    entry = group(serving)
+    assert not update.succeeded
+    assert (entry.inputs["desiredCapacity"], entry.desired, entry.init_errors) == (2, 3, True)
+    assert (entry.healthy_count, serving.serves(*PROBES[0])) == (2, "web")
+
+
+def test_the_retry_of_a_failed_scale_up_is_an_empty_update_that_waits_on_nothing(serving):
+    serving.up(staging(desired=3), healthy=False, probes=PROBES)
+
+    retry = serving.up(staging(desired=3), healthy=False, probes=PROBES)
+
+    entry = group(serving)
+    assert retry.succeeded
+    assert retry.steps[entry.urn] == "update"
+    assert (entry.inputs["desiredCapacity"], entry.init_errors, entry.healthy_count) == (3, False, 2)
+
+
+def test_a_size_change_of_a_sick_group_fails_its_wait(serving):
+    serving.set_healthy(GROUP, False)
+
+    update = serving.up(staging(min=1), probes=PROBES)
+
+    assert not update.succeeded
+    assert group(serving).init_errors
+
+
+def test_an_update_that_changes_no_size_waits_on_nothing_even_for_a_sick_group(serving):
+    serving.set_healthy(GROUP, False)
+
+    update = serving.up(staging(max=5), probes=PROBES)
+
+    assert update.succeeded
+    assert update.steps[group(serving).urn] == "update"
+
+
+def test_a_group_healthy_again_passes_its_next_wait(serving):
+    serving.set_healthy(GROUP, False)
+    serving.set_healthy(GROUP, True)
+
+    assert serving.up(staging(min=1), probes=PROBES).succeeded
+
+
+def test_a_sick_group_serves_nobody_and_its_route_is_a_dead_end(serving):
+    serving.set_healthy(GROUP, False)
+
+    assert serving.serves(*PROBES[0]) is None
+    assert serving.dead_ends() == ("web-listener -> web-tg",)
+    assert serving.hosts("web") == Hosts(serving=0, warm=0)
+
+
+def test_a_canary_with_a_share_counts_as_serving(serving):
+    assert serving.up(staging(canary=True), probes=PROBES).succeeded
+
+    assert serving.hosts("web") == Hosts(serving=3, warm=0)
+    assert serving.serves(*PROBES[0]) == "web"
+
+
+def test_a_weighted_forward_serves_nobody_while_one_of_its_target_groups_has_no_healthy_host(serving):
+    serving.up(staging(canary=True), probes=PROBES)
+
+    serving.set_healthy(CANARY_GROUP, False)
+
+    assert serving.serves(*PROBES[0]) is None
+    assert serving.dead_ends() == (f"{WEIGHTS_RULE} -> web-canary-tg",)
+
+
+def test_a_target_group_of_weight_zero_holds_warm_hosts_and_is_no_dead_end(serving):
+    serving.up(staging(canary=True), probes=PROBES)
+    (action,) = next(e for e in serving.state if e.name == WEIGHTS_RULE).inputs["actions"]
+    live, canary = action["forward"]["targetGroups"]
+
+    serving.change_outside(WEIGHTS_RULE, actions=[{"type": "forward", "forward": {"targetGroups": [
+        {**live, "weight": 100}, {**canary, "weight": 0}]}}])  # fmt: skip
+    serving.set_healthy(CANARY_GROUP, False)
+
+    assert (serving.serves(*PROBES[0]), serving.dead_ends()) == ("web", ())
+    serving.set_healthy(CANARY_GROUP, True)
+    assert serving.hosts("web") == Hosts(serving=2, warm=1)
+
+
+def test_a_change_outside_pulumi_stays_while_the_program_declares_what_the_state_has(serving):
+    serving.up(staging(canary=True), probes=PROBES)
+    rule = next(e for e in serving.state if e.name == WEIGHTS_RULE)
+    (action,) = rule.inputs["actions"]
+    live, _ = action["forward"]["targetGroups"]
+    moved = [{"type": "forward", "forward": {"targetGroups": [{**live, "weight": 100}]}}]
+    serving.change_outside(WEIGHTS_RULE, actions=moved)
+
+    update = serving.up(staging(canary=True), probes=PROBES)
+
+    assert (update.steps[rule.urn], rule.actual["actions"]) == ("same", moved)
+
+
+def test_an_update_whose_diff_covers_a_changed_key_sets_it_in_aws_again(serving):
+    serving.up(staging(canary=True), probes=PROBES)
+    rule = next(e for e in serving.state if e.name == WEIGHTS_RULE)
+    serving.change_outside(WEIGHTS_RULE, actions=[{"type": "fixed-response"}])
+    declared = copy.deepcopy(staging(canary=True))
+    declared["fleet:services"]["web"]["canary"]["weight"] = 20
+
+    update = serving.up(declared, probes=PROBES)
+
+    assert update.steps[rule.urn] == "update"
+    assert [group["weight"] for group in rule.actual["actions"][0]["forward"]["targetGroups"]] == [80, 20]
+
+
+def test_a_refresh_reads_what_aws_has_into_the_state(serving):
+    serving.set_healthy(GROUP, False)
+    serving.up(staging(min=1), probes=PROBES)
+
+    serving.refresh()
+
+    entry = group(serving)
+    assert (entry.inputs["minSize"], entry.outputs, entry.init_errors) == (1, None, False)
+
+
+def test_hosts_count_every_group_still_in_aws(serving):
+    """A replaced group (pending deletion after a failed release) still serves from the target group."""
+    released = copy.deepcopy(staging())
+    released["fleet:services"]["web"]["image"]["version"] = "1.1.0"
+
+    assert not serving.up(released, healthy=False, probes=PROBES).succeeded
+
+    assert [e.type for e in serving.groups()] == [AUTOSCALING_GROUP, AUTOSCALING_GROUP]
+    assert serving.hosts("web") == Hosts(serving=2, warm=0)
