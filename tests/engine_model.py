@@ -64,7 +64,7 @@ snapshot (pkg/resource/deploy):
    match), else its default action; a redirect is followed; a forward reaches every target group of weight > 0 in
    it (internal/service/elbv2/listener_rule.go: a target group's `weight` is 0-999, default 1), and serves the
    request's service only if each of them has a healthy host (a target group no healthy group is in serves nobody).
-   A target group `<name>-tg`, `<name>-b-tg`, `<name>-c-tg` or `<name>-canary-tg` belongs to service `<name>`.
+   A target group `<name>-tg`, `<name>-tg-b`, `<name>-tg-c` or `<name>-canary-tg` belongs to service `<name>`.
    `hosts` counts a service's healthy hosts *serving* (in the target groups the probes reach with weight > 0) apart
    from its *warm* ones (healthy, in one of its target groups no probe reaches: weight 0, or only fleet's
    `X-Fleet-Track` header rules); `dead_ends` names every client route (a rule with no header condition, a default
@@ -143,8 +143,8 @@ sets its id only once ACM has issued the certificate: one that never validates f
 internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
 
-SLOT_SUFFIXES = ("", "-b", "-c", "-canary")
-"""What follows a service's name in the names of its target groups: slots a, b, c, and the legacy canary's."""
+TARGET_GROUP_NAMES = ("{}-tg", "{}-tg-b", "{}-tg-c", "{}-canary-tg")
+"""The names of a service's target groups: slots a, b, c (fleet.names.slot_name), and the canary's before slots."""
 GROUP_SIZES = ("desiredCapacity", "minSize", "desiredCapacityType")
 """A group's inputs whose change makes the provider wait for capacity on an update (rule 15)."""
 
@@ -209,7 +209,8 @@ class Entry:
     drained: bool = False
     """A group whose delete timed out: AWS finished draining it since (rule 12)."""
     arn: str = ""
-    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
+    """A listener's or target group's ARN: AWS's, kept by an update in place and by an alias's takeover (rule 13;
+    what rules' `listenerArn` and forwards refer to)."""
 
     @property
     def name(self) -> str:
@@ -561,7 +562,7 @@ class EngineModel:
     def _service_of(self, arn: str) -> str:
         """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
         name = str(arn).rsplit("/", 1)[-1]
-        owner = next((s for s in self._services if name in {f"{s}{slot}-tg" for slot in SLOT_SUFFIXES}), None)
+        owner = next((s for s in self._services if name in {form.format(s) for form in TARGET_GROUP_NAMES}), None)
         return owner if owner is not None else name.removesuffix("-tg")
 
     def _record(self, update: Update, done: str) -> None:
@@ -639,7 +640,7 @@ class EngineModel:
             property_dependencies=property_dependencies,
             replace_on_changes=tuple(options.replace_on_changes),
             delete_timeout_minutes=timeout,
-            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
+            arn=self._arn(type_, name),
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -731,11 +732,18 @@ class EngineModel:
 
     @staticmethod
     def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
-        """What the program sees of the resource: its id, for a group its name (the id), for a listener its ARN."""
+        """What the program sees of the resource: its id, for a group its name (the id), for a listener or a target
+        group its ARN."""
         mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
         mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == AUTOSCALING_GROUP else None)
-        if type_ == LISTENER:
+        if type_ in (LISTENER, TARGET_GROUP):
             mocks.arns[(type_, name)] = entry.arn
+
+    def _arn(self, type_: str, name: str) -> str:
+        """A new resource's ARN: a target group's is the mocks' (named after it, so `_service_of` can tell whose it
+        is), anything else's unique to this resource."""
+        serial = next(self._serial)
+        return mock_arn(type_, name if type_ == TARGET_GROUP else f"{name}-{serial}")
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
