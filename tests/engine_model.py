@@ -64,7 +64,8 @@ snapshot (pkg/resource/deploy):
    match), else its default action; a redirect is followed; a forward reaches every target group of weight > 0 in
    it (internal/service/elbv2/listener_rule.go: a target group's `weight` is 0-999, default 1), and serves the
    request's service only if each of them has a healthy host (a target group no healthy group is in serves nobody).
-   A target group `<name>-tg`, `<name>-tg-b`, `<name>-tg-c` or `<name>-canary-tg` belongs to service `<name>`.
+   A target group of a slot of service `<name>` (fleet.names.slot_target_group_name), or its canary's before slots
+   (`<name>-canary-tg`), belongs to that service.
    `hosts` counts a service's healthy hosts *serving* (in the target groups the probes reach with weight > 0) apart
    from its *warm* ones (healthy, in one of its target groups no probe reaches: weight 0, or only fleet's
    `X-Fleet-Track` header rules); `dead_ends` names every client route (a rule with no header condition, a default
@@ -88,6 +89,12 @@ snapshot (pkg/resource/deploy):
    `resourceListenerRuleUpdate`: each sends what `d.HasChange` reports; ModifyRule gets the actions only when
    `action` changed), so a key the program still declares as the state has it stays as AWS has it; a refresh
    reads AWS's values into the state (and clears init errors, rule 6).
+17. A pulumi-docker `Image` pushes its tag on every create and update (pulumi/pulumi-docker provider.go `Update`
+   calls `dockerBuild`, which pushes; see fleet/build_tag.py), and a repository with immutable tags refuses a tag it
+   already holds (ECR PutImage `ImageTagAlreadyExistsException`, botocore's ecr model): the step fails.
+18. `ignore_changes` (step_generator.go `processIgnoreChanges`, called before the diff when the resource has an
+   old state): each ignored input takes its value from the old state's inputs, and that is what the state keeps; a
+   new resource takes the program's.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -105,11 +112,15 @@ from typing import Any
 
 import pulumi
 
+from fleet.config import CANARY_SUFFIX
+from fleet.names import SLOTS, slot_target_group_name
 from fleet.resource_types import (
     ACM_CERTIFICATE,
     AUTOSCALING_GROUP,
     CERTIFICATE_VALIDATION,
     DNS_RECORD,
+    DOCKER_IMAGE,
+    ECR_REPOSITORY,
     LAUNCH_TEMPLATE,
     LISTENER,
     LISTENER_CERTIFICATE,
@@ -143,8 +154,6 @@ sets its id only once ACM has issued the certificate: one that never validates f
 internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
 
-TARGET_GROUP_NAMES = ("{}-tg", "{}-tg-b", "{}-tg-c", "{}-canary-tg")
-"""The names of a service's target groups: slots a, b, c (fleet.names.slot_name), and the canary's before slots."""
 GROUP_SIZES = ("desiredCapacity", "minSize", "desiredCapacityType")
 """A group's inputs whose change makes the provider wait for capacity on an update (rule 15)."""
 
@@ -342,6 +351,11 @@ class EngineModel:
         self.leaked: list[Entry] = []
         """Groups in AWS that no state tracks: what `fleetctl audit` reports as orphans."""
         self._serial = itertools.count(1)
+        self.pushed: set[str] = set()
+        """The images (`<repository URL>:<tag>`) pushed to ECR so far (rule 17)."""
+        self.parameters: dict[str, str] = {}
+        """SSM parameters in AWS that no stack declares and the program reads: `fleetctl watch`'s rollback markers
+        (`/fleet-rollbacks/<stack>/<service>/<release id>`)."""
         self._services: tuple[str, ...] = ()
         """The services of the last update's config (rule 14)."""
         self._probes: tuple[tuple[int, str], ...] = ()
@@ -353,13 +367,26 @@ class EngineModel:
         services = config.get("fleet:services")
         self._services = tuple(services) if isinstance(services, dict) else ()
         self._probes = tuple(options.get("probes", ()))
-        key = _key((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
+        key = _key(
+            (
+                self.stack,
+                self.state,
+                self.leaked,
+                self.outputs,
+                self.parameters,
+                self.pushed,
+                self._serial,
+                config,
+                sorted(options.items()),
+            )
+        )
         if not remembering or " at 0x" in key:  # an object without a faithful repr: not a key to trust
             return self._up(config, **options)
         if key not in _remembered:
             before = (list(self.state), list(self.leaked))
             update = self._up(config, **options)
-            _remembered[key] = _copy((before, self.state, self.leaked, self.outputs, self._serial, update))
+            remembered = (before, self.state, self.leaked, self.outputs, self.pushed, self._serial, update)
+            _remembered[key] = _copy(remembered)
             if len(_remembered) > REMEMBERED_UPDATES:
                 _remembered.popitem(last=False)
             return update
@@ -370,7 +397,7 @@ class EngineModel:
         """A copy of a remembered update applied to this model: the entries it had before are the same objects
         after (changed as the update changed them), as they are after a real run, so a test may compare them by
         identity."""
-        (before_state, before_leaked), state, leaked, outputs, serial, update = _copy(remembered)
+        (before_state, before_leaked), state, leaked, outputs, pushed, serial, update = _copy(remembered)
         mine: dict[int, Entry] = {}
         for copied, entry in zip([*before_state, *before_leaked], [*self.state, *self.leaked], strict=True):
             vars(entry).update(vars(copied))
@@ -379,7 +406,13 @@ class EngineModel:
         def own(entries: list[Entry]) -> list[Entry]:
             return [mine.get(id(entry), entry) for entry in entries]
 
-        self.state, self.leaked, self.outputs, self._serial = own(state), own(leaked), outputs, serial
+        self.state, self.leaked, self.outputs, self.pushed, self._serial = (
+            own(state),
+            own(leaked),
+            outputs,
+            pushed,
+            serial,
+        )
         update.deleted, update.deleted_at_once = own(update.deleted), own(update.deleted_at_once)
         update.delete_waves = [own(wave) for wave in update.delete_waves]
         return update
@@ -411,7 +444,7 @@ class EngineModel:
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
         self._targets, self._delete_first = targets, delete_first
         update = Update(succeeded=False)
-        mocks = _EngineMocks(live_desired=self._live_desired())
+        mocks = _EngineMocks(live_desired=self._live_desired(), rollback_markers=dict(self.parameters))
         mocks.overrides, mocks.arns = {}, {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
@@ -562,7 +595,7 @@ class EngineModel:
     def _service_of(self, arn: str) -> str:
         """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
         name = str(arn).rsplit("/", 1)[-1]
-        owner = next((s for s in self._services if name in {form.format(s) for form in TARGET_GROUP_NAMES}), None)
+        owner = next((service for service in self._services if name in _target_group_names(service)), None)
         return owner if owner is not None else name.removesuffix("-tg")
 
     def _record(self, update: Update, done: str) -> None:
@@ -594,6 +627,8 @@ class EngineModel:
                 old = self._olds.pop(alias)
                 old.urn = urn
                 self._olds[urn] = old
+        if old is not None:  # rule 18
+            inputs = _ignoring(inputs, old.inputs, options.ignore_changes)
         trigger = options.replacement_trigger
         if not self._targeted(name):  # rule 9: left as it is, or not created
             monitor.update.steps[urn] = "same" if old is not None else "skipped create"
@@ -612,6 +647,8 @@ class EngineModel:
             kind = "update"
         else:
             kind = "same"
+        if type_ == DOCKER_IMAGE and kind != "same":
+            self._push(monitor.update, urn, str(inputs["imageName"]))
         monitor.update.steps[urn] = kind
         if kind in ("update", "same"):
             assert old is not None
@@ -691,6 +728,19 @@ class EngineModel:
         ):
             refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
             raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
+
+    def _push(self, update: Update, urn: str, image: str) -> None:
+        """Rule 17: a build pushes its tag; a repository with immutable tags refuses one it already holds."""
+        repository = image.split("/", 1)[-1].rsplit(":", 1)[0]
+        immutable = any(
+            e.type == ECR_REPOSITORY and e.inputs.get("name") == repository
+            for e in self.state
+            if e.inputs.get("imageTagMutability") == "IMMUTABLE"
+        )
+        if immutable and image in self.pushed:
+            update.steps[urn] = "failed"
+            raise ProviderError(f"{urn}: ImageTagAlreadyExistsException: {image} is already in its repository")
+        self.pushed.add(image)
 
     def _resize(self, monitor: _EngineMonitor, group: Entry, inputs: dict[str, Any]) -> type[Exception] | None:
         """Rule 15: AWS takes a group's new sizes, and the provider waits for them when one changed. The error an
@@ -777,6 +827,26 @@ def _copy(remembered: tuple[Any, ...]) -> tuple[Any, ...]:
     return copy.deepcopy(remembered, memo)
 
 
+def _ignoring(inputs: dict[str, Any], old: dict[str, Any], ignored: tuple[str, ...]) -> dict[str, Any]:
+    """Rule 18: `inputs` with each ignored property path (`key` or `key.nested`) set back to its `old` value (or
+    removed when it had none)."""
+    kept = copy.deepcopy(inputs)
+    for path in ignored:
+        *parents, last = path.split(".")
+        source: Any = old
+        target: Any = kept
+        for key in parents:
+            source = source.get(key, {}) if isinstance(source, dict) else {}
+            target = target.setdefault(key, {}) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        if isinstance(source, dict) and last in source:
+            target[last] = copy.deepcopy(source[last])
+        else:
+            target.pop(last, None)
+    return kept
+
+
 def _changed(inputs: dict[str, Any], recorded: dict[str, Any]) -> set[str]:
     """The keys the provider's diff of `inputs` against what it `recorded` shows."""
     return {key for key in inputs.keys() | recorded.keys() if inputs.get(key) != recorded.get(key)}
@@ -792,6 +862,11 @@ def _met(condition: dict[str, Any], host: str) -> bool:
     if "hostHeader" in condition:
         return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
     return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
+
+
+def _target_group_names(service: str) -> set[str]:
+    """The logical names of a service's target groups: its slots' (fleet.names), and its canary's before slots."""
+    return {slot_target_group_name(service, slot) for slot in SLOTS} | {f"{service}{CANARY_SUFFIX}-tg"}
 
 
 def _met_by_all(rule: Entry, host: str) -> bool:

@@ -15,8 +15,9 @@ from tests.checkout import stack_file
 from tests.engine_model import EngineModel, Hosts
 
 GROUP = "web-release-group"
-CANARY_GROUP = "web-canary-release-group"
-WEIGHTS_RULE = "web-canary-weights"
+CANARY_GROUP = "web-release-b-group"
+TRAFFIC_RULE = "web-traffic-rule"
+"""The catch-all rule that forwards web's requests: to the live slot, or weighted between it and the canary's."""
 PROBES = ((80, "web.example.com"),)
 """Staging's web has no hostnames: its clients reach it on port 80 with any Host."""
 
@@ -61,15 +62,17 @@ def test_a_scale_up_whose_new_hosts_never_get_healthy_fails_with_the_old_inputs_
     assert (entry.healthy_count, serving.serves(*PROBES[0])) == (2, "web")
 
 
-def test_the_retry_of_a_failed_scale_up_is_an_empty_update_that_waits_on_nothing(serving):
+def test_the_retry_of_a_failed_scale_up_boots_a_fresh_group_behind_the_gate(serving):
+    """The empty update of rule 2 would wait on nothing; the group's `replace_on_changes` covers `#initerror`."""
+    failed = group(serving)
     serving.up(staging(desired=3), healthy=False, probes=PROBES)
 
-    retry = serving.up(staging(desired=3), healthy=False, probes=PROBES)
+    retry = serving.up(staging(desired=3), probes=PROBES)
 
-    entry = group(serving)
     assert retry.succeeded
-    assert retry.steps[entry.urn] == "update"
-    assert (entry.inputs["desiredCapacity"], entry.init_errors, entry.healthy_count) == (3, False, 2)
+    assert retry.steps[failed.urn] == "replace"
+    assert failed in retry.deleted
+    assert group(serving).healthy_count == 3
 
 
 def test_a_size_change_of_a_sick_group_fails_its_wait(serving):
@@ -101,7 +104,7 @@ def test_a_sick_group_serves_nobody_and_its_route_is_a_dead_end(serving):
     serving.set_healthy(GROUP, False)
 
     assert serving.serves(*PROBES[0]) is None
-    assert serving.dead_ends() == ("web-listener -> web-tg",)
+    assert serving.dead_ends() == (f"{TRAFFIC_RULE} -> web-tg",)
     assert serving.hosts("web") == Hosts(serving=0, warm=0)
 
 
@@ -118,15 +121,15 @@ def test_a_weighted_forward_serves_nobody_while_one_of_its_target_groups_has_no_
     serving.set_healthy(CANARY_GROUP, False)
 
     assert serving.serves(*PROBES[0]) is None
-    assert serving.dead_ends() == (f"{WEIGHTS_RULE} -> web-canary-tg",)
+    assert serving.dead_ends() == (f"{TRAFFIC_RULE} -> web-tgb",)
 
 
 def test_a_target_group_of_weight_zero_holds_warm_hosts_and_is_no_dead_end(serving):
     serving.up(staging(canary=True), probes=PROBES)
-    (action,) = next(e for e in serving.state if e.name == WEIGHTS_RULE).inputs["actions"]
+    (action,) = next(e for e in serving.state if e.name == TRAFFIC_RULE).inputs["actions"]
     live, canary = action["forward"]["targetGroups"]
 
-    serving.change_outside(WEIGHTS_RULE, actions=[{"type": "forward", "forward": {"targetGroups": [
+    serving.change_outside(TRAFFIC_RULE, actions=[{"type": "forward", "forward": {"targetGroups": [
         {**live, "weight": 100}, {**canary, "weight": 0}]}}])  # fmt: skip
     serving.set_healthy(CANARY_GROUP, False)
 
@@ -137,11 +140,11 @@ def test_a_target_group_of_weight_zero_holds_warm_hosts_and_is_no_dead_end(servi
 
 def test_a_change_outside_pulumi_stays_while_the_program_declares_what_the_state_has(serving):
     serving.up(staging(canary=True), probes=PROBES)
-    rule = next(e for e in serving.state if e.name == WEIGHTS_RULE)
+    rule = next(e for e in serving.state if e.name == TRAFFIC_RULE)
     (action,) = rule.inputs["actions"]
     live, _ = action["forward"]["targetGroups"]
     moved = [{"type": "forward", "forward": {"targetGroups": [{**live, "weight": 100}]}}]
-    serving.change_outside(WEIGHTS_RULE, actions=moved)
+    serving.change_outside(TRAFFIC_RULE, actions=moved)
 
     update = serving.up(staging(canary=True), probes=PROBES)
 
@@ -150,8 +153,8 @@ def test_a_change_outside_pulumi_stays_while_the_program_declares_what_the_state
 
 def test_an_update_whose_diff_covers_a_changed_key_sets_it_in_aws_again(serving):
     serving.up(staging(canary=True), probes=PROBES)
-    rule = next(e for e in serving.state if e.name == WEIGHTS_RULE)
-    serving.change_outside(WEIGHTS_RULE, actions=[{"type": "fixed-response"}])
+    rule = next(e for e in serving.state if e.name == TRAFFIC_RULE)
+    serving.change_outside(TRAFFIC_RULE, actions=[{"type": "fixed-response"}])
     declared = copy.deepcopy(staging(canary=True))
     declared["fleet:services"]["web"]["canary"]["weight"] = 20
 
@@ -171,8 +174,7 @@ def test_a_refresh_reads_what_aws_has_into_the_state(serving):
     assert (entry.inputs["minSize"], entry.outputs, entry.init_errors) == (1, None, False)
 
 
-def test_hosts_count_every_group_still_in_aws(serving):
-    """A replaced group (pending deletion after a failed release) still serves from the target group."""
+def test_a_failed_release_leaves_the_live_hosts_serving_and_its_group_holds_no_healthy_host(serving):
     released = copy.deepcopy(staging())
     released["fleet:services"]["web"]["image"]["version"] = "1.1.0"
 

@@ -1,0 +1,104 @@
+"""When a warm release is not what the stack file says, under the engine's rules (tests/engine_model.py), fed by
+what the program declares: a switch to a warm release that got sick (it never takes traffic while unhealthy; the
+retry boots it afresh behind the gate), and the aftermath of an automatic rollback (`fleetctl watch` moved the
+traffic outside Pulumi and marked the bad release: the next `up` with the bad release is refused, the one that pins
+the warm release agrees with AWS). After every step and every wave of deletes, the service's clients reach healthy
+hosts only (`assert_safe`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.engine_model import Hosts
+from tests.program.warm_fleet import (
+    SERVING,
+    TRAFFIC_RULE,
+    V1,
+    V2,
+    Fleet,
+    assert_safe,
+    boots,
+    group_name,
+    staging,
+)
+
+
+@pytest.fixture
+def released() -> Fleet:
+    """V2 live in slot b, V1 warm in slot a."""
+    fleet = Fleet()
+    for version in (V1, V1, V2):
+        assert fleet.up(staging(version)).succeeded
+    return fleet
+
+
+@pytest.fixture
+def sick(released: Fleet) -> Fleet:
+    """The warm release's hosts fail their health checks."""
+    released.model.set_healthy(group_name("a"), False)
+    return released
+
+
+@pytest.fixture
+def rolled_back(released: Fleet) -> Fleet:
+    """V2's alarms fired: `fleetctl watch` switched the traffic back to V1, outside Pulumi, and marked V2."""
+    released.roll_back_outside_pulumi()
+    return released
+
+
+def test_a_switch_to_a_sick_warm_release_fails_its_wait_and_moves_no_traffic(sick):
+    before = sick.hosts()
+
+    switch = sick.up(staging(V1))
+
+    assert not switch.succeeded
+    assert_safe(switch, before)
+    assert TRAFFIC_RULE not in {urn.rsplit("::", 1)[-1] for urn, step in switch.steps.items() if step != "same"}
+    assert sick.group("a").init_errors
+    assert sick.slot_of("release") == "b"
+
+
+def test_the_retry_of_a_switch_to_a_sick_warm_release_boots_it_afresh_before_traffic_moves(sick):
+    sick.up(staging(V1))
+    before = sick.hosts()
+
+    retry = sick.up(staging(V1))
+
+    assert retry.succeeded
+    assert_safe(retry, before)
+    assert group_name("a") in boots(retry)
+    assert sick.slot_of("release") == "a"
+    assert sick.hosts().serving == SERVING
+
+
+def test_a_warm_release_healthy_again_is_switched_to_without_a_boot(sick):
+    sick.model.set_healthy(group_name("a"), True)
+    before = sick.hosts()
+
+    switch = sick.up(staging(V1))
+
+    assert switch.succeeded
+    assert_safe(switch, before)
+    assert boots(switch) == []
+
+
+def test_after_an_automatic_rollback_the_bad_release_is_refused_and_nothing_changes(rolled_back):
+    refused = rolled_back.up(staging(V2))
+
+    assert not refused.succeeded
+    assert refused.steps == {}
+    assert rolled_back.model.serves(80, "web.example.com") == "web"
+    assert rolled_back.hosts() == Hosts(serving=SERVING, warm=SERVING)
+
+
+def test_after_an_automatic_rollback_pinning_the_warm_release_agrees_with_what_aws_has(rolled_back):
+    before = rolled_back.hosts()
+
+    pinned = rolled_back.up(staging(V1))
+
+    assert pinned.succeeded
+    assert_safe(pinned, before)
+    assert boots(pinned) == []
+    rule = rolled_back.resource(TRAFFIC_RULE)
+    assert (rule.actual, rolled_back.group("a").actual) == (rule.inputs, rolled_back.group("a").inputs)
+    assert rolled_back.slot_of("release") == "a"
