@@ -263,6 +263,8 @@ class Update:
     """After each step and each wave of deletes: (what was done, the service each probed request reached)."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack outputs the program registered, empty if it registered none (rule 7)."""
+    failure: str | None = None
+    """What failed the update: the program's error or the step's."""
     moments: list[Moment] = field(default_factory=list)
     """After each step and each wave of deletes, as `routes`: each service's hosts and the client routes to nowhere
     (rule 14)."""
@@ -461,7 +463,8 @@ class EngineModel:
                 project_root=ROOT,
                 **({} if now is None else {"now": now}),
             )
-        except Exception:  # any failure of the update: nothing is deleted at the end (rule 5)
+        except Exception as failure:  # any failure of the update: nothing is deleted at the end (rule 5)
+            update.failure = str(failure)
             update.exported = dict(mocks.exported)
             self.outputs = {**self.outputs, **update.exported}  # rule 7
             return update

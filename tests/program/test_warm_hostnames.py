@@ -17,10 +17,10 @@ from tests.program.warm_fleet import (
     Fleet,
     assert_safe,
     boots,
-    changed_rules,
     group_name,
     staging,
     template_name,
+    traffic_changes,
 )
 
 
@@ -55,5 +55,5 @@ def test_a_rollback_by_hostname_within_the_window_changes_the_host_rule_and_boot
     assert rollback.succeeded
     assert_safe(rollback, before)
     assert boots(rollback) == []
-    assert HOST_RULE in changed_rules(rollback)
+    assert traffic_changes(serving, rollback) == [HOST_RULE]
     assert (serving.slot_of("release"), serving.slot_of("warm")) == ("a", "b")

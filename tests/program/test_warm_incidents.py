@@ -87,6 +87,9 @@ def test_after_an_automatic_rollback_the_bad_release_is_refused_and_nothing_chan
 
     assert not refused.succeeded
     assert refused.steps == {}
+    assert refused.failure is not None
+    assert "services.web.image.version" in refused.failure
+    assert "rolled back by its alarms" in refused.failure
     assert rolled_back.model.serves(80, "web.example.com") == "web"
     assert rolled_back.hosts() == Hosts(serving=SERVING, warm=SERVING)
 

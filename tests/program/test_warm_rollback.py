@@ -19,10 +19,10 @@ from tests.program.warm_fleet import (
     Fleet,
     assert_safe,
     boots,
-    changed_rules,
     group_name,
     staging,
     template_name,
+    traffic_changes,
 )
 
 
@@ -99,7 +99,8 @@ def test_a_rollback_within_the_window_is_one_traffic_rule_change_and_boots_nothi
     assert rollback.succeeded
     assert_safe(rollback, before)
     assert boots(rollback) == []
-    assert [rule for rule in changed_rules(rollback) if rule == TRAFFIC_RULE] == [TRAFFIC_RULE]
+    assert traffic_changes(released, rollback) == [TRAFFIC_RULE]
+    assert [kind for urn, kind in rollback.steps.items() if "aws:lb/listener:Listener" in urn] == ["same"]
     assert rollback.steps[released.group("a").urn] == "update"
     assert rollback.deleted == []
 
@@ -134,7 +135,7 @@ def test_the_first_update_after_the_window_retires_the_warm_release_and_moves_no
 
     assert expired.succeeded
     assert_safe(expired, before)
-    assert TRAFFIC_RULE not in changed_rules(expired)
+    assert traffic_changes(released, expired) == []
     assert {entry.name for entry in expired.deleted if entry.type == AUTOSCALING_GROUP} == {group_name("a")}
     assert "warm" not in released.web
     assert released.hosts() == Hosts(serving=SERVING, warm=0)

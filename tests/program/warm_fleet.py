@@ -132,6 +132,17 @@ def changed_rules(update: Update) -> list[str]:
     ]
 
 
+def traffic_changes(fleet: Fleet, update: Update) -> list[str]:
+    """The rules client requests meet that an update created, updated or replaced: all but fleet's
+    `X-Fleet-Track` header rules, which only attach target groups and carry no client traffic."""
+    header_rules = {
+        entry.name
+        for entry in fleet.model.state
+        if entry.type == LISTENER_RULE and any("httpHeader" in c for c in entry.actual["conditions"])
+    }
+    return [rule for rule in changed_rules(update) if rule not in header_rules]
+
+
 def boots(update: Update) -> list[str]:
     """The groups and launch templates an update created: each a boot of hosts."""
     return created(update, AUTOSCALING_GROUP) + created(update, LAUNCH_TEMPLATE)
