@@ -52,7 +52,7 @@ def test_a_canary_starts_in_a_free_slot_and_takes_its_share_once_gated(serving):
 
     update = serving.up(staging(V1, canary=V2))
 
-    assert update.succeeded
+    assert update.succeeded, update.failure
     assert_safe(update, before)
     assert sorted(boots(update)) == sorted([group_name("b"), template_name("b")])
     assert serving.slot_of("canary") == "b"
@@ -65,7 +65,7 @@ def test_a_canary_finish_scales_the_canarys_group_in_place_and_boots_no_template
 
     finish = canary.up(staging(V2))
 
-    assert finish.succeeded
+    assert finish.succeeded, finish.failure
     assert_safe(finish, before, serving=SERVING)
     assert boots(finish) == []
     assert finish.steps[canary.group("b").urn] == "update"
@@ -100,7 +100,7 @@ def test_the_retry_of_a_failed_canary_finish_boots_the_group_afresh_before_traff
 
     retry = canary.up(staging(V2))
 
-    assert retry.succeeded
+    assert retry.succeeded, retry.failure
     assert_safe(retry, before, serving=SERVING)
     assert retry.steps[canary.group("b").urn] == "replace"
     assert canary.slot_of("release") == "b"
@@ -111,9 +111,25 @@ def test_a_canary_abort_returns_its_share_to_the_live_release_then_retires_its_g
 
     abort = canary.up(staging(V1))
 
-    assert abort.succeeded
+    assert abort.succeeded, abort.failure
     assert_safe(abort, before, serving=SERVING)
     assert group_name("b") in {entry.name for entry in abort.deleted}
     assert boots(abort) == []
     assert shares(canary) == {"web-tg": 100}
     assert canary.hosts() == Hosts(serving=SERVING, warm=0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the refresh reads the failed finish's sizes into the state and clears its init errors: the retry "
+    "waits on nothing and moves all traffic to a group with one healthy host of two (engine model rules 6, 15); "
+    "warm-model findings 02:20",
+)
+def test_a_refresh_between_a_failed_canary_finish_and_its_retry_keeps_the_traffic_on_healthy_capacity(canary):
+    canary.up(staging(V2), healthy=False)
+    canary.model.refresh()
+    before = canary.hosts()
+
+    retry = canary.up(staging(V2))
+
+    assert_safe(retry, before, serving=SERVING)

@@ -38,7 +38,7 @@ def test_a_release_by_hostname_boots_in_a_free_slot_and_moves_the_host_rule_once
 
     update = serving.up(staging(V2, hostnames=True))
 
-    assert update.succeeded
+    assert update.succeeded, update.failure
     assert_safe(update, before)
     assert sorted(boots(update)) == sorted([group_name("b"), template_name("b")])
     order = [urn.rsplit("::", 1)[-1] for urn in update.steps]
@@ -52,7 +52,7 @@ def test_a_rollback_by_hostname_within_the_window_changes_the_host_rule_and_boot
 
     rollback = serving.up(staging(V1, hostnames=True))
 
-    assert rollback.succeeded
+    assert rollback.succeeded, rollback.failure
     assert_safe(rollback, before)
     assert boots(rollback) == []
     assert traffic_changes(serving, rollback) == [HOST_RULE]

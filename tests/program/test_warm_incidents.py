@@ -64,7 +64,7 @@ def test_the_retry_of_a_switch_to_a_sick_warm_release_boots_it_afresh_before_tra
 
     retry = sick.up(staging(V1))
 
-    assert retry.succeeded
+    assert retry.succeeded, retry.failure
     assert_safe(retry, before)
     assert group_name("a") in boots(retry)
     assert sick.slot_of("release") == "a"
@@ -77,7 +77,7 @@ def test_a_warm_release_healthy_again_is_switched_to_without_a_boot(sick):
 
     switch = sick.up(staging(V1))
 
-    assert switch.succeeded
+    assert switch.succeeded, switch.failure
     assert_safe(switch, before)
     assert boots(switch) == []
 
@@ -99,9 +99,25 @@ def test_after_an_automatic_rollback_pinning_the_warm_release_agrees_with_what_a
 
     pinned = rolled_back.up(staging(V1))
 
-    assert pinned.succeeded
+    assert pinned.succeeded, pinned.failure
     assert_safe(pinned, before)
     assert boots(pinned) == []
     rule = rolled_back.resource(TRAFFIC_RULE)
     assert (rule.actual, rolled_back.group("a").actual) == (rule.inputs, rolled_back.group("a").inputs)
     assert rolled_back.slot_of("release") == "a"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the refresh reads the failed switch's sizes into the state and clears its init errors, so the retry "
+    "declares what the state has: no wait, no replacement, and the traffic rule moves to the sick group "
+    "(engine model rules 6, 15, 16); warm-model findings 02:20",
+)
+def test_a_refresh_between_a_failed_switch_and_its_retry_keeps_the_sick_release_out_of_traffic(sick):
+    sick.up(staging(V1))
+    sick.model.refresh()
+    before = sick.hosts()
+
+    retry = sick.up(staging(V1))
+
+    assert_safe(retry, before)

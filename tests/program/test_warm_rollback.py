@@ -47,7 +47,7 @@ def test_a_release_boots_in_a_free_slot_and_the_previous_release_stays_warm(serv
 
     update = serving.up(staging(V2))
 
-    assert update.succeeded
+    assert update.succeeded, update.failure
     assert_safe(update, before)
     assert sorted(boots(update)) == sorted([group_name("b"), template_name("b")])
     assert update.deleted == []
@@ -84,7 +84,7 @@ def test_the_retry_of_a_failed_release_gates_a_fresh_group_in_the_same_slot_then
 
     retry = released.up(staging(V3))
 
-    assert retry.succeeded
+    assert retry.succeeded, retry.failure
     assert_safe(retry, before, warm=SERVING)
     assert retry.steps[released.group("c").urn] == "replace"
     assert (released.slot_of("release"), released.slot_of("warm")) == ("c", "b")
@@ -96,7 +96,7 @@ def test_a_rollback_within_the_window_is_one_traffic_rule_change_and_boots_nothi
 
     rollback = released.up(staging(V1))
 
-    assert rollback.succeeded
+    assert rollback.succeeded, rollback.failure
     assert_safe(rollback, before)
     assert boots(rollback) == []
     assert traffic_changes(released, rollback) == [TRAFFIC_RULE]
@@ -122,7 +122,7 @@ def test_a_rollback_after_the_window_is_a_full_release(released):
 
     rollback = released.up(staging(V1), after=WINDOW)
 
-    assert rollback.succeeded
+    assert rollback.succeeded, rollback.failure
     assert_safe(rollback, before)
     assert sorted(boots(rollback)) == sorted([group_name("c"), template_name("c")])
     assert (released.slot_of("release"), released.slot_of("warm")) == ("c", "b")
@@ -133,7 +133,7 @@ def test_the_first_update_after_the_window_retires_the_warm_release_and_moves_no
 
     expired = released.up(staging(V2), after=WINDOW)
 
-    assert expired.succeeded
+    assert expired.succeeded, expired.failure
     assert_safe(expired, before)
     assert traffic_changes(released, expired) == []
     assert {entry.name for entry in expired.deleted if entry.type == AUTOSCALING_GROUP} == {group_name("a")}
@@ -146,7 +146,7 @@ def test_a_release_while_a_warm_release_exists_never_leaves_it_without_warm_host
 
     update = released.up(staging(V3))
 
-    assert update.succeeded
+    assert update.succeeded, update.failure
     assert_safe(update, before, warm=SERVING)
     assert (released.slot_of("release"), released.slot_of("warm")) == ("c", "b")
     assert {entry.name for entry in update.deleted if entry.type == AUTOSCALING_GROUP} == {group_name("a")}
