@@ -33,7 +33,6 @@ TRAFFIC_RULE = f"{SERVICE}-traffic-rule"
 """With a port of its own, the catch-all rule that forwards web's requests."""
 HOST_RULE = f"{SERVICE}-host-rule"
 """With hostnames, the host rule forwards them."""
-TRACK_RULE = f"{SERVICE}-track-rule"
 V1, V2, V3 = "1.0.0", "1.1.0", "1.2.0"
 
 
