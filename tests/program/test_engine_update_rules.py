@@ -1,7 +1,8 @@
 """The engine model's rules for what happens to groups and routes between and within updates (tests/engine_model.py
-rules 14-16), on what the program declares today: an update waits for capacity only when a size changes, an unmet
+rules 14-18), on what the program declares: an update waits for capacity only when a size changes, an unmet
 wait keeps the old inputs and the new sizes, a weighted forward serves only while each of its target groups has a
-healthy host, and a change made outside Pulumi stays in AWS until an update's diff covers it."""
+healthy host, a change made outside Pulumi stays in AWS until an update's diff covers it, a build never pushes a
+tag its immutable repository holds, and an ignored input keeps the state's value."""
 
 from __future__ import annotations
 
@@ -182,3 +183,34 @@ def test_a_failed_release_leaves_the_live_hosts_serving_and_its_group_holds_no_h
 
     assert [e.type for e in serving.groups()] == [AUTOSCALING_GROUP, AUTOSCALING_GROUP]
     assert serving.hosts("web") == Hosts(serving=2, warm=0)
+
+
+def released(version: str, **web: Any) -> dict[str, Any]:
+    """Staging running `version` of web, with `web`'s keys set."""
+    config = staging()
+    config["fleet:services"]["web"]["image"]["version"] = version
+    config["fleet:services"]["web"].update(web)
+    return config
+
+
+def test_a_build_that_pushes_a_tag_its_immutable_repository_holds_fails(serving):
+    """Without a warm window, going back to 1.0.0 is a full release: it builds 1.0.0 again."""
+    assert serving.up(released("1.1.0", warmRollbackMinutes=0), probes=PROBES).succeeded
+
+    again = serving.up(released("1.0.0", warmRollbackMinutes=0), probes=PROBES)
+
+    assert not again.succeeded
+    assert again.failure is not None
+    assert "ImageTagAlreadyExistsException" in again.failure
+
+
+def test_an_ignored_input_keeps_the_value_the_state_has(serving):
+    """A switch back to the warm 1.0.0 carries the live release's build: the image ignores its new name."""
+    serving.up(released("1.1.0"), probes=PROBES)
+    image = next(e for e in serving.state if e.name == "web-image-image")
+    built = image.inputs["imageName"]
+
+    switch = serving.up(released("1.0.0"), probes=PROBES)
+
+    assert switch.succeeded, switch.failure
+    assert (switch.steps[image.urn], image.inputs["imageName"]) == ("same", built)
