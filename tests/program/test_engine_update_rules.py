@@ -194,10 +194,14 @@ def released(version: str, **web: Any) -> dict[str, Any]:
 
 
 def test_a_build_that_pushes_a_tag_its_immutable_repository_holds_fails(serving):
-    """Without a warm window, going back to 1.0.0 is a full release: it builds 1.0.0 again."""
-    assert serving.up(released("1.1.0", warmRollbackMinutes=0), probes=PROBES).succeeded
+    """A canary of 1.1.0 again after one of 1.2.0 builds 1.1.0's canary image a second time."""
+    for version in ("1.1.0", "1.2.0"):
+        config = staging()
+        config["fleet:services"]["web"]["canary"] = {"image": {"version": version, "build": "images/web"}}
+        assert serving.up(config, probes=PROBES).succeeded
+    config["fleet:services"]["web"]["canary"]["image"]["version"] = "1.1.0"
 
-    again = serving.up(released("1.0.0", warmRollbackMinutes=0), probes=PROBES)
+    again = serving.up(config, probes=PROBES)
 
     assert not again.succeeded
     assert again.failure is not None

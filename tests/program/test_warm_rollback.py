@@ -112,11 +112,6 @@ def test_a_rollback_within_the_window_swaps_the_roles(released):
     assert released.hosts() == Hosts(serving=SERVING, warm=SERVING)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the full release rebuilds V1's image and pushes its tag again, which ECR's immutable tags refuse "
-    "(engine model rule 17; a rollback before slots did the same): warm-core's deviations, 02:05",
-)
 def test_a_rollback_after_the_window_is_a_full_release(released):
     before = released.hosts()
 
