@@ -15,7 +15,18 @@ from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 
 # Each module of fleetctl.commands defines `add_parser(subparsers)`, which registers its sub-command and sets `handler`
 # (a function of the parsed arguments returning the exit code). In the order the help lists them.
-COMMAND_MODULES = ("check", "plan", "diff", "promote", "rollback", "canary", "retain", "host_image", "audit")
+COMMAND_MODULES = (
+    "check",
+    "plan",
+    "diff",
+    "promote",
+    "rollback",
+    "canary",
+    "watch",
+    "retain",
+    "host_image",
+    "audit",
+)
 
 DESCRIPTION = """\
 fleetctl works with a fleet project: web services on AWS as immutable servers, where every change to what runs
@@ -48,6 +59,10 @@ EXAMPLES = (
                 "compare the canary with the live release: healthy, worse, not enough data",
             ),
             ("fleetctl canary finish prod", "make the canary's release the live one (or: canary abort prod)"),
+            (
+                "fleetctl watch prod --rollback",
+                "watch the alarms through the warm window; on an alarm, switch back to the warm release",
+            ),
             ("fleetctl retain prod", "keep the images prod runs or can roll back to from expiring"),
             ("fleetctl audit --stack prod", "report hosts and groups that differ from what was deployed"),
         ),

@@ -1,0 +1,404 @@
+"""`fleetctl watch STACK [--rollback]`: watch the live release's alarms through its warm window; roll back on alarm.
+
+After a release, the release it replaced stays warm (hosts healthy, out of traffic) until `retiresAt`. While that
+window is open, this polls the live release's alarms (`services.<name>.alarms` in the stack outputs) every
+--interval seconds and prints one progress line per poll. When one is in ALARM and --rollback is given, it sends the
+service's traffic back to the warm release itself, without Pulumi:
+
+1. the marker `/fleet-rollbacks/<stack>/<service>/<release id>` (SSM): the program refuses that release from then
+   on, so no later `pulumi up` can silently send traffic back to it;
+2. the warm group gets its `capacity.min` back and resumes AlarmNotification (it serves now: it must scale);
+3. ModifyRule on the traffic rule (`trafficRuleArn`): one load balancer change, forwarding to the warm slot.
+
+The marker comes first: if a later step fails, the program still refuses the bad release, and the worst left
+behind is a refused deploy, never a `pulumi up` that undoes a rollback. Then pin what serves with
+`fleetctl rollback STACK --service NAME`: the next `pulumi up` declares what AWS already has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from botocore.config import Config
+
+from fleet.names import rollback_marker_path, service_prefix
+from fleet.outputs import SERVICES, STACK
+from fleetctl.cli import whole_number
+from fleetctl.errors import CommandError
+from fleetctl.stack_check import stack_session
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+
+DEFAULT_INTERVAL_SECONDS = 15
+MAX_INTERVAL_SECONDS = 60
+MAX_WATCH_MINUTES = 2880
+ALARM = "ALARM"
+
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 4
+ATTEMPTS = 2
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "max_attempts": ATTEMPTS},
+)
+"""Every AWS call of the watch is bounded, so the time from an alarm to the switch is too (`worst_case_seconds`)."""
+MAX_RETRY_DELAY_SECONDS = 6.0
+"""The longest wait before a retry in botocore's standard mode: `random() * min(scale * 2 ** 0, 20)` with a scale of
+1 s for a throttling error, raised to an `x-amz-retry-after` header's value by at most 5 s more
+(botocore/retries/standard.py `ExponentialBackoff.delay_amount`)."""
+SWITCH_CALLS = (
+    "cloudwatch:DescribeAlarms",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "ssm:PutParameter",
+    "autoscaling:UpdateAutoScalingGroup",
+    "autoscaling:ResumeProcesses",
+    "elasticloadbalancing:ModifyRule",
+)
+"""The calls from the poll that sees an alarm to the load balancer's change, in order (ModifyRule included)."""
+
+
+def worst_case_seconds(interval: int) -> float:
+    """The longest time from an alarm entering ALARM to the end of the ModifyRule that switches traffic: it fires
+    just after a poll (a whole interval), then every call on the path uses all its attempts and timeouts."""
+    per_call = ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + (ATTEMPTS - 1) * MAX_RETRY_DELAY_SECONDS
+    return interval + len(SWITCH_CALLS) * per_call
+
+
+EPILOG = f"""\
+verdict (exit code), one line per service at the end:
+  healthy (0)      no alarm of the live release fired through its window (or --for)
+  rolled back (1)  an alarm fired and --rollback switched traffic to the warm release;
+                   also 1: an alarm fired, and without --rollback nothing was switched
+  error (2)        a failed command, or a switch refused: the warm release had fewer healthy hosts than its desired
+From an alarm to the switch: at most {worst_case_seconds(DEFAULT_INTERVAL_SECONDS):.0f} s at the default interval
+(one interval, then {len(SWITCH_CALLS)} AWS calls, each with its timeouts and retry)."""
+
+
+class Outcome(IntEnum):
+    """A service's verdict; the worst one is the exit code."""
+
+    HEALTHY = 0
+    ALARMED = 1
+    REFUSED = 2
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A service with a warm release in its window, as the stack outputs record it."""
+
+    service: str
+    live_release_id: str
+    alarms: tuple[str, ...]
+    warm_release_id: str
+    warm_version: str
+    warm_asg_name: str
+    warm_target_group_arn: str
+    warm_desired: int
+    min_size: int
+    traffic_rule_arn: str
+    retires_at: datetime
+
+
+@dataclass
+class Clock:
+    """The watch's time: real by default; tests pass one whose `sleep` moves `now` on."""
+
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
+
+
+CLOCK = Clock()
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "watch",
+        help="watch the live release's alarms through the warm window; --rollback switches back on an alarm",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("stack", help="the stack whose services are watched, such as prod")
+    parser.add_argument(
+        "--service",
+        metavar="NAME",
+        help="watch only this service (default: every one with a warm release in its window)",
+    )
+    parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="on an alarm, switch the service's traffic to its warm release (default: only report it)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=whole_number(1, MAX_INTERVAL_SECONDS, "seconds"),
+        default=DEFAULT_INTERVAL_SECONDS,
+        metavar="SECONDS",
+        help=f"seconds between polls of the alarms (1-{MAX_INTERVAL_SECONDS}, default {DEFAULT_INTERVAL_SECONDS})",
+    )
+    parser.add_argument(
+        "--for",
+        dest="for_minutes",
+        type=whole_number(1, MAX_WATCH_MINUTES, "minutes"),
+        metavar="MINUTES",
+        help="stop after this many minutes even if a window is still open (a CI job has a time limit); "
+        "default: until the last window closes",
+    )
+    add_outputs_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    outputs = read_outputs_of(args.stack, args.from_outputs)
+    stack = str(outputs[STACK])
+    start = CLOCK.now()
+    watched = watched_services(outputs, args.stack, args.service, start)
+    if not watched:
+        who = f"service {args.service} has no" if args.service else "no service has a"
+        _say(f"{args.stack}: {who} warm release in its window: nothing to watch")
+        return Outcome.HEALTHY
+    session = stack_session(args.project_dir, args.stack)
+    aws = Aws(*(session.client(name, config=CLIENT_CONFIG) for name in ("cloudwatch", "elbv2", "autoscaling", "ssm")))
+    stop = start + timedelta(minutes=args.for_minutes) if args.for_minutes else None
+    _say(
+        f"{args.stack}: watching {', '.join(w.service for w in watched)} every {args.interval} s"
+        + ("" if args.rollback else " (report only: no --rollback)")
+    )
+    verdicts = watch(aws, stack, args.stack, watched, args.interval, stop, rollback=args.rollback)
+    for line, _ in verdicts:
+        _say(line)
+    return max(outcome for _, outcome in verdicts)
+
+
+@dataclass(frozen=True)
+class Aws:
+    cloudwatch: Any
+    elbv2: Any
+    autoscaling: Any
+    ssm: Any
+
+
+def watch(
+    aws: Aws,
+    stack: str,
+    stack_arg: str,
+    services: list[Watched],
+    interval: int,
+    stop: datetime | None,
+    *,
+    rollback: bool,
+) -> list[tuple[str, Outcome]]:
+    """Poll until every service has a verdict: an alarm, the end of its window, or `stop`."""
+    verdicts: dict[str, tuple[str, Outcome]] = {}
+    active = list(services)
+    while active:
+        now = CLOCK.now()
+        states = alarm_states(aws.cloudwatch, [name for watched in active for name in watched.alarms])
+        for watched in list(active):
+            end = watched.retires_at if stop is None else min(watched.retires_at, stop)
+            own = {name: states[name] for name in watched.alarms}
+            _say(f"{_iso(now)} {watched.service}: {_left(end - now)} left; {_shown(stack, watched.service, own)}")
+            firing = [name for name, state in own.items() if state == ALARM]
+            if firing:
+                verdicts[watched.service] = _on_alarm(aws, stack, stack_arg, watched, firing, now, rollback=rollback)
+            elif now >= end:
+                verdicts[watched.service] = (_healthy(watched, end, stop), Outcome.HEALTHY)
+            else:
+                continue
+            active.remove(watched)
+        if active:
+            ends = [w.retires_at if stop is None else min(w.retires_at, stop) for w in active]
+            CLOCK.sleep(max(0.0, min(float(interval), (min(ends) - now).total_seconds())))
+    return [verdicts[watched.service] for watched in services]
+
+
+def _healthy(watched: Watched, end: datetime, stop: datetime | None) -> str:
+    if stop is not None and end < watched.retires_at:
+        return (
+            f"{watched.service}: healthy as far as watched (until {_iso(end)}); its window stays open, unwatched, "
+            f"until {_iso(watched.retires_at)}"
+        )
+    return (
+        f"{watched.service}: healthy through the window (warm release {watched.warm_release_id} retires at "
+        f"{_iso(watched.retires_at)})"
+    )
+
+
+def _on_alarm(
+    aws: Aws, stack: str, stack_arg: str, watched: Watched, firing: list[str], now: datetime, *, rollback: bool
+) -> tuple[str, Outcome]:
+    names = ", ".join(firing)
+    pin = f"fleetctl rollback {stack_arg} --service {watched.service}"
+    if not rollback:
+        return (
+            f"{watched.service}: alarms in ALARM at {_iso(now)} ({names}); not rolled back (no --rollback): "
+            f"roll back with {pin}",
+            Outcome.ALARMED,
+        )
+    healthy = healthy_targets(aws.elbv2, watched.warm_target_group_arn)
+    if healthy < watched.warm_desired:
+        return (
+            f"{watched.service}: alarms in ALARM at {_iso(now)} ({names}); not rolled back: warm release "
+            f"{watched.warm_release_id} has {healthy} healthy of {watched.warm_desired} hosts; roll back with {pin}",
+            Outcome.REFUSED,
+        )
+    switch(aws, stack, watched, firing, now)
+    _say(f"{_iso(now)} {watched.service}: traffic switched to warm release {watched.warm_release_id}")
+    return (
+        f"{watched.service}: rolled back to {watched.warm_release_id} (version {watched.warm_version}) at "
+        f"{_iso(now)} (alarms: {names}); pin it: {pin}",
+        Outcome.ALARMED,
+    )
+
+
+def switch(aws: Aws, stack: str, watched: Watched, firing: list[str], now: datetime) -> None:
+    """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule."""
+    marker = {"at": _iso(now), "alarms": firing, "servedBy": watched.warm_release_id}
+    aws.ssm.put_parameter(
+        Name=rollback_marker_path(stack, watched.service, watched.live_release_id),
+        Description=f"fleetctl watch rolled back {watched.service} release {watched.live_release_id} on its alarms",
+        Value=json.dumps(marker),
+        Type="String",
+        Overwrite=True,
+    )
+    # Min first: AWS raises a group's desired to a new min above it (UpdateAutoScalingGroup), never lowers it.
+    aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName=watched.warm_asg_name, MinSize=watched.min_size)
+    aws.autoscaling.resume_processes(AutoScalingGroupName=watched.warm_asg_name, ScalingProcesses=["AlarmNotification"])
+    aws.elbv2.modify_rule(
+        RuleArn=watched.traffic_rule_arn,
+        Actions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": watched.warm_target_group_arn, "Weight": 1}]},
+            }
+        ],
+    )
+
+
+def alarm_states(cloudwatch: Any, names: list[str]) -> dict[str, str]:
+    """Each alarm's state (OK, ALARM, INSUFFICIENT_DATA); an alarm CloudWatch does not have is an error."""
+    states: dict[str, str] = {}
+    for start in range(0, len(names), 100):  # DescribeAlarms takes at most 100 names
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+        for page in pages:
+            for alarm in (*page.get("MetricAlarms", ()), *page.get("CompositeAlarms", ())):
+                states[alarm["AlarmName"]] = alarm["StateValue"]
+    missing = [name for name in names if name not in states]
+    if missing:
+        raise CommandError(f"CloudWatch has no alarm {', '.join(missing)} (named in the stack outputs)")
+    return states
+
+
+def healthy_targets(elbv2: Any, target_group_arn: str) -> int:
+    descriptions = elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+    return sum(1 for target in descriptions if target["TargetHealth"]["State"] == "healthy")
+
+
+def watched_services(outputs: Mapping[str, Any], stack: str, service: str | None, now: datetime) -> list[Watched]:
+    """The services with a warm release whose window is still open at `now` (only `service` when given)."""
+    services = outputs.get(SERVICES)
+    if not isinstance(services, Mapping) or not services:
+        raise CommandError(f"stack {stack} has no `{SERVICES}` output: has this program deployed it?")
+    if service is not None and service not in services:
+        raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
+    found = [_watched(name, services[name]) for name in ([service] if service else sorted(services))]
+    return [watched for watched in found if watched is not None and watched.retires_at > now]
+
+
+def _watched(name: str, service: Any) -> Watched | None:
+    where = f"stack outputs {SERVICES}.{name}"
+    record = _Record(service, where)
+    warm = record.get("warm")
+    if warm is None:
+        return None
+    warm_record = _Record(warm, f"{where}.warm")
+    live = _Record(record.required("release"), f"{where}.release")
+    capacity = _Record(record.required("capacity"), f"{where}.capacity")
+    alarms = record.required("alarms")
+    if not isinstance(alarms, list) or not alarms or not all(isinstance(alarm, str) for alarm in alarms):
+        raise CommandError(f"{where}.alarms must be a non-empty list of alarm names: nothing to watch without them")
+    retires_at = warm_record.text("retiresAt")
+    try:
+        when = datetime.fromisoformat(retires_at)
+    except ValueError as error:
+        raise CommandError(f"{where}.warm.retiresAt must be an ISO 8601 time; got {retires_at!r}") from error
+    return Watched(
+        service=name,
+        live_release_id=live.text("releaseId"),
+        alarms=tuple(alarms),
+        warm_release_id=warm_record.text("releaseId"),
+        warm_version=warm_record.text("version"),
+        warm_asg_name=warm_record.text("asgName"),
+        warm_target_group_arn=warm_record.text("targetGroupArn"),
+        warm_desired=warm_record.whole("desired"),
+        min_size=capacity.whole("min"),
+        traffic_rule_arn=record.text("trafficRuleArn"),
+        retires_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+    )
+
+
+@dataclass(frozen=True)
+class _Record:
+    """An object of the stack outputs, whose missing or mistyped fields are errors naming their key."""
+
+    value: Any
+    where: str
+
+    def get(self, key: str) -> Any:
+        if not isinstance(self.value, Mapping):
+            raise CommandError(f"{self.where} must be an object; got {self.value!r}")
+        return self.value.get(key)
+
+    def required(self, key: str) -> Any:
+        value = self.get(key)
+        if value is None or value == "":
+            raise CommandError(f"{self.where}.{key} is missing or empty")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.required(key)
+        if not isinstance(value, str):
+            raise CommandError(f"{self.where}.{key} must be a string; got {value!r}")
+        return value
+
+    def whole(self, key: str) -> int:
+        value = self.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not float(value).is_integer():
+            raise CommandError(f"{self.where}.{key} must be a whole number; got {value!r}")
+        return int(value)
+
+
+def _shown(stack: str, service: str, states: dict[str, str]) -> str:
+    """Each alarm's state, its name without the service's own prefix (`target-5xx-rate OK`)."""
+    prefix = f"{service_prefix(stack, service)}-"
+    return ", ".join(f"{name.removeprefix(prefix)} {state}" for name, state in states.items())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _left(remaining: timedelta) -> str:
+    seconds = max(0, int(remaining.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def _say(line: str) -> None:
+    """Print a line at once (a CI log shows the progress live). A reader that went away (`| head`) does not stop
+    the watch: it goes on, silently, to its verdict and its rollback."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
