@@ -242,10 +242,9 @@ class Service(pulumi.ComponentResource):
                 target_group_arn=canary_resources.target_group.arn,
             ).apply(
                 lambda v: CanaryRelease(
-                    **vars(v["release"]),
+                    **{**vars(v["release"]), "target_group_arn": v["target_group_arn"]},
                     weight=weight,
                     instances=hosts,
-                    target_group_arn=v["target_group_arn"],
                     alarms=tuple(canary_resources.alarm_names),
                 )
             )

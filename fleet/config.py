@@ -36,6 +36,7 @@ from fleet.names import (
     MAX_CANARY_WEIGHT,
     MAX_CUTOVER_MINUTES,
     MAX_DRAIN_SECONDS,
+    MAX_WARM_ROLLBACK_MINUTES,
     NAMESPACE,
     STACK_NAME,
 )
@@ -268,6 +269,11 @@ class ServiceConfig:
     hostnames: tuple[str, ...] = ()
     """DNS names (a leading `*.` wildcard allowed) the stack's shared listeners route to this service by host
     header; not part of the release. Without publicPort such a service has no listener of its own."""
+    warm_rollback_minutes: int = 60
+    """After a cut-over, the previous release keeps its hosts, healthy and out of traffic, this long: a rollback
+    within it is one load balancer change, not a boot (docs/warm-rollback.md). It costs one extra fleet at its
+    serving capacity for that long per release (desired x 1 instance-hour at the default). 0 turns it off: the
+    previous release is deleted right after the cut-over. Not part of the release."""
 
 
 def canary_release(service: ServiceConfig) -> ServiceConfig:
@@ -792,6 +798,7 @@ SERVICE = Schema(
         Key("alarms", OrNull(Nested(ALARMS))),
         Key("canary", OrNull(Nested(CANARY, inherits=("host_image", "instance_type")))),
         Key("hostnames", OrNull(Hostnames())),
+        Key("warmRollbackMinutes", Whole(0, MAX_WARM_ROLLBACK_MINUTES)),
     ),
     rules=(_canary_shares_the_service_port, _canary_is_another_release_of_the_service),
 )

@@ -27,13 +27,29 @@ INSTANCES_ROLE = "instances"
 SECRET_TAG = "fleet:secret"
 """On a secret setting's parameter (`true`): the policy pack requires such a parameter to be a SecureString."""
 TRACK_TAG = "fleet:track"
-"""On a canary release's resources: `CANARY_TRACK`. A release without it is the service's main release."""
+"""On a canary's resources (target group, header rule, alarms): `CANARY_TRACK`. On a release's autoscaling group:
+its role, `LIVE_TRACK`, `WARM_TRACK` or `CANARY_TRACK` (not propagated to its hosts, updated in place when the role
+changes). A launch template never carries it: its inputs must not depend on the role."""
 CANARY_TRACK = "canary"
 LIVE_TRACK = "live"
-"""The `X-Fleet-Track` header value that reaches a service's live release alone, on the shared listeners."""
+"""The `X-Fleet-Track` header value that reaches a service's live release alone, and the live release's role."""
+WARM_TRACK = "warm"
+"""The role of the previous release while its warm window is open: healthy, out of traffic."""
+ROLES = (LIVE_TRACK, WARM_TRACK, CANARY_TRACK)
+
+SLOTS = ("a", "b", "c")
+"""A service's release slots (fleet/slots.py): each a target group and, when it has a role, a release."""
+FIRST_SLOT = SLOTS[0]
+"""Slot `a` keeps the names a service had before slots: `<name>-tg`, `<name>-release`."""
+
+ROLLBACKS_ROOT = f"/{NAMESPACE}-rollbacks"
+"""Where `fleetctl watch` records the releases their alarms rolled back: outside every settings path
+(`/fleet/<stack>/<service>/`), so no host's role reads it."""
 
 MAX_CUTOVER_MINUTES = 60
 """The longest `cutoverTimeoutMinutes`: how long a release may wait for healthy hosts before the update fails."""
+MAX_WARM_ROLLBACK_MINUTES = 2880
+"""The longest `warmRollbackMinutes`: two days, the longest termination wait CodeDeploy blue/green allows."""
 MAX_DRAIN_SECONDS = 3600
 """The longest `drainSeconds`: AWS's largest target group deregistration delay."""
 
@@ -115,3 +131,32 @@ def service_tags(stack: str, service: str) -> dict[str, str]:
 
 def release_tags(stack: str, service: str, release_id: str) -> dict[str, str]:
     return {**service_tags(stack, service), RELEASE_TAG: release_id}
+
+
+def slot_prefix(stack: str, service: str, slot: str) -> str:
+    """The `name_prefix` of a slot's launch template and group: slot `a` keeps the one releases had before slots."""
+    return f"{service_prefix(stack, service)}-" + ("" if slot == FIRST_SLOT else f"{slot}-")
+
+
+def slot_name(service: str, slot: str, what: str) -> str:
+    """The logical name of a slot's resource (`web-tg`, `web-b-tg`, `web-c-release`): slot `a` keeps the names a
+    service's target group and release had before slots, so upgrading fleet keeps their URNs."""
+    return f"{service}-{what}" if slot == FIRST_SLOT else f"{service}-{slot}-{what}"
+
+
+def rollback_markers_path(stack: str) -> str:
+    """`/fleet-rollbacks/<stack>/`: every release of the stack its alarms rolled back."""
+    return f"{ROLLBACKS_ROOT}/{stack}/"
+
+
+def rollback_marker_path(stack: str, service: str, release_id: str) -> str:
+    """`/fleet-rollbacks/<stack>/<service>/<release id>`: the marker `fleetctl watch` writes when it rolls a release
+    back; the program then refuses that release until its config changes."""
+    return f"{rollback_markers_path(stack)}{service}/{release_id}"
+
+
+def marker_release(stack: str, name: str) -> tuple[str, str] | None:
+    """(service, release id) of a marker parameter's name under `rollback_markers_path(stack)`; None for another."""
+    rest = name.removeprefix(rollback_markers_path(stack))
+    parts = rest.split("/")
+    return (parts[0], parts[1]) if rest != name and len(parts) == 2 and all(parts) else None

@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from fleet.clock import parse_iso
+from fleet.names import SLOTS
+
 STACK = "stack"
 """The stack's name: tells which stack a file of outputs belongs to."""
 SERVICES = "services"
@@ -54,6 +57,23 @@ def _whole(value: Any, where: str) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
     raise OutputsError(f"{where} must be a whole number; got {value!r}")
+
+
+def _slot(value: Any, where: str) -> str | None:
+    if value is None or value in SLOTS:
+        return value
+    raise OutputsError(f"{where} must be one of the slots {', '.join(SLOTS)}; got {value!r}")
+
+
+def _time(value: Any, where: str) -> str | None:
+    """A time as `fleet.clock.iso` writes it, kept as written."""
+    if value is None:
+        return None
+    try:
+        parse_iso(value)
+    except (TypeError, ValueError):
+        raise OutputsError(f"{where} must be a UTC time such as 2026-12-02T01:23:45Z; got {value!r}") from None
+    return str(value)
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:
@@ -131,6 +151,14 @@ class DeployedRelease(ReleaseEntry):
     """The template version the group launches."""
     group_trigger: str | None = _output("groupTrigger", _text)
     """The replacement trigger the group was created with; absent on stacks deployed before it was recorded."""
+    slot: str | None = _output("slot", _slot)
+    """The release slot it runs in (`a`, `b` or `c`, fleet/slots.py); absent on stacks deployed before slots: the
+    live release was then in slot a, a canary in slot c."""
+    target_group_arn: str | None = _output("targetGroupArn", _text)
+    """Its slot's target group."""
+    since: str | None = _output("since", _time)
+    """When it took this role (ISO-8601 UTC): the live release, since its cut-over completed; a canary, since it
+    started."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,10 +169,21 @@ class CanaryRelease(DeployedRelease):
     """Its share of the listener's traffic, in percent."""
     instances: int | None = _output("instances", _whole)
     """Its fixed number of hosts."""
-    target_group_arn: str | None = _output("targetGroupArn", _text)
-    """The canary's own target group."""
     alarms: tuple[str, ...] = _output("alarms", _names, default=())
     """The names of the canary's CloudWatch alarms."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarmRelease(DeployedRelease):
+    """The previous release while its warm window is open: its hosts healthy in its slot, out of traffic, ready to
+    take all of it again with one load balancer change (a switch)."""
+
+    desired: int | None = _output("desired", _whole)
+    """The capacity it is pinned at: what its group ran when it left traffic."""
+    warm_since: str | None = _output("warmSince", _time)
+    """When it left traffic (ISO-8601 UTC)."""
+    retires_at: str | None = _output("retiresAt", _time)
+    """`warmSince + warmRollbackMinutes`: the first `pulumi up` after it retires the release."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,7 +207,7 @@ class ServiceOutputs:
     alarms: tuple[str, ...] = _output("alarms", _names, default=())
     """The names of the service's CloudWatch alarms."""
     target_group_arn: str | None = _output("targetGroupArn", _text)
-    """The service's long-lived target group, which every release joins."""
+    """The live release's target group (its slot's)."""
     image_digest: str | None = _output("imageDigest", _text, write_none=True)
     """The digest this stack built; null on a stack that runs promoted images."""
     port: int | None = _output("port", _whole)
@@ -186,10 +225,18 @@ class ServiceOutputs:
     """The names the shared listeners route to the service; absent for a service served on its own port only."""
     rule_priority: int | None = _output("rulePriority", _whole)
     """Its host rule's priority on the shared listener: kept on the next update (`fleet.routing`)."""
+    warm: WarmRelease | None = _output("warm", _record(WarmRelease))
+    """The previous release, warm; absent when there is none."""
+    traffic_rule_arn: str | None = _output("trafficRuleArn", _text)
+    """The listener rule that forwards the service's requests: changing its forward is a switch."""
+    track_rule_arn: str | None = _output("trackRuleArn", _text)
+    """The rule that attaches every slot's target group to the load balancer (`X-Fleet-Track: live`)."""
+    warm_rollback_minutes: int | None = _output("warmRollbackMinutes", _whole)
+    """The warm window, as the config set it."""
 
     def image_refs(self) -> set[str]:
-        """Every image this service ran: its live release's, its canary's and those in its history."""
-        entries = [*(entry for entry in (self.release, self.canary) if entry), *self.history]
+        """Every image this service ran: its live release's, its warm one's, its canary's and those in its history."""
+        entries = [*(entry for entry in (self.release, self.warm, self.canary) if entry), *self.history]
         return {entry.image_ref for entry in entries if entry.image_ref}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -14,6 +15,7 @@ from fleet.outputs import (
     OutputsError,
     ReleaseEntry,
     ServiceOutputs,
+    WarmRelease,
     parse_service,
     parse_services,
     release_history,
@@ -89,19 +91,13 @@ def test_written_outputs_read_back_as_the_same_record_after_the_engine_turns_num
 
 def test_a_canary_is_written_only_when_there_is_one() -> None:
     canary = CanaryRelease(
-        **vars(RELEASE), weight=10, instances=1, target_group_arn="arn:tg/canary", alarms=("canary-5xx",)
+        **{**vars(RELEASE), "target_group_arn": "arn:tg/canary"}, weight=10, instances=1, alarms=("canary-5xx",)
     )
 
     written = write_service(ServiceOutputs(**{**vars(SERVICE), "canary": canary}))
 
     assert "canary" not in write_service(SERVICE)
-    assert list(written["canary"]) == [
-        *written["release"],
-        "weight",
-        "instances",
-        "targetGroupArn",
-        "alarms",
-    ]
+    assert list(written["canary"]) == [*written["release"], "targetGroupArn", "weight", "instances", "alarms"]
     assert parse_service(written, "web").canary == canary
 
 
@@ -140,3 +136,29 @@ def test_a_value_of_the_wrong_type_is_an_error_naming_its_key(outputs: dict, mes
 
 def test_outputs_without_services_have_none() -> None:
     assert parse_services({"stack": "staging"}) == {}
+
+
+def test_a_warm_release_is_written_with_its_slot_capacity_and_window() -> None:
+    warm = WarmRelease(
+        **vars(RELEASE),
+        desired=3,
+        warm_since="2026-12-02T01:00:00Z",
+        retires_at="2026-12-02T02:00:00Z",
+    )
+    written = write_service(
+        ServiceOutputs(**{**vars(SERVICE), "warm": replace(warm, slot="b", target_group_arn="arn:tg/b")})
+    )
+
+    assert written["warm"]["slot"] == "b"
+    assert written["warm"]["retiresAt"] == "2026-12-02T02:00:00Z"
+    assert parse_service(written, "web").warm == replace(warm, slot="b", target_group_arn="arn:tg/b")
+
+
+def test_a_slot_other_than_a_b_or_c_is_an_outputs_error_naming_its_key() -> None:
+    with pytest.raises(OutputsError, match=r"services\.web\.release\.slot must be one of the slots a, b, c"):
+        parse_service({"release": {"slot": "d"}}, "web")
+
+
+def test_a_warm_release_time_not_in_utc_iso_form_is_an_outputs_error_naming_its_key() -> None:
+    with pytest.raises(OutputsError, match=r"services\.web\.warm\.retiresAt must be a UTC time"):
+        parse_service({"warm": {"retiresAt": "2026-12-02 02:00"}}, "web")
