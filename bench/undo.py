@@ -81,9 +81,9 @@ LAUNCH_AND_BOOT = Step(
     "instance launch and OS boot, to its network services",
     29.2,
     MEASURED,
-    "daemonology.net 2021-08-12 'EC2 boot time benchmarking' (ec2-boot-bench sample, c5.xlarge): RunInstances "
+    "daemonology.net 2021-08-12 'EC2 boot time benchmarking', the sample output of ec2-boot-bench: RunInstances "
     "1.5 s, pending to running 4.9 s, running to port closed 17.2 s, port closed to open 5.6 s; "
-    "brevdev/ec2-coldboot-research measured 25.8 s on average to SSH",
+    "github.com/brevdev/ec2-coldboot-research measured 25.8 s on average from launch to SSH",
 )
 IMAGE_PULL = Step(
     "image pull by digest from ECR",
@@ -109,8 +109,9 @@ RULE_PROPAGATION = Step(
 )
 CAPACITY_WAIT_SOURCE = (
     "terraform-provider-aws internal/service/autoscaling/group.go `waitGroupCapacitySatisfied` (commit "
-    "00a919d1548e) sets no PollInterval: terraform-plugin-sdk's StateChangeConf (helper/resource/state.go, "
-    "commit 1413e22a8d8b) checks at once, then backs off from 100 ms, doubling, to at most 10 s"
+    "00a919d1548e) sets no PollInterval, Delay or MinTimeout: terraform-plugin-sdk's StateChangeConf checks at "
+    "once, then backs off from 100 ms, doubling, to at most 10 s (read in helper/resource/state.go at commit "
+    "1413e22a8d8b; the provider uses its later copy, helper/retry)"
 )
 CAPACITY_WAIT_CAP_SECONDS = 10.0
 """The most the provider's capacity wait sleeps between two checks (CAPACITY_WAIT_SOURCE)."""
