@@ -105,21 +105,6 @@ def settings_path(stack: str, service: str) -> str:
     return f"{log_group_name(stack, service)}/"
 
 
-ROLLBACKS_PATH = f"/{NAMESPACE}-rollbacks/"
-"""Where `fleetctl watch` records the releases their alarms rolled back: outside every settings path
-(`/fleet/<stack>/<service>/`), so no host's role reads a marker."""
-
-
-def rollback_markers_path(stack: str) -> str:
-    """`/fleet-rollbacks/<stack>/`: the SSM path the program reads, to refuse a release its alarms rolled back."""
-    return f"{ROLLBACKS_PATH}{stack}/"
-
-
-def rollback_marker_path(stack: str, service: str, release_id: str) -> str:
-    """`/fleet-rollbacks/<stack>/<service>/<release id>`: the marker of one release its alarms rolled back."""
-    return f"{rollback_markers_path(stack)}{service}/{release_id}"
-
-
 def stack_tags(stack: str) -> dict[str, str]:
     return {STACK_TAG: stack}
 
