@@ -30,12 +30,14 @@ from typing import Any
 
 from botocore.config import Config
 
+from fleet.clock import iso, parse_iso
 from fleet.names import rollback_marker_path, service_prefix
-from fleet.outputs import SERVICES, STACK
+from fleet.outputs import SERVICES, STACK, ServiceOutputs
 from fleetctl.cli import whole_number
 from fleetctl.errors import CommandError
+from fleetctl.pinning import deployed_services
 from fleetctl.stack_check import stack_session
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, required_field
 
 DEFAULT_INTERVAL_SECONDS = 15
 MAX_INTERVAL_SECONDS = 60
@@ -206,7 +208,7 @@ def watch(
         for watched in list(active):
             end = watched.retires_at if stop is None else min(watched.retires_at, stop)
             own = {name: states[name] for name in watched.alarms}
-            _say(f"{_iso(now)} {watched.service}: {_left(end - now)} left; {_shown(stack, watched.service, own)}")
+            _say(f"{iso(now)} {watched.service}: {_left(end - now)} left; {_shown(stack, watched.service, own)}")
             firing = [name for name, state in own.items() if state == ALARM]
             if firing:
                 verdicts[watched.service] = _on_alarm(aws, stack, stack_arg, watched, firing, now, rollback=rollback)
@@ -224,12 +226,12 @@ def watch(
 def _healthy(watched: Watched, end: datetime, stop: datetime | None) -> str:
     if stop is not None and end < watched.retires_at:
         return (
-            f"{watched.service}: healthy as far as watched (until {_iso(end)}); its window stays open, unwatched, "
-            f"until {_iso(watched.retires_at)}"
+            f"{watched.service}: healthy as far as watched (until {iso(end)}); its window stays open, unwatched, "
+            f"until {iso(watched.retires_at)}"
         )
     return (
         f"{watched.service}: healthy through the window (warm release {watched.warm_release_id} retires at "
-        f"{_iso(watched.retires_at)})"
+        f"{iso(watched.retires_at)})"
     )
 
 
@@ -240,29 +242,29 @@ def _on_alarm(
     pin = f"fleetctl rollback {stack_arg} --service {watched.service}"
     if not rollback:
         return (
-            f"{watched.service}: alarms in ALARM at {_iso(now)} ({names}); not rolled back (no --rollback): "
+            f"{watched.service}: alarms in ALARM at {iso(now)} ({names}); not rolled back (no --rollback): "
             f"roll back with {pin}",
             Outcome.ALARMED,
         )
     healthy = healthy_targets(aws.elbv2, watched.warm_target_group_arn)
     if healthy < watched.warm_desired:
         return (
-            f"{watched.service}: alarms in ALARM at {_iso(now)} ({names}); not rolled back: warm release "
+            f"{watched.service}: alarms in ALARM at {iso(now)} ({names}); not rolled back: warm release "
             f"{watched.warm_release_id} has {healthy} healthy of {watched.warm_desired} hosts; roll back with {pin}",
             Outcome.REFUSED,
         )
     switch(aws, stack, watched, firing, now)
-    _say(f"{_iso(now)} {watched.service}: traffic switched to warm release {watched.warm_release_id}")
+    _say(f"{iso(now)} {watched.service}: traffic switched to warm release {watched.warm_release_id}")
     return (
         f"{watched.service}: rolled back to {watched.warm_release_id} (version {watched.warm_version}) at "
-        f"{_iso(now)} (alarms: {names}); pin it: {pin}",
+        f"{iso(now)} (alarms: {names}); pin it: {pin}",
         Outcome.ALARMED,
     )
 
 
 def switch(aws: Aws, stack: str, watched: Watched, firing: list[str], now: datetime) -> None:
     """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule."""
-    marker = {"at": _iso(now), "alarms": firing, "servedBy": watched.warm_release_id}
+    marker = {"at": iso(now), "alarms": firing, "servedBy": watched.warm_release_id}
     aws.ssm.put_parameter(
         Name=rollback_marker_path(stack, watched.service, watched.live_release_id),
         Description=f"fleetctl watch rolled back {watched.service} release {watched.live_release_id} on its alarms",
@@ -307,86 +309,42 @@ def healthy_targets(elbv2: Any, target_group_arn: str) -> int:
 
 def watched_services(outputs: Mapping[str, Any], stack: str, service: str | None, now: datetime) -> list[Watched]:
     """The services with a warm release whose window is still open at `now` (only `service` when given)."""
-    services = outputs.get(SERVICES)
-    if not isinstance(services, Mapping) or not services:
-        raise CommandError(f"stack {stack} has no `{SERVICES}` output: has this program deployed it?")
+    services = deployed_services(outputs, stack)
     if service is not None and service not in services:
         raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
     found = [_watched(name, services[name]) for name in ([service] if service else sorted(services))]
     return [watched for watched in found if watched is not None and watched.retires_at > now]
 
 
-def _watched(name: str, service: Any) -> Watched | None:
-    where = f"stack outputs {SERVICES}.{name}"
-    record = _Record(service, where)
-    warm = record.get("warm")
+def _watched(name: str, service: ServiceOutputs) -> Watched | None:
+    warm, live, capacity = service.warm, service.release, service.capacity
     if warm is None:
         return None
-    warm_record = _Record(warm, f"{where}.warm")
-    live = _Record(record.required("release"), f"{where}.release")
-    capacity = _Record(record.required("capacity"), f"{where}.capacity")
-    alarms = record.required("alarms")
-    if not isinstance(alarms, list) or not alarms or not all(isinstance(alarm, str) for alarm in alarms):
-        raise CommandError(f"{where}.alarms must be a non-empty list of alarm names: nothing to watch without them")
-    retires_at = warm_record.text("retiresAt")
-    try:
-        when = datetime.fromisoformat(retires_at)
-    except ValueError as error:
-        raise CommandError(f"{where}.warm.retiresAt must be an ISO 8601 time; got {retires_at!r}") from error
+    where = f"stack outputs {SERVICES}.{name}"
+    if live is None or capacity is None:
+        missing = "release" if live is None else "capacity"
+        raise CommandError(f"{where}.{missing} must be an object beside {where}.warm")
+    if not service.alarms:
+        raise CommandError(f"{where}.alarms is missing or empty: the watch has no alarm to watch")
     return Watched(
         service=name,
-        live_release_id=live.text("releaseId"),
-        alarms=tuple(alarms),
-        warm_release_id=warm_record.text("releaseId"),
-        warm_version=warm_record.text("version"),
-        warm_asg_name=warm_record.text("asgName"),
-        warm_target_group_arn=warm_record.text("targetGroupArn"),
-        warm_desired=warm_record.whole("desired"),
-        min_size=capacity.whole("min"),
-        traffic_rule_arn=record.text("trafficRuleArn"),
-        retires_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+        live_release_id=required_field(live, "release_id", f"{where}.release"),
+        alarms=service.alarms,
+        warm_release_id=required_field(warm, "release_id", f"{where}.warm"),
+        warm_version=required_field(warm, "version", f"{where}.warm"),
+        warm_asg_name=required_field(warm, "asg_name", f"{where}.warm"),
+        warm_target_group_arn=required_field(warm, "target_group_arn", f"{where}.warm"),
+        warm_desired=required_field(warm, "desired", f"{where}.warm"),
+        min_size=required_field(capacity, "min", f"{where}.capacity"),
+        traffic_rule_arn=required_field(service, "traffic_rule_arn", where),
+        retires_at=parse_iso(required_field(warm, "retires_at", f"{where}.warm")),
     )
-
-
-@dataclass(frozen=True)
-class _Record:
-    """An object of the stack outputs, whose missing or mistyped fields are errors naming their key."""
-
-    value: Any
-    where: str
-
-    def get(self, key: str) -> Any:
-        if not isinstance(self.value, Mapping):
-            raise CommandError(f"{self.where} must be an object; got {self.value!r}")
-        return self.value.get(key)
-
-    def required(self, key: str) -> Any:
-        value = self.get(key)
-        if value is None or value == "":
-            raise CommandError(f"{self.where}.{key} is missing or empty")
-        return value
-
-    def text(self, key: str) -> str:
-        value = self.required(key)
-        if not isinstance(value, str):
-            raise CommandError(f"{self.where}.{key} must be a string; got {value!r}")
-        return value
-
-    def whole(self, key: str) -> int:
-        value = self.get(key)
-        if not isinstance(value, int | float) or isinstance(value, bool) or not float(value).is_integer():
-            raise CommandError(f"{self.where}.{key} must be a whole number; got {value!r}")
-        return int(value)
 
 
 def _shown(stack: str, service: str, states: dict[str, str]) -> str:
     """Each alarm's state, its name without the service's own prefix (`target-5xx-rate OK`)."""
     prefix = f"{service_prefix(stack, service)}-"
     return ", ".join(f"{name.removeprefix(prefix)} {state}" for name, state in states.items())
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _left(remaining: timedelta) -> str:
