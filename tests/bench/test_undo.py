@@ -106,3 +106,21 @@ def test_every_source_a_step_cites_is_listed_once_under_its_number():
     cited = {step.source for each in every_undo(DEFAULTS) for step in each.steps}
 
     assert sorted(line.split("] ", 1)[1] for line in listed) == sorted(cited)
+
+
+def test_the_operators_page_states_the_models_times_at_the_defaults():
+    page = (ROOT / "docs" / "warm-rollback.md").read_text()
+    switch, full, current = undo.within_window(DEFAULTS), undo.after_window(DEFAULTS), undo.today(DEFAULTS)
+    stated = [
+        f"| within the window (switch) | {switch.seconds:.1f} s |",
+        f"| after the window (full release) | {full.seconds:.1f} s |",
+        f"| today's release on main | {current.seconds:.1f} s |",
+        f"**{switch.seconds:.1f} s** against {current.seconds:.1f} s",
+        f"AWS changes are {current.without(undo.PULUMI_UP) / switch.without(undo.PULUMI_UP):.1f} x faster",
+        f"the whole `pulumi up` only {current.seconds / switch.seconds:.1f} x",
+        f"propagation: {undo.automatic_rollback().seconds:.1f} s",
+        f"{undo.automatic_rollback_worst_seconds():.1f} s at worst",
+        f"**{undo.warm_instance_hours(DEFAULTS):.0f}\ninstance-hours per release**",
+    ]
+
+    assert [text for text in stated if text not in page] == []
