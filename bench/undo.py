@@ -169,7 +169,8 @@ def health_gate(service: ServiceConfig) -> Step:
         float(health.healthy_threshold * health.interval_seconds),
         DEFAULT,
         "healthCheck.healthyThreshold x healthCheck.intervalSeconds (fleet/config.py); ELB docs 'Health checks for "
-        "Application Load Balancer target groups': HealthyThresholdCount consecutive successes make a target healthy",
+        "Application Load Balancer target groups': HealthyThresholdCount consecutive successes put a target in "
+        "service (a new target that answers at once needs one; a host registered while it boots has failed first)",
     )
 
 
