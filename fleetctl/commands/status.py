@@ -20,19 +20,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fleet.names import TOTAL_WEIGHT
+from fleet.names import rollback_marker_path
 from fleet.outputs import SERVICES, CanaryRelease, DeployedRelease, ReleaseEntry, ServiceOutputs, output_key
+from fleetctl.audit_facts import rule_forwards
 from fleetctl.commands.rollback import release_to_pin
 from fleetctl.errors import CommandError
 from fleetctl.pinning import deployed_services
 from fleetctl.stack_check import stack_session
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+from fleetctl.traffic import Forward, expected_shares, shares
 from fleetctl.warm import Window, shown
 
 LEGACY_SLOT = "a"
 """The slot of a release recorded before slots existed."""
 HEALTHY = "healthy"
-MARKERS_ROOT = "/fleet-rollbacks"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -93,14 +94,6 @@ class Role:
 
 
 @dataclass(frozen=True)
-class Forward:
-    """A target group the traffic rule forwards to, with its weight."""
-
-    target_group_arn: str
-    weight: int
-
-
-@dataclass(frozen=True)
 class Marker:
     """The record `fleetctl watch` writes when it switches traffic back to the warm release."""
 
@@ -146,18 +139,11 @@ class ServiceStatus:
 
     def shares(self) -> dict[str, int] | None:
         """Percent of the requests per target group the traffic rule forwards to; None without a rule."""
-        forwards = self.traffic.forwards
-        if forwards is None:
-            return None
-        total = sum(forward.weight for forward in forwards)
-        return {f.target_group_arn: round(f.weight * TOTAL_WEIGHT / total) for f in forwards if f.weight and total}
+        return None if self.traffic.forwards is None else shares(self.traffic.forwards)
 
     def expected_shares(self) -> dict[str, int]:
-        live = self.live.target_group_arn
-        if self.canary is None:
-            return {live: TOTAL_WEIGHT}
-        weight = _canary(self.canary).weight or 0
-        return {live: TOTAL_WEIGHT - weight, self.canary.target_group_arn: weight}
+        canary = None if self.canary is None else (self.canary.target_group_arn, _canary(self.canary).weight or 0)
+        return expected_shares(self.live.target_group_arn, canary)
 
     @property
     def rolled_back_outside_pulumi(self) -> bool:
@@ -314,7 +300,7 @@ def read_statuses(
             traffic=_traffic(elbv2, outputs.traffic_rule_arn),
         )
         if status.rolled_back_outside_pulumi:
-            path = f"{MARKERS_ROOT}/{stack}/{name}/{status.live.release.release_id}"
+            path = rollback_marker_path(stack, name, str(status.live.release.release_id))
             status = _with_marker(status, path, _marker(ssm, path))
         statuses.append(status)
     return statuses
@@ -362,22 +348,7 @@ def _healthy(elbv2: Any, target_group_arn: str) -> int | None:
 
 
 def _traffic(elbv2: Any, rule_arn: str | None) -> Traffic:
-    if rule_arn is None:
-        return Traffic(None, None)
-    try:
-        (rule,) = elbv2.describe_rules(RuleArns=[rule_arn])["Rules"]
-    except elbv2.exceptions.RuleNotFoundException:
-        return Traffic(rule_arn, None)
-    forwards: list[Forward] = []
-    for action in rule.get("Actions", ()):
-        if action.get("Type") != "forward":
-            continue
-        groups = action.get("ForwardConfig", {}).get("TargetGroups")
-        if groups:
-            forwards += [Forward(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
-        elif action.get("TargetGroupArn"):
-            forwards.append(Forward(action["TargetGroupArn"], 1))
-    return Traffic(rule_arn, tuple(forwards))
+    return Traffic(None, None) if rule_arn is None else Traffic(rule_arn, rule_forwards(elbv2, rule_arn))
 
 
 def _marker(ssm: Any, path: str) -> Marker | None:
