@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleet.names import CANARY_TRACK, STACK_TAG
+from fleet.names import CANARY_TRACK, STACK_TAG, WARM_TRACK
 from fleet.outputs import (
     LOAD_BALANCER_DNS,
     SERVICES,
@@ -27,6 +27,7 @@ from fleet.outputs import (
     DeployedRelease,
     OutputsError,
     ServiceOutputs,
+    WarmRelease,
     output_key,
     parse_dns,
     parse_registry,
@@ -35,6 +36,8 @@ from fleet.outputs import (
 )
 from fleet.resource_types import AUTOSCALING_GROUP, ECR_REGISTRY_POLICY, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
+from fleetctl.traffic import Forward, expected_shares, forwards_of
+from fleetctl.warm import Window
 
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
@@ -49,8 +52,9 @@ ALARM_NAMES_PER_CALL = 100
 
 @dataclass(frozen=True)
 class LiveRelease:
-    """A release serving one of the stack's services, as the stack outputs record it: the service's live release,
-    or its canary (`services.<name>.canary`), which serves a share of the requests from its own target group."""
+    """A release of one of the stack's services, as the stack outputs record it: the service's live release, its
+    canary (`services.<name>.canary`), which serves a share of the requests from its own target group, or its warm
+    previous release (`services.<name>.warm`), healthy in its own slot's target group and out of traffic."""
 
     service: str
     release_id: str
@@ -61,6 +65,12 @@ class LiveRelease:
     # `services.<name>.alarms` in the outputs; stacks deployed before alarms existed have none.
     alarm_names: tuple[str, ...] = ()
     track: str = LIVE_TRACK
+    warm: WarmRelease | None = None
+    """A warm release's record (its window, its pinned capacity); None for a live or canary release."""
+    traffic_rule_arn: str | None = None
+    """The live release's: its service's traffic rule (`trafficRuleArn`), where the outputs record one."""
+    weight: int | None = None
+    """A canary's: its share of the requests."""
 
     @property
     def role(self) -> str:
@@ -178,6 +188,20 @@ class ServiceFacts:
 
 
 @dataclass(frozen=True)
+class TrafficFacts:
+    """A service's traffic rule (`trafficRuleArn`) as the load balancer has it, beside what the outputs say."""
+
+    service: str
+    rule_arn: str
+    forwards: tuple[Forward, ...] | None
+    """None: the rule does not exist."""
+    expected: Mapping[str, int]
+    """Percent of the requests per target group the outputs say it sends."""
+    roles: Mapping[str, str]
+    """How findings name each of the service's target groups: `live release <id>`, `warm release <id>`..."""
+
+
+@dataclass(frozen=True)
 class DnsRecord:
     """A record set of the stack's zone, its names as Route 53 lists them made comparable: lower case, no trailing
     dot, `\\052` read as the `*` of a wildcard, an alias target without the `dualstack.` Route 53 may prefix."""
@@ -240,6 +264,8 @@ class FleetFacts:
     certificates: tuple[ServedCertificate, ...] | None = None
     registry: RegistryFacts | None = None
     """The stack's registry settings, read only for a stack that replicates or grants replication."""
+    traffic: tuple[TrafficFacts, ...] = ()
+    """The traffic rule of each service whose outputs record one."""
 
 
 @dataclass(frozen=True)
@@ -320,22 +346,32 @@ def live_releases(outputs: Mapping[str, Any], stack: str) -> tuple[LiveRelease, 
 
 
 def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
+    """The service's live release, and its warm and canary releases when it has them."""
     try:
         outputs = parse_service(service, name)
     except OutputsError as error:
         raise CommandError(f"stack outputs: {error}") from error
     where = f"{SERVICES}.{name}"
-    live = _release(name, outputs.release, f"{where}.release", outputs, where)
-    if outputs.canary is None:
-        return [live]
-    canary_where = f"{where}.canary"
-    return [live, _release(name, outputs.canary, canary_where, outputs.canary, canary_where)]
+    releases = [_release(name, outputs.release, f"{where}.release", outputs, where)]
+    if outputs.warm is not None:
+        warm_where = f"{where}.warm"
+        Window.of(outputs.warm, datetime.now(UTC), warm_where)  # its window must be readable: the rules judge it
+        releases.append(_release(name, outputs.warm, warm_where, outputs.warm, warm_where))
+    if outputs.canary is not None:
+        canary_where = f"{where}.canary"
+        releases.append(_release(name, outputs.canary, canary_where, outputs.canary, canary_where))
+    return releases
 
 
 def _release(
-    name: str, release: DeployedRelease | None, where: str, owner: ServiceOutputs | CanaryRelease, owner_where: str
+    name: str,
+    release: DeployedRelease | None,
+    where: str,
+    owner: ServiceOutputs | DeployedRelease,
+    owner_where: str,
 ) -> LiveRelease:
-    """A serving release; its target group and alarms are `owner`'s: the service's for live, its own for a canary."""
+    """A release in a role; its target group and alarms are `owner`'s: the service's for live, its own for a warm
+    release (which has no alarms) or a canary."""
     if release is None:
         raise CommandError(f"stack outputs: {where} must be an object")
     required = {
@@ -358,9 +394,18 @@ def _release(
         launch_template_id=str(release.launch_template_id),
         launch_template_version=version,
         target_group_arn=str(owner.target_group_arn),
-        alarm_names=owner.alarms,
-        track=CANARY_TRACK if isinstance(release, CanaryRelease) else LIVE_TRACK,
+        alarm_names=getattr(owner, "alarms", ()),
+        track=_track(release),
+        warm=release if isinstance(release, WarmRelease) else None,
+        traffic_rule_arn=owner.traffic_rule_arn if isinstance(owner, ServiceOutputs) else None,
+        weight=release.weight if isinstance(release, CanaryRelease) else None,
     )
+
+
+def _track(release: DeployedRelease) -> str:
+    if isinstance(release, CanaryRelease):
+        return CANARY_TRACK
+    return WARM_TRACK if isinstance(release, WarmRelease) else LIVE_TRACK
 
 
 def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], state: StackState) -> FleetFacts:
@@ -403,7 +448,38 @@ def gather_facts(session: Any, stack: str, releases: Iterable[LiveRelease], stat
         dns=_dns(session, state.outputs),
         **_names(session, state.outputs),
         registry=_registry(session, state),
+        traffic=_traffic(elbv2, releases),
     )
+
+
+def _traffic(elbv2: Any, releases: tuple[LiveRelease, ...]) -> tuple[TrafficFacts, ...]:
+    """Each service's traffic rule, where the outputs record one (stacks deployed before warm releases do not)."""
+    found = []
+    for service in sorted({release.service for release in releases}):
+        roles = {release.track: release for release in releases if release.service == service}
+        live, canary = roles[LIVE_TRACK], roles.get(CANARY_TRACK)
+        if live.traffic_rule_arn is None:
+            continue
+        canary_share = None if canary is None else (canary.target_group_arn, canary.weight or 0)
+        found.append(
+            TrafficFacts(
+                service=service,
+                rule_arn=live.traffic_rule_arn,
+                forwards=rule_forwards(elbv2, live.traffic_rule_arn),
+                expected=expected_shares(live.target_group_arn, canary_share),
+                roles={release.target_group_arn: release.role + f" {release.release_id}" for release in roles.values()},
+            )
+        )
+    return tuple(found)
+
+
+def rule_forwards(elbv2: Any, rule_arn: str) -> tuple[Forward, ...] | None:
+    """Where a listener rule forwards, as the load balancer has it; None when the rule does not exist."""
+    try:
+        (rule,) = elbv2.describe_rules(RuleArns=[rule_arn])["Rules"]
+    except elbv2.exceptions.RuleNotFoundException:
+        return None
+    return forwards_of(rule.get("Actions", []))
 
 
 def _registry(session: Any, state: StackState) -> RegistryFacts | None:

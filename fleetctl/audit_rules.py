@@ -7,7 +7,7 @@ fleet has drifted from what the stack deployed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -22,6 +22,8 @@ from fleetctl.audit_facts import (
     LaunchTemplateVersion,
     PortRule,
 )
+from fleetctl.traffic import shares
+from fleetctl.warm import Window
 
 SSH_PORT = 22
 INTERNET = frozenset({"0.0.0.0/0", "::/0"})
@@ -78,6 +80,8 @@ def audit(facts: FleetFacts, *, now: datetime, max_age: timedelta, min_orphan_ag
         certificates,
         replication,
         registry_grant,
+        overdue_warm_releases(now),
+        traffic_rules,
     ]
     return [finding for rule in rules for finding in rule(facts)]
 
@@ -201,15 +205,15 @@ def tracked_asgs(facts: FleetFacts) -> Iterator[Finding]:
     After a failed cut-over the state holds the old ASG marked `delete` (it goes at the end of the next successful
     update, healthy or not) and the new one with init errors (it never passed the health gate).
     """
-    live = {service.release.asg_name: service.release.service for service in facts.services}
+    live = {service.release.asg_name: service.release for service in facts.services}
     for asg in facts.asgs:
         tracked = facts.tracked_asgs.get(asg.name)
         if tracked is None:
             continue
-        service = asg.tags.get(SERVICE_TAG) or live.get(asg.name, UNKNOWN_SERVICE)
+        service = asg.tags.get(SERVICE_TAG) or (live[asg.name].service if asg.name in live else UNKNOWN_SERVICE)
         errors = f"; initialization errors: {tracked.init_errors[0][:MAX_ERROR_LENGTH]}" if tracked.init_errors else ""
         if tracked.pending_delete:
-            serving = "; it is the live release in the stack outputs" if asg.name in live else ""
+            serving = f"; it is the {live[asg.name].role} in the stack outputs" if asg.name in live else ""
             detail = "marked for deletion in the stack's state: the next successful update deletes it"
             yield Finding("pending-delete-asg", service, asg.name, f"{_members(asg)}; {detail}{serving}{errors}")
         elif tracked.init_errors:
@@ -542,3 +546,47 @@ def registry_grant(facts: FleetFacts) -> Iterator[Finding]:
                 f"the registry has {now}, not the grant this stack deployed: its source can no longer replicate "
                 "new builds here; deploy this stack again (it owns the registry's policy)",
             )
+
+
+def overdue_warm_releases(now: datetime) -> Callable[[FleetFacts], Iterator[Finding]]:
+    def rule(facts: FleetFacts) -> Iterator[Finding]:
+        """A warm release past its window still runs its hosts until the stack's next `pulumi up` retires it: each
+        hour overdue costs its pinned capacity in instance-hours."""
+        for service in facts.services:
+            record = service.release.warm
+            if record is None:
+                continue
+            window = Window.of(record, now, f"services.{service.release.service}.warm")
+            if not window.open:
+                yield Finding(
+                    "overdue-warm-release",
+                    service.release.service,
+                    service.release.asg_name,
+                    f"warm release {service.release.release_id}: {window.retirement()}",
+                )
+
+    return rule
+
+
+def traffic_rules(facts: FleetFacts) -> Iterator[Finding]:
+    """The traffic rule sends each service's requests where the outputs say: the live slot (and the canary's
+    share). Anything else was switched outside Pulumi, by `fleetctl watch` rolling a release back or by hand, and
+    the next `pulumi up` would switch it back unless the stack file is pinned to what now serves."""
+    for traffic in facts.traffic:
+        if traffic.forwards is None:
+            yield Finding("missing-traffic-rule", traffic.service, traffic.rule_arn, "the traffic rule does not exist")
+            continue
+        actual = shares(traffic.forwards)
+        if actual == dict(traffic.expected):
+            continue
+
+        def listed(split: Mapping[str, int], roles: Mapping[str, str] = traffic.roles) -> str:
+            return ", ".join(f"{share}% to {roles.get(arn, arn)}" for arn, share in split.items()) or "nothing"
+
+        yield Finding(
+            "traffic-rule",
+            traffic.service,
+            traffic.rule_arn,
+            f"forwards {listed(actual)}; the outputs say {listed(traffic.expected)}: switched outside Pulumi "
+            f"(`fleetctl status {facts.stack} --service {traffic.service}` says by what, and what to pin)",
+        )

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "promote",
     "rollback",
     "canary",
+    "status",
     "watch",
     "retain",
     "host_image",
@@ -59,6 +60,10 @@ EXAMPLES = (
                 "compare the canary with the live release: healthy, worse, not enough data",
             ),
             ("fleetctl canary finish prod", "make the canary's release the live one (or: canary abort prod)"),
+            (
+                "fleetctl status prod",
+                "what serves each service: live, warm and canary, and what a rollback would do now",
+            ),
             (
                 "fleetctl watch prod --rollback",
                 "watch the alarms through the warm window; on an alarm, switch back to the warm release",

@@ -26,6 +26,7 @@ from fleet.config import (
     VERSION,
     CanaryConfig,
     ConfigError,
+    FleetConfig,
     ServiceConfig,
     fleet_keys,
     parse_config,
@@ -107,16 +108,18 @@ def pin_releases(
     dry_run: bool,
     canary: AsCanary | None = None,
     registry: RegistryChoice | None = None,
-) -> None:
+) -> list[str]:
     """Pin each selected service of `target` (or its canary) to the release `release_of` picks from `source`'s
     deployed outputs, then validate and write the file: what `promote` (another stack's live releases, or with
     `--canary` as canaries) and `rollback` (an earlier release of the same stack) all do. With `registry`, each
-    image is pinned by the same repository and digest in the registry it picks (ECR's replicated copy)."""
+    image is pinned by the same repository and digest in the registry it picks (ECR's replicated copy). The names
+    of the services pinned."""
     outputs = read_outputs_of(source, outputs_file)
     deployed = deployed_services(outputs, source)
     pinned_registry = registry(outputs) if registry else None
     target.report.append(f"{target.path.name} ← {heading}")
-    for name in target.select(deployed, service, source):
+    names = target.select(deployed, service, source)
+    for name in names:
         release, where = release_of(name, deployed[name])
         pin = Pin.from_release(release, where)
         if pinned_registry is not None:
@@ -126,6 +129,7 @@ def pin_releases(
         else:
             target.pin_canary(name, pin, canary.weight)
     target.save(dry_run=dry_run)
+    return names
 
 
 def add_stack_file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -174,6 +178,8 @@ class PinTarget:
         self.changed = False
         self.report: list[str] = []
         """What `pin` changed and kept, printed only once the edited file is known to be valid."""
+        self.config: FleetConfig | None = None
+        """The edited file's config, once `save` has validated it."""
 
     def select(self, deployed: Mapping[str, Any], service: str | None, source: str) -> list[str]:
         """`service` when given, else every service both deployed on `source` and configured here."""
@@ -275,7 +281,7 @@ class PinTarget:
         text = self.file.dump()
         try:
             document = YAML(typ="safe").load(text)
-            parse_config(fleet_keys(document["config"]), self.stack, project_root=self.project_dir)
+            self.config = parse_config(fleet_keys(document["config"]), self.stack, project_root=self.project_dir)
         except (YAMLError, ConfigError) as error:
             problems = error.problems if isinstance(error, ConfigError) else [str(error)]
             raise CommandError(

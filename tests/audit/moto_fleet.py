@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from fleet.names import CANARY_TRACK, TRACK_TAG
+from fleet.names import CANARY_TRACK, TRACK_TAG, WARM_TRACK
 from fleet.resource_types import AUTOSCALING_GROUP, AWS_PROVIDER, LAUNCH_TEMPLATE, ROOT_STACK
 
 REGION = "eu-west-1"
@@ -78,6 +78,14 @@ class Fleet:
     load_balancer_arn: str = ""
     # The service's hostnames, in its outputs once `add_dns` gave it some.
     hostnames: list[str] = field(default_factory=list)
+    # The warm previous release (`add_warm`), in slot b's target group, and when its window closes.
+    warm: Release | None = None
+    warm_target_group_arn: str = ""
+    warm_since: datetime | None = None
+    warm_minutes: int = 60
+    warm_desired: int = 2
+    # The rule that forwards the service's requests (`add_traffic_rule`): the switch of a rollback.
+    traffic_rule_arn: str = ""
 
     @cached_property
     def ec2(self) -> Any:
@@ -237,6 +245,54 @@ class Fleet:
             )["TargetGroups"][0]["TargetGroupArn"]
         )
 
+    def add_warm(self, release_id: str, *, warm_since: datetime, minutes: int = 60) -> Release:
+        """A warm previous release as the program keeps one: its own launch template and group in slot b's target
+        group, its hosts healthy and out of traffic, scaling off (AlarmNotification suspended), tracked in the
+        state and recorded in the outputs as `services.<name>.warm`, its window `minutes` from `warm_since`."""
+        self.warm_target_group_arn = self.target_group(f"{self.service}-b-tg", self.tags())
+        self.warm = self.release(release_id, track=WARM_TRACK, target_group_arn=self.warm_target_group_arn)
+        self.autoscaling.suspend_processes(
+            AutoScalingGroupName=self.warm.asg_name, ScalingProcesses=["AlarmNotification"]
+        )
+        self.warm_since, self.warm_minutes = warm_since, minutes
+        self.tracked.append(TrackedRelease(self.warm, role="b-release"))
+        self.write_export()
+        return self.warm
+
+    def add_traffic_rule(self) -> str:
+        """The service's traffic rule on its own listener: every request to the live slot's target group (and the
+        canary's share to its own), at the catch-all priority the program gives it."""
+        if not self.listener_arn:
+            balancer = self.elbv2.create_load_balancer(Name="fleet-alb", Subnets=self.subnet_ids, Type="application")
+            self.load_balancer_arn = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+            self.listener_arn = self.elbv2.create_listener(
+                LoadBalancerArn=self.load_balancer_arn,
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": self.target_group_arn}],
+            )["Listeners"][0]["ListenerArn"]
+        self.traffic_rule_arn = self.elbv2.create_rule(
+            ListenerArn=self.listener_arn,
+            Priority=50000,
+            Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["*"]}}],
+            Actions=[self.forward_action()],
+        )["Rules"][0]["RuleArn"]
+        self.write_export()
+        return self.traffic_rule_arn
+
+    def forward_action(self, weights: dict[str, int] | None = None) -> dict[str, Any]:
+        """A weighted forward: by default what the outputs say (live 100, or live 100 - w and the canary w)."""
+        if weights is None:
+            weights = {self.target_group_arn: 100}
+            if self.canary is not None:
+                weights = {self.target_group_arn: 90, self.canary_target_group_arn: 10}
+        groups = [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]
+        return {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
+
+    def switch_traffic(self, weights: dict[str, int]) -> None:
+        """Change the traffic rule's forward outside Pulumi, as `fleetctl watch` does when it rolls back."""
+        self.elbv2.modify_rule(RuleArn=self.traffic_rule_arn, Actions=[self.forward_action(weights)])
+
     def add_canary(self, release_id: str) -> Release:
         """A canary as the program creates it: a release of one host in its own target group, tagged
         `fleet:track=canary`, tracked in the state and recorded in the outputs as `services.<name>.canary`."""
@@ -246,9 +302,16 @@ class Fleet:
         self.write_export()
         return self.canary
 
-    def release(self, release_id: str, *, http_tokens: str = "required", track: str | None = None) -> Release:
+    def release(
+        self,
+        release_id: str,
+        *,
+        http_tokens: str = "required",
+        track: str | None = None,
+        target_group_arn: str | None = None,
+    ) -> Release:
         """A release as the program creates it: its own launch template and ASG, attached to the target group
-        (a canary's: to the canary's, with one host)."""
+        (a canary's: to the canary's, with one host; a warm one's: to `target_group_arn`, its slot's)."""
         template = self.ec2.create_launch_template(
             LaunchTemplateName=f"fleet-{self.stack}-{self.service}-{release_id}",
             LaunchTemplateData={
@@ -269,7 +332,9 @@ class Fleet:
             MaxSize=hosts if track == CANARY_TRACK else 6,
             DesiredCapacity=hosts,
             VPCZoneIdentifier=",".join(self.subnet_ids),
-            TargetGroupARNs=[self.canary_target_group_arn if track == CANARY_TRACK else self.target_group_arn],
+            TargetGroupARNs=[
+                target_group_arn or (self.canary_target_group_arn if track == CANARY_TRACK else self.target_group_arn)
+            ],
             Tags=[{**tag, "PropagateAtLaunch": True} for tag in self.tags(release_id, track)],
         )
         # AWS launches the ASG's instances with the template's metadata options; moto's ASG does not apply them.
@@ -295,6 +360,8 @@ class Fleet:
         canary = {} if self.canary is None else {"canary": self.canary_entry()}
         canary |= {"hostnames": self.hostnames} if self.hostnames else {}
         dns = {} if self.dns is None else {"dns": self.dns}
+        warm = {} if self.warm is None else {"warm": self.warm_entry(), "warmRollbackMinutes": self.warm_minutes}
+        traffic = {"trafficRuleArn": self.traffic_rule_arn} if self.traffic_rule_arn else {}
         return {
             "stack": self.stack,
             "loadBalancerDns": self.load_balancer_dns,
@@ -313,12 +380,39 @@ class Fleet:
                         "asgName": self.live.asg_name,
                         "launchTemplateId": self.live.launch_template_id,
                         "launchTemplateVersion": self.live.launch_template_version,
+                        "slot": "a",
+                        "since": "2026-11-20T10:00:00Z",
                     },
-                    "history": [],
+                    "history": [
+                        {"releaseId": self.live.release_id, "version": "1.4.2"},
+                        *([{"releaseId": self.warm.release_id, "version": "1.4.1"}] if self.warm else []),
+                    ],
                     **alarms,
                     **canary,
+                    **warm,
+                    **traffic,
                 }
             },
+        }
+
+    def warm_entry(self) -> dict[str, Any]:
+        """`services.<name>.warm` as the program outputs it."""
+        assert self.warm is not None
+        assert self.warm_since is not None
+        return {
+            "releaseId": self.warm.release_id,
+            "version": "1.4.1",
+            "imageRef": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fleet-staging-web@sha256:{'c' * 64}",
+            "hostImage": AMI,
+            "instanceType": "t3.small",
+            "asgName": self.warm.asg_name,
+            "launchTemplateId": self.warm.launch_template_id,
+            "launchTemplateVersion": self.warm.launch_template_version,
+            "slot": "b",
+            "targetGroupArn": self.warm_target_group_arn,
+            "desired": self.warm_desired,
+            "warmSince": f"{self.warm_since:%Y-%m-%dT%H:%M:%SZ}",
+            "retiresAt": f"{self.warm_since + timedelta(minutes=self.warm_minutes):%Y-%m-%dT%H:%M:%SZ}",
         }
 
     def canary_entry(self) -> dict[str, Any]:
@@ -334,6 +428,7 @@ class Fleet:
             "launchTemplateId": self.canary.launch_template_id,
             "launchTemplateVersion": self.canary.launch_template_version,
             "groupTrigger": self.canary.release_id,
+            "slot": "c",
             "weight": 10,
             "instances": 1,
             "targetGroupArn": self.canary_target_group_arn,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+import yaml
+
+from fleet.clock import iso
+from fleet.config import fleet_keys, parse_config
+from fleet.release import identify_on_disk
 from tests.fleetctl.fleetctl_samples import AMI_NEW, AMI_OLD, image_ref, outputs, release
 
 # prod's web history, newest first: 1.2.0 is live, on a new host image.
@@ -146,3 +152,92 @@ def test_rollback_refuses_a_release_built_for_another_architecture_than_the_host
     assert result.code == 2
     assert "service web: its image 1.1.0 ran on t4g.small, so it is built for linux/arm64" in result.err
     assert project.read("Pulumi.prod.yaml") == prod_on_1_2_0
+
+
+def web_release_id(project) -> str:
+    """The release id the program computes for prod's web from the stack file as it is now."""
+    config = parse_config(fleet_keys(yaml.safe_load(project.read("Pulumi.prod.yaml"))["config"]), "prod")
+    (web,) = [service for service in config.services if service.name == "web"]
+    return identify_on_disk([web], project.root)["web"].release_id
+
+
+def with_warm(stack_outputs, release_id: str, retires_in: timedelta):
+    """prod's outputs with web's release `release_id` warm, its window closing `retires_in` from now."""
+    retires_at = datetime.now(UTC) + retires_in
+    web = stack_outputs["services"]["web"]
+    web["history"][1]["releaseId"] = release_id
+    web["warm"] = {
+        **web["history"][1],
+        "slot": "b",
+        "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-b/1",
+        "desired": 2,
+        "warmSince": iso(retires_at - timedelta(minutes=60)),
+        "retiresAt": iso(retires_at),
+    }
+    return stack_outputs
+
+
+@pytest.fixture
+def id_of_1_1_0(project, prod_on_1_2_0) -> str:
+    """The release id of web 1.1.0 on prod as the stack file will pin it (computed on a scratch edit, undone)."""
+    project.edit("Pulumi.prod.yaml", '"1.2.0"', '"1.1.0"')
+    project.edit("Pulumi.prod.yaml", image_ref("web", "1.2.0"), image_ref("web", "1.1.0"))
+    project.edit("Pulumi.prod.yaml", f"hostImage: {AMI_NEW}", f"hostImage: {AMI_OLD}")
+    release_id = web_release_id(project)
+    project.write("Pulumi.prod.yaml", prod_on_1_2_0)
+    return release_id
+
+
+def test_a_rollback_to_the_warm_release_in_its_window_says_the_next_update_is_a_switch(
+    fleetctl, write_outputs, id_of_1_1_0
+):
+    stack_outputs = write_outputs(with_warm(outputs("prod", {"web": HISTORY}), id_of_1_1_0, timedelta(minutes=30)))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    assert (
+        f"web: the next `pulumi up` is a switch to warm release {id_of_1_1_0}: traffic moves back with one load "
+        "balancer change, no boot, if it runs before " in result.out
+    )
+
+
+def test_a_rollback_to_the_warm_release_past_its_window_says_the_next_update_is_a_full_release(
+    fleetctl, write_outputs, id_of_1_1_0
+):
+    stack_outputs = write_outputs(with_warm(outputs("prod", {"web": HISTORY}), id_of_1_1_0, timedelta(minutes=-5)))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    assert (
+        f"web: the next `pulumi up` is a full release of {id_of_1_1_0} (new hosts boot, health-gated, then "
+        f"traffic moves): the warm window of {id_of_1_1_0} closed at " in result.out
+    )
+
+
+def test_a_rollback_without_a_warm_release_says_the_next_update_is_a_full_release(
+    project, fleetctl, write_outputs, prod_on_1_2_0
+):
+    stack_outputs = write_outputs(outputs("prod", {"web": HISTORY}))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == (
+        f"web: the next `pulumi up` is a full release of {web_release_id(project)} (new hosts boot, health-gated, "
+        "then traffic moves): no warm release"
+    )
+
+
+def test_a_rollback_whose_file_makes_another_release_than_the_warm_one_says_it_is_a_full_release(
+    project, fleetctl, write_outputs, id_of_1_1_0
+):
+    # The boot script changed since 1.1.0 left traffic: the same image is a new release, not the warm one.
+    project.write("components/boot.sh", project.read("components/boot.sh") + "# hardened\n")
+    stack_outputs = write_outputs(with_warm(outputs("prod", {"web": HISTORY}), id_of_1_1_0, timedelta(minutes=30)))
+
+    result = fleetctl("rollback", "prod", "--service", "web", "--from-outputs", stack_outputs)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1].endswith(f": the warm release is {id_of_1_1_0}, not the one pinned")
