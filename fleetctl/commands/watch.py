@@ -199,14 +199,15 @@ def watch(
     *,
     rollback: bool,
 ) -> list[tuple[str, Outcome]]:
-    """Poll until every service has a verdict: an alarm, the end of its window, or `stop`."""
+    """Poll until every service has a verdict: an alarm, the end of its window, or `stop`. `stack` is the stack's
+    name as its outputs give it (the marker's path), `stack_arg` as the user gave it (the commands suggested)."""
     verdicts: dict[str, tuple[str, Outcome]] = {}
     active = list(services)
     while active:
         now = CLOCK.now()
         states = alarm_states(aws.cloudwatch, [name for watched in active for name in watched.alarms])
         for watched in list(active):
-            end = watched.retires_at if stop is None else min(watched.retires_at, stop)
+            end = _end(watched, stop)
             own = {name: states[name] for name in watched.alarms}
             _say(f"{iso(now)} {watched.service}: {_left(end - now)} left; {_shown(stack, watched.service, own)}")
             firing = [name for name, state in own.items() if state == ALARM]
@@ -218,9 +219,14 @@ def watch(
                 continue
             active.remove(watched)
         if active:
-            ends = [w.retires_at if stop is None else min(w.retires_at, stop) for w in active]
-            CLOCK.sleep(max(0.0, min(float(interval), (min(ends) - now).total_seconds())))
+            nearest = min(_end(watched, stop) for watched in active)
+            CLOCK.sleep(max(0.0, min(float(interval), (nearest - now).total_seconds())))
     return [verdicts[watched.service] for watched in services]
+
+
+def _end(watched: Watched, stop: datetime | None) -> datetime:
+    """When the watch of a service ends without an alarm: its window's end, or `stop` before it."""
+    return watched.retires_at if stop is None else min(watched.retires_at, stop)
 
 
 def _healthy(watched: Watched, end: datetime, stop: datetime | None) -> str:
