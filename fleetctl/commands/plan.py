@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from fleetctl.names_report import plan_lines
 from fleetctl.revisions import WorkingTree
 from fleetctl.stack_check import ValidStack, require_stack, validate_stack
 from fleetctl.stack_outputs import read_outputs_of
+from fleetctl.warm import Window, duration, shown
 
 if TYPE_CHECKING:
     from fleetctl.simulation import Declared, ProgramRun
@@ -90,7 +92,9 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, now: datetime | None = None) -> int:
+    """Print the plan; `now` (the clock, unless a test sets it) judges the deployed warm releases' windows."""
+    now = now or datetime.now(UTC)
     # Imported here, not at the top: the simulation imports Pulumi (a second or more), and the CLI imports every
     # command's module to build its parser.
     from fleetctl.simulation import DEFAULT_VPC, FleetMocks, qualified, reset_runtime, run_program
@@ -136,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     for service in config.services:
         print()
-        print("\n".join(_service_plan(service, declared, deployed)))
+        print("\n".join(_service_plan(service, declared, deployed, now)))
     for name in sorted(set(_deployed_services(deployed)) - {service.name for service in config.services}):
         print(f"\n{name}\n  pulumi up:      removes the service: its ASG and instances, target group and listener")
     names = plan_lines(config, declared, _deployed_dns(deployed))
@@ -249,7 +253,9 @@ def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) 
     }
 
 
-def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None) -> list[str]:
+def _service_plan(
+    service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None, now: datetime
+) -> list[str]:
     resources = _resources_of(declared, SERVICE, service.name)
     group = _one(resources, AUTOSCALING_GROUP)
     template = _one(resources, LAUNCH_TEMPLATE)
@@ -280,10 +286,47 @@ def _service_plan(service: ServiceConfig, declared: ProgramRun, deployed: dict[s
     if service.canary is not None and outputs.canary is not None:
         lines.append(_canary_line(outputs.canary, canary_resources))
     if deployed is not None:
-        lines.append(f"  pulumi up:      {_change(release, dict(_deployed_releases(deployed)).get(service.name))}")
+        deployed_service = _deployed_services(deployed).get(service.name, ServiceOutputs())
+        lines.append(f"  pulumi up:      {_change(release, deployed_service, now)}")
         if outputs.canary is not None:
             live_canary = _deployed_services(deployed).get(service.name, ServiceOutputs()).canary
             lines.append(f"  canary change:  {_canary_change(outputs.canary, live_canary, canary_resources)}")
+    return lines + _warm_lines(outputs, _deployed_services(deployed).get(service.name), now)
+
+
+def _window(deployed: ServiceOutputs, now: datetime) -> Window:
+    assert deployed.warm is not None
+    return Window.of(deployed.warm, now, "the stack outputs' warm")
+
+
+def _warm_lines(declared: ServiceOutputs, deployed: ServiceOutputs | None, now: datetime) -> list[str]:
+    """The warm release this update leaves and when it retires; a deployed warm release it retires, with what it
+    cost past its window."""
+    lines = []
+    warm = declared.warm
+    if warm is not None:
+        carried = deployed is not None and deployed.warm is not None and deployed.warm.release_id == warm.release_id
+        how = "stays warm" if carried else "becomes warm once the new release serves"
+        lines.append(
+            f"  warm:           {warm.release_id} (version {warm.version}), slot {warm.slot}: {how}, out of traffic; "
+            f"{Window.of(warm, now, 'the planned warm').retirement()}"
+        )
+    old = deployed.warm if deployed is not None else None
+    if old is None or deployed is None or (warm is not None and warm.release_id == old.release_id):
+        return lines
+    if declared.release is not None and declared.release.release_id == old.release_id:
+        return lines  # a switch: the warm release becomes the live one
+    window = _window(deployed, now)
+    overdue = window.overdue
+    why = (
+        f"its window closed at {shown(window.retires_at)}, {duration(overdue)} ago: {window.instance_hours:.1f} "
+        f"instance-hours past its window ({old.desired or 0} host(s))"
+        if overdue is not None
+        else "a newer release takes its place"
+    )
+    lines.append(
+        f"  retires:        warm release {old.release_id} (version {old.version}): {why}; this `pulumi up` deletes it"
+    )
     return lines
 
 
@@ -317,11 +360,18 @@ def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:
     )
 
 
-def _change(release: DeployedRelease, live: DeployedRelease | None) -> str:
+def _change(release: DeployedRelease, deployed: ServiceOutputs, now: datetime) -> str:
+    live, warm = deployed.release, deployed.warm
     if live is None:
         return f"new service: creates its first release {release.release_id}"
     if live.release_id == release.release_id:
         return f"no release (release {release.release_id} is live; capacity and settings update in place)"
+    if warm is not None and warm.release_id == release.release_id and _window(deployed, now).open:
+        return (
+            f"switch: traffic moves back to warm release {release.release_id} with one load balancer change, no "
+            f"boot (its window closes at {shown(_window(deployed, now).retires_at)}); {live.release_id} becomes "
+            "the warm one"
+        )
     changed = [
         f"{label} {getattr(live, name)} → {getattr(release, name)}"
         for name, label in (("version", "version"), ("host_image", "host image"), ("instance_type", "instance type"))

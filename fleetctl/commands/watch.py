@@ -34,7 +34,7 @@ from fleet.clock import iso, parse_iso
 from fleet.names import rollback_marker_path, service_prefix
 from fleet.outputs import SERVICES, STACK, ServiceOutputs
 from fleetctl.cli import whole_number
-from fleetctl.errors import CommandError
+from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 from fleetctl.pinning import deployed_services
 from fleetctl.stack_check import stack_session
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, required_field
@@ -199,14 +199,15 @@ def watch(
     *,
     rollback: bool,
 ) -> list[tuple[str, Outcome]]:
-    """Poll until every service has a verdict: an alarm, the end of its window, or `stop`."""
+    """Poll until every service has a verdict: an alarm, the end of its window, or `stop`. `stack` is the stack's
+    name as its outputs give it (the marker's path), `stack_arg` as the user gave it (the commands suggested)."""
     verdicts: dict[str, tuple[str, Outcome]] = {}
     active = list(services)
     while active:
         now = CLOCK.now()
         states = alarm_states(aws.cloudwatch, [name for watched in active for name in watched.alarms])
         for watched in list(active):
-            end = watched.retires_at if stop is None else min(watched.retires_at, stop)
+            end = _end(watched, stop)
             own = {name: states[name] for name in watched.alarms}
             _say(f"{iso(now)} {watched.service}: {_left(end - now)} left; {_shown(stack, watched.service, own)}")
             firing = [name for name, state in own.items() if state == ALARM]
@@ -218,9 +219,14 @@ def watch(
                 continue
             active.remove(watched)
         if active:
-            ends = [w.retires_at if stop is None else min(w.retires_at, stop) for w in active]
-            CLOCK.sleep(max(0.0, min(float(interval), (min(ends) - now).total_seconds())))
+            nearest = min(_end(watched, stop) for watched in active)
+            CLOCK.sleep(max(0.0, min(float(interval), (nearest - now).total_seconds())))
     return [verdicts[watched.service] for watched in services]
+
+
+def _end(watched: Watched, stop: datetime | None) -> datetime:
+    """When the watch of a service ends without an alarm: its window's end, or `stop` before it."""
+    return watched.retires_at if stop is None else min(watched.retires_at, stop)
 
 
 def _healthy(watched: Watched, end: datetime, stop: datetime | None) -> str:
@@ -253,7 +259,7 @@ def _on_alarm(
             f"{watched.warm_release_id} has {healthy} healthy of {watched.warm_desired} hosts; roll back with {pin}",
             Outcome.REFUSED,
         )
-    switch(aws, stack, watched, firing, now)
+    switch(aws, stack, stack_arg, watched, firing, now)
     _say(f"{iso(now)} {watched.service}: traffic switched to warm release {watched.warm_release_id}")
     return (
         f"{watched.service}: rolled back to {watched.warm_release_id} (version {watched.warm_version}) at "
@@ -262,28 +268,43 @@ def _on_alarm(
     )
 
 
-def switch(aws: Aws, stack: str, watched: Watched, firing: list[str], now: datetime) -> None:
-    """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule."""
-    marker = {"at": iso(now), "alarms": firing, "servedBy": watched.warm_release_id}
+def switch(aws: Aws, stack: str, stack_arg: str, watched: Watched, firing: list[str], now: datetime) -> None:
+    """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule.
+
+    A call that fails after the marker is an error saying what is done: the bad release is refused from then on,
+    while its traffic may not have moved."""
+    marker = rollback_marker_path(stack, watched.service, watched.live_release_id)
     aws.ssm.put_parameter(
-        Name=rollback_marker_path(stack, watched.service, watched.live_release_id),
+        Name=marker,
         Description=f"fleetctl watch rolled back {watched.service} release {watched.live_release_id} on its alarms",
-        Value=json.dumps(marker),
+        Value=json.dumps({"at": iso(now), "alarms": firing, "servedBy": watched.warm_release_id}),
         Type="String",
         Overwrite=True,
     )
-    # Min first: AWS raises a group's desired to a new min above it (UpdateAutoScalingGroup), never lowers it.
-    aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName=watched.warm_asg_name, MinSize=watched.min_size)
-    aws.autoscaling.resume_processes(AutoScalingGroupName=watched.warm_asg_name, ScalingProcesses=["AlarmNotification"])
-    aws.elbv2.modify_rule(
-        RuleArn=watched.traffic_rule_arn,
-        Actions=[
-            {
-                "Type": "forward",
-                "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": watched.warm_target_group_arn, "Weight": 1}]},
-            }
-        ],
-    )
+    try:
+        # The group that is to serve gets its floor and its scaling back before traffic reaches it. A min above its
+        # desired raises the desired (UpdateAutoScalingGroup); a lower one leaves it.
+        aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName=watched.warm_asg_name, MinSize=watched.min_size)
+        aws.autoscaling.resume_processes(
+            AutoScalingGroupName=watched.warm_asg_name, ScalingProcesses=["AlarmNotification"]
+        )
+        aws.elbv2.modify_rule(
+            RuleArn=watched.traffic_rule_arn,
+            Actions=[
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": watched.warm_target_group_arn, "Weight": 1}]},
+                }
+            ],
+        )
+    except AWS_ERRORS as error:
+        raise CommandError(
+            f"{watched.service}: the switch to warm release {watched.warm_release_id} failed ({aws_problem(error)}); "
+            f"the marker {marker} is written, so the program refuses release {watched.live_release_id}, but its "
+            f"traffic may not have moved: run `fleetctl watch {stack_arg} --service {watched.service} --rollback` "
+            f"again, or pin the warm release with `fleetctl rollback {stack_arg} --service {watched.service}` and "
+            "deploy"
+        ) from error
 
 
 def alarm_states(cloudwatch: Any, names: list[str]) -> dict[str, str]:

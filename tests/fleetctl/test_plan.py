@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from fleet.build_tag import build_tag
 from fleet.config import fleet_keys, parse_config
 from fleet.platforms import platform_for
 from fleet.release import identify_on_disk
-from fleetctl.cli import main
+from fleetctl.cli import build_parser, main
+from fleetctl.commands import plan as plan_command
 from fleetctl.simulation import ACCOUNT, DEFAULT_VPC, ORGANIZATION, reset_runtime, run_program
 from tests.checkout import ROOT, stack_file
 
@@ -423,3 +425,68 @@ def test_plan_with_tls_and_no_zone_says_what_to_point_where(plan, tmp_path):
         "DNS name (output loadBalancerDns) yourself, as an alias or CNAME",
         f"  certificate:    {CERTIFICATE} (tls.certificateArn)",
     ]
+
+
+def with_warm(outputs: dict[str, Any], release: str, warm_since: str, retires_at: str) -> dict[str, Any]:
+    """`outputs` with web's release `release` warm in slot b from `warm_since` to `retires_at`, 2 hosts."""
+    web = outputs["services"]["web"]
+    entry = {**web["history"][0], "releaseId": release, "version": "0.9.0"}
+    web["history"].append(entry)
+    web["warm"] = {
+        **entry,
+        "asgName": "fleet-staging-web-b-20261101000000000000000002",
+        "slot": "b",
+        "desired": 2,
+        "warmSince": warm_since,
+        "retiresAt": retires_at,
+    }
+    return outputs
+
+
+def plan_at(now: datetime, *args: str | Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """`fleetctl plan` of this repository at `now`: what it prints."""
+    code = plan_command.run(build_parser().parse_args(["--project-dir", str(ROOT), "plan", *map(str, args)]), now=now)
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def test_a_deployed_warm_release_past_its_window_is_retired_with_the_instance_hours_it_cost(outputs_file, capsys):
+    warm = with_warm(
+        deployed("staging", release_id("staging")), "9a8b7c6d5e4f", "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z"
+    )
+
+    out = plan_at(
+        datetime(2026, 12, 1, 4, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
+    )
+
+    assert (
+        "  retires:        warm release 9a8b7c6d5e4f (version 0.9.0): its window closed at 2026-12-01 01:00 UTC, "
+        "3 h 00 min ago: 6.0 instance-hours past its window (2 host(s)); this `pulumi up` deletes it"
+    ) in out.splitlines()
+
+
+def test_pinning_the_warm_release_within_its_window_plans_a_switch_not_a_release(outputs_file, capsys):
+    warm = with_warm(
+        deployed("staging", "0123456789ab"), release_id("staging"), "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z"
+    )
+
+    out = plan_at(
+        datetime(2026, 12, 1, 0, 30, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
+    )
+
+    assert (
+        f"  pulumi up:      switch: traffic moves back to warm release {release_id('staging')} with one load "
+        "balancer change, no boot (its window closes at 2026-12-01 01:00 UTC); 0123456789ab becomes the warm one"
+    ) in out.splitlines()
+
+
+def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_file, capsys):
+    warm = with_warm(
+        deployed("staging", "0123456789ab"), release_id("staging"), "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z"
+    )
+
+    out = plan_at(
+        datetime(2026, 12, 1, 2, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
+    )
+
+    assert f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}" in out

@@ -223,6 +223,20 @@ def test_a_switch_to_a_warm_release_with_fewer_healthy_hosts_than_its_desired_is
     assert marker(fleet) is None
 
 
+def test_a_switch_that_fails_after_the_marker_says_in_one_line_what_is_done_and_what_to_run(run_watch, fleet):
+    fleet.elbv2.delete_rule(RuleArn=fleet.traffic_rule_arn)  # ModifyRule then fails: RuleNotFound
+    fleet.set_alarm("target-5xx-rate", "ALARM")
+
+    result = run_watch("--rollback")
+
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert line.startswith(f"fleetctl watch: {SERVICE}: the switch to warm release {WARM_RELEASE} failed (AWS request")
+    assert f"the marker {rollback_marker_path(STACK, SERVICE, LIVE_RELEASE)} is written" in line
+    assert line.endswith(f"or pin the warm release with `fleetctl rollback {STACK} --service {SERVICE}` and deploy")
+    assert marker(fleet) is not None
+
+
 def test_for_stops_the_watch_before_the_window_closes_and_says_so(run_watch):
     result = run_watch("--for", "1", left=timedelta(minutes=30))
 

@@ -131,7 +131,7 @@ def warm_fleet(session: boto3.Session) -> WarmFleet:
         elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc_id, TargetType="instance")[
             "TargetGroups"
         ][0]["TargetGroupArn"]
-        for name in (f"{SERVICE}-tg", f"{SERVICE}-b-tg")
+        for name in (f"{SERVICE}-tg", f"{SERVICE}-tgb")  # slots a and b
     )
     listener = elbv2.create_listener(
         LoadBalancerArn=balancer["LoadBalancerArn"],
