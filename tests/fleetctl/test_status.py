@@ -78,7 +78,8 @@ def test_a_warm_release_in_its_window_shows_when_it_retires(fleet, capsys):
     _, out = status(fleet, capsys)
 
     assert line(out, "warm") == (
-        f"  warm:      {WARM_RELEASE} (version 1.4.1), slot b: 2/2 healthy; retires at 2026-12-02 02:00 UTC (in 40 min)"
+        f"  warm:      {WARM_RELEASE} (version 1.4.1), slot b, out of traffic since 2026-12-02 01:00 UTC: 2/2 "
+        "healthy; retires at 2026-12-02 02:00 UTC (in 40 min)"
     )
 
 
@@ -268,3 +269,14 @@ def test_status_piped_into_head_stops_quietly_without_a_traceback(fleet):
     assert result.stdout.startswith("web (stack prod, ")
     assert result.stdout.count("\n") == 1
     assert result.stderr == ""
+
+
+def test_the_json_names_the_watch_marker_of_a_rollback_outside_pulumi(fleet, capsys):
+    fleet.switch_traffic({fleet.warm_target_group_arn: 100})
+    marker = {"at": "2026-12-02T01:12:00Z", "alarms": ["fleet-prod-web-5xx"], "servedBy": WARM_RELEASE}
+    fleet.session.client("ssm").put_parameter(Name=MARKER, Type="String", Value=json.dumps(marker))
+
+    traffic = status_json(fleet, capsys)["services"]["web"]["traffic"]
+
+    assert (traffic["agreesWithOutputs"], traffic["rolledBackOutsidePulumi"]) == (False, True)
+    assert traffic["marker"] == {"path": MARKER, **marker}
