@@ -310,6 +310,11 @@ WATCH_CALLS: dict[str, str] = {
 """`fleetctl watch --rollback`, run by a deploy job with its stack's deploy role: each call it makes
 (fleetctl/commands/watch.py `SWITCH_CALLS`) and the resource it acts on, for the stack's web service."""
 
+ROLLBACK_MARKERS_READ = "ssm:GetParametersByPath"
+"""The program's read of its stack's rollback markers (`aws.ssm.get_parameters_by_path` on `/fleet-rollbacks/<stack>/`,
+program/lookups.py), authorized against the path it asks for (Systems Manager user guide, "How Parameter Store
+authorizes parameter retrieval"). It belongs under its invoke in INVOKE_ACTIONS once the program makes it."""
+
 ENGINE_TYPES_PREFIXES = ("fleet:", "pulumi:")
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "BatchCheck")
