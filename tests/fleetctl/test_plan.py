@@ -12,6 +12,7 @@ import pytest
 
 from fleet.build_tag import build_tag
 from fleet.config import fleet_keys, parse_config
+from fleet.outputs import DeployedRelease, ServiceOutputs, WarmRelease
 from fleet.platforms import platform_for
 from fleet.release import identify_on_disk
 from fleetctl.cli import build_parser, main
@@ -490,3 +491,52 @@ def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_
     )
 
     assert f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}" in out
+
+
+def warm_record(release: str, retires_at: str = "2026-12-01T01:00:00Z") -> WarmRelease:
+    return WarmRelease(
+        release_id=release,
+        version="0.9.0",
+        slot="a",
+        desired=2,
+        warm_since="2026-12-01T00:00:00Z",
+        retires_at=retires_at,
+    )
+
+
+def test_the_former_live_release_the_update_leaves_warm_is_shown_with_its_retirement():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="new0new0new0"), warm=warm_record("old0old0old0"))
+    deployed_before = ServiceOutputs(release=DeployedRelease(release_id="old0old0old0"))
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines == [
+        "  warm:           old0old0old0 (version 0.9.0), slot a: becomes warm once the new release serves, out of "
+        "traffic; retires at 2026-12-01 01:00 UTC (in 45 min)"
+    ]
+
+
+def test_a_warm_release_the_update_keeps_stays_warm():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="live0live0li"), warm=warm_record("old0old0old0"))
+    deployed_before = ServiceOutputs(release=declared.release, warm=warm_record("old0old0old0"))
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines == [
+        "  warm:           old0old0old0 (version 0.9.0), slot a: stays warm, out of traffic; retires at 2026-12-01 "
+        "01:00 UTC (in 45 min)"
+    ]
+
+
+def test_a_warm_release_a_new_release_replaces_within_its_window_is_retired_without_a_cost():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="new0new0new0"), warm=warm_record("live0live0li"))
+    deployed_before = ServiceOutputs(
+        release=DeployedRelease(release_id="live0live0li"), warm=warm_record("old0old0old0")
+    )
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines[1] == (
+        "  retires:        warm release old0old0old0 (version 0.9.0): a newer release takes its place; this "
+        "`pulumi up` deletes it"
+    )
