@@ -25,6 +25,7 @@ from fleet.resource_types import (
     GET_CALLER_IDENTITY,
     GET_GROUP,
     GET_IMAGE,
+    GET_PARAMETERS_BY_PATH,
     GET_SUBNETS,
     GET_VPC,
     IAM_ROLE,
@@ -293,6 +294,8 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     GET_GROUP: ("autoscaling:DescribeAutoScalingGroups",),
     # internal/service/ecr/image_data_source.go: DescribeImages by digest.
     GET_IMAGE: ("ecr:DescribeImages",),
+    # internal/service/ssm/parameters_by_path_data_source.go: GetParametersByPath under /fleet-rollbacks/<stack>/.
+    GET_PARAMETERS_BY_PATH: ("ssm:GetParametersByPath",),
     READ_STACK_OUTPUTS: (),  # the state backend's access, not an AWS permission of the program
 }
 

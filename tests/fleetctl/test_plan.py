@@ -122,16 +122,17 @@ def test_same_release_as_deployed_is_no_release(plan, outputs_file):
     assert f"  pulumi up:      no release (release {release_id('staging')} is live;" in out
 
 
-def test_a_release_id_other_than_the_deployed_one_replaces_launch_template_and_asg(plan, outputs_file):
+def test_a_release_id_other_than_the_deployed_one_is_a_new_template_and_asg_in_a_free_slot(plan, outputs_file):
     live = outputs_file("staging", deployed("staging", "0123456789ab", version="0.9.0"))
 
     code, out, _ = plan("staging", "--from-outputs", live)
 
     assert code == 0
     assert (
-        f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}; "
-        "version 0.9.0 → 1.0.0)"
+        f"  pulumi up:      release: a new launch template and ASG in slot b (0123456789ab → {release_id('staging')}; "
+        "version 0.9.0 → 1.0.0), health-gated before traffic moves"
     ) in out
+    assert "release 0123456789ab then stays warm for 60 min (a rollback within it is a switch)" in out
 
 
 def test_a_service_the_deployed_stack_lacks_is_new(plan, outputs_file):
@@ -336,8 +337,10 @@ def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(
     assert code == 0, out
     (line,) = [line for line in out.splitlines() if line.startswith("  canary change:")]
     assert line.startswith("  canary change:  starts the canary: creates ")
-    for kind in ("LaunchTemplate", "Group", "TargetGroup", "ListenerRule", "MetricAlarm"):
+    for kind in ("ListenerRule", "MetricAlarm"):
         assert f"{kind} web-canary" in line
+    for kind in ("LaunchTemplate", "Group"):
+        assert f"{kind} web-release-b" in line  # the canary's release runs in slot b
     assert f"pulumi up:      no release (release {release_id('staging')} is live" in out
 
 
@@ -476,12 +479,14 @@ def test_pinning_the_warm_release_within_its_window_plans_a_switch_not_a_release
     )
 
     assert (
-        f"  pulumi up:      switch: traffic moves back to warm release {release_id('staging')} with one load "
-        "balancer change, no boot (its window closes at 2026-12-01 01:00 UTC); 0123456789ab becomes the warm one"
+        f"  pulumi up:      switch: traffic moves back to the warm release {release_id('staging')} (slot b), one load "
+        "balancer change once its hosts pass the health gate; no launch template, no ASG, no boot (if the update "
+        "runs before its window closes at 2026-12-01 01:00 UTC); release 0123456789ab then stays warm for 60 min (a "
+        "rollback within it is a switch)"
     ) in out.splitlines()
 
 
-def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_file, capsys):
+def test_pinning_the_warm_release_after_its_window_plans_a_release_in_a_free_slot_and_retires_it(outputs_file, capsys):
     warm = with_warm(
         deployed("staging", "0123456789ab"), release_id("staging"), "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z"
     )
@@ -490,7 +495,26 @@ def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_
         datetime(2026, 12, 1, 2, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
     )
 
-    assert f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}" in out
+    lines = out.splitlines()
+    new_slot = (
+        f"  pulumi up:      release: a new launch template and ASG in slot c (0123456789ab → {release_id('staging')})"
+    )
+    assert any(line.startswith(new_slot) for line in lines)
+    assert (
+        f"  retires:        warm release {release_id('staging')} (version 0.9.0): its window closed at 2026-12-01 "
+        "01:00 UTC, 1 h 00 min ago: 2.0 instance-hours past its window (2 host(s)); this `pulumi up` deletes it"
+    ) in lines
+
+
+def test_the_release_a_plan_makes_leaves_the_former_live_release_warm_until_its_window_closes(outputs_file, capsys):
+    before = outputs_file("s", deployed("staging", "0123456789ab"))
+
+    out = plan_at(datetime(2026, 12, 1, 0, 30, tzinfo=UTC), "staging", "--from-outputs", before, capsys=capsys)
+
+    assert (
+        "  warm:           0123456789ab (version 1.0.0), slot a: becomes warm once the new release serves, out of "
+        "traffic; retires at 2026-12-01 01:30 UTC (in 1 h 00 min)"
+    ) in out.splitlines()
 
 
 def warm_record(release: str, retires_at: str = "2026-12-01T01:00:00Z") -> WarmRelease:
