@@ -21,7 +21,7 @@ from components.registry_grant import RegistryGrant
 from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
-from fleet import rollout
+from fleet import clock, rollout
 from fleet.config import ConfigError, canary_release, fleet_keys, listener_ports, problem
 from fleet.dns import certificate_names
 from fleet.image_use import repositories_in_use
@@ -41,10 +41,11 @@ from fleet.outputs import (
 )
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
+from fleet.slots import plan_slots
 from fleet.stack_files import others, project_stack_files, stack_file_name
 from fleet.validation import validate
 from program.engine import require_replacement_triggers
-from program.lookups import last_outputs, live_desired_capacity
+from program.lookups import last_outputs, live_desired_capacity, rollback_markers
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
 from program.registry_access import check_registry_access
@@ -114,6 +115,26 @@ canary_identities = identify_on_disk(
 )
 boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 attempt = secrets.token_hex(4)
+# Which slot runs what (fleet/slots.py), refused like any bad config before the first resource: no free slot, or a
+# release its alarms rolled back (fleetctl watch's markers).
+markers = rollback_markers(stack)
+live_desired = {service.name: live_desired_capacity(live.get(service.name)) for service in config.services}
+now = clock.now()
+plans = {
+    service.name: plan_slots(
+        stack,
+        service,
+        identities[service.name].release_id,
+        canary_identities[service.name].release_id if service.canary else None,
+        previous_services.get(service.name),
+        now,
+        markers.get(service.name, {}),
+        live_desired[service.name],
+    )
+    for service in config.services
+}
+if slot_problems := [problem(key, message) for plan in plans.values() for key, message in plan.problems]:
+    raise ConfigError(slot_problems)
 
 load_balancer = LoadBalancer(
     f"{NAMESPACE}-alb",
@@ -183,6 +204,7 @@ services = {
             stack=stack,
             config=service,
             release_id=identities[service.name].release_id,
+            plan=plans[service.name],
             boot_script=boot_script,
             project_root=PROJECT_ROOT,
             region=region,
@@ -196,7 +218,7 @@ services = {
             load_balancer_security_group=load_balancer.security_group,
             previous=previous_services.get(service.name),
             attempt=attempt,
-            live_desired=live_desired_capacity(live.get(service.name)),
+            live_desired=live_desired[service.name],
             image_ref=guard.image_refs[service.name] if guard else None,
             certificate_arn=certificate_arn,
             alarm_topic_arn=config.alarm_topic_arn,

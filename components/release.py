@@ -1,5 +1,10 @@
 """A release: the launch template and autoscaling group that run one exact version of a service, and its scaling.
 
+A release runs in one of its service's slots (`fleet/slots.py`) in a role: `live` (serving, scaling), `warm` (the
+previous release after a cut-over: healthy, out of traffic, pinned at the capacity it served with, scaling
+suspended) or `canary` (a fixed share). The role is a tag of the group and its sizes, never an input of the launch
+template, so changing roles (a switch, a canary finish) updates the group in place and boots nothing.
+
 Nothing here is ever updated to run something else. A new release identity (`fleet.release.identify`) replaces
 both resources create-before-delete: the new group is created, attached to the service's long-lived target group,
 and its creation waits until its instances pass the target group's health checks. Only then does Pulumi delete
@@ -23,9 +28,27 @@ import pulumi_aws as aws
 from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
 from fleet.limits import template_description
-from fleet.names import SCALING_OFF, SCALING_TAG, service_prefix
+from fleet.names import FIRST_SLOT, LIVE_TRACK, SCALING_OFF, SCALING_TAG, TRACK_TAG, WARM_TRACK, slot_prefix
 from fleet.timeouts import GROUP_DELETE_MINUTES
 
+INIT_ERROR = "#initerror"
+"""The engine's key for a resource's init errors in `replace_on_changes` (step_generator.go `initErrorSpecialKey`)."""
+WARM_SUSPENDED_PROCESS = "AlarmNotification"
+"""Suspended on a warm group: its target-tracking policies stay declared but cannot scale it ("scaling off")."""
+TEMPLATE_INPUTS = (
+    "description",
+    "imageId",
+    "instanceType",
+    "iamInstanceProfile",
+    "vpcSecurityGroupIds",
+    "userData",
+    "metadataOptions",
+    "blockDeviceMappings",
+    "monitoring",
+    "tagSpecifications",
+    "tags",
+)
+"""Every input of a launch template but its name prefix: what a warm release keeps as the state has it."""
 ROOT_VOLUME_GIB = 20
 ROOT_DEVICE = "/dev/xvda"
 """The root device of Amazon Linux 2023, the host image family the boot script is written for."""
@@ -55,11 +78,20 @@ class ReleaseArgs:
     """`<load balancer arn suffix>/<target group arn suffix>`: the target group's ALBRequestCountPerTarget."""
     tags: dict[str, str]
     """Release tags: they reach the instances and volumes through the launch template and the group."""
-    track: str | None = None
-    """None for the service's live release; `canary` for its canary, whose names then say so."""
+    slot: str = FIRST_SLOT
+    """The slot it runs in: its launch template's and group's name prefix."""
+    role: str = LIVE_TRACK
+    """`live`, `warm` or `canary`: the group's `fleet:track` tag. A warm group keeps `desired_capacity`, has
+    `min_size` 0 and its AlarmNotification process suspended, so its scaling policies cannot move it."""
     attached_by: Sequence[pulumi.Resource] = ()
     """What attaches the target group to the load balancer, if the group must wait for it: the load balancer
     health-checks only the targets of a group a listener or rule uses, so the health gate would never pass."""
+    after: Sequence[pulumi.Resource] = ()
+    """What the group waits for besides: a live release turning warm waits for the incoming live group (it keeps
+    scaling while it still serves)."""
+    keeps_template: bool = False
+    """A release the last update ran in another role (warm): its launch template was made from a config this one
+    no longer has, so its inputs are kept as they are in the state (`ignore_changes`), never replaced."""
 
 
 class Release(pulumi.ComponentResource):
@@ -72,7 +104,8 @@ class Release(pulumi.ComponentResource):
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:release:Release", name, None, opts)
         service = args.service
-        prefix = f"{service_prefix(args.stack, service.name)}-{args.track + '-' if args.track else ''}"
+        prefix = slot_prefix(args.stack, service.name, args.slot)
+        warm = args.role == WARM_TRACK
 
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
@@ -111,6 +144,7 @@ class Release(pulumi.ComponentResource):
                 replacement_trigger=args.release_id,
                 # Whatever else changes in the template is also a new release, never an in-place new version.
                 replace_on_changes=["*"],
+                ignore_changes=list(TEMPLATE_INPUTS) if args.keeps_template else None,
             ),
         )
 
@@ -127,9 +161,12 @@ class Release(pulumi.ComponentResource):
             },
             vpc_zone_identifiers=args.subnet_ids,
             target_group_arns=[args.target_group_arn],
-            min_size=service.capacity.min,
-            max_size=service.capacity.max,
+            # A warm group's min is 0 (its pinned desired when the config's min is 0): becoming live again always
+            # changes min_size, so the provider waits for capacity on that update (the switch's health gate).
+            min_size=(args.desired_capacity if service.capacity.min == 0 else 0) if warm else service.capacity.min,
+            max_size=max(service.capacity.max, args.desired_capacity),
             desired_capacity=args.desired_capacity,
+            suspended_processes=[WARM_SUSPENDED_PROCESS] if warm else None,
             # The health gate: creation succeeds only once this many instances are healthy in the target group.
             wait_for_elb_capacity=args.desired_capacity,
             wait_for_capacity_timeout=f"{service.cutover_timeout_minutes}m",
@@ -142,12 +179,17 @@ class Release(pulumi.ComponentResource):
             # cutoverTimeoutMinutes later, and pass a transient one with the group unbalanced across zones.
             ignore_failed_scaling_activities=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=group_tags(args.tags, scaling_off=not service.scaling.enabled),
+            tags=group_tags(args.tags, args.role, scaling_off=not service.scaling.enabled),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 replacement_trigger=group_trigger,
                 replace_with=[launch_template],
-                depends_on=list(args.attached_by) or None,
+                # A group left with init errors by a failed update (a switch or finish whose capacity wait failed)
+                # is replaced by a fresh, health-gated one on the next, not given an empty update that waits on
+                # nothing (pulumi/pulumi pkg/resource/deploy/step_generator.go `applyReplaceOnChanges` at 1b594989:
+                # a `replace_on_changes` path covering `#initerror` turns an init error into a replacement).
+                replace_on_changes=[INIT_ERROR],
+                depends_on=[*args.attached_by, *args.after] or None,
                 # Deleting the group waits for its hosts to drain: up to the longest drainSeconds (fleet.timeouts).
                 custom_timeouts=pulumi.CustomTimeouts(delete=f"{GROUP_DELETE_MINUTES}m"),
             ),
@@ -183,11 +225,13 @@ class Release(pulumi.ComponentResource):
         )
 
 
-def group_tags(tags: Mapping[str, str], *, scaling_off: bool) -> list[aws.autoscaling.GroupTagArgs]:
-    """The release tags, for the group and its instances; where scaling is off, a tag that says it is deliberate."""
+def group_tags(tags: Mapping[str, str], role: str, *, scaling_off: bool) -> list[aws.autoscaling.GroupTagArgs]:
+    """The release tags, for the group and its instances; the role, for the group alone (it changes in place);
+    where scaling is off, a tag that says it is deliberate."""
     group = [
         aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True) for key, value in tags.items()
     ]
+    group.append(aws.autoscaling.GroupTagArgs(key=TRACK_TAG, value=role, propagate_at_launch=False))
     if scaling_off:
         # What the policy pack reads as a deliberate choice, not a forgotten scaling policy.
         group.append(aws.autoscaling.GroupTagArgs(key=SCALING_TAG, value=SCALING_OFF, propagate_at_launch=False))

@@ -1,35 +1,51 @@
-"""A web service: what outlives its releases (target group, listener, firewall, identity, logs) and the live release.
+"""A web service: what outlives its releases (slots' target groups, listeners, firewall, identity, logs) and the
+releases in its slots: the live one, the warm previous one, the canary (`components/slots.py`, `fleet/slots.py`).
 
-The target group is the service's fixed point. Each release's autoscaling group attaches to it, so the load
-balancer moves traffic from one release to the next by target health, with no DNS or listener change.
+A release boots in a slot of its own, health-gated in its target group, which the track rule attaches to the load
+balancer; then the traffic rule moves the service's requests to it, one load balancer change. The previous release
+stays warm in its slot for `warmRollbackMinutes`, so a rollback within that window is that one change back.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.canary import TRACK_HEADER, Canary, CanaryArgs, weighted_forward
+from components.canary import Canary, CanaryArgs
 from components.host_role import HostRole, HostRoleArgs
-from components.listeners import declare_listeners, declare_target_group
+from components.listeners import declare_listeners
 from components.release import Release, ReleaseArgs
 from components.service_args import ServiceArgs
-from components.service_image import ServiceImage, ServiceImageArgs
+from components.service_image import BUILD_INPUTS, ServiceImage, ServiceImageArgs
 from components.settings import Settings, SettingsArgs
-from fleet import rollout
-from fleet.config import ServiceConfig, canary_release
+from components.slots import (
+    TRACK_RULE_PRIORITY,
+    declare_slot_target_groups,
+    declare_track_rule,
+    declare_traffic_rule,
+    slot_aliases,
+    track_forward,
+    traffic_forward,
+)
+from fleet import clock, rollout
+from fleet.clock import iso
+from fleet.config import Capacity, ImageSource, Scaling, ServiceConfig, canary_release
 from fleet.names import (
+    CANARY_TRACK,
+    FIRST_SLOT,
     INSTANCES_ROLE,
-    LIVE_TRACK,
     ROLE_TAG,
+    ROLES,
+    WARM_TRACK,
     log_group_name,
     release_tags,
     service_tags,
     settings_path,
+    slot_name,
 )
 from fleet.outputs import (
     CanaryRelease,
@@ -37,9 +53,11 @@ from fleet.outputs import (
     DeployedRelease,
     ReleaseEntry,
     ServiceOutputs,
+    WarmRelease,
     release_history,
     write_service,
 )
+from fleet.slots import Occupant
 
 LOG_RETENTION_DAYS = 30
 
@@ -56,13 +74,15 @@ class Service(pulumi.ComponentResource):
         tags = service_tags(args.stack, config.name)
         parameters_path = settings_path(args.stack, config.name)
 
-        target_group = declare_target_group(f"{name}-tg", config, args.vpc_id, tags, child)
+        roles = {occupant.slot: occupant.role for occupant in args.plan.occupants}
+        target_groups = declare_slot_target_groups(name, config, args.vpc_id, tags, roles, self)
         entrypoint = (
             declare_listeners(
                 name,
                 config,
                 args.load_balancer_arn,
-                target_group.arn,
+                # Slot a's, as before slots, and never changed: the traffic rule in front of it forwards.
+                target_groups[FIRST_SLOT].arn,
                 args.certificate_arn,
                 [args.load_balancer_security_group],
                 tags,
@@ -80,7 +100,8 @@ class Service(pulumi.ComponentResource):
                 stack=args.stack,
                 service=config.name,
                 thresholds=config.alarms,
-                target_group_arn_suffix=target_group.arn_suffix,
+                # The live release's: the dimension updates in place when another slot becomes live.
+                target_group_arn_suffix=target_groups[args.plan.live.slot].arn_suffix,
                 load_balancer_arn_suffix=args.load_balancer_arn_suffix,
                 topic_arn=args.alarm_topic_arn,
                 tags=tags,
@@ -131,6 +152,7 @@ class Service(pulumi.ComponentResource):
                 tags=tags,
                 keep_images=args.images_promoted,
                 replica=args.image_replicated,
+                keeps_build=not args.plan.live.created,
             ),
             opts=child,
         )
@@ -154,7 +176,7 @@ class Service(pulumi.ComponentResource):
             else None
         )
 
-        def boot_values(release: ServiceConfig, release_id: str, ref: pulumi.Output[str]) -> dict[str, Any]:
+        def boot_values(release: ServiceConfig, release_id: str, ref: pulumi.Input[str]) -> dict[str, Any]:
             """The boot script's FLEET_* variables for a release of this service (live or canary)."""
             return {
                 "FLEET_STACK": args.stack,
@@ -169,112 +191,188 @@ class Service(pulumi.ComponentResource):
                 "FLEET_SETTINGS": settings.pinned if settings else "",
             }
 
-        live = rollout.LiveService.from_outputs(args.previous)
-        # On the shared listener: requests with `X-Fleet-Track: live` reach the live release alone. The rule attaches
-        # the target group before the host rule sends the service's hostnames to it, so a new service's release is
-        # health-checked, and gated, before any of its hostnames' requests reach it (components/canary.py does the
-        # same for a canary).
-        track_rule = (
-            aws.lb.ListenerRule(
-                f"{name}-track-rule",
-                listener_arn=route.listener.arn,
-                priority=route.priority - 1,
-                conditions=[
-                    {"host_header": {"values": list(config.hostnames)}},
-                    {"http_header": {"http_header_name": TRACK_HEADER, "values": [LIVE_TRACK]}},
-                ],
-                actions=[{"type": "forward", "target_group_arn": target_group.arn}],
-                tags=tags,
-                opts=child,
-            )
-            if route is not None
-            else None
+        plan = args.plan
+        listener = entrypoint.listener if entrypoint else route.listener  # type: ignore[union-attr]
+        live_slot, canary_slot = plan.live.slot, plan.canary.slot if plan.canary else None
+        # The track rule attaches every slot's target group (the live one reached by `X-Fleet-Track: live`): a
+        # release is health-gated in its slot before any request reaches it.
+        track_rule = declare_track_rule(
+            name,
+            route.listener if route is not None else listener,
+            route.priority - 1 if route is not None else TRACK_RULE_PRIORITY,
+            config.hostnames if route is not None else (),
+            track_forward(target_groups, live_slot),
+            tags,
+            self,
         )
-        self.release = Release(
-            f"{name}-release",
-            ReleaseArgs(
-                stack=args.stack,
-                service=config,
-                release_id=args.release_id,
-                boot_script=args.boot_script,
-                boot_values=boot_values(config, args.release_id, image_ref),
-                subnet_ids=args.subnet_ids,
-                security_group_id=instances.id,
-                instance_profile_arn=host_role.instance_profile_arn,
-                target_group_arn=target_group.arn,
-                desired_capacity=rollout.planned_desired(config.capacity, live, args.release_id, args.live_desired),
-                live=live,
-                attempt=args.attempt,
-                request_count_label=pulumi.Output.concat(args.load_balancer_arn_suffix, "/", target_group.arn_suffix),
-                tags=release_tags(args.stack, config.name, args.release_id),
-                attached_by=[track_rule] if track_rule else (),
-            ),
-            opts=child,
-        )
-
-        canary: pulumi.Output[CanaryRelease | None] = pulumi.Output.from_input(None)
+        canary_config = canary_release(config) if config.canary is not None else None
         canary_resources = None
-        if config.canary is not None:
-            assert args.canary_release_id is not None, "a service with a canary has a canary release id"
-            canary_config, weight, hosts = canary_release(config), config.canary.weight, config.canary.instances
-            canary_name = f"{name}-canary"
-            canary_ref = (
-                args.canary_image_ref
-                if args.canary_image_ref is not None
-                else image.another(f"{canary_name}-image", canary_config.image, canary_config.instance_type, child)
-            )
+        if config.canary is not None and canary_slot is not None:
             canary_resources = Canary(
-                canary_name,
+                f"{name}-canary",
                 CanaryArgs(
                     service=args,
-                    boot_values=boot_values(canary_config, args.canary_release_id, canary_ref),
-                    security_group_id=instances.id,
-                    instance_profile_arn=host_role.instance_profile_arn,
-                    listener=entrypoint.listener if entrypoint else route.listener,  # type: ignore[union-attr]
-                    live_target_group_arn=target_group.arn,
-                    host_route=None if entrypoint else route,
+                    listener=listener,
+                    target_group=target_groups[canary_slot],
                     tags=tags,
+                    host_route=None if entrypoint else route,
                 ),
                 opts=child,
             )
-            canary = pulumi.Output.all(
-                release=deployed_release(args.canary_release_id, canary_config, canary_ref, canary_resources.release),
-                target_group_arn=canary_resources.target_group.arn,
-            ).apply(
-                lambda v: CanaryRelease(
-                    **{**vars(v["release"]), "target_group_arn": v["target_group_arn"]},
-                    weight=weight,
-                    instances=hosts,
-                    alarms=tuple(canary_resources.alarm_names),
+        carried_canary = plan.canary is not None and not plan.canary.created
+        canary_image_opts = (
+            pulumi.ResourceOptions(parent=self, ignore_changes=list(BUILD_INPUTS)) if carried_canary else child
+        )
+        canary_ref = (
+            (
+                args.canary_image_ref
+                or image.another(
+                    f"{name}-canary-image", canary_config.image, canary_config.instance_type, canary_image_opts
                 )
             )
+            if canary_config is not None
+            else None
+        )
 
-        if route is not None:
-            # After the release (and the canary): the hostnames reach hosts that passed their gate.
+        def runs(occupant: Occupant) -> tuple[ServiceConfig, pulumi.Input[str]]:
+            """What a slot's release runs: the config's release, its canary's, or (warm) what its outputs record."""
+            record = occupant.record
+            if occupant.role == WARM_TRACK and record is not None:
+                return recorded_release(config, record), record.image_ref or image_ref
+            kept = record.image_ref if record is not None and record.image_ref else None
+            if occupant.role == CANARY_TRACK:
+                assert canary_config is not None
+                assert canary_ref is not None
+                return canary_config, kept or canary_ref
+            return config, kept or image_ref
+
+        releases: dict[str, Release] = {}
+        # Declared live first, then the canary, then the warm release, which waits for the incoming live group.
+        for occupant in sorted(plan.occupants, key=lambda o: ROLES.index(o.role)):
+            slot, role = occupant.slot, occupant.role
+            release_config, ref = runs(occupant)
+            if role == CANARY_TRACK:
+                assert config.canary is not None
+                fixed = config.canary.instances
+                release_config = replace(
+                    release_config,
+                    capacity=Capacity(min=fixed, desired=fixed, max=fixed),
+                    scaling=Scaling(enabled=False, cpu_percent=None),
+                )
+            after: list[pulumi.Resource] = []
+            if role == WARM_TRACK and occupant.changes_role:
+                after.append(releases[live_slot].group)
+            releases[slot] = Release(
+                slot_name(name, slot, "release"),
+                ReleaseArgs(
+                    stack=args.stack,
+                    service=release_config,
+                    release_id=occupant.release_id,
+                    boot_script=args.boot_script,
+                    boot_values=boot_values(release_config, occupant.release_id, ref),
+                    subnet_ids=args.subnet_ids,
+                    security_group_id=instances.id,
+                    instance_profile_arn=host_role.instance_profile_arn,
+                    target_group_arn=target_groups[slot].arn,
+                    desired_capacity=occupant.desired,
+                    live=rollout.LiveService.from_outputs(ServiceOutputs(release=occupant.record))
+                    if occupant.record
+                    else None,
+                    attempt=args.attempt,
+                    request_count_label=pulumi.Output.concat(
+                        args.load_balancer_arn_suffix, "/", target_groups[slot].arn_suffix
+                    ),
+                    tags=release_tags(args.stack, config.name, occupant.release_id),
+                    slot=slot,
+                    role=role,
+                    attached_by=[
+                        track_rule,
+                        *([canary_resources.header_rule] if canary_resources and slot == canary_slot else []),
+                    ],
+                    after=after,
+                    keeps_template=role == WARM_TRACK,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, aliases=slot_aliases(name, slot, "release")),
+            )
+        self.release = releases[live_slot]
+        serving = [releases[live_slot].group, *([releases[canary_slot].group] if canary_slot else [])]
+        forward = traffic_forward(
+            target_groups, live_slot, canary_slot, config.canary.weight if config.canary is not None else 0
+        )
+        # After the live release (and the canary): traffic reaches hosts that passed their gate. Changing this
+        # rule's forward is the switch.
+        traffic_rule = (
             aws.lb.ListenerRule(
                 f"{name}-host-rule",
                 listener_arn=route.listener.arn,
                 priority=route.priority,
                 conditions=[{"host_header": {"values": list(config.hostnames)}}],
-                actions=[
-                    weighted_forward(target_group.arn, canary_resources.target_group.arn, config.canary.weight)
-                    if canary_resources is not None and config.canary is not None
-                    else {"type": "forward", "target_group_arn": target_group.arn}
-                ],
+                actions=[forward],
                 tags=tags,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[self.release.group, *([canary_resources.release.group] if canary_resources else [])],
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=serving),
             )
+            if route is not None
+            else None
+        )
+        if entrypoint is not None:
+            own = declare_traffic_rule(name, entrypoint.listener, forward, tags, self, serving)
+            traffic_rule = traffic_rule or own
+        assert traffic_rule is not None
         url = (lambda dns: entrypoint.url(dns)) if entrypoint else (lambda dns: route.url(config.hostnames))  # type: ignore[union-attr]
 
+        def record_of(occupant: Occupant) -> pulumi.Output[DeployedRelease]:
+            release_config, ref = runs(occupant)
+            release = releases[occupant.slot]
+            since = (
+                release.group_name.apply(lambda _: iso(clock.now()))
+                if occupant.changes_role or occupant.record is None or not occupant.record.since
+                else pulumi.Output.from_input(occupant.record.since)
+            )
+            return pulumi.Output.all(
+                deployed=deployed_release(occupant.release_id, release_config, pulumi.Output.from_input(ref), release),
+                target_group_arn=target_groups[occupant.slot].arn,
+                since=since,
+            ).apply(
+                lambda v: replace(
+                    v["deployed"],
+                    slot=occupant.slot,
+                    target_group_arn=v["target_group_arn"],
+                    since=None if occupant.role == WARM_TRACK and occupant.record is not None else v["since"],
+                )
+            )
+
+        live_record = record_of(plan.live)
+        warm = plan.warm
+        warm_record: pulumi.Output[WarmRelease | None] = (
+            record_of(warm).apply(
+                lambda deployed: WarmRelease(
+                    **{**vars(deployed), "since": warm.record.since if warm.record else None},
+                    desired=warm.desired,
+                    warm_since=plan.warm_since,
+                    retires_at=plan.retires_at,
+                )
+            )
+            if warm is not None
+            else pulumi.Output.from_input(None)
+        )
+        canary: pulumi.Output[CanaryRelease | None] = pulumi.Output.from_input(None)
+        if plan.canary is not None and config.canary is not None and canary_resources is not None:
+            weight, hosts, alarm_names = config.canary.weight, config.canary.instances, canary_resources.alarm_names
+            canary = record_of(plan.canary).apply(
+                lambda deployed: CanaryRelease(
+                    **vars(deployed), weight=weight, instances=hosts, alarms=tuple(alarm_names)
+                )
+            )
+
         self.outputs = pulumi.Output.all(
-            release=deployed_release(args.release_id, config, image_ref, self.release),
+            release=live_record,
+            warm=warm_record,
             canary=canary,
             dns=args.load_balancer_dns_name,
-            target_group_arn=target_group.arn,
+            target_group_arn=target_groups[live_slot].arn,
             digest=image.built_digest,
+            traffic_rule_arn=traffic_rule.arn,
+            track_rule_arn=track_rule.arn,
         ).apply(
             lambda v: write_service(
                 ServiceOutputs(
@@ -291,10 +389,27 @@ class Service(pulumi.ComponentResource):
                     canary=v["canary"],
                     hostnames=config.hostnames or None,
                     rule_priority=route.priority if route else None,
+                    warm=v["warm"],
+                    traffic_rule_arn=v["traffic_rule_arn"],
+                    track_rule_arn=v["track_rule_arn"],
+                    warm_rollback_minutes=config.warm_rollback_minutes,
                 )
             )
         )
         self.register_outputs({"outputs": self.outputs})
+
+
+def recorded_release(config: ServiceConfig, record: DeployedRelease) -> ServiceConfig:
+    """The service as a release its outputs record runs it (a warm one, made from an earlier config): its version,
+    image, host image and instance type; the rest is today's config. Its launch template keeps what the state has
+    (`ReleaseArgs.keeps_template`), so these are only what the program says it runs."""
+    return replace(
+        config,
+        image=ImageSource(version=record.version or config.image.version, ref=record.image_ref),
+        host_image=record.host_image or config.host_image,
+        instance_type=record.instance_type or config.instance_type,
+        canary=None,
+    )
 
 
 def deployed_release(

@@ -15,6 +15,7 @@ from components.front_door import HostRoute
 from components.listeners import ListenerAliases
 from fleet.config import ServiceConfig
 from fleet.outputs import ServiceOutputs
+from fleet.slots import SlotPlan
 
 
 @dataclass
@@ -22,6 +23,8 @@ class ServiceArgs:
     stack: str
     config: ServiceConfig
     release_id: str
+    plan: SlotPlan
+    """What each of the service's slots runs in this update (`fleet.slots.plan_slots`), without problems."""
     boot_script: str
     project_root: Path
     region: str

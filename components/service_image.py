@@ -16,6 +16,9 @@ from fleet.names import CANARY_TRACK, repository_name
 from fleet.platforms import platform_for
 from fleet.retention import lifecycle_policy
 
+BUILD_INPUTS = ("imageName", "build")
+"""What of a pulumi-docker `Image` makes a build and a push when it changes: the tag and the build's inputs."""
+
 
 @dataclass
 class ServiceImageArgs:
@@ -33,6 +36,11 @@ class ServiceImageArgs:
     """The ref names the copy ECR replicated into this stack's own registry: ECR created that repository, with no
     lifecycle policy (the source's is not replicated), so this stack gives it the building stack's policy, whose
     `keep-` rule `fleetctl retain` relies on."""
+    keeps_build: bool = False
+    """The live release runs an image an earlier update built (a routine deploy, a switch back to the warm release,
+    a canary finish; its hosts boot from the `imageRef` the outputs record): the image keeps the inputs of the build
+    in the state, so nothing is built, and no tag pushed again into the repository, whose tags are immutable (a
+    switch's config asks for the warm release's build, whose tag ECR already holds)."""
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -73,7 +81,8 @@ class ServiceImage(pulumi.ComponentResource):
             _lifecycle(f"{name}-lifecycle", repository.name, child)
             self._repository = repository
             self._project_root = args.project_root
-            image = self._push(f"{name}-image", args.source, args.instance_type, child)
+            kept = pulumi.ResourceOptions(parent=self, ignore_changes=list(BUILD_INPUTS)) if args.keeps_build else child
+            image = self._push(f"{name}-image", args.source, args.instance_type, kept)
             self.image_ref = image.repo_digest
             self.built_digest = image.repo_digest.apply(lambda ref: ref.split("@", 1)[1])
             self.repository_arn = repository.arn

@@ -22,7 +22,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fleet.names import CANARY_TRACK, log_group_name, repository_name, service_prefix
+from fleet.names import (
+    CANARY_TRACK,
+    FIRST_SLOT,
+    SLOTS,
+    log_group_name,
+    repository_name,
+    service_prefix,
+    slot_name,
+    slot_prefix,
+    slot_target_group_name,
+)
 
 AUTONAME_SUFFIX = len("-abcdefg")
 """What the engine's autonaming adds to a logical name: a dash and 7 random characters."""
@@ -47,27 +57,33 @@ class Name:
 
 
 def service_names(stack: str, service: str, *, canary: bool) -> list[Name]:
-    """Every physical name of a service's resources (and its canary's) that grows with the stack or service name."""
+    """Every physical name of a service's resources (and its canary's) that grows with the stack or service name.
+
+    Each release slot (fleet/slots.py) has its target group (`<service>-tg`, `-tgb`, `-tgc`, autonamed) and its
+    launch template and group prefixes (`fleet-<stack>-<service>-`, `-b-`, `-c-`); the longest are slot b's and c's,
+    so those are checked. A canary runs in a slot; only its alarms carry its own name."""
     prefix = service_prefix(stack, service)
-    tracks = [("", prefix)] + ([(" canary's", f"{prefix}-{CANARY_TRACK}")] if canary else [])
+    longest = SLOTS[-1]
     names = [
-        _autonamed("target group", f"{service}-tg", 32),
         _autonamed("hosts' security group", f"{service}-instances-sg", 255),
         _autonamed("host role", f"{service}-host-role", 64),
         _autonamed("host role's policy", f"{service}-host-policy", 128),
         _autonamed("instance profile", f"{service}-host-profile", 128),
-        _autonamed("scaling policy", f"{service}-release-scale-requests", 255),
+        _autonamed("scaling policy", f"{slot_name(service, longest, 'release')}-scale-requests", 255),
         Name("log group", log_group_name(stack, service), len(log_group_name(stack, service)), 512),
         Name("ECR repository", repository_name(stack, service), len(repository_name(stack, service)), 256),
     ]
-    if canary:
-        names.append(_autonamed("canary's target group", f"{service}-{CANARY_TRACK}-tg", 32))
-    for track, start in tracks:
+    for slot in (FIRST_SLOT, longest):
+        what = "" if slot == FIRST_SLOT else f"slot {slot}'s "
         names += [
-            _prefixed(f"{track} launch template".lstrip(), f"{start}-", 128),
-            _prefixed(f"{track} autoscaling group".lstrip(), f"{start}-", 255),
-            Name(f"{track} p99 alarm".lstrip(), f"{start}-p99-response-time", len(f"{start}-p99-response-time"), 255),
+            _autonamed(f"{what}target group", slot_target_group_name(service, slot), 32),
+            _prefixed(f"{what}launch template", slot_prefix(stack, service, slot), 128),
+            _prefixed(f"{what}autoscaling group", slot_prefix(stack, service, slot), 255),
         ]
+    alarms = [prefix] + ([f"{prefix}-{CANARY_TRACK}"] if canary else [])
+    for start in alarms:
+        what = "canary's p99 alarm" if start != prefix else "p99 alarm"
+        names.append(Name(what, f"{start}-p99-response-time", len(f"{start}-p99-response-time"), 255))
     return names
 
 

@@ -36,6 +36,8 @@ LIVE_TRACK = "live"
 WARM_TRACK = "warm"
 """The role of the previous release while its warm window is open: healthy, out of traffic."""
 ROLES = (LIVE_TRACK, WARM_TRACK, CANARY_TRACK)
+TRACK_HEADER = "X-Fleet-Track"
+"""Requests with `X-Fleet-Track: canary` reach the canary alone, `X-Fleet-Track: live` the live release alone."""
 
 SLOTS = ("a", "b", "c")
 """A service's release slots (fleet/slots.py): each a target group and, when it has a role, a release."""
@@ -124,9 +126,19 @@ def slot_prefix(stack: str, service: str, slot: str) -> str:
 
 
 def slot_name(service: str, slot: str, what: str) -> str:
-    """The logical name of a slot's resource (`web-tg`, `web-b-tg`, `web-c-release`): slot `a` keeps the names a
-    service's target group and release had before slots, so upgrading fleet keeps their URNs."""
-    return f"{service}-{what}" if slot == FIRST_SLOT else f"{service}-{slot}-{what}"
+    """The logical name of a slot's release (`web-release`, `web-release-b`): slot `a` keeps the name a service's
+    release had before slots, so upgrading fleet keeps its URN. The slot comes last, so no service's name can
+    collide with another's slot (URNs carry the parent's type, not its name: `web-release-b` of `web` would be
+    `web-b`'s `web-release-b`)."""
+    return f"{service}-{what}" if slot == FIRST_SLOT else f"{service}-{what}-{slot}"
+
+
+def slot_target_group_name(service: str, slot: str) -> str:
+    """The logical name of a slot's target group: `web-tg`, `web-tgb`, `web-tgc`. The engine autonames it
+    `<logical name>-<7 random>` within AWS's 32 characters, so it may be at most 24 long: with the longest service
+    name (20) only one character is left after `-tg` (fleet/limits.py), so not `-tg-b`. No other service's target
+    group can have these names: theirs end in `-tg`, `-tgb` or `-tgc` after a name that cannot end with `-`."""
+    return f"{service}-tg" if slot == FIRST_SLOT else f"{service}-tg{slot}"
 
 
 def rollback_markers_path(stack: str) -> str:

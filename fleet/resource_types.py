@@ -41,6 +41,7 @@ GET_AUTHORIZATION_TOKEN = "aws:ecr/getAuthorizationToken:getAuthorizationToken"
 GET_AMI_IDS = "aws:autoscaling/getAmiIds:getAmiIds"
 GET_GROUP = "aws:autoscaling/getGroup:getGroup"
 GET_IMAGE = "aws:ecr/getImage:getImage"
+GET_PARAMETERS_BY_PATH = "aws:ssm/getParametersByPath:getParametersByPath"
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's builtin invoke behind StackReference (pulumi/pulumi pkg/resource/deploy/builtins.go,
 `readStackReference`): the outputs of a stack's last update. A failed update writes over them what the program

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _ensure_event_loop
 
+from fleet import clock
 from fleet import resource_types as types
 
 ACCOUNT = "123456789012"
@@ -163,6 +165,9 @@ class FleetMocks(pulumi.runtime.Mocks):
     """The account the program runs in (`getCallerIdentity`); resources are still named in ACCOUNT."""
     absent_images: set[str] = field(default_factory=set)
     """Digests `getImage` finds in no registry; every other image is found (the mocks hold no images)."""
+    rollback_markers: dict[str, str] = field(default_factory=dict)
+    """SSM parameters under `/fleet-rollbacks/` (name -> value): the releases `fleetctl watch` rolled back; none by
+    default."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack's outputs, once every exported value resolved: what the SDK registers with the engine in one
     `RegisterResourceOutputs` (sdk/python pulumi/runtime/resource.py `register_resource_outputs` awaits them all),
@@ -238,6 +243,17 @@ class FleetMocks(pulumi.runtime.Mocks):
                 return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
             case types.GET_AMI_IDS:
                 return {"names": [name for name in args.args["names"] if name in self.live_desired], "arns": []}
+            case types.GET_PARAMETERS_BY_PATH:
+                path = args.args["path"]
+                found = sorted(name for name in self.rollback_markers if name.startswith(path))
+                return {
+                    "id": path,
+                    "path": path,
+                    "names": found,
+                    "values": [self.rollback_markers[name] for name in found],
+                    "types": ["String"] * len(found),
+                    "arns": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}" for name in found],
+                }
             case types.GET_GROUP:
                 return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
@@ -284,12 +300,13 @@ def run_program(
     monitor: RecordingMonitor | None = None,
     project_root: Path,
     secret_keys: list[str] | None = None,
+    now: datetime | None = None,
 ) -> ProgramRun:
     """Run `project_root/__main__.py` for `stack` with the stack-file `config:` mapping given; raise what it raises.
 
     Pass `mocks` to look at what was registered even when the program fails, and `monitor` to answer the
     registrations another way (tests/engine_model.py); `secret_keys` are the config keys Pulumi would report as
-    secret.
+    secret; `now` is the time the program's clock (`fleet.clock`) answers during the run, the real time without.
     """
     # The program turns the garbage collector off for its run (`__main__.py`): a process that runs it again turns
     # it back on first, so the last run's garbage goes.
@@ -322,11 +339,14 @@ def run_program(
         outputs = pulumi.Output.from_input(dict(stack_resource.outputs))  # type: ignore[union-attr]
         return outputs.apply(exported.update)
 
+    clock.set_now(now)
     try:
         program()
     except BaseException as failure:
         _reported_failures.add(_failure_key(failure))
         raise
+    finally:
+        clock.set_now(None)
     return ProgramRun(resources=declared_resources(declared, mocks, monitor), outputs=exported, invokes=mocks.invokes)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, TOTAL_WEIGHT, TRACK_TAG
+from fleet.names import CANARY_TRACK, MAX_CANARY_WEIGHT, TOTAL_WEIGHT, TRACK_HEADER, TRACK_TAG
 from fleet.resource_types import AUTOSCALING_GROUP, LISTENER, LISTENER_RULE, TARGET_GROUP
 
 from .base import as_dict, as_list, number, references, tags_of
@@ -100,13 +100,23 @@ def _target_group_of(
     return by_ref[unnamed.pop()] if len(unnamed) == 1 and len(unknown) == 1 else None
 
 
+def _track_rule(resource: Resource) -> bool:
+    """A service's track rule (components/slots.py): only requests marked `X-Fleet-Track` match it, and its weights
+    (1 for the live slot, 0 for the others) attach every slot's target group for health checks, sharing nothing."""
+    conditions = map(as_dict, as_list(resource.props.get("conditions")))
+    return any(as_dict(condition.get("httpHeader")).get("httpHeaderName") == TRACK_HEADER for condition in conditions)
+
+
 def weighted_forwards_bound_the_canary_share(resources: Sequence[Resource]) -> list[tuple[str, str]]:
     """A weighted forward shares 100 between its target groups and gives a canary's (tagged fleet:track=canary)
-    1-50 of it: 0 would compare nothing, more would move most requests to hosts no cut-over health-gated."""
+    1-50 of it: 0 would compare nothing, more would move most requests to hosts no cut-over health-gated. A track
+    rule's forward, which only marked requests reach, attaches target groups and shares nothing."""
     target_groups = [resource for resource in resources if resource.type == TARGET_GROUP]
     by_ref = {ref: group for group in target_groups for ref in (group.urn, group.props.get("arn")) if ref}
     violations = []
     for resource in resources:
+        if resource.type == LISTENER_RULE and _track_rule(resource):
+            continue
         for targets in _weighted_forwards(resource):
             weights = [target.get("weight", DEFAULT_WEIGHT) for target in targets]
             if any(number(weight) is None for weight in weights):

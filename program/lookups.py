@@ -1,19 +1,22 @@
 """What the program reads about the live fleet before it declares anything. Lookups, never resources.
 
-Both lookups are synchronous invokes, so a config change that would cut traffic is refused, and the desired
+The lookups are synchronous invokes, so a config change that would cut traffic is refused, and the desired
 capacity is known, before the first resource is declared; they run during `pulumi preview` too, so a preview
 shows the values `pulumi up` would send.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from fleet.names import marker_release, rollback_markers_path
 from fleet.resource_types import READ_STACK_OUTPUTS
 from fleet.rollout import LiveService
+from fleet.slots import RolledBack
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:
@@ -40,3 +43,33 @@ def live_desired_capacity(live: LiveService | None) -> int | None:
         )
         return None
     return aws.autoscaling.get_group(name=group_name).desired_capacity
+
+
+def rollback_markers(stack: str) -> dict[str, dict[str, RolledBack]]:
+    """The releases of this stack that `fleetctl watch` rolled back (its markers under `/fleet-rollbacks/<stack>/`),
+    by service and release id: the program refuses a config that asks for one of them again."""
+    found = aws.ssm.get_parameters_by_path(path=rollback_markers_path(stack), recursive=True)
+    markers: dict[str, dict[str, RolledBack]] = {}
+    for name, value in zip(found.names, found.values, strict=True):
+        where = marker_release(stack, name)
+        if where is None:
+            continue
+        markers.setdefault(where[0], {})[where[1]] = parse_marker(value)
+    return markers
+
+
+def parse_marker(value: str) -> RolledBack:
+    """A marker's value as `fleetctl watch` writes it: `{"at": ISO, "alarms": [...], "servedBy": release id}`; a
+    marker whose value cannot be read still marks its release (the time then says so)."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return RolledBack(at="an unknown time")
+    alarms = data.get("alarms")
+    return RolledBack(
+        at=str(data.get("at") or "an unknown time"),
+        alarms=tuple(str(alarm) for alarm in alarms) if isinstance(alarms, list) else (),
+        served_by=str(data["servedBy"]) if data.get("servedBy") else None,
+    )

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
@@ -404,7 +405,8 @@ class EngineModel:
         served = any(
             arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
         )
-        return str(arn).rsplit("/", 1)[-1].removesuffix("-tg") if served else None
+        # A slot's target group (`<service>-tg`, `-tgb`, `-tgc`, fleet/names.py) serves its service.
+        return re.sub(r"-tg[bc]?$", "", str(arn).rsplit("/", 1)[-1]) if served else None
 
     def _answers(self) -> dict[tuple[int, str], str | None]:
         return {probe: self.serves(*probe) for probe in self._probes}

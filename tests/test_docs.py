@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 import pytest
 
 from fleet import reference
-from fleetctl.simulation import qualified, reset_runtime, run_program
+from fleetctl.simulation import qualified, reset_runtime, run_program, run_update
 from tests.checkout import ROOT, stack_file
 
 
@@ -154,8 +155,8 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
 
 @pytest.fixture(scope="module")
 def exported() -> set[str]:
-    """Every output key path staging (with a registry consumer, a DNS zone and a managed certificate) and prod (with
-    a canary) export under the mocks."""
+    """Every output key path staging (with a registry consumer, a DNS zone and a managed certificate; then a release
+    that leaves the first one warm) and prod (with a canary) export under the mocks."""
     prod, staging = stack_file("prod"), stack_file("staging")
     staging["fleet:registry"] = {"consumers": [{"account": "210987654321", "region": "us-east-1"}]}
     staging["fleet:dns"] = {"zoneId": "Z08393152MPN1", "zoneName": "example.com"}
@@ -169,9 +170,14 @@ def exported() -> set[str]:
         for version, ref in (("1.0.0", web["image"]["ref"]), ("9.9.9", canary_ref))
     ]
     source = {"services": {"web": {"release": entries[0], "history": entries}}}
+    released = copy.deepcopy(staging)
+    released["fleet:services"]["web"]["image"]["version"] = "1.0.1"
     try:
+        first = run_program("staging", staging, project_root=ROOT)
+        reset_runtime()
         runs = [
-            run_program("staging", staging, project_root=ROOT),
+            first,
+            run_update("staging", released, first, project_root=ROOT),
             run_program("prod", prod, stack_outputs={qualified("staging"): source}, project_root=ROOT),
         ]
     finally:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fleet.config import ACCOUNT_ID, FleetConfig, ServiceConfig
 from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
+from fleet.names import FIRST_SLOT, slot_name, slot_target_group_name
 from fleet.outputs import (
     SERVICES,
     STACK,
@@ -253,15 +254,21 @@ def _live_desired_assumed(config: FleetConfig, deployed: dict[str, Any] | None) 
     }
 
 
+def _slot(resources: list[Declared], service: str, slot: str) -> tuple[Declared, Declared, Declared]:
+    """The launch template, group and target group of a service's release slot (fleet/slots.py)."""
+    release = slot_name(service, slot, "release")
+    parts = [resource for resource in resources if resource.parent == release]
+    target_groups = [r for r in resources if r.name == slot_target_group_name(service, slot)]
+    return _one(parts, LAUNCH_TEMPLATE), _one(parts, AUTOSCALING_GROUP), _one(target_groups, TARGET_GROUP)
+
+
 def _service_plan(
     service: ServiceConfig, declared: ProgramRun, deployed: dict[str, Any] | None, now: datetime
 ) -> list[str]:
     resources = _resources_of(declared, SERVICE, service.name)
-    group = _one(resources, AUTOSCALING_GROUP)
-    template = _one(resources, LAUNCH_TEMPLATE)
-    target_group = _one(resources, TARGET_GROUP)
     outputs = parse_service(declared.outputs[SERVICES][service.name], service.name)
     release = outputs.release or DeployedRelease()
+    template, group, target_group = _slot(resources, service.name, release.slot or FIRST_SLOT)
     check = target_group.inputs["healthCheck"]
     lines = [
         service.name,
@@ -282,15 +289,20 @@ def _service_plan(
     ]
     if service.hostnames:
         lines.append(_routing_line(service, outputs))
+    canary = outputs.canary
     canary_resources = _resources_of(declared, CANARY, f"{service.name}-canary")
-    if service.canary is not None and outputs.canary is not None:
-        lines.append(_canary_line(outputs.canary, canary_resources))
+    if canary is not None:
+        canary_slot = canary.slot or FIRST_SLOT
+        canary_template = _slot(resources, service.name, canary_slot)[0]
+        slot_release = slot_name(service.name, canary_slot, "release")
+        canary_resources += [r for r in resources if r.parent == slot_release]
+    if service.canary is not None and canary is not None:
+        lines.append(_canary_line(canary, canary_template))
     if deployed is not None:
-        deployed_service = _deployed_services(deployed).get(service.name, ServiceOutputs())
-        lines.append(f"  pulumi up:      {_change(release, deployed_service, now)}")
-        if outputs.canary is not None:
-            live_canary = _deployed_services(deployed).get(service.name, ServiceOutputs()).canary
-            lines.append(f"  canary change:  {_canary_change(outputs.canary, live_canary, canary_resources)}")
+        before = _deployed_services(deployed).get(service.name, ServiceOutputs())
+        lines.append(f"  pulumi up:      {_change(release, before, service.warm_rollback_minutes, now)}")
+        if canary is not None:
+            lines.append(f"  canary change:  {_canary_change(canary, before.canary, canary_resources)}")
     return lines + _warm_lines(outputs, _deployed_services(deployed).get(service.name), now)
 
 
@@ -351,8 +363,7 @@ def _canary_change(canary: CanaryRelease, live: CanaryRelease | None, resources:
     )
 
 
-def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:
-    template = _one(resources, LAUNCH_TEMPLATE)
+def _canary_line(canary: CanaryRelease, template: Declared) -> str:
     return (
         f"  canary:         release {canary.release_id} (version {canary.version}) on {canary.instances} "
         f"{template.inputs['instanceType']} host(s) of {template.inputs['imageId']}, {canary.weight}% of requests "
@@ -360,17 +371,29 @@ def _canary_line(canary: CanaryRelease, resources: list[Declared]) -> str:
     )
 
 
-def _change(release: DeployedRelease, deployed: ServiceOutputs, now: datetime) -> str:
-    live, warm = deployed.release, deployed.warm
+def _change(release: DeployedRelease, before: ServiceOutputs, window: int, now: datetime) -> str:
+    """What `pulumi up` does to the live release: nothing, a switch back to the warm one (within its window), a
+    canary finish, or a release into a free slot; and what becomes of the release that serves now."""
+    live, warm = before.release, before.warm
     if live is None:
         return f"new service: creates its first release {release.release_id}"
     if live.release_id == release.release_id:
         return f"no release (release {release.release_id} is live; capacity and settings update in place)"
-    if warm is not None and warm.release_id == release.release_id and _window(deployed, now).open:
+    if warm is not None and warm.release_id == release.release_id and _window(before, now).open:
         return (
             f"switch: traffic moves back to warm release {release.release_id} with one load balancer change, no "
-            f"boot (its window closes at {shown(_window(deployed, now).retires_at)}); {live.release_id} becomes "
+            f"boot (its window closes at {shown(_window(before, now).retires_at)}); {live.release_id} becomes "
             "the warm one"
+        )
+    former = (
+        f"release {live.release_id} then stays warm for {window} min (a rollback within it is a switch)"
+        if window > 0
+        else f"release {live.release_id} is deleted once the cut-over is done (warmRollbackMinutes is 0)"
+    )
+    if before.canary is not None and before.canary.release_id == release.release_id:
+        return (
+            f"canary finish: the canary's group (slot {release.slot}) scales in place to the live capacity, behind "
+            f"the health gate, then takes all traffic; no second boot; {former}"
         )
     changed = [
         f"{label} {getattr(live, name)} → {getattr(release, name)}"
@@ -379,9 +402,9 @@ def _change(release: DeployedRelease, deployed: ServiceOutputs, now: datetime) -
     ]
     because = f"; {', '.join(changed)}" if changed else ""
     return (
-        f"release: replaces launch template and ASG ({live.release_id} → {release.release_id}{because}); "
-        "the new group starts with the live group's desired capacity when larger (read from AWS at deploy, "
-        "assumed unchanged here)"
+        f"release: a new launch template and ASG in slot {release.slot} ({live.release_id} → "
+        f"{release.release_id}{because}), health-gated before traffic moves; the new group starts with the live "
+        f"group's desired capacity when larger (read from AWS at deploy, assumed unchanged here); {former}"
     )
 
 

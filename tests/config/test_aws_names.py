@@ -26,17 +26,8 @@ def problems(raw: dict[str, Any], stack: str = "staging") -> list[str]:
     return error.value.problems
 
 
-def test_a_canary_of_a_service_named_with_15_characters_is_refused_its_target_group_name_would_not_fit():
-    name = "a" * 15
-
-    assert problems(renamed("staging", name, canary=True)) == [
-        f"fleet:services.{name}: its canary's target group would be named {name}-canary-tg-<7 random>, 33 "
-        "characters; AWS allows 32: use a service name 1 character(s) shorter"
-    ]
-
-
-def test_a_canary_of_a_service_named_with_14_characters_is_accepted():
-    parse_config(renamed("staging", "a" * 14, canary=True), "staging", ROOT)
+def test_a_canary_of_a_service_named_with_20_characters_is_accepted_it_runs_in_a_slot_named_like_every_slot():
+    parse_config(renamed("staging", "a" * 20, canary=True), "staging", ROOT)
 
 
 def test_a_service_named_with_20_characters_and_no_canary_is_accepted():
@@ -74,20 +65,19 @@ def test_a_promoted_stack_with_upper_case_in_its_name_is_accepted_it_pushes_to_n
 
 
 def test_a_stack_name_that_leaves_no_room_for_the_launch_templates_unique_suffix_is_refused():
-    stack = "s" * 96  # fleet-<96>-web- is 107 characters, and terraform adds 26
+    stack = "s" * 90  # fleet-<90>-web-c- (slot c's, the longest prefix) is 103 characters, and terraform adds 26
 
     [problem] = problems(fleet_keys(stack_file("staging")), stack=stack)
     assert problem == (
-        f"fleet:services.web: its launch template would be named fleet-{stack}-web-<26 unique>, 133 characters; "
-        "AWS allows 128: use a stack or service name 5 character(s) shorter"
+        f"fleet:services.web: its slot c's launch template would be named fleet-{stack}-web-c-<26 unique>, 129 "
+        "characters; AWS allows 128: use a stack or service name 1 character(s) shorter"
     )
 
 
 def test_every_problem_of_every_service_is_reported_at_once():
     raw = renamed("staging", "sg", canary=False)
-    canary = {"image": {"version": "9", "build": "images/web"}}
-    raw["services"]["b" * 16] = {**raw["services"]["sg"], "publicPort": 81, "canary": canary}
+    raw["services"]["sg-api"] = {**raw["services"]["sg"], "publicPort": 81}
 
     keys = [problem.split(": ", 1)[0] for problem in problems(raw)]
 
-    assert keys == ["fleet:services.sg", f"fleet:services.{'b' * 16}"]
+    assert keys == ["fleet:services.sg", "fleet:services.sg-api"]

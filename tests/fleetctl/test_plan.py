@@ -121,16 +121,17 @@ def test_same_release_as_deployed_is_no_release(plan, outputs_file):
     assert f"  pulumi up:      no release (release {release_id('staging')} is live;" in out
 
 
-def test_a_release_id_other_than_the_deployed_one_replaces_launch_template_and_asg(plan, outputs_file):
+def test_a_release_id_other_than_the_deployed_one_is_a_new_template_and_asg_in_a_free_slot(plan, outputs_file):
     live = outputs_file("staging", deployed("staging", "0123456789ab", version="0.9.0"))
 
     code, out, _ = plan("staging", "--from-outputs", live)
 
     assert code == 0
     assert (
-        f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}; "
-        "version 0.9.0 → 1.0.0)"
+        f"  pulumi up:      release: a new launch template and ASG in slot b (0123456789ab → {release_id('staging')}; "
+        "version 0.9.0 → 1.0.0), health-gated before traffic moves"
     ) in out
+    assert "release 0123456789ab then stays warm for 60 min (a rollback within it is a switch)" in out
 
 
 def test_a_service_the_deployed_stack_lacks_is_new(plan, outputs_file):
@@ -335,8 +336,10 @@ def test_a_new_canary_planned_from_the_outputs_lists_the_resources_it_creates(
     assert code == 0, out
     (line,) = [line for line in out.splitlines() if line.startswith("  canary change:")]
     assert line.startswith("  canary change:  starts the canary: creates ")
-    for kind in ("LaunchTemplate", "Group", "TargetGroup", "ListenerRule", "MetricAlarm"):
+    for kind in ("ListenerRule", "MetricAlarm"):
         assert f"{kind} web-canary" in line
+    for kind in ("LaunchTemplate", "Group"):
+        assert f"{kind} web-release-b" in line  # the canary's release runs in slot b
     assert f"pulumi up:      no release (release {release_id('staging')} is live" in out
 
 
@@ -489,4 +492,6 @@ def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_
         datetime(2026, 12, 1, 2, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
     )
 
-    assert f"  pulumi up:      release: replaces launch template and ASG (0123456789ab → {release_id('staging')}" in out
+    assert (
+        f"  pulumi up:      release: a new launch template and ASG in slot c (0123456789ab → {release_id('staging')}"
+    ) in out

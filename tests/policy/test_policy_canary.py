@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import components.canary
 import components.release
+import components.slots
 from fleet.resource_types import LISTENER, LISTENER_RULE, TARGET_GROUP
 from fleetctl.simulation import qualified
 from policy import traffic
@@ -111,17 +111,19 @@ def test_prod_with_a_canary_passes_every_policy(program, prod_config, staging_ou
 
 def test_a_canary_group_without_the_scaling_off_tag_is_caught(program, staging_config, monkeypatch):
     real = components.release.group_tags
-    monkeypatch.setattr(components.release, "group_tags", lambda tags, scaling_off: real(tags, scaling_off=False))
+    monkeypatch.setattr(
+        components.release, "group_tags", lambda tags, role, scaling_off: real(tags, role, scaling_off=False)
+    )
 
     run = program("staging", with_canary(staging_config, {"version": "1.1.0", "build": "images/web"}))
 
-    assert violations(run) == [("autoscaling-groups-scale-themselves", "web-canary-release-group")]
+    assert violations(run) == [("autoscaling-groups-scale-themselves", "web-release-b-group")]
 
 
 def test_a_canary_share_above_fifty_percent_declared_by_the_program_is_caught(program, staging_config, monkeypatch):
-    real = components.canary.weighted_forward
-    monkeypatch.setattr(components.canary, "weighted_forward", lambda live, canary, weight: real(live, canary, 60))
+    real = components.slots.weighted_forward
+    monkeypatch.setattr(components.slots, "weighted_forward", lambda live, canary, weight: real(live, canary, 60))
 
     run = program("staging", with_canary(staging_config, {"version": "1.1.0", "build": "images/web"}))
 
-    assert violations(run) == [("weighted-forwards-bound-the-canary-share", "web-canary-weights")]
+    assert violations(run) == [("weighted-forwards-bound-the-canary-share", "web-traffic-rule")]

@@ -1,5 +1,5 @@
-"""A canary is a second, fixed-size release of a service in its own target group, taking a share of requests only
-once healthy; starting, changing or removing it never touches the live release."""
+"""A canary is a second, fixed-size release of a service in a release slot of its own (its own target group),
+taking a share of requests only once healthy; starting, changing or removing it never touches the live release."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ from program.promotion import UnpromotedImageError
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 LIVE_RELEASE = {f"{LAUNCH_TEMPLATE}::web-release-launch-template", f"{AUTOSCALING_GROUP}::web-release-group"}
 CANARY_VERSION = "1.1.0"
+CANARY_TEMPLATE, CANARY_GROUP = "web-release-b-launch-template", "web-release-b-group"
+"""A canary started beside a release in slot a runs in the first free slot, b."""
+CANARY_TG = "web-tgb"
 
 
 def with_canary(config, **canary):
@@ -76,21 +79,18 @@ def test_a_stack_without_canary_declares_no_canary_resource_or_output(program, s
     run = program("staging", staging_config)
 
     assert [r.name for r in run.resources if "canary" in r.name] == []
-    assert run.of_type(LISTENER_RULE) == []
+    assert {rule.name for rule in run.of_type(LISTENER_RULE)} == {"web-track-rule", "web-traffic-rule"}
+    assert [group.name for group in run.of_type(AUTOSCALING_GROUP)] == ["web-release-group"]
     assert "canary" not in run.outputs["services"]["web"]
 
 
-def test_canary_resources_are_children_of_one_canary_component_of_the_service(canary_run):
+def test_the_canarys_own_resources_are_children_of_one_canary_component_its_release_is_a_slots(canary_run):
     component = canary_run.one("fleet:canary:Canary", "web-canary")
 
     assert component.parent == "web"
+    assert canary_run.one("fleet:release:Release", "web-release-b").parent == "web"
     assert descendants(canary_run, "web-canary") == {
-        f"{TARGET_GROUP}::web-canary-tg",
         f"{LISTENER_RULE}::web-canary-rule",
-        f"{LISTENER_RULE}::web-canary-weights",
-        "fleet:release:Release::web-canary-release",
-        f"{LAUNCH_TEMPLATE}::web-canary-release-launch-template",
-        f"{AUTOSCALING_GROUP}::web-canary-release-group",
         "fleet:alarms:Alarms::web-canary-alarms",
         f"{METRIC_ALARM}::web-canary-alarms-unhealthy-hosts",
         f"{METRIC_ALARM}::web-canary-alarms-5xx-rate",
@@ -98,43 +98,51 @@ def test_canary_resources_are_children_of_one_canary_component_of_the_service(ca
     }
 
 
-def test_every_canary_resource_is_tagged_as_the_canary_track(canary_run):
+def test_every_canary_resource_its_group_and_target_group_are_tagged_as_the_canary_track(canary_run):
     tagged = [
         canary_run.by_name()[key] for key in descendants(canary_run, "web-canary") if not key.startswith("fleet:")
     ]
+    tagged += [canary_run.one(AUTOSCALING_GROUP, CANARY_GROUP), canary_run.one(TARGET_GROUP, CANARY_TG)]
 
     assert {r.name: tag_map(r).get("fleet:track") for r in tagged} == {r.name: "canary" for r in tagged}
-    template = canary_run.one(LAUNCH_TEMPLATE, "web-canary-release-launch-template")
-    assert {spec["tags"]["fleet:track"] for spec in template.inputs["tagSpecifications"]} == {"canary"}
 
 
-def test_live_release_carries_no_track_tag(canary_run):
-    live = [
-        canary_run.one(LAUNCH_TEMPLATE, "web-release-launch-template"),
-        canary_run.one(AUTOSCALING_GROUP, "web-release-group"),
-    ]
+def test_no_launch_template_carries_a_track_tag_a_finish_keeps_the_canarys(canary_run):
+    templates = canary_run.of_type(LAUNCH_TEMPLATE)
 
-    assert ["fleet:track" in tag_map(resource) for resource in live] == [False, False]
+    assert [
+        name
+        for t in templates
+        for name in (t.inputs["tags"], *(s["tags"] for s in t.inputs["tagSpecifications"]))
+        if "fleet:track" in name
+    ] == []
+
+
+def test_the_live_group_is_tagged_live_and_its_hosts_carry_no_track(canary_run):
+    group = canary_run.one(AUTOSCALING_GROUP, "web-release-group")
+
+    track = [tag for tag in group.inputs["tags"] if tag["key"] == "fleet:track"]
+    assert track == [{"key": "fleet:track", "value": "live", "propagateAtLaunch": False}]
 
 
 def test_canary_group_has_fixed_capacity_of_its_instances_and_no_scaling(canary_run):
-    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, CANARY_GROUP)
 
     sizes = ("minSize", "desiredCapacity", "maxSize", "waitForElbCapacity")
     assert [group.inputs[size] for size in sizes] == [2, 2, 2, 2]
     assert tag_map(group)["fleet:scaling"] == "off"
-    assert [policy.name for policy in canary_run.of_type(SCALING_POLICY) if "canary" in policy.name] == []
+    assert [policy.name for policy in canary_run.of_type(SCALING_POLICY) if "web-b-" in policy.name] == []
 
 
 def test_canary_group_is_health_gated_on_its_own_target_group(canary_run):
-    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, CANARY_GROUP)
 
-    assert group.inputs["targetGroupArns"] == [mock_arn(TARGET_GROUP, "web-canary-tg")]
+    assert group.inputs["targetGroupArns"] == [mock_arn(TARGET_GROUP, CANARY_TG)]
     assert (group.inputs["healthCheckType"], group.inputs["waitForCapacityTimeout"]) == ("ELB", "10m")
 
 
 def test_canary_target_group_checks_health_and_drains_like_the_live_one(canary_run):
-    live, canary = canary_run.one(TARGET_GROUP, "web-tg"), canary_run.one(TARGET_GROUP, "web-canary-tg")
+    live, canary = canary_run.one(TARGET_GROUP, "web-tg"), canary_run.one(TARGET_GROUP, CANARY_TG)
 
     assert {k: v for k, v in canary.inputs.items() if k != "tags"} == {
         k: v for k, v in live.inputs.items() if k != "tags"
@@ -143,18 +151,18 @@ def test_canary_target_group_checks_health_and_drains_like_the_live_one(canary_r
 
 def test_canary_hosts_are_hardened_and_booted_like_the_live_ones(canary_run):
     live = canary_run.one(LAUNCH_TEMPLATE, "web-release-launch-template").inputs
-    canary = canary_run.one(LAUNCH_TEMPLATE, "web-canary-release-launch-template").inputs
+    canary = canary_run.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE).inputs
     differing = {"userData", "description", "tags", "tagSpecifications", "namePrefix"}
 
     assert {k: v for k, v in canary.items() if k not in differing} == {
         k: v for k, v in live.items() if k not in differing
     }
-    assert canary["namePrefix"] == "fleet-staging-web-canary-"
+    assert canary["namePrefix"] == "fleet-staging-web-b-"
 
 
 def test_canary_boots_its_own_release_version_and_image_with_the_services_settings(canary_run):
     live = user_data(canary_run.one(LAUNCH_TEMPLATE, "web-release-launch-template"))
-    canary = user_data(canary_run.one(LAUNCH_TEMPLATE, "web-canary-release-launch-template"))
+    canary = user_data(canary_run.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE))
     entry = canary_run.outputs["services"]["web"]["canary"]
 
     assert f"readonly FLEET_RELEASE={entry['releaseId']}\n" in canary
@@ -196,13 +204,15 @@ def test_header_rule_on_the_forwarding_listener_sends_marked_requests_to_the_can
 
     assert rule.inputs["listenerArn"] == mock_arn(LISTENER, listener)
     assert rule.inputs["conditions"] == [{"httpHeader": {"httpHeaderName": "X-Fleet-Track", "values": ["canary"]}}]
-    assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": mock_arn(TARGET_GROUP, "web-canary-tg")}]
+    assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": mock_arn(TARGET_GROUP, CANARY_TG)}]
 
 
 @pytest.mark.parametrize("weight", [1, 10, 37, 50])
-def test_weights_rule_splits_every_other_request_live_and_canary_by_the_canary_weight(program, staging_config, weight):
+def test_the_traffic_rule_splits_every_other_request_live_and_canary_by_the_canary_weight(
+    program, staging_config, weight
+):
     run = program("staging", with_canary(staging_config, weight=weight))
-    rule = run.one(LISTENER_RULE, "web-canary-weights")
+    rule = run.one(LISTENER_RULE, "web-traffic-rule")
 
     (action,) = rule.inputs["actions"]
     assert action == {
@@ -210,7 +220,7 @@ def test_weights_rule_splits_every_other_request_live_and_canary_by_the_canary_w
         "forward": {
             "targetGroups": [
                 {"arn": mock_arn(TARGET_GROUP, "web-tg"), "weight": 100 - weight},
-                {"arn": mock_arn(TARGET_GROUP, "web-canary-tg"), "weight": weight},
+                {"arn": mock_arn(TARGET_GROUP, CANARY_TG), "weight": weight},
             ]
         },
     }
@@ -218,21 +228,20 @@ def test_weights_rule_splits_every_other_request_live_and_canary_by_the_canary_w
     assert rule.inputs["listenerArn"] == mock_arn(LISTENER, "web-listener")
 
 
-def test_the_header_rule_is_evaluated_before_the_weights(canary_run):
-    header, weights = (
-        canary_run.one(LISTENER_RULE, "web-canary-rule"),
-        canary_run.one(LISTENER_RULE, "web-canary-weights"),
+def test_the_header_rule_is_evaluated_before_the_track_rule_and_both_before_the_traffic_rule(canary_run):
+    header, track, traffic = (
+        canary_run.one(LISTENER_RULE, name) for name in ("web-canary-rule", "web-track-rule", "web-traffic-rule")
     )
 
-    assert header.inputs["priority"] < weights.inputs["priority"]
+    assert header.inputs["priority"] < track.inputs["priority"] < traffic.inputs["priority"]
 
 
-def test_canary_group_waits_for_the_header_rule_and_the_weights_wait_for_the_canary_group(canary_run):
-    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
-    weights = canary_run.one(LISTENER_RULE, "web-canary-weights")
+def test_canary_group_waits_for_the_rules_that_attach_it_and_the_traffic_rule_waits_for_both_groups(canary_run):
+    group = canary_run.one(AUTOSCALING_GROUP, CANARY_GROUP)
+    traffic = canary_run.one(LISTENER_RULE, "web-traffic-rule")
 
-    assert [r._name for r in group.options.depends_on] == ["web-canary-rule"]
-    assert [r._name for r in weights.options.depends_on] == ["web-canary-release-group"]
+    assert [r._name for r in group.options.depends_on] == ["web-track-rule", "web-canary-rule"]
+    assert [r._name for r in traffic.options.depends_on] == ["web-release-group", CANARY_GROUP]
 
 
 def test_the_listeners_are_declared_as_without_a_canary(program, staging_config, canary_run):
@@ -249,12 +258,12 @@ def test_canary_alarms_watch_the_canary_target_group(canary_run):
         canary_run.outputs["services"]["web"]["canary"]["alarms"]
     )
     unhealthy = next(alarm for alarm in alarms if alarm.name.endswith("unhealthy-hosts"))
-    assert unhealthy.inputs["dimensions"]["TargetGroup"] == "targetgroup/web-canary-tg/73e2d6bc24d8a067"
+    assert unhealthy.inputs["dimensions"]["TargetGroup"] == f"targetgroup/{CANARY_TG}/73e2d6bc24d8a067"
 
 
 def test_outputs_carry_the_canary_release_entry(canary_run):
     web = canary_run.outputs["services"]["web"]
-    group = canary_run.one(AUTOSCALING_GROUP, "web-canary-release-group")
+    group = canary_run.one(AUTOSCALING_GROUP, CANARY_GROUP)
 
     assert web["canary"] == {
         "releaseId": web["canary"]["releaseId"],
@@ -263,12 +272,14 @@ def test_outputs_carry_the_canary_release_entry(canary_run):
         "hostImage": web["release"]["hostImage"],
         "instanceType": web["release"]["instanceType"],
         "asgName": group.resource_id,
-        "launchTemplateId": canary_run.one(LAUNCH_TEMPLATE, "web-canary-release-launch-template").resource_id,
+        "launchTemplateId": canary_run.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE).resource_id,
         "launchTemplateVersion": 1,
         "groupTrigger": web["canary"]["groupTrigger"],
+        "slot": "b",
+        "targetGroupArn": mock_arn(TARGET_GROUP, CANARY_TG),
+        "since": web["canary"]["since"],
         "weight": 20,
         "instances": 2,
-        "targetGroupArn": mock_arn(TARGET_GROUP, "web-canary-tg"),
         "alarms": [
             f"fleet-staging-web-canary-{name}" for name in ("unhealthy-hosts", "target-5xx-rate", "p99-response-time")
         ],
@@ -313,22 +324,34 @@ def test_starting_changing_or_aborting_a_canary_leaves_the_live_release_as_decla
     assert live_release(changed) == live_release(unchanged)
 
 
+CANARY_SLOT = (f"{TARGET_GROUP}::{CANARY_TG}", f"{LISTENER_RULE}::web-traffic-rule")
+"""What a canary's start or abort changes besides its own resources: its slot's target group's role tag, and the
+traffic rule's forward."""
+
+
+def canary_free(run) -> dict[str, dict]:
+    return {
+        key: r.inputs
+        for key, r in run.by_name().items()
+        if "canary" not in key and "web-release-b" not in key and key not in CANARY_SLOT
+    }
+
+
 @pytest.mark.parametrize("change", CANARY_CHANGES.values(), ids=CANARY_CHANGES.keys())
 def test_starting_changing_or_aborting_a_canary_leaves_every_other_service_resource_as_declared(
     program, update, staging_config, change
 ):
     unchanged, changed = canary_transition(program, update, staging_config, change)
 
-    service = {key: r.inputs for key, r in unchanged.by_name().items() if "canary" not in key}
-    assert {key: r.inputs for key, r in changed.by_name().items() if "canary" not in key} == service
+    assert canary_free(changed) == canary_free(unchanged)
 
 
-def test_a_weight_change_updates_only_the_weights_rule(program, update, staging_config):
+def test_a_weight_change_updates_only_the_traffic_rule(program, update, staging_config):
     unchanged, changed = canary_transition(program, update, staging_config, CANARY_CHANGES["weight"])
 
     before, after = unchanged.by_name(), changed.by_name()
     assert {key for key, resource in after.items() if resource.inputs != before[key].inputs} == {
-        f"{LISTENER_RULE}::web-canary-weights"
+        f"{LISTENER_RULE}::web-traffic-rule"
     }
     assert {key: r.replacement_trigger for key, r in after.items()} == {
         key: r.replacement_trigger for key, r in before.items()
@@ -342,22 +365,45 @@ def test_a_new_canary_image_is_a_new_canary_release(program, update, staging_con
 
     old, new = before.outputs["services"]["web"]["canary"], after.outputs["services"]["web"]["canary"]
     assert new["releaseId"] != old["releaseId"]
-    template = "web-canary-release-launch-template"
-    assert after.one(LAUNCH_TEMPLATE, template).replacement_trigger == new["releaseId"]
-    assert before.one(LAUNCH_TEMPLATE, template).replacement_trigger == old["releaseId"]
+    assert after.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE).replacement_trigger == new["releaseId"]
+    assert before.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE).replacement_trigger == old["releaseId"]
 
 
-def test_finishing_a_canary_makes_its_release_the_live_one(program, update, staging_config):
+def finish(program, update, staging_config):
+    """A canary running beside release 1.0.0, and the update that finishes it (its image becomes the service's)."""
     running = program("staging", with_canary(staging_config))
-    canary = running.outputs["services"]["web"]["canary"]
     finished = copy.deepcopy(staging_config)
     finished["fleet:services"]["web"]["image"] = {"version": CANARY_VERSION, "build": "images/web"}
+    return running, update("staging", finished, running)
 
-    after = update("staging", finished, running)
 
-    web = after.outputs["services"]["web"]
-    assert (web["release"]["releaseId"], "canary" in web) == (canary["releaseId"], False)
-    assert after.one(LAUNCH_TEMPLATE, "web-release-launch-template").replacement_trigger == canary["releaseId"]
+def test_finishing_a_canary_makes_its_slot_live_and_the_former_live_release_warm(program, update, staging_config):
+    running, after = finish(program, update, staging_config)
+
+    canary, web = running.outputs["services"]["web"]["canary"], after.outputs["services"]["web"]
+    assert (web["release"]["releaseId"], web["release"]["slot"], "canary" in web) == (canary["releaseId"], "b", False)
+    assert (web["warm"]["releaseId"], web["warm"]["slot"]) == (
+        running.outputs["services"]["web"]["release"]["releaseId"],
+        "a",
+    )
+
+
+def test_finishing_a_canary_boots_nothing_its_template_is_declared_as_it_was(program, update, staging_config):
+    running, after = finish(program, update, staging_config)
+
+    before, now = running.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE), after.one(LAUNCH_TEMPLATE, CANARY_TEMPLATE)
+    assert (now.inputs, now.replacement_trigger) == (before.inputs, before.replacement_trigger)
+    assert (
+        after.one(AUTOSCALING_GROUP, CANARY_GROUP).replacement_trigger
+        == running.outputs["services"]["web"]["canary"]["groupTrigger"]
+    )
+
+
+def test_finishing_a_canary_scales_its_group_in_place_to_the_live_capacity(program, update, staging_config):
+    _, after = finish(program, update, staging_config)
+
+    group = after.one(AUTOSCALING_GROUP, CANARY_GROUP).inputs
+    assert (group["minSize"], group["desiredCapacity"], group["maxSize"], group["waitForElbCapacity"]) == (2, 2, 6, 2)
 
 
 def prod_with_canary(prod_config, ref: str):

@@ -12,7 +12,6 @@ from fleet.resource_types import (
     AUTOSCALING_GROUP,
     DOCKER_IMAGE,
     LAUNCH_TEMPLATE,
-    LISTENER,
     LISTENER_RULE,
     METRIC_ALARM,
     SCALING_POLICY,
@@ -23,21 +22,23 @@ from tests.engine_model import EngineModel
 
 LIVE_GROUP = f"{AUTOSCALING_GROUP}::web-release-group"
 LIVE_TEMPLATE = f"{LAUNCH_TEMPLATE}::web-release-launch-template"
-CANARY_GROUP = f"{AUTOSCALING_GROUP}::web-canary-release-group"
-CANARY_TEMPLATE = f"{LAUNCH_TEMPLATE}::web-canary-release-launch-template"
-CANARY_TG = f"{TARGET_GROUP}::web-canary-tg"
+CANARY_GROUP = f"{AUTOSCALING_GROUP}::web-release-b-group"
+CANARY_TEMPLATE = f"{LAUNCH_TEMPLATE}::web-release-b-launch-template"
+CANARY_TG = f"{TARGET_GROUP}::web-tgb"
 HEADER_RULE = f"{LISTENER_RULE}::web-canary-rule"
-WEIGHTS_RULE = f"{LISTENER_RULE}::web-canary-weights"
+TRAFFIC_RULE = f"{LISTENER_RULE}::web-traffic-rule"
+TRACK_RULE = f"{LISTENER_RULE}::web-track-rule"
+CANARY_ALARMS = {
+    f"{METRIC_ALARM}::web-canary-alarms-{alarm}" for alarm in ("unhealthy-hosts", "5xx-rate", "p99-latency")
+}
 CANARY_RESOURCES = {
-    CANARY_TG,
     HEADER_RULE,
-    WEIGHTS_RULE,
     CANARY_TEMPLATE,
     CANARY_GROUP,
     f"{DOCKER_IMAGE}::web-canary-image",
-    *(f"{METRIC_ALARM}::web-canary-alarms-{alarm}" for alarm in ("unhealthy-hosts", "5xx-rate", "p99-latency")),
+    *CANARY_ALARMS,
 }
-"""Every resource of the canary in the state (components are not modelled)."""
+"""Every resource of the canary in the state (components are not modelled); its slot's target group stays."""
 CANARY_VERSION = "1.1.0"
 SERVING = 2
 """Staging's configured capacity: what the live release serves with."""
@@ -82,13 +83,11 @@ def target_group(arn: str) -> str:
 
 
 def request_shares(model) -> dict[str, int]:
-    """Where the requests without the canary header go: the weights rule if it exists, else the listener."""
-    weights = in_state(model, WEIGHTS_RULE)
-    if weights is not None:
-        (action,) = weights.inputs["actions"]
-        return {target_group(group["arn"]): group["weight"] for group in action["forward"]["targetGroups"]}
-    (action,) = in_state(model, f"{LISTENER}::web-listener").inputs["defaultActions"]
-    return {target_group(action["targetGroupArn"]): 100}
+    """Where the requests without a track header go: the traffic rule's forward."""
+    (action,) = in_state(model, TRAFFIC_RULE).inputs["actions"]
+    if "forward" not in action:
+        return {target_group(action["targetGroupArn"]): 100}
+    return {target_group(group["arn"]): group["weight"] for group in action["forward"]["targetGroups"]}
 
 
 def healthy_hosts(model, name: str) -> int:
@@ -110,20 +109,20 @@ def with_canary(serving):
     return serving
 
 
-def test_starting_a_canary_creates_only_the_canarys_resources(serving):
+def test_starting_a_canary_creates_only_the_canarys_resources_and_updates_its_slot_and_the_traffic_rule(serving):
     update = serving.up(staging({"weight": 10}))
 
     assert update.succeeded
-    assert set(not_same(update).values()) == {"create"}
-    assert {name for name in steps(update, "create") if "canary" not in name} == set()
+    assert {name for name, step in not_same(update).items() if step != "create"} == {CANARY_TG, TRAFFIC_RULE}
+    assert set(steps(update, "create")) == CANARY_RESOURCES
     assert update.deleted == []
 
 
 def test_starting_a_canary_attaches_its_target_group_then_gates_its_group_then_shifts_requests(serving):
     update = serving.up(staging({"weight": 10}))
 
-    created = steps(update, "create")
-    order = [created.index(name) for name in (CANARY_TG, HEADER_RULE, CANARY_TEMPLATE, CANARY_GROUP, WEIGHTS_RULE)]
+    done = [key(urn) for urn in update.steps]
+    order = [done.index(name) for name in (CANARY_TG, HEADER_RULE, CANARY_TEMPLATE, CANARY_GROUP, TRAFFIC_RULE)]
     assert order == sorted(order)
 
 
@@ -131,7 +130,7 @@ def test_a_canary_that_never_gets_healthy_takes_no_requests_and_the_live_group_s
     update = serving.up(staging({"weight": 10}), healthy=False)
 
     assert not update.succeeded
-    assert WEIGHTS_RULE not in update.steps
+    assert TRAFFIC_RULE not in not_same(update)
     assert request_shares(serving) == {"web-tg": 100}
     assert healthy_hosts(serving, LIVE_GROUP) == SERVING
 
@@ -141,15 +140,15 @@ def test_the_retry_of_a_failed_canary_gates_a_fresh_group_before_it_takes_reques
 
     update = serving.up(staging({"weight": 10}))
 
-    assert (not_same(update)[CANARY_GROUP], not_same(update)[WEIGHTS_RULE]) == ("replace", "create")
+    assert (not_same(update)[CANARY_GROUP], not_same(update)[TRAFFIC_RULE]) == ("replace", "update")
     assert [key(entry.urn) for entry in update.deleted] == [CANARY_GROUP]
-    assert request_shares(serving) == {"web-tg": 90, "web-canary-tg": 10}
+    assert request_shares(serving) == {"web-tg": 90, "web-tgb": 10}
 
 
-def test_a_weight_change_updates_only_the_weights_rule(with_canary):
+def test_a_weight_change_updates_only_the_traffic_rule(with_canary):
     update = with_canary.up(staging({"weight": 40}))
 
-    assert not_same(update) == {WEIGHTS_RULE: "update"}
+    assert not_same(update) == {TRAFFIC_RULE: "update"}
     assert update.deleted == []
 
 
@@ -164,57 +163,49 @@ def test_a_new_canary_image_replaces_only_the_canarys_release_and_image(with_can
     assert {key(entry.urn) for entry in update.deleted} == {CANARY_TEMPLATE, CANARY_GROUP}
 
 
-def test_finishing_replaces_the_live_release_and_deletes_the_canary_at_the_end(with_canary):
+def test_finishing_boots_nothing_the_canarys_slot_turns_live_and_the_live_one_warm_in_place(with_canary):
     with_canary.up(staging({"weight": 40}))
     canary = with_canary.outputs["services"]["web"]["canary"]
 
     update = with_canary.up(FINISHED)
 
     assert update.succeeded
-    assert {name: step for name, step in not_same(update).items() if "web-release" in name} == {
-        LIVE_TEMPLATE: "replace",
-        LIVE_GROUP: "replace",
-        f"{SCALING_POLICY}::web-release-scale-cpu": "replace",
+    assert {name: step for name, step in not_same(update).items() if "release" in name} == {
+        LIVE_GROUP: "update",
+        CANARY_GROUP: "update",
+        f"{SCALING_POLICY}::web-release-b-scale-cpu": "create",
     }
-    assert {key(entry.urn) for entry in update.deleted if "canary" in entry.urn} == CANARY_RESOURCES
-    assert with_canary.outputs["services"]["web"]["release"]["releaseId"] == canary["releaseId"]
-    assert request_shares(with_canary) == {"web-tg": 100}
+    assert {key(entry.urn) for entry in update.deleted} == CANARY_RESOURCES - {CANARY_TEMPLATE, CANARY_GROUP}
+    web = with_canary.outputs["services"]["web"]
+    assert (web["release"]["releaseId"], web["release"]["slot"]) == (canary["releaseId"], "b")
+    assert request_shares(with_canary) == {"web-tgb": 100}
 
 
-def test_finishing_starts_the_new_live_group_at_least_at_live_capacity(with_canary):
+def test_finishing_grows_the_canarys_group_to_the_live_capacity_and_keeps_the_former_live_one_warm(with_canary):
     with_canary.up(FINISHED)
 
-    assert healthy_hosts(with_canary, LIVE_GROUP) >= SERVING
-
-
-def test_a_finish_whose_new_live_group_never_gets_healthy_keeps_the_canary_and_the_live_group_serving(with_canary):
-    update = with_canary.up(FINISHED, healthy=False)
-
-    assert not update.succeeded
-    assert update.deleted == []
-    assert healthy_hosts(with_canary, CANARY_GROUP) == 1
-    assert in_state(with_canary, WEIGHTS_RULE) is not None
-    assert [
-        (entry.healthy, entry.pending_delete) for entry in with_canary.groups() if key(entry.urn) == LIVE_GROUP
-    ] == [
-        (True, True),
-        (False, False),
-    ]
+    assert healthy_hosts(with_canary, CANARY_GROUP) == SERVING
+    assert healthy_hosts(with_canary, LIVE_GROUP) == SERVING
+    warm = in_state(with_canary, LIVE_GROUP).inputs
+    assert (warm["minSize"], warm["desiredCapacity"], warm["suspendedProcesses"]) == (0, SERVING, ["AlarmNotification"])
 
 
 @pytest.mark.parametrize("config", [staging(), FINISHED], ids=["abort", "finish"])
-def test_the_weights_rule_is_deleted_before_the_canarys_group(with_canary, config):
+def test_the_traffic_rule_moves_requests_off_the_canary_before_any_canary_resource_is_deleted(with_canary, config):
     update = with_canary.up(config)
 
+    done = [what for what, _ in update.routes]
+    first_delete = next(index for index, what in enumerate(done) if what.startswith("delete "))
+    assert done.index("update web-traffic-rule") < first_delete
     wave = {key(entry.urn): index for index, entry_wave in enumerate(update.delete_waves) for entry in entry_wave}
-    assert wave[WEIGHTS_RULE] < wave[CANARY_GROUP] < wave[HEADER_RULE] < wave[CANARY_TG]
+    assert wave.get(CANARY_GROUP, -1) < wave[HEADER_RULE]
 
 
 def test_aborting_deletes_only_the_canarys_resources_and_replaces_nothing(with_canary):
     update = with_canary.up(staging())
 
     assert update.succeeded
-    assert not_same(update) == {}
+    assert not_same(update) == {TRAFFIC_RULE: "update", CANARY_TG: "update"}
     assert {key(entry.urn) for entry in update.deleted} == CANARY_RESOURCES
     assert request_shares(with_canary) == {"web-tg": 100}
 
@@ -225,10 +216,10 @@ def test_requests_shift_with_each_step_of_a_canarys_life(serving):
         assert serving.up(config).succeeded
         shares.append(request_shares(serving))
 
-    assert shares == [{"web-tg": 90, "web-canary-tg": 10}, {"web-tg": 60, "web-canary-tg": 40}, {"web-tg": 100}]
+    assert shares == [{"web-tg": 90, "web-tgb": 10}, {"web-tg": 60, "web-tgb": 40}, {"web-tgb": 100}]
 
 
-def test_the_live_group_is_untouched_until_the_finish(serving):
+def test_the_live_group_is_untouched_until_the_finish_and_then_only_turned_warm(serving):
     live = in_state(serving, LIVE_GROUP)
     for config in (
         staging({"weight": 10}),
@@ -242,5 +233,5 @@ def test_the_live_group_is_untouched_until_the_finish(serving):
 
     finish = serving.up(staging(version="1.2.0"))
 
-    assert finish.steps[live.urn] == "replace"
-    assert live in finish.deleted
+    assert finish.steps[live.urn] == "update"
+    assert live not in finish.deleted

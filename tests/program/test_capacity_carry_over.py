@@ -9,8 +9,9 @@ from fleetctl.simulation import qualified
 
 
 def desired(run) -> tuple[int, int]:
-    group = run.one(AUTOSCALING_GROUP).inputs
-    return group["desiredCapacity"], group["waitForElbCapacity"]
+    """The live group's desired capacity and health gate (a release's is the new slot's; the old one turns warm)."""
+    (group,) = [group for group in run.of_type(AUTOSCALING_GROUP) if group.resource_id == live_group(run)]
+    return group.inputs["desiredCapacity"], group.inputs["waitForElbCapacity"]
 
 
 def live_group(run) -> str:

@@ -35,7 +35,7 @@ def test_default_cutover_timeout_is_ten_minutes(program, staging_config):
 def test_default_health_check_passes_a_new_instance_in_twenty_seconds(program, staging_config):
     run = program("staging", staging_config)
 
-    check = run.one(TARGET_GROUP).inputs["healthCheck"]
+    check = run.one(TARGET_GROUP, "web-tg").inputs["healthCheck"]
     assert check["path"] == "/healthz"
     assert check["matcher"] == "200"
     assert check["interval"] * check["healthyThreshold"] == 20
@@ -45,7 +45,7 @@ def test_default_health_check_passes_a_new_instance_in_twenty_seconds(program, s
 def test_old_instances_drain_for_thirty_seconds_by_default(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one(TARGET_GROUP).inputs["deregistrationDelay"] == 30
+    assert run.one(TARGET_GROUP, "web-tg").inputs["deregistrationDelay"] == 30
 
 
 def test_health_check_and_drain_follow_the_config(program, staging_config, with_service):
@@ -59,7 +59,7 @@ def test_health_check_and_drain_follow_the_config(program, staging_config, with_
 
     run = program("staging", config)
 
-    target_group = run.one(TARGET_GROUP).inputs
+    target_group = run.one(TARGET_GROUP, "web-tg").inputs
     assert target_group["deregistrationDelay"] == 90
     assert {k: target_group["healthCheck"][k] for k in ("path", "interval", "healthyThreshold", "timeout")} == {
         "path": "/ready",

@@ -108,7 +108,11 @@ def test_a_service_on_its_own_port_moves_beside_it_then_off_it_with_a_route_at_e
     )
     assert off.succeeded
     reached(off, "admin", ((443, ADMIN),))
-    assert {entry.urn.rsplit("::", 1)[-1] for entry in off.deleted} == {"admin-listener", "admin-https-listener"}
+    assert {entry.urn.rsplit("::", 1)[-1] for entry in off.deleted} == {
+        "admin-listener",
+        "admin-https-listener",
+        "admin-traffic-rule",  # on its own listener, deleted before it (it depends on it)
+    }
 
 
 def test_web_keeps_its_route_while_another_service_is_added_and_removed_on_hostnames():

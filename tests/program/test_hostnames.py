@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.canary import TRACK_HEADER
 from components.front_door import NOT_FOUND
 from components.listeners import TLS_POLICY
+from fleet.names import TRACK_HEADER
 from fleet.resource_types import AUTOSCALING_GROUP, LISTENER, LISTENER_RULE, SECURITY_GROUP, TARGET_GROUP
 from fleet.routing import SLOTS, home_slot
 from fleetctl.simulation import ACCOUNT, REGION, mock_arn
@@ -37,8 +37,9 @@ def host_rules(run) -> dict[str, Any]:
     return {rule.parent: rule for rule in run.of_type(LISTENER_RULE) if rule.name.endswith("-host-rule")}
 
 
-def target_group_arn(run, service: str) -> str:
-    return mock_arn(TARGET_GROUP, f"{service}-tg")
+def target_group_arn(run, service: str, slot: str = "") -> str:
+    """The ARN of a service's target group in a slot (slot a's without one)."""
+    return mock_arn(TARGET_GROUP, f"{service}-tg{slot}")
 
 
 def test_two_services_with_hostnames_share_one_https_listener_on_443(program, staging_config):
@@ -188,12 +189,12 @@ def test_a_canary_of_a_service_with_hostnames_takes_its_share_in_the_host_rule(p
             "forward": {
                 "targetGroups": [
                     {"arn": target_group_arn(run, "web"), "weight": 80},
-                    {"arn": target_group_arn(run, "web-canary"), "weight": 20},
+                    {"arn": target_group_arn(run, "web", "b"), "weight": 20},
                 ]
             },
         }
     ]
-    assert {"web-release-group", "web-canary-release-group"} <= {dep._name for dep in rule.options.depends_on}
+    assert {"web-release-group", "web-release-b-group"} <= {dep._name for dep in rule.options.depends_on}
     assert not [rule for rule in run.of_type(LISTENER_RULE) if rule.name == "web-canary-weights"]
 
 
@@ -229,7 +230,7 @@ def test_each_host_rule_forwards_only_to_its_own_services_target_groups(program,
         assert [action["targetGroupArn"] for action in rule.inputs["actions"]] == [target_group_arn(run, service)]
 
 
-def test_a_service_with_hostnames_has_a_track_rule_that_attaches_its_target_group_before_its_release(
+def test_a_service_with_hostnames_has_a_track_rule_that_attaches_every_slots_target_group_before_its_release(
     program, staging_config
 ):
     run = program("staging", routed(staging_config, "web", "api"))
@@ -240,7 +241,18 @@ def test_a_service_with_hostnames_has_a_track_rule_that_attaches_its_target_grou
         {"hostHeader": {"values": HOSTS["web"]}},
         {"httpHeader": {"httpHeaderName": TRACK_HEADER, "values": ["live"]}},
     ]
-    assert track.inputs["actions"] == [{"type": "forward", "targetGroupArn": target_group_arn(run, "web")}]
+    assert track.inputs["actions"] == [
+        {
+            "type": "forward",
+            "forward": {
+                "targetGroups": [
+                    {"arn": target_group_arn(run, "web"), "weight": 1},
+                    {"arn": target_group_arn(run, "web", "b"), "weight": 0},
+                    {"arn": target_group_arn(run, "web", "c"), "weight": 0},
+                ]
+            },
+        }
+    ]
     group = run.one(AUTOSCALING_GROUP, "web-release-group")
     assert "web-track-rule" in [dependency._name for dependency in group.options.depends_on]
 

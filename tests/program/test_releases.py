@@ -122,7 +122,7 @@ def test_replaced_resources_are_named_by_prefix_so_old_and_new_can_coexist(progr
     for resource in (run.one(LAUNCH_TEMPLATE), run.one(AUTOSCALING_GROUP)):
         assert "name" not in resource.inputs
         assert resource.inputs["namePrefix"] == "fleet-staging-web-"
-    assert "name" not in run.one(TARGET_GROUP).inputs
+    assert all("name" not in group.inputs for group in run.of_type(TARGET_GROUP))
 
 
 def test_group_runs_the_templates_own_version_not_latest(program, staging_config):
@@ -153,7 +153,7 @@ def test_release_resources_carry_the_release_tag_and_long_lived_ones_do_not(prog
     assert all(spec["tags"]["fleet:release"] == release_id for spec in template["tagSpecifications"])
     group_tags = {t["key"]: t for t in run.one(AUTOSCALING_GROUP).inputs["tags"]}
     assert group_tags["fleet:release"] == {"key": "fleet:release", "value": release_id, "propagateAtLaunch": True}
-    for long_lived in (TARGET_GROUP, LOAD_BALANCER):
-        tags = run.one(long_lived).inputs["tags"]
+    for long_lived in (run.one(TARGET_GROUP, "web-tg"), run.one(LOAD_BALANCER)):
+        tags = long_lived.inputs["tags"]
         assert "fleet:release" not in tags
         assert tags["fleet:stack"] == "staging"

@@ -23,7 +23,11 @@ def test_staging_declares_load_balancer_service_image_build_and_release(program,
         ("aws:autoscaling/policy:Policy", "web-release-scale-cpu"),
         ("fleet:service:Service", "web"),
         ("aws:lb/targetGroup:TargetGroup", "web-tg"),
+        ("aws:lb/targetGroup:TargetGroup", "web-tgb"),
+        ("aws:lb/targetGroup:TargetGroup", "web-tgc"),
         ("aws:lb/listener:Listener", "web-listener"),
+        ("aws:lb/listenerRule:ListenerRule", "web-track-rule"),
+        ("aws:lb/listenerRule:ListenerRule", "web-traffic-rule"),
         ("aws:ec2/securityGroup:SecurityGroup", "web-instances-sg"),
         ("aws:cloudwatch/logGroup:LogGroup", "web-logs"),
         ("fleet:service_image:ServiceImage", "web-image"),
@@ -106,7 +110,7 @@ def test_prod_hosts_run_the_promoted_reference_by_digest(program, prod_config, s
 def test_default_network_is_the_default_vpc_and_all_its_subnets(program, staging_config):
     run = program("staging", staging_config)
 
-    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == DEFAULT_VPC
+    assert run.one("aws:lb/targetGroup:TargetGroup", "web-tg").inputs["vpcId"] == DEFAULT_VPC
     assert run.one(AUTOSCALING_GROUP).inputs["vpcZoneIdentifiers"] == sorted(DEFAULT_SUBNETS)
     assert run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == sorted(DEFAULT_SUBNETS)
 
@@ -117,7 +121,7 @@ def test_configured_network_is_used_without_lookups(program, staging_config):
 
     run = program("staging", staging_config)
 
-    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["vpcId"] == "vpc-0123456789abcdef0"
+    assert run.one("aws:lb/targetGroup:TargetGroup", "web-tg").inputs["vpcId"] == "vpc-0123456789abcdef0"
     assert run.one(AUTOSCALING_GROUP).inputs["vpcZoneIdentifiers"] == subnets
     assert [(token, args) for token, args in run.invokes if token.startswith("aws:ec2/")] == [
         ("aws:ec2/getVpc:getVpc", {"id": "vpc-0123456789abcdef0"})
@@ -146,6 +150,6 @@ def test_each_service_gets_its_own_listener_target_group_and_release(program, st
     assert sorted(r.inputs["port"] for r in run.of_type("aws:lb/listener:Listener")) == [80, 8081]
     load_balancer_group = run.one("aws:ec2/securityGroup:SecurityGroup", "fleet-alb-sg")
     assert sorted(rule["fromPort"] for rule in load_balancer_group.inputs["ingress"]) == [80, 8081]
-    assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2
+    assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2 * 3  # three release slots each
     assert len(run.of_type(AUTOSCALING_GROUP)) == 2
     assert set(run.outputs["services"]) == {"web", "api"}
