@@ -294,7 +294,9 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     GET_GROUP: ("autoscaling:DescribeAutoScalingGroups",),
     # internal/service/ecr/image_data_source.go: DescribeImages by digest.
     GET_IMAGE: ("ecr:DescribeImages",),
-    # internal/service/ssm/parameters_by_path_data_source.go: GetParametersByPath under /fleet-rollbacks/<stack>/.
+    # internal/service/ssm/parameters_by_path_data_source.go: GetParametersByPath under /fleet-rollbacks/<stack>/,
+    # authorized against the path it asks for (Systems Manager user guide, "How Parameter Store authorizes parameter
+    # retrieval"): the deploy policy grants it on the role's own stack's path only.
     GET_PARAMETERS_BY_PATH: ("ssm:GetParametersByPath",),
     READ_STACK_OUTPUTS: (),  # the state backend's access, not an AWS permission of the program
 }
@@ -312,11 +314,6 @@ WATCH_CALLS: dict[str, str] = {
 }
 """`fleetctl watch --rollback`, run by a deploy job with its stack's deploy role: each call it makes
 (fleetctl/commands/watch.py `SWITCH_CALLS`) and the resource it acts on, for the stack's web service."""
-
-ROLLBACK_MARKERS_READ = "ssm:GetParametersByPath"
-"""The program's read of its stack's rollback markers (`aws.ssm.get_parameters_by_path` on `/fleet-rollbacks/<stack>/`,
-program/lookups.py), authorized against the path it asks for (Systems Manager user guide, "How Parameter Store
-authorizes parameter retrieval"). It belongs under its invoke in INVOKE_ACTIONS once the program makes it."""
 
 ENGINE_TYPES_PREFIXES = ("fleet:", "pulumi:")
 

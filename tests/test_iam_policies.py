@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fleet.resource_types import GET_PARAMETERS_BY_PATH
 from fleetctl.commands.watch import SWITCH_CALLS
 from fleetctl.simulation import FleetMocks, ProgramRun, qualified
 from tests.iam_actions import (
@@ -19,7 +20,6 @@ from tests.iam_actions import (
     INVOKE_ACTIONS,
     READ_ONLY_PREFIXES,
     RESOURCE_ACTIONS,
-    ROLLBACK_MARKERS_READ,
     WATCH_CALLS,
 )
 
@@ -138,7 +138,7 @@ def test_the_runs_declare_every_resource_type_the_table_lists(runs: list[Program
 def test_deploy_policy_grants_nothing_the_table_does_not_list() -> None:
     listed = {action for needs in RESOURCE_ACTIONS.values() for action in (*needs.reads, *needs.writes)}
     listed |= {action for actions in INVOKE_ACTIONS.values() for action in actions}
-    listed |= {*WATCH_CALLS, ROLLBACK_MARKERS_READ}
+    listed |= set(WATCH_CALLS)
     assert set(allowed_actions(load("deploy-policy.json"))) == listed
 
 
@@ -266,6 +266,9 @@ def test_the_rollback_marker_is_outside_every_settings_path_a_host_reads() -> No
     assert not rollback_marker_path("prod", "web", "5b1f0c9e2a7d").startswith("/fleet/")
 
 
+MARKERS_READ = INVOKE_ACTIONS[GET_PARAMETERS_BY_PATH][0]
+
+
 def markers_path_arns(stack: str) -> list[str]:
     """The path the program asks for, as an ARN with and without its trailing slash."""
     from fleet.names import rollback_markers_path
@@ -278,19 +281,19 @@ def markers_path_arns(stack: str) -> list[str]:
 def test_each_deploy_role_reads_its_own_stacks_rollback_markers(stack: str) -> None:
     policy = instantiated("deploy-policy.json", stack)
 
-    assert all(grants_on(policy, ROLLBACK_MARKERS_READ, arn) for arn in markers_path_arns(stack))
+    assert all(grants_on(policy, MARKERS_READ, arn) for arn in markers_path_arns(stack))
 
 
 def test_a_deploy_role_cannot_read_another_stacks_rollback_markers() -> None:
     staging = instantiated("deploy-policy.json", "staging")
 
-    assert not any(grants_on(staging, ROLLBACK_MARKERS_READ, arn) for arn in markers_path_arns("prod"))
+    assert not any(grants_on(staging, MARKERS_READ, arn) for arn in markers_path_arns("prod"))
 
 
 def test_the_preview_role_reads_every_stacks_rollback_markers() -> None:
     preview = instantiated("preview-policy.json", "prod")
 
-    assert all(grants_on(preview, ROLLBACK_MARKERS_READ, arn) for arn in markers_path_arns("prod"))
+    assert all(grants_on(preview, MARKERS_READ, arn) for arn in markers_path_arns("prod"))
 
 
 # Where an API's IAM prefix is not the name botocore signs its requests with.
