@@ -386,8 +386,8 @@ def _rolled_back_problems(
                 (
                     key,
                     f"release {wanted_id} (version {version}) was rolled back by its alarms{alarms} at {marker.at} "
-                    f"(fleetctl watch); pin the release that serves with `fleetctl rollback {stack} {service.name}`, "
-                    "or release a change",
+                    f"(fleetctl watch); pin the release that serves with "
+                    f"`fleetctl rollback {stack} --service {service.name}`, or release a change",
                 )
             )
     return problems

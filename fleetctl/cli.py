@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "rollback",
     "canary",
     "status",
+    "watch",
     "retain",
     "host_image",
     "audit",
@@ -62,6 +63,10 @@ EXAMPLES = (
             (
                 "fleetctl status prod",
                 "what serves each service: live, warm and canary, and what a rollback would do now",
+            ),
+            (
+                "fleetctl watch prod --rollback",
+                "watch the alarms through the warm window; on an alarm, switch back to the warm release",
             ),
             ("fleetctl retain prod", "keep the images prod runs or can roll back to from expiring"),
             ("fleetctl audit --stack prod", "report hosts and groups that differ from what was deployed"),

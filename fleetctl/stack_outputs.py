@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.names import same_stack
-from fleet.outputs import STACK
+from fleet.outputs import STACK, output_key
 from fleetctl.errors import CommandError
 
 
@@ -42,6 +42,14 @@ def read_outputs_of(stack: str, outputs_file: Path | None = None) -> dict[str, A
     if not same_stack(str(outputs[STACK]), stack):
         raise CommandError(f"{source} holds the outputs of stack {outputs[STACK]}, not of {stack}")
     return outputs
+
+
+def required_field(record: Any, attribute: str, where: str) -> Any:
+    """A field of an outputs record the command cannot do without (its type is checked by the parse)."""
+    value = getattr(record, attribute)
+    if value is None or value == "":
+        raise CommandError(f"{where}.{output_key(type(record), attribute)} is missing or empty")
+    return value
 
 
 def add_outputs_arguments(parser: Any) -> None:

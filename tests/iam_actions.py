@@ -144,6 +144,10 @@ RESOURCE_ACTIONS: dict[str, Needs] = {
             "autoscaling:DeleteTags",
             "autoscaling:EnableMetricsCollection",
             "autoscaling:DisableMetricsCollection",
+            # A warm group's suspended AlarmNotification: SuspendProcesses on create, Resume/Suspend for a change
+            # (internal/service/autoscaling/group.go resourceGroupCreate, resourceGroupUpdate).
+            "autoscaling:SuspendProcesses",
+            "autoscaling:ResumeProcesses",
             "ec2:RunInstances",
             "ec2:CreateTags",
             "iam:PassRole",
@@ -290,10 +294,26 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     GET_GROUP: ("autoscaling:DescribeAutoScalingGroups",),
     # internal/service/ecr/image_data_source.go: DescribeImages by digest.
     GET_IMAGE: ("ecr:DescribeImages",),
-    # internal/service/ssm/parameters_by_path_data_source.go: GetParametersByPath under /fleet-rollbacks/<stack>/.
+    # internal/service/ssm/parameters_by_path_data_source.go: GetParametersByPath under /fleet-rollbacks/<stack>/,
+    # authorized against the path it asks for (Systems Manager user guide, "How Parameter Store authorizes parameter
+    # retrieval"): the deploy policy grants it on the role's own stack's path only.
     GET_PARAMETERS_BY_PATH: ("ssm:GetParametersByPath",),
     READ_STACK_OUTPUTS: (),  # the state backend's access, not an AWS permission of the program
 }
+
+WATCH_CALLS: dict[str, str] = {
+    "cloudwatch:DescribeAlarms": "*",
+    "elasticloadbalancing:DescribeTargetHealth": "*",
+    "ssm:PutParameter": "arn:aws:ssm:<REGION>:<ACCOUNT_ID>:parameter/fleet-rollbacks/<STACK>/web/5b1f0c9e2a7d",
+    "autoscaling:UpdateAutoScalingGroup": "arn:aws:autoscaling:<REGION>:<ACCOUNT_ID>:autoScalingGroup:"
+    "0d5d4e8a-2b8f-4c0e-9a51-3f4e5d6c7b8a:autoScalingGroupName/fleet-<STACK>-web-20261201000000",
+    "autoscaling:ResumeProcesses": "arn:aws:autoscaling:<REGION>:<ACCOUNT_ID>:autoScalingGroup:"
+    "0d5d4e8a-2b8f-4c0e-9a51-3f4e5d6c7b8a:autoScalingGroupName/fleet-<STACK>-web-20261201000000",
+    "elasticloadbalancing:ModifyRule": "arn:aws:elasticloadbalancing:<REGION>:<ACCOUNT_ID>:listener-rule/app/"
+    "fleet-<STACK>-lb-1a2b3c4/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee",
+}
+"""`fleetctl watch --rollback`, run by a deploy job with its stack's deploy role: each call it makes
+(fleetctl/commands/watch.py `SWITCH_CALLS`) and the resource it acts on, for the stack's web service."""
 
 ENGINE_TYPES_PREFIXES = ("fleet:", "pulumi:")
 

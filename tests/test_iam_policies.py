@@ -12,8 +12,16 @@ from typing import Any
 
 import pytest
 
+from fleet.resource_types import GET_PARAMETERS_BY_PATH
+from fleetctl.commands.watch import SWITCH_CALLS
 from fleetctl.simulation import FleetMocks, ProgramRun, qualified
-from tests.iam_actions import ENGINE_TYPES_PREFIXES, INVOKE_ACTIONS, READ_ONLY_PREFIXES, RESOURCE_ACTIONS
+from tests.iam_actions import (
+    ENGINE_TYPES_PREFIXES,
+    INVOKE_ACTIONS,
+    READ_ONLY_PREFIXES,
+    RESOURCE_ACTIONS,
+    WATCH_CALLS,
+)
 
 IAM_DIR = Path(__file__).resolve().parents[1] / "iam"
 GITHUB_SUBJECT = "token.actions.githubusercontent.com:sub"
@@ -130,6 +138,7 @@ def test_the_runs_declare_every_resource_type_the_table_lists(runs: list[Program
 def test_deploy_policy_grants_nothing_the_table_does_not_list() -> None:
     listed = {action for needs in RESOURCE_ACTIONS.values() for action in (*needs.reads, *needs.writes)}
     listed |= {action for actions in INVOKE_ACTIONS.values() for action in actions}
+    listed |= set(WATCH_CALLS)
     assert set(allowed_actions(load("deploy-policy.json"))) == listed
 
 
@@ -195,6 +204,96 @@ def test_each_role_trusts_only_github_oidc_for_one_exact_subject(file: str, subj
     assert statement["Condition"] == {
         "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", GITHUB_SUBJECT: subject}
     }
+
+
+PLACES = {"<REGION>": "eu-west-1", "<ACCOUNT_ID>": "123456789012"}
+
+
+def instantiated(name: str, stack: str) -> dict[str, Any]:
+    """A policy of iam/ as set up for `stack`'s role: its placeholders replaced (docs/ci-and-iam.md)."""
+    text = (IAM_DIR / name).read_text()
+    for placeholder, value in {**PLACES, "<STACK>": stack}.items():
+        text = text.replace(placeholder, value)
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def grants_on(policy: dict[str, Any], action: str, resource: str) -> bool:
+    """Whether a statement allows `action` on `resource`, in the policy's region (the only condition counted)."""
+    for statement in policy["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        conditions = statement.get("Condition", {})
+        in_region = conditions in ({}, {"StringEquals": {"aws:RequestedRegion": PLACES["<REGION>"]}})
+        if (
+            in_region
+            and any(fnmatchcase(action.lower(), pattern.lower()) for pattern in statement["Action"])
+            and any(fnmatchcase(resource, pattern) for pattern in resources)
+        ):
+            return True
+    return False
+
+
+def watch_resource(action: str, stack: str) -> str:
+    resource = WATCH_CALLS[action]
+    for placeholder, value in {**PLACES, "<STACK>": stack}.items():
+        resource = resource.replace(placeholder, value)
+    return resource
+
+
+def test_the_watch_calls_the_table_lists_are_those_its_switch_makes() -> None:
+    assert list(WATCH_CALLS) == list(SWITCH_CALLS)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_each_deploy_role_makes_every_call_of_the_watch_on_its_own_stacks_resources(stack: str) -> None:
+    policy = instantiated("deploy-policy.json", stack)
+
+    refused = [action for action in WATCH_CALLS if not grants_on(policy, action, watch_resource(action, stack))]
+
+    assert refused == []
+
+
+def test_a_deploy_role_cannot_write_another_stacks_rollback_marker() -> None:
+    staging = instantiated("deploy-policy.json", "staging")
+
+    assert not grants_on(staging, "ssm:PutParameter", watch_resource("ssm:PutParameter", "prod"))
+
+
+def test_the_rollback_marker_is_outside_every_settings_path_a_host_reads() -> None:
+    from fleet.names import rollback_marker_path, settings_path
+
+    assert not rollback_marker_path("prod", "web", "5b1f0c9e2a7d").startswith(settings_path("prod", "web"))
+    assert not rollback_marker_path("prod", "web", "5b1f0c9e2a7d").startswith("/fleet/")
+
+
+MARKERS_READ = INVOKE_ACTIONS[GET_PARAMETERS_BY_PATH][0]
+
+
+def markers_path_arns(stack: str) -> list[str]:
+    """The path the program asks for, as an ARN with and without its trailing slash."""
+    from fleet.names import rollback_markers_path
+
+    path = f"arn:aws:ssm:eu-west-1:123456789012:parameter{rollback_markers_path(stack)}"
+    return [path, path.rstrip("/")]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_each_deploy_role_reads_its_own_stacks_rollback_markers(stack: str) -> None:
+    policy = instantiated("deploy-policy.json", stack)
+
+    assert all(grants_on(policy, MARKERS_READ, arn) for arn in markers_path_arns(stack))
+
+
+def test_a_deploy_role_cannot_read_another_stacks_rollback_markers() -> None:
+    staging = instantiated("deploy-policy.json", "staging")
+
+    assert not any(grants_on(staging, MARKERS_READ, arn) for arn in markers_path_arns("prod"))
+
+
+def test_the_preview_role_reads_every_stacks_rollback_markers() -> None:
+    preview = instantiated("preview-policy.json", "prod")
+
+    assert all(grants_on(preview, MARKERS_READ, arn) for arn in markers_path_arns("prod"))
 
 
 # Where an API's IAM prefix is not the name botocore signs its requests with.

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from fleet.names import SERVICES_KEY
-from fleet.outputs import SERVICES, ServiceOutputs, output_key
+from fleet.outputs import SERVICES, ServiceOutputs
 from fleetctl.canary_metrics import (
     MAX_5XX_RATE_POINTS,
     MAX_P99_INCREASE_PERCENT,
@@ -35,7 +35,7 @@ from fleetctl.cli import project_dir, whole_number
 from fleetctl.errors import CommandError
 from fleetctl.pinning import SERVICES_PATH, PinTarget, add_stack_file_arguments, deployed_services, short_ref
 from fleetctl.stack_check import stack_session
-from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of
+from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, required_field
 
 RELEASE_KEYS = ("hostImage", "instanceType")
 """What a canary may set besides its image: what runs on its hosts, moved into the service when it finishes."""
@@ -258,22 +258,14 @@ def _canary(name: str, service: ServiceOutputs) -> Canary | None:
         raise CommandError(f"{where}.release must be an object beside {where}.canary")
     return Canary(
         service=name,
-        release_id=_required(canary, "release_id", f"{where}.canary"),
-        version=_required(canary, "version", f"{where}.canary"),
-        weight=_required(canary, "weight", f"{where}.canary"),
-        target_group_arn=_required(canary, "target_group_arn", f"{where}.canary"),
-        live_release_id=_required(live, "release_id", f"{where}.release"),
-        live_version=_required(live, "version", f"{where}.release"),
-        live_target_group_arn=_required(service, "target_group_arn", where),
+        release_id=required_field(canary, "release_id", f"{where}.canary"),
+        version=required_field(canary, "version", f"{where}.canary"),
+        weight=required_field(canary, "weight", f"{where}.canary"),
+        target_group_arn=required_field(canary, "target_group_arn", f"{where}.canary"),
+        live_release_id=required_field(live, "release_id", f"{where}.release"),
+        live_version=required_field(live, "version", f"{where}.release"),
+        live_target_group_arn=required_field(service, "target_group_arn", where),
     )
-
-
-def _required(record: Any, attribute: str, where: str) -> Any:
-    """A field of an outputs record the status cannot do without (its type is checked by the parse)."""
-    value = getattr(record, attribute)
-    if value is None or value == "":
-        raise CommandError(f"{where}.{output_key(type(record), attribute)} is missing or empty")
-    return value
 
 
 def render(statuses: list[CanaryStatus]) -> str:

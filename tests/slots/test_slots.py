@@ -255,7 +255,7 @@ def test_a_release_its_alarms_rolled_back_is_refused_naming_the_version_and_the_
     ((key, message),) = result.problems
     assert key == "services.web.image.version"
     assert "release new (version 2.0.0) was rolled back by its alarms" in message
-    assert "fleetctl rollback staging web" in message
+    assert "fleetctl rollback staging --service web" in message
 
 
 def test_a_canary_its_alarms_rolled_back_is_refused_naming_the_canary_version():

@@ -192,7 +192,7 @@ def test_every_pulumi_run_reads_the_backend_from_a_variable_and_the_token_from_a
     workflows: dict[str, dict[str, Any]],
 ) -> None:
     steps = [step for _, job in jobs_of(workflows) for step in pulumi_operations(job)]
-    assert len(steps) == 5  # a preview per stack (a matrix), two updates per stack
+    assert len(steps) == 7  # a preview per stack (a matrix), two updates per stack deploying, one retiring
     for step in steps:
         assert step["with"]["cloud-url"] == BACKEND_URL
         assert step["env"] == {"PULUMI_ACCESS_TOKEN": ACCESS_TOKEN}
