@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import shutil
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -20,6 +21,14 @@ from fleetctl.simulation import ProgramRun, reset_runtime, run_program, run_upda
 from tests.checkout import ROOT, stack_file
 
 pytest_plugins = ["tests.moto_server"]  # the `moto_url` and `aws` fixtures: a real moto_server for boto3
+
+
+def pytest_configure() -> None:
+    """Keep what pytest compiles in `__pycache__` (git ignores it), even where PYTHONDONTWRITEBYTECODE is set, as it
+    is on the team's machines: pytest compiles each test module it imports with its asserts rewritten, and without
+    the cache every xdist worker did that again for the whole suite on every run (~2.5 s of CPU each). A cached
+    module is used only while its source is unchanged (size and mtime), as Python's own caches are."""
+    sys.dont_write_bytecode = False
 
 
 @pytest.fixture
