@@ -58,8 +58,10 @@ def moto_url() -> Iterator[str]:
     tests/moto_server_main.py.
     """
     port = _free_port()
+    # -P: the script's folder (tests/) stays off sys.path, so none of the tests' packages shadows a module moto imports.
+    server_main = str(Path(__file__).with_name("moto_server_main.py"))
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("moto_server_main.py")), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-P", server_main, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TZ": "UTC", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
