@@ -41,11 +41,11 @@ from fleet.outputs import (
 )
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
-from fleet.slots import plan_services, refusals
+from fleet.slots import plan_services, refusals, retry_afresh
 from fleet.stack_files import others, project_stack_files, stack_file_name
 from fleet.validation import validate
 from program.engine import require_replacement_triggers
-from program.lookups import last_outputs, live_desired_capacity, rollback_markers
+from program.lookups import becoming_live_sizes, last_outputs, live_desired_capacity, rollback_markers
 from program.network import resolve_network
 from program.promotion import PromotionGuard, qualified_stack_name
 from program.registry_access import check_registry_access
@@ -118,6 +118,7 @@ attempt = secrets.token_hex(4)
 # Which slot runs what (fleet/slots.py), refused like any bad config before the first resource: no free slot, or a
 # release its alarms rolled back (fleetctl watch's markers).
 live_desired = {service.name: live_desired_capacity(live.get(service.name)) for service in config.services}
+markers = rollback_markers(stack)
 plans = plan_services(
     stack,
     config,
@@ -125,11 +126,21 @@ plans = plan_services(
     {name: identity.release_id for name, identity in canary_identities.items()},
     previous_services,
     clock.now(),
-    rollback_markers(stack),
+    markers,
     live_desired,
 )
 if slot_problems := refusals(plans):
     raise ConfigError(slot_problems)
+# A switch or finish whose earlier attempt changed its group's sizes boots that release afresh (fleet/slots.py).
+plans = {
+    service.name: retry_afresh(
+        plans[service.name],
+        previous_services.get(service.name),
+        becoming_live_sizes(plans[service.name]),
+        markers.get(service.name, {}),
+    )
+    for service in config.services
+}
 
 load_balancer = LoadBalancer(
     f"{NAMESPACE}-alb",

@@ -29,10 +29,13 @@ from fleet import rollout
 from fleet.config import Scaling, ServiceConfig
 from fleet.limits import template_description
 from fleet.names import FIRST_SLOT, LIVE_TRACK, SCALING_OFF, SCALING_TAG, TRACK_TAG, WARM_TRACK, slot_prefix
+from fleet.slots import warm_min_size
 from fleet.timeouts import GROUP_DELETE_MINUTES
 
 INIT_ERROR = "#initerror"
 """The engine's key for a resource's init errors in `replace_on_changes` (step_generator.go `initErrorSpecialKey`)."""
+WARM_CAPACITY_TIMEOUT = "0"
+"""A warm group's `wait_for_capacity_timeout`: no capacity wait on its updates (the provider skips it at 0)."""
 WARM_SUSPENDED_PROCESS = "AlarmNotification"
 """Suspended on a warm group: its target-tracking policies stay declared but cannot scale it ("scaling off")."""
 TEMPLATE_INPUTS = (
@@ -161,15 +164,18 @@ class Release(pulumi.ComponentResource):
             },
             vpc_zone_identifiers=args.subnet_ids,
             target_group_arns=[args.target_group_arn],
-            # A warm group's min is 0 (its pinned desired when the config's min is 0): becoming live again always
-            # changes min_size, so the provider waits for capacity on that update (the switch's health gate).
-            min_size=(args.desired_capacity if service.capacity.min == 0 else 0) if warm else service.capacity.min,
+            min_size=warm_min_size(service.capacity.min, args.desired_capacity) if warm else service.capacity.min,
             max_size=max(service.capacity.max, args.desired_capacity),
             desired_capacity=args.desired_capacity,
             suspended_processes=[WARM_SUSPENDED_PROCESS] if warm else None,
             # The health gate: creation succeeds only once this many instances are healthy in the target group.
             wait_for_elb_capacity=args.desired_capacity,
-            wait_for_capacity_timeout=f"{service.cutover_timeout_minutes}m",
+            # A group turning warm leaves traffic: its min_size change must not wait for its hosts, which may be
+            # what the release replacing it replaces them for (a sick live release): "0" skips the wait
+            # (terraform-provider-aws 00a919d1 internal/service/autoscaling/group.go `resourceGroupUpdate` waits
+            # only `if timeout > 0`). Becoming live again sets the cut-over timeout back, and its min_size change
+            # then waits with it: the switch's health gate.
+            wait_for_capacity_timeout=WARM_CAPACITY_TIMEOUT if warm else f"{service.cutover_timeout_minutes}m",
             health_check_type="ELB",
             health_check_grace_period=service.boot_grace_seconds,
             # A release fails when one launch fails (bad AMI, the type not offered or out of capacity in a zone):

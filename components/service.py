@@ -262,8 +262,9 @@ class Service(pulumi.ComponentResource):
                     instance_profile_arn=host_role.instance_profile_arn,
                     target_group_arn=target_groups[slot].arn,
                     desired_capacity=occupant.desired,
+                    # A release booted afresh (`Occupant.fresh`) is no group the outputs recorded: a fresh trigger.
                     live=rollout.LiveService.from_outputs(ServiceOutputs(release=occupant.record))
-                    if occupant.record
+                    if occupant.record and not occupant.fresh
                     else None,
                     attempt=args.attempt,
                     request_count_label=pulumi.Output.concat(

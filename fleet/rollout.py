@@ -49,6 +49,15 @@ class LiveService:
         )
 
 
+@dataclass(frozen=True)
+class GroupSizes:
+    """A group's sizes as AWS reports them (one `getGroup` lookup, program/lookups.py)."""
+
+    desired: int
+    min: int | None
+    """None where the answer has no `min_size` (the offline mocks of `fleetctl plan`): unknown, so not compared."""
+
+
 def live_canary(outputs: ServiceOutputs | None) -> LiveService | None:
     """What the last successful update left running as the service's canary (its `canary` entry), if anything.
 

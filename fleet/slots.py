@@ -23,13 +23,14 @@ newer warm one, is retired. A canary the config no longer has (and that did not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fleet.clock import iso, parse_iso
 from fleet.config import FleetConfig, ServiceConfig, problem
 from fleet.names import CANARY_TRACK, FIRST_SLOT, LIVE_TRACK, SLOTS, WARM_TRACK
-from fleet.outputs import DeployedRelease, ServiceOutputs, WarmRelease
+from fleet.outputs import CanaryRelease, DeployedRelease, ServiceOutputs, WarmRelease
+from fleet.rollout import GroupSizes
 
 LEGACY_CANARY_SLOT = SLOTS[2]
 """Where a canary deployed before slots (its outputs name no slot) is taken to be: its target group and release
@@ -68,6 +69,9 @@ class Occupant:
     """What the last outputs recorded of this release in this slot; None for a release this update creates."""
     previous_role: str | None
     """Its role in the last outputs; None for a release this update creates."""
+    fresh: bool = False
+    """Its group gets a fresh replacement trigger: an earlier attempt of this switch or finish changed the group's
+    sizes in AWS (`retry_afresh`), so this update boots the release afresh in its slot, health-gated."""
 
     @property
     def created(self) -> bool:
@@ -261,6 +265,66 @@ def plan_slots(
     if problems:
         return SlotPlan(transition, problems=tuple(problems))
     return SlotPlan(transition, tuple(occupants), tuple(retired), (), warm_since, warm_retires)
+
+
+def warm_min_size(capacity_min: int, desired: int) -> int:
+    """A warm group's `min_size`: 0, or its pinned desired where the config's `capacity.min` is 0, so that becoming
+    live again always changes `min_size` and the provider waits for capacity on that update (the switch's gate)."""
+    return desired if capacity_min == 0 else 0
+
+
+def becoming_live(plan: SlotPlan) -> Occupant | None:
+    """The release whose existing group becomes live in this update (a switch or a canary finish), if any."""
+    if plan.transition not in (SWITCH, FINISH) or not plan.occupants:
+        return None
+    return plan.live
+
+
+def retry_afresh(
+    plan: SlotPlan,
+    previous: ServiceOutputs | None,
+    sizes: GroupSizes | None,
+    rolled_back: Mapping[str, RolledBack],
+) -> SlotPlan:
+    """`plan`, with a fresh group for the release a switch or finish makes live when AWS no longer has the sizes its
+    group declared in its warm or canary role (`sizes`: as AWS reports them).
+
+    Only an earlier attempt of this switch or finish changes them (the warm role suspends scaling, the canary's is
+    fixed). That attempt failed (its outputs were not written) and left its new sizes in AWS; a `pulumi refresh`
+    since reads them into the state and clears the init errors that would have replaced the group
+    (tests/engine_model.py rules 6, 15), so the retry would wait on nothing and move the traffic rule to hosts that
+    may be failing their checks. A fresh trigger replaces the group create-before-delete, gated on health, before
+    the traffic rule (which waits for it) moves.
+
+    Except after an automatic rollback: `fleetctl watch` restored `capacity.min` on the warm group and moved the
+    traffic rule itself, and its marker names the release the outputs record live. The switch then only declares
+    what AWS has.
+    """
+    occupant = becoming_live(plan)
+    if occupant is None or sizes is None or previous is None:
+        return plan
+    declared = _role_sizes(occupant.record, previous)
+    if declared is None or declared == (sizes.min if sizes.min is not None else declared[0], sizes.desired):
+        return plan
+    left = previous.release.release_id if previous.release else None
+    marker = rolled_back.get(left or "")
+    if marker is not None and marker.served_by in (None, occupant.release_id):
+        return plan
+    fresh = replace(occupant, fresh=True)
+    return replace(plan, occupants=tuple(fresh if entry is occupant else entry for entry in plan.occupants))
+
+
+def _role_sizes(record: DeployedRelease | None, previous: ServiceOutputs) -> tuple[int, int] | None:
+    """(min_size, desired) the group declared in its warm or canary role at the last successful update; None where
+    the outputs do not say."""
+    if isinstance(record, WarmRelease) and record.desired is not None:
+        capacity_min = previous.capacity.min if previous.capacity and previous.capacity.min is not None else None
+        if capacity_min is None:
+            return None
+        return warm_min_size(capacity_min, record.desired), record.desired
+    if isinstance(record, CanaryRelease) and record.instances is not None:
+        return record.instances, record.instances
+    return None
 
 
 def plan_services(

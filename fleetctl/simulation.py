@@ -156,6 +156,8 @@ class FleetMocks(pulumi.runtime.Mocks):
     """Outputs of other stacks (and of this stack's last update), by fully qualified stack name."""
     live_desired: dict[str, int] = field(default_factory=dict)
     """Desired capacity of live autoscaling groups, by group name."""
+    live_min: dict[str, int] = field(default_factory=dict)
+    """Min size of those groups, by group name; `getGroup` answers none for a group not in it (unknown)."""
     default_vpc: str = DEFAULT_VPC
     """The id of the account's default VPC."""
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -255,7 +257,9 @@ class FleetMocks(pulumi.runtime.Mocks):
                     "arns": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}" for name in found],
                 }
             case types.GET_GROUP:
-                return {"name": args.args["name"], "desiredCapacity": self.live_desired[args.args["name"]]}
+                name = args.args["name"]
+                sizes = {"minSize": self.live_min[name]} if name in self.live_min else {}
+                return {"name": name, "desiredCapacity": self.live_desired[name], **sizes}
         raise AssertionError(f"the program invoked {args.token}, which these mocks do not answer")
 
 
@@ -296,6 +300,7 @@ def run_program(
     *,
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     live_desired: dict[str, int] | None = None,
+    live_min: dict[str, int] | None = None,
     mocks: FleetMocks | None = None,
     monitor: RecordingMonitor | None = None,
     project_root: Path,
@@ -314,6 +319,7 @@ def run_program(
     mocks = mocks or FleetMocks()
     mocks.stack_outputs.update(stack_outputs or {})
     mocks.live_desired.update(live_desired or {})
+    mocks.live_min.update(live_min or {})
     if str(project_root) not in sys.path:
         sys.path.insert(0, str(project_root))  # the program imports its `components` package from its directory
     pulumi.runtime.settings.ROOT.set(None)
@@ -399,15 +405,22 @@ def run_update(
 ) -> ProgramRun:
     """Run the program as the next update of `stack` after the successful update `last`.
 
-    The stack's own outputs are `last`'s; each live group runs the desired capacity `last` declared for it, unless
-    `live_desired` (group name -> desired) says autoscaling moved it since. `run` runs the program (`run_program`,
-    or what stands for it with the same arguments).
+    The stack's own outputs are `last`'s; each live group runs the desired capacity and min size `last` declared for
+    it, unless `live_desired` (group name -> desired) says autoscaling moved it since, or `live_min` its min. `run`
+    runs the program (`run_program`, or what stands for it with the same arguments).
     """
-    declared = {
-        str(group.resource_id): group.inputs["desiredCapacity"] for group in last.of_type(types.AUTOSCALING_GROUP)
-    }
+    groups = last.of_type(types.AUTOSCALING_GROUP)
+    declared = {str(group.resource_id): group.inputs["desiredCapacity"] for group in groups}
+    declared_min = {str(group.resource_id): group.inputs["minSize"] for group in groups}
     outputs = {qualified(stack): last.outputs, **kwargs.pop("stack_outputs", {})}
-    return run(stack, config, stack_outputs=outputs, live_desired={**declared, **(live_desired or {})}, **kwargs)
+    return run(
+        stack,
+        config,
+        stack_outputs=outputs,
+        live_desired={**declared, **(live_desired or {})},
+        live_min={**declared_min, **kwargs.pop("live_min", {})},
+        **kwargs,
+    )
 
 
 def _engine_value(value: Any) -> str:

@@ -15,8 +15,8 @@ import pulumi_aws as aws
 
 from fleet.names import marker_release, rollback_markers_path
 from fleet.resource_types import READ_STACK_OUTPUTS
-from fleet.rollout import LiveService
-from fleet.slots import RolledBack
+from fleet.rollout import GroupSizes, LiveService
+from fleet.slots import RolledBack, SlotPlan, becoming_live
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:
@@ -27,22 +27,39 @@ def last_outputs(qualified_stack: str) -> dict[str, Any]:
     return dict((result.value or {}).get("outputs") or {})
 
 
-def live_desired_capacity(live: LiveService | None) -> int | None:
-    """The desired capacity of the group a service's last update left serving, as AWS reports it; None when there
-    is none, or (with a warning) when the group is gone.
+def group_sizes(group_name: str | None, left: str, instead: str) -> GroupSizes | None:
+    """A group's desired capacity and min size as AWS reports them, in one lookup; None when there is no group, or
+    when it is gone (with a warning: what the last update `left` it as, what the program does `instead`).
 
     `get_group` fails on a missing group; `get_ami_ids` (the provider's listing of groups by name) does not.
     """
-    group_name = live.asg_name if live else None
     if not group_name:
         return None
     if group_name not in aws.autoscaling.get_ami_ids(names=[group_name]).names:
         pulumi.log.warn(
-            f"autoscaling group {group_name}, which the last update left serving, no longer exists: "
-            "using the configured capacity. Run `fleetctl audit` to see what else changed outside Pulumi."
+            f"autoscaling group {group_name}, which the last update left {left}, no longer exists: "
+            f"{instead}. Run `fleetctl audit` to see what else changed outside Pulumi."
         )
         return None
-    return aws.autoscaling.get_group(name=group_name).desired_capacity
+    group = aws.autoscaling.get_group(name=group_name)
+    return GroupSizes(desired=group.desired_capacity, min=group.min_size)
+
+
+def live_desired_capacity(live: LiveService | None) -> int | None:
+    """The desired capacity of the group a service's last update left serving, as AWS reports it (autoscaling may
+    have moved it); None when there is none."""
+    sizes = group_sizes(live.asg_name if live else None, "serving", "using the configured capacity")
+    return sizes.desired if sizes else None
+
+
+def becoming_live_sizes(plan: SlotPlan) -> GroupSizes | None:
+    """The sizes AWS has of the group a switch or canary finish makes live (`fleet.slots.retry_afresh`); None for
+    any other transition: no lookup then."""
+    occupant = becoming_live(plan)
+    record = occupant.record if occupant else None
+    if occupant is None or record is None:
+        return None
+    return group_sizes(record.asg_name, f"as the {occupant.previous_role} release", "its sizes are not compared")
 
 
 def rollback_markers(stack: str) -> dict[str, dict[str, RolledBack]]:

@@ -77,7 +77,7 @@ REMEMBERED_RUNS = 64
 """How many runs of the program one test process keeps (the most recently used)."""
 
 _remembered: OrderedDict[str, ProgramRun] = OrderedDict()
-_REMEMBERABLE = {"stack_outputs", "live_desired", "secret_keys", "now"}
+_REMEMBERABLE = {"stack_outputs", "live_desired", "live_min", "secret_keys", "now"}
 
 
 def _copy(run: ProgramRun) -> ProgramRun:
@@ -91,8 +91,8 @@ def _copy(run: ProgramRun) -> ProgramRun:
 
 def run_remembered(stack: str, config: dict[str, Any], *, project_root: Path = ROOT, **options: Any) -> ProgramRun:
     """`run_program` of this repository, remembered in this process: given what a run before was given (stack,
-    config, other stacks' outputs, live capacities, secret keys: `repr`, so order and types count), it returns a copy
-    of that run's declarations instead of evaluating the program again.
+    config, other stacks' outputs, live capacities and min sizes, secret keys: `repr`, so order and types count), it
+    returns a copy of that run's declarations instead of evaluating the program again.
 
     That is the same run: the program reads nothing else (no environment variable, only this repository's files,
     which no test writes; its clock, `fleet.clock`, is the `now` given, or for a run without one the time of the

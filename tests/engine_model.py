@@ -446,7 +446,9 @@ class EngineModel:
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
         self._targets, self._delete_first = targets, delete_first
         update = Update(succeeded=False)
-        mocks = _EngineMocks(live_desired=self._live_desired(), rollback_markers=dict(self.parameters))
+        mocks = _EngineMocks(
+            live_desired=self._live_desired(), live_min=self._live_min(), rollback_markers=dict(self.parameters)
+        )
         mocks.overrides, mocks.arns = {}, {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
@@ -800,6 +802,10 @@ class EngineModel:
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
+
+    def _live_min(self) -> dict[str, int]:
+        """Each group's min size as AWS has it (rule 16: changes outside Pulumi included)."""
+        return {entry.id: int(entry.actual.get("minSize", 0)) for entry in self.groups()}
 
 
 def _key(value: Any) -> str:

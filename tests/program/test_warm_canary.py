@@ -119,12 +119,6 @@ def test_a_canary_abort_returns_its_share_to_the_live_release_then_retires_its_g
     assert canary.hosts() == Hosts(serving=SERVING, warm=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refresh reads the failed finish's sizes into the state and clears its init errors: the retry "
-    "waits on nothing and moves all traffic to a group with one healthy host of two (engine model rules 6, 15); "
-    "warm-model findings 02:20",
-)
 def test_a_refresh_between_a_failed_canary_finish_and_its_retry_keeps_the_traffic_on_healthy_capacity(canary):
     canary.up(staging(V2), healthy=False)
     canary.model.refresh()

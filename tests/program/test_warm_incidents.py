@@ -107,12 +107,6 @@ def test_after_an_automatic_rollback_pinning_the_warm_release_agrees_with_what_a
     assert rolled_back.slot_of("release") == "a"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refresh reads the failed switch's sizes into the state and clears its init errors, so the retry "
-    "declares what the state has: no wait, no replacement, and the traffic rule moves to the sick group "
-    "(engine model rules 6, 15, 16); warm-model findings 02:20",
-)
 def test_a_refresh_between_a_failed_switch_and_its_retry_keeps_the_sick_release_out_of_traffic(sick):
     sick.up(staging(V1))
     sick.model.refresh()
@@ -123,12 +117,6 @@ def test_a_refresh_between_a_failed_switch_and_its_retry_keeps_the_sick_release_
     assert_safe(retry, before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the former live group's update to the warm role changes min_size, so the provider waits for its "
-    "capacity (rule 15) and times out on its sick hosts after the traffic moved: the outputs still record it live; "
-    "warm-model findings 02:25",
-)
 def test_a_release_that_replaces_a_sick_live_release_succeeds_and_records_the_new_roles():
     fleet = Fleet()
     for version in (V1, V1):
