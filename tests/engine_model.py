@@ -72,13 +72,15 @@ snapshot (pkg/resource/deploy):
    action no catch-all rule shadows) that forwards to a target group with no healthy host.
 15. An update of a group waits for capacity only when `desired_capacity`, `min_size` or `desired_capacity_type`
    changes (terraform-provider-aws 00a919d1 internal/service/autoscaling/group.go `resourceGroupUpdate`:
-   `shouldWaitForCapacity`), against the values the provider recorded. The wait wants exactly max(min, desired)
-   healthy in the group and, when `wait_for_elb_capacity` > 0, exactly that many of its instances healthy in its
-   target groups (so a `wait_for_elb_capacity` other than max(min, desired) is never met); the instances a scale-up
-   adds get healthy only if the scenario says so, and a failed launch ends the wait as on a create (rule 11). An
-   unmet wait is a partial failure: AWS has the new sizes, the bridge returns them with an init error
-   (pulumi-terraform-bridge 59de6c66 pkg/tfbridge/provider.go `Update`, `initializationError`), and the engine
-   saves the init errors, the new outputs and the *old* inputs (pulumi/pulumi step.go `UpdateStep.Apply`;
+   `shouldWaitForCapacity`), against the values the provider recorded, and only with a `wait_for_capacity_timeout`
+   above zero (same function: `if timeout, _ := time.ParseDuration(v.(string)); timeout > 0`; the timeout read from
+   the new config, so "0" skips the wait and changing the timeout alone is no size change). The wait wants
+   exactly max(min, desired) healthy in the group and, when `wait_for_elb_capacity` > 0, exactly that many of its
+   instances healthy in its target groups (so a `wait_for_elb_capacity` other than max(min, desired) is never met);
+   the instances a scale-up adds get healthy only if the scenario says so, and a failed launch ends the wait as on a
+   create (rule 11). An unmet wait is a partial failure: AWS has the new sizes, the bridge returns them with an
+   init error (pulumi-terraform-bridge 59de6c66 pkg/tfbridge/provider.go `Update`, `initializationError`), and the
+   engine saves the init errors, the new outputs and the *old* inputs (pulumi/pulumi step.go `UpdateStep.Apply`;
    pkg/engine/update.go `OnResourceStepPost`, pulumi/pulumi#2011). The provider diffs against its outputs
    (the bridge's `Diff` takes the old outputs as its state), so the retry of the same config sees no change: an
    empty update that waits on nothing (rule 2), unless `replace_on_changes` covers `#initerror` (rule 1).

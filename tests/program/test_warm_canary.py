@@ -126,4 +126,7 @@ def test_a_refresh_between_a_failed_canary_finish_and_its_retry_keeps_the_traffi
 
     retry = canary.up(staging(V2))
 
+    assert retry.succeeded, retry.failure
     assert_safe(retry, before, serving=SERVING)
+    assert retry.steps[canary.group("b").urn] == "replace"
+    assert canary.slot_of("release") == "b"

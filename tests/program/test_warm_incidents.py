@@ -114,7 +114,21 @@ def test_a_refresh_between_a_failed_switch_and_its_retry_keeps_the_sick_release_
 
     retry = sick.up(staging(V1))
 
+    assert retry.succeeded, retry.failure
     assert_safe(retry, before)
+    assert group_name("a") in boots(retry)
+    assert sick.slot_of("release") == "a"
+
+
+def test_after_an_automatic_rollback_and_a_refresh_pinning_the_warm_release_boots_nothing(rolled_back):
+    rolled_back.model.refresh()
+    before = rolled_back.hosts()
+
+    pinned = rolled_back.up(staging(V1))
+
+    assert pinned.succeeded, pinned.failure
+    assert_safe(pinned, before)
+    assert boots(pinned) == []
 
 
 def test_a_release_that_replaces_a_sick_live_release_succeeds_and_records_the_new_roles():

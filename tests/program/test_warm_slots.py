@@ -13,7 +13,14 @@ import pytest
 from components.release import TEMPLATE_INPUTS
 from fleet.config import ConfigError
 from fleet.names import rollback_marker_path
-from fleet.resource_types import AUTOSCALING_GROUP, LAUNCH_TEMPLATE, LISTENER_RULE, METRIC_ALARM, TARGET_GROUP
+from fleet.resource_types import (
+    AUTOSCALING_GROUP,
+    GET_GROUP,
+    LAUNCH_TEMPLATE,
+    LISTENER_RULE,
+    METRIC_ALARM,
+    TARGET_GROUP,
+)
 from fleetctl.simulation import FleetMocks, mock_arn, qualified
 from tests.checkout import stack_file
 
@@ -122,6 +129,65 @@ def test_a_rollback_within_the_window_switches_back_without_a_new_template_or_gr
     assert forward_of(switched, "web-traffic-rule")["targetGroupArn"] == mock_arn(TARGET_GROUP, "web-tg")
     web = switched.outputs["services"]["web"]
     assert (web["release"]["slot"], web["warm"]["slot"], web["warm"]["version"]) == ("a", "b", "1.0.1")
+
+
+def test_a_warm_group_waits_for_no_capacity_and_the_live_one_for_its_cutover_timeout(released):
+    warm, live = released.one(AUTOSCALING_GROUP, LIVE_A), released.one(AUTOSCALING_GROUP, LIVE_B)
+
+    assert (warm.inputs["waitForCapacityTimeout"], live.inputs["waitForCapacityTimeout"]) == ("0", "10m")
+
+
+def test_a_switch_sets_the_cutover_timeout_back_on_the_group_it_makes_live(update, released):
+    switched = update("staging", version("1.0.0"), released, now=T0 + timedelta(minutes=20))
+
+    timeouts = [switched.one(AUTOSCALING_GROUP, name).inputs["waitForCapacityTimeout"] for name in (LIVE_A, LIVE_B)]
+    assert timeouts == ["10m", "0"]
+
+
+def test_a_switch_reads_the_sizes_of_the_warm_group_it_makes_live(update, released):
+    switched = update("staging", version("1.0.0"), released, now=T0 + timedelta(minutes=20))
+    warm_group = released.outputs["services"]["web"]["warm"]["asgName"]
+
+    assert (GET_GROUP, {"name": warm_group}) in switched.invokes
+
+
+def test_a_routine_deploy_reads_no_warm_group(update, released):
+    routine = update("staging", version("1.0.1"), released, now=T0 + timedelta(minutes=20))
+    warm_group = released.outputs["services"]["web"]["warm"]["asgName"]
+
+    assert (GET_GROUP, {"name": warm_group}) not in routine.invokes
+
+
+def test_a_switch_whose_warm_group_min_an_earlier_attempt_raised_boots_it_afresh(update, first, released):
+    warm_group = released.outputs["services"]["web"]["warm"]["asgName"]
+
+    retried = update("staging", version("1.0.0"), released, now=T0 + timedelta(minutes=20), live_min={warm_group: 2})
+
+    trigger = retried.one(AUTOSCALING_GROUP, LIVE_A).replacement_trigger
+    assert trigger != first.one(AUTOSCALING_GROUP, LIVE_A).replacement_trigger
+    assert trigger.startswith(released.outputs["services"]["web"]["warm"]["releaseId"] + "-")
+
+
+def test_a_switch_after_an_automatic_rollback_keeps_the_warm_group(update, first, released):
+    web = released.outputs["services"]["web"]
+    marker = {"at": "2026-12-02T01:15:00Z", "alarms": ["web-5xx-rate"], "servedBy": web["warm"]["releaseId"]}
+    mocks = FleetMocks(
+        rollback_markers={rollback_marker_path("staging", "web", web["release"]["releaseId"]): json.dumps(marker)}
+    )
+
+    pinned = update(
+        "staging",
+        version("1.0.0"),
+        released,
+        now=T0 + timedelta(minutes=20),
+        live_min={web["warm"]["asgName"]: 2},
+        mocks=mocks,
+    )
+
+    assert (
+        pinned.one(AUTOSCALING_GROUP, LIVE_A).replacement_trigger
+        == first.one(AUTOSCALING_GROUP, LIVE_A).replacement_trigger
+    )
 
 
 def test_a_switch_keeps_the_image_build_no_tag_is_pushed_again(update, released):
