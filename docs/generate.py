@@ -21,12 +21,18 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fleet import reference
+from fleet.outputs import DeployedRelease, WarmRelease
 from fleetctl.canary_metrics import TargetGroupMetrics, judge
 from fleetctl.cli import main as fleetctl
+from fleetctl.commands import status as status_command
 from fleetctl.commands.canary import Canary, CanaryStatus, render
+from fleetctl.commands.status import Health, Role, ServiceStatus, Traffic
+from fleetctl.traffic import Forward
+from fleetctl.warm import Window
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -110,6 +116,36 @@ def canary_status_sample() -> str:
     return render([status])
 
 
+def status_sample() -> str:
+    """What `fleetctl status prod` prints for a service 20 minutes after a release, its previous release warm."""
+    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{}/1"
+    live = DeployedRelease(
+        release_id="4c1d2e3f5a6b", version="1.5.0", slot="b", since="2026-12-02T01:00:00Z", asg_name="web-b"
+    )
+    warm = WarmRelease(
+        release_id="9a8b7c6d5e4f",
+        version="1.4.2",
+        slot="a",
+        asg_name="web-a",
+        desired=4,
+        warm_since="2026-12-02T01:00:00Z",
+        retires_at="2026-12-02T02:00:00Z",
+    )
+    now = datetime(2026, 12, 2, 1, 20, tzinfo=UTC)
+    status = ServiceStatus(
+        stack="prod",
+        service="web",
+        live=Role("live", live, arn.format("web-tgb"), Health(desired=4, healthy=4)),
+        warm=Role("warm", warm, arn.format("web-tg"), Health(desired=4, healthy=4)),
+        window=Window.of(warm, now, "services.web.warm"),
+        canary=None,
+        previous=warm,
+        no_previous="",
+        traffic=Traffic("arn:...:listener-rule/app/fleet/1/2/3", (Forward(arn.format("web-tgb"), 100),)),
+    )
+    return status_command.render([status], now)
+
+
 QUESTIONS = {
     "configuration.md": "every key: its default, what is allowed, what it does (generated)",
     "outputs.md": "the stack outputs the program exports and fleetctl reads (generated)",
@@ -153,6 +189,7 @@ def readme_pages() -> str:
 SAMPLES: dict[str, tuple[str, Callable[[], str], bool]] = {
     "diff-sample": ("docs/operations.md", diff_sample, True),
     "canary-status-sample": ("docs/operations.md", canary_status_sample, True),
+    "status-sample": ("docs/fleetctl.md", status_sample, True),
     "pages": ("docs/index.md", page_index, False),
     "readme-pages": ("README.md", readme_pages, False),
 }

@@ -37,7 +37,7 @@ from fleet.outputs import (
 from fleet.resource_types import AUTOSCALING_GROUP, ECR_REGISTRY_POLICY, LAUNCH_TEMPLATE, ROOT_STACK
 from fleetctl.errors import CommandError
 from fleetctl.traffic import Forward, expected_shares, forwards_of
-from fleetctl.warm import Window
+from fleetctl.warm import parse_time
 
 # EC2 tags every instance launched from a launch template with these: the only record of what it was built from.
 TEMPLATE_ID_TAG = "aws:ec2launchtemplate:id"
@@ -355,7 +355,8 @@ def _serving_releases(name: str, service: Any) -> list[LiveRelease]:
     releases = [_release(name, outputs.release, f"{where}.release", outputs, where)]
     if outputs.warm is not None:
         warm_where = f"{where}.warm"
-        Window.of(outputs.warm, datetime.now(UTC), warm_where)  # its window must be readable: the rules judge it
+        # Its window must be readable: the rules judge it.
+        parse_time(outputs.warm.retires_at, f"{warm_where}.{output_key(WarmRelease, 'retires_at')}")
         releases.append(_release(name, outputs.warm, warm_where, outputs.warm, warm_where))
     if outputs.canary is not None:
         canary_where = f"{where}.canary"

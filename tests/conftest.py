@@ -53,7 +53,7 @@ REMEMBERED_RUNS = 64
 """How many runs of the program one test process keeps (the most recently used)."""
 
 _remembered: OrderedDict[str, ProgramRun] = OrderedDict()
-_REMEMBERABLE = {"stack_outputs", "live_desired", "secret_keys"}
+_REMEMBERABLE = {"stack_outputs", "live_desired", "secret_keys", "now"}
 
 
 def _copy(run: ProgramRun) -> ProgramRun:
@@ -70,10 +70,12 @@ def run_remembered(stack: str, config: dict[str, Any], *, project_root: Path = R
     config, other stacks' outputs, live capacities, secret keys: `repr`, so order and types count), it returns a copy
     of that run's declarations instead of evaluating the program again.
 
-    That is the same run: the program reads nothing else (no clock, no environment variable, only this repository's
-    files, which no test writes), and its evaluation in one process is deterministic. Runs with their own mocks or
-    monitor (a test looking at the evaluation itself), in another project directory, and runs that fail are not
-    remembered; nor does a test that changes the program's code get a remembered run (see `program`).
+    That is the same run: the program reads nothing else (no environment variable, only this repository's files,
+    which no test writes; its clock, `fleet.clock`, is the `now` given, or for a run without one the time of the
+    first evaluation, which the times in its outputs keep), and its evaluation in one process is deterministic. Runs
+    with their own mocks or monitor (a test looking at the evaluation itself), in another project directory, and
+    runs that fail are not remembered; nor does a test that changes the program's code get a remembered run (see
+    `program`).
     """
     if project_root != ROOT or not options.keys() <= _REMEMBERABLE:
         return run_program(stack, config, project_root=project_root, **options)

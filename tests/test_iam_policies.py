@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -293,3 +294,98 @@ def test_the_preview_role_reads_every_stacks_rollback_markers() -> None:
     preview = instantiated("preview-policy.json", "prod")
 
     assert all(grants_on(preview, MARKERS_READ, arn) for arn in markers_path_arns("prod"))
+
+
+# Where an API's IAM prefix is not the name botocore signs its requests with.
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+
+
+@pytest.fixture
+def read_only_calls(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every AWS call (`service:Operation`, as IAM names it) that `fleetctl audit`, `status` and `canary status`
+    make on a fleet in moto that has everything they read: hostnames in a zone, an HTTPS listener, a registry
+    consumer, alarms, a warm release, a canary, and traffic switched to the warm slot (so status reads the marker)."""
+    import botocore.client
+
+    from fleetctl.cli import main
+    from tests.audit.moto_fleet import Fleet
+
+    calls: set[str] = set()
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def recorded(client: Any, operation: str, params: Any) -> Any:
+        signing_name = client.meta.service_model.signing_name
+        calls.add(f"{IAM_PREFIX_OF_SIGNING_NAME.get(signing_name, signing_name)}:{operation}")
+        return make_api_call(client, operation, params)
+
+    fleet = Fleet(aws, tmp_path / "export.json").build()
+    fleet.add_dns("example.com", ["www.example.com"])
+    fleet.add_https(fleet.imported_certificate("www.example.com"))
+    fleet.alarm_names = ["fleet-prod-web-5xx"]
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName="fleet-prod-web-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    fleet.add_warm("9a8b7c6d5e4f", warm_since=datetime.now(UTC))
+    fleet.add_traffic_rule()
+    fleet.add_canary("4c1d2e3f5a6b")
+    fleet.elbv2.create_rule(  # the canary's header rule, as components/canary.py declares it
+        ListenerArn=fleet.listener_arn,
+        Priority=2,
+        Conditions=[
+            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Fleet-Track", "Values": ["canary"]}}
+        ],
+        Actions=[{"Type": "forward", "TargetGroupArn": fleet.canary_target_group_arn}],
+    )
+    fleet.switch_traffic({fleet.warm_target_group_arn: 90, fleet.canary_target_group_arn: 10})
+    outputs = fleet.outputs()
+    outputs["registry"] = {
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "repositoryPrefix": "fleet-prod-",
+        "consumers": [{"account": "210987654321", "region": "us-east-1"}],
+    }
+    fleet.write_export(outputs)
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+    project = ["--project-dir", str(tmp_path)]
+    codes = [
+        main([*project, "audit", "--stack", "prod", "--from-export", str(fleet.export_file), "--json"]),
+        main([*project, "status", "prod", "--from-outputs", str(outputs_file), "--json"]),
+        main([*project, "canary", "status", "prod", "--from-outputs", str(outputs_file), "--json"]),
+    ]
+    assert codes == [1, 1, 2]  # findings (the switched rule), action needed (the same), not enough data
+    return calls
+
+
+def test_the_audit_policy_grants_every_call_of_audit_status_and_canary_status(read_only_calls: set[str]) -> None:
+    policy = load("audit-policy.json")
+
+    assert {"ssm:GetParameter", "elasticloadbalancing:DescribeRules", "ecr:DescribeRegistry"} <= read_only_calls
+    assert sorted(call for call in read_only_calls if not grants(policy, call)) == []
+
+
+def test_the_audit_policy_grants_exactly_the_calls_they_make(read_only_calls: set[str]) -> None:
+    assert set(allowed_actions(load("audit-policy.json"))) == read_only_calls
+
+
+def test_the_audit_policy_grants_no_write() -> None:
+    assert [
+        action
+        for action in allowed_actions(load("audit-policy.json"))
+        if "*" in action or not action.split(":", 1)[1].startswith(READ_ONLY_PREFIXES)
+    ] == []
+
+
+def test_the_audit_policy_reads_only_the_rollback_markers_of_ssm() -> None:
+    (statement,) = [s for s in load("audit-policy.json")["Statement"] if "ssm:GetParameter" in s["Action"]]
+
+    assert statement["Action"] == ["ssm:GetParameter"]
+    assert statement["Resource"] == "arn:aws:ssm:*:<ACCOUNT_ID>:parameter/fleet-rollbacks/*"

@@ -123,6 +123,7 @@ def run(args: argparse.Namespace, now: datetime | None = None) -> int:
             stack_outputs=stack_outputs,
             live_desired=_live_desired_assumed(config, deployed),
             mocks=FleetMocks(account=account, default_vpc=live_vpc_id(deployed or {}) or DEFAULT_VPC),
+            now=now,
         )
     except Exception as error:  # the program's own refusal, as `pulumi up` would print it
         print(f"{args.stack}: the program stops: {error}")
@@ -326,7 +327,8 @@ def _warm_lines(declared: ServiceOutputs, deployed: ServiceOutputs | None, now: 
     old = deployed.warm if deployed is not None else None
     if old is None or deployed is None or (warm is not None and warm.release_id == old.release_id):
         return lines
-    if declared.release is not None and declared.release.release_id == old.release_id:
+    release = declared.release
+    if release is not None and (release.release_id, release.slot) == (old.release_id, old.slot):
         return lines  # a switch: the warm release becomes the live one
     window = _window(deployed, now)
     overdue = window.overdue
@@ -372,24 +374,24 @@ def _canary_line(canary: CanaryRelease, template: Declared) -> str:
 
 
 def _change(release: DeployedRelease, before: ServiceOutputs, window: int, now: datetime) -> str:
-    """What `pulumi up` does to the live release: nothing, a switch back to the warm one (within its window), a
-    canary finish, or a release into a free slot; and what becomes of the release that serves now."""
-    live, warm = before.release, before.warm
+    """What `pulumi up` does to the live release: nothing, a switch back to the warm one, a canary finish, or a
+    release into a free slot; and what becomes of the release that serves now."""
+    live = before.release
     if live is None:
         return f"new service: creates its first release {release.release_id}"
     if live.release_id == release.release_id:
         return f"no release (release {release.release_id} is live; capacity and settings update in place)"
-    if warm is not None and warm.release_id == release.release_id and _window(before, now).open:
-        return (
-            f"switch: traffic moves back to warm release {release.release_id} with one load balancer change, no "
-            f"boot (its window closes at {shown(_window(before, now).retires_at)}); {live.release_id} becomes "
-            "the warm one"
-        )
     former = (
         f"release {live.release_id} then stays warm for {window} min (a rollback within it is a switch)"
         if window > 0
         else f"release {live.release_id} is deleted once the cut-over is done (warmRollbackMinutes is 0)"
     )
+    if before.warm is not None and before.warm.release_id == release.release_id and _window(before, now).open:
+        return (
+            f"switch: traffic moves back to the warm release {release.release_id} (slot {release.slot}), one load "
+            f"balancer change once its hosts pass the health gate; no launch template, no ASG, no boot (if the "
+            f"update runs before its window closes at {shown(_window(before, now).retires_at)}); {former}"
+        )
     if before.canary is not None and before.canary.release_id == release.release_id:
         return (
             f"canary finish: the canary's group (slot {release.slot}) scales in place to the live capacity, behind "

@@ -21,7 +21,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleet.names import rollback_marker_path
-from fleet.outputs import SERVICES, CanaryRelease, DeployedRelease, ReleaseEntry, ServiceOutputs, output_key
+from fleet.outputs import (
+    SERVICES,
+    CanaryRelease,
+    DeployedRelease,
+    ReleaseEntry,
+    ServiceOutputs,
+    WarmRelease,
+    output_key,
+)
 from fleetctl.audit_facts import rule_forwards
 from fleetctl.commands.rollback import release_to_pin
 from fleetctl.errors import CommandError
@@ -87,7 +95,10 @@ class Role:
         return self.release.slot or LEGACY_SLOT
 
     def text(self) -> str:
-        since = f", since {shown_iso(self.release.since)}" if self.release.since else ""
+        if isinstance(self.release, WarmRelease):
+            since = f", out of traffic since {shown_iso(self.release.warm_since)}" if self.release.warm_since else ""
+        else:
+            since = f", since {shown_iso(self.release.since)}" if self.release.since else ""
         return (
             f"{self.release.release_id} (version {self.release.version}), slot {self.slot}{since}: {self.health.text()}"
         )
@@ -427,7 +438,9 @@ def _service_json(status: ServiceStatus) -> dict[str, Any]:
             "forwards": None if status.shares() is None else status.shares(),
             "agreesWithOutputs": status.traffic_agrees,
             "rolledBackOutsidePulumi": status.rolled_back_outside_pulumi,
-            "marker": None if marker is None else {"path": marker.path, "at": marker.at, "alarms": list(marker.alarms)},
+            "marker": None
+            if marker is None
+            else {"path": marker.path, "at": marker.at, "alarms": list(marker.alarms), "servedBy": marker.served_by},
         },
     }
 

@@ -249,7 +249,7 @@ class Fleet:
         """A warm previous release as the program keeps one: its own launch template and group in slot b's target
         group, its hosts healthy and out of traffic, scaling off (AlarmNotification suspended), tracked in the
         state and recorded in the outputs as `services.<name>.warm`, its window `minutes` from `warm_since`."""
-        self.warm_target_group_arn = self.target_group(f"{self.service}-b-tg", self.tags())
+        self.warm_target_group_arn = self.target_group(f"{self.service}-tgb", self.tags())
         self.warm = self.release(release_id, track=WARM_TRACK, target_group_arn=self.warm_target_group_arn)
         self.autoscaling.suspend_processes(
             AutoScalingGroupName=self.warm.asg_name, ScalingProcesses=["AlarmNotification"]

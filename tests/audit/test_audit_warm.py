@@ -102,3 +102,12 @@ def test_a_traffic_rule_that_no_longer_exists_is_a_finding(warm_fleet, capsys):
     _, found = findings(warm_fleet, capsys)
 
     assert [(f.kind, f.resource) for f in found] == [("missing-traffic-rule", warm_fleet.traffic_rule_arn)]
+
+
+def test_a_slot_target_group_with_no_role_is_not_a_finding(warm_fleet, capsys):
+    # Every service declares all three slots' target groups; slot c holds no release here.
+    warm_fleet.target_group("web-tgc", warm_fleet.tags())
+
+    code, found = findings(warm_fleet, capsys)
+
+    assert (code, found) == (0, [])

@@ -12,6 +12,7 @@ import pytest
 
 from fleet.build_tag import build_tag
 from fleet.config import fleet_keys, parse_config
+from fleet.outputs import DeployedRelease, ServiceOutputs, WarmRelease
 from fleet.platforms import platform_for
 from fleet.release import identify_on_disk
 from fleetctl.cli import build_parser, main
@@ -478,12 +479,14 @@ def test_pinning_the_warm_release_within_its_window_plans_a_switch_not_a_release
     )
 
     assert (
-        f"  pulumi up:      switch: traffic moves back to warm release {release_id('staging')} with one load "
-        "balancer change, no boot (its window closes at 2026-12-01 01:00 UTC); 0123456789ab becomes the warm one"
+        f"  pulumi up:      switch: traffic moves back to the warm release {release_id('staging')} (slot b), one load "
+        "balancer change once its hosts pass the health gate; no launch template, no ASG, no boot (if the update "
+        "runs before its window closes at 2026-12-01 01:00 UTC); release 0123456789ab then stays warm for 60 min (a "
+        "rollback within it is a switch)"
     ) in out.splitlines()
 
 
-def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_file, capsys):
+def test_pinning_the_warm_release_after_its_window_plans_a_release_in_a_free_slot_and_retires_it(outputs_file, capsys):
     warm = with_warm(
         deployed("staging", "0123456789ab"), release_id("staging"), "2026-12-01T00:00:00Z", "2026-12-01T01:00:00Z"
     )
@@ -492,6 +495,72 @@ def test_pinning_the_warm_release_after_its_window_plans_a_full_release(outputs_
         datetime(2026, 12, 1, 2, tzinfo=UTC), "staging", "--from-outputs", outputs_file("s", warm), capsys=capsys
     )
 
+    lines = out.splitlines()
+    new_slot = (
+        f"  pulumi up:      release: a new launch template and ASG in slot c (0123456789ab → {release_id('staging')})"
+    )
+    assert any(line.startswith(new_slot) for line in lines)
     assert (
-        f"  pulumi up:      release: a new launch template and ASG in slot c (0123456789ab → {release_id('staging')}"
-    ) in out
+        f"  retires:        warm release {release_id('staging')} (version 0.9.0): its window closed at 2026-12-01 "
+        "01:00 UTC, 1 h 00 min ago: 2.0 instance-hours past its window (2 host(s)); this `pulumi up` deletes it"
+    ) in lines
+
+
+def test_the_release_a_plan_makes_leaves_the_former_live_release_warm_until_its_window_closes(outputs_file, capsys):
+    before = outputs_file("s", deployed("staging", "0123456789ab"))
+
+    out = plan_at(datetime(2026, 12, 1, 0, 30, tzinfo=UTC), "staging", "--from-outputs", before, capsys=capsys)
+
+    assert (
+        "  warm:           0123456789ab (version 1.0.0), slot a: becomes warm once the new release serves, out of "
+        "traffic; retires at 2026-12-01 01:30 UTC (in 1 h 00 min)"
+    ) in out.splitlines()
+
+
+def warm_record(release: str, retires_at: str = "2026-12-01T01:00:00Z") -> WarmRelease:
+    return WarmRelease(
+        release_id=release,
+        version="0.9.0",
+        slot="a",
+        desired=2,
+        warm_since="2026-12-01T00:00:00Z",
+        retires_at=retires_at,
+    )
+
+
+def test_the_former_live_release_the_update_leaves_warm_is_shown_with_its_retirement():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="new0new0new0"), warm=warm_record("old0old0old0"))
+    deployed_before = ServiceOutputs(release=DeployedRelease(release_id="old0old0old0"))
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines == [
+        "  warm:           old0old0old0 (version 0.9.0), slot a: becomes warm once the new release serves, out of "
+        "traffic; retires at 2026-12-01 01:00 UTC (in 45 min)"
+    ]
+
+
+def test_a_warm_release_the_update_keeps_stays_warm():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="live0live0li"), warm=warm_record("old0old0old0"))
+    deployed_before = ServiceOutputs(release=declared.release, warm=warm_record("old0old0old0"))
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines == [
+        "  warm:           old0old0old0 (version 0.9.0), slot a: stays warm, out of traffic; retires at 2026-12-01 "
+        "01:00 UTC (in 45 min)"
+    ]
+
+
+def test_a_warm_release_a_new_release_replaces_within_its_window_is_retired_without_a_cost():
+    declared = ServiceOutputs(release=DeployedRelease(release_id="new0new0new0"), warm=warm_record("live0live0li"))
+    deployed_before = ServiceOutputs(
+        release=DeployedRelease(release_id="live0live0li"), warm=warm_record("old0old0old0")
+    )
+
+    lines = plan_command._warm_lines(declared, deployed_before, datetime(2026, 12, 1, 0, 15, tzinfo=UTC))
+
+    assert lines[1] == (
+        "  retires:        warm release old0old0old0 (version 0.9.0): a newer release takes its place; this "
+        "`pulumi up` deletes it"
+    )

@@ -27,10 +27,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from fleet.resource_types import AUTOSCALING_GROUP, DOCKER_IMAGE, LISTENER_RULE, METRIC_ALARM, TARGET_GROUP
-from tests.program.declarations import SCENARIOS, declarations
+from fleetctl.simulation import qualified
+from tests.checkout import stack_file
+from tests.program.declarations import SCENARIOS, _run, _two_services_with_tls_and_a_canary, declarations
 
 SNAPSHOT = json.loads((Path(__file__).parent / "snapshots" / "declarations-8d32ea4.json").read_text())
 SERVICES = {
@@ -143,3 +146,52 @@ def test_a_stack_without_hostnames_exports_what_it_exported_before_plus_the_slot
         for key in set(old) - {"release", "canary"}:
             assert exported[key] == old[key], key
         assert {k: v for k, v in exported["release"].items() if k not in RELEASE_KEYS_ADDED} == old["release"]
+
+
+def test_upgrading_a_stack_that_fleet_before_slots_deployed_keeps_its_live_template_and_group():
+    """The next update after 8d32ea4's own first update, run by this version on the outputs 8d32ea4 wrote: the live
+    release stays in slot a, its template and group declared as 8d32ea4 declared them on its own second update."""
+    written = SNAPSHOT["staging"]["outputs"]
+    group_name = written["services"]["web"]["release"]["asgName"]
+
+    run = _run(
+        "staging", stack_file("staging"), stack_outputs={qualified("staging"): written}, live_desired={group_name: 2}
+    )
+
+    before = {r["name"]: r for r in SNAPSHOT["staging-redeployed"]["resources"]}
+    now = {r["name"]: r for r in declarations(run)}
+    assert now["web-release-launch-template"] == before["web-release-launch-template"]
+    assert slots_change(now["web-release-group"]) == slots_change(before["web-release-group"])
+    assert (
+        now["web-release-group"]["options"]["replacement_trigger"]
+        == before["web-release-group"]["options"]["replacement_trigger"]
+    )
+    assert run.outputs["services"]["web"]["release"]["slot"] == "a"
+    assert "warm" not in run.outputs["services"]["web"]
+
+
+def test_upgrading_a_stack_with_a_canary_takes_the_canary_over_into_slot_c_through_aliases():
+    """8d32ea4's canary (`web-canary-tg`, `web-canary-release`, `web-canary-weights` under `web-canary`) becomes
+    slot c's by aliases: its target group and the weights rule (the traffic rule now) are updated in place, its
+    template and group replaced create-before-delete in that target group (their name prefix changes)."""
+    written = SNAPSHOT["two-services-tls-canary"]["outputs"]
+    live = {entry["release"]["asgName"]: 2 for entry in written["services"].values()}
+    config = _two_services_with_tls_and_a_canary()
+
+    run = _run("staging", config, stack_outputs={qualified("staging"): written}, live_desired=live)
+
+    canary = run.outputs["services"]["web"]["canary"]
+    assert canary["slot"] == "c"
+    by_name = run.by_name()
+    for key in (
+        f"{TARGET_GROUP}::web-tgc",
+        f"{LISTENER_RULE}::web-traffic-rule",
+        "fleet:release:Release::web-release-c",
+    ):
+        assert len(legacy_aliases(by_name[key])) == 1, key
+    assert legacy_aliases(run.one(TARGET_GROUP, "web-tg")) == []
+
+
+def legacy_aliases(resource) -> list:
+    """The URNs the program gave as aliases (the SDK adds `Alias` specs of its own for children)."""
+    return [alias for alias in resource.options.aliases or [] if isinstance(alias, pulumi.Output)]
