@@ -41,7 +41,7 @@ from fleet.outputs import (
 )
 from fleet.release import BOOT_SCRIPT, identify_on_disk
 from fleet.secret_settings import with_secret_settings
-from fleet.slots import plan_slots
+from fleet.slots import plan_services, refusals
 from fleet.stack_files import others, project_stack_files, stack_file_name
 from fleet.validation import validate
 from program.engine import require_replacement_triggers
@@ -117,23 +117,18 @@ boot_script = (PROJECT_ROOT / BOOT_SCRIPT).read_text()
 attempt = secrets.token_hex(4)
 # Which slot runs what (fleet/slots.py), refused like any bad config before the first resource: no free slot, or a
 # release its alarms rolled back (fleetctl watch's markers).
-markers = rollback_markers(stack)
 live_desired = {service.name: live_desired_capacity(live.get(service.name)) for service in config.services}
-now = clock.now()
-plans = {
-    service.name: plan_slots(
-        stack,
-        service,
-        identities[service.name].release_id,
-        canary_identities[service.name].release_id if service.canary else None,
-        previous_services.get(service.name),
-        now,
-        markers.get(service.name, {}),
-        live_desired[service.name],
-    )
-    for service in config.services
-}
-if slot_problems := [problem(key, message) for plan in plans.values() for key, message in plan.problems]:
+plans = plan_services(
+    stack,
+    config,
+    {name: identity.release_id for name, identity in identities.items()},
+    {name: identity.release_id for name, identity in canary_identities.items()},
+    previous_services,
+    clock.now(),
+    rollback_markers(stack),
+    live_desired,
+)
+if slot_problems := refusals(plans):
     raise ConfigError(slot_problems)
 
 load_balancer = LoadBalancer(

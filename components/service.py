@@ -94,21 +94,6 @@ class Service(pulumi.ComponentResource):
         )
         route = args.host_route if config.hostnames else None
         assert entrypoint or route, "a service has its own listener, hostnames, or both"
-        alarms = Alarms(
-            f"{name}-alarms",
-            AlarmsArgs(
-                stack=args.stack,
-                service=config.name,
-                thresholds=config.alarms,
-                # The live release's: the dimension updates in place when another slot becomes live.
-                target_group_arn_suffix=target_groups[args.plan.live.slot].arn_suffix,
-                load_balancer_arn_suffix=args.load_balancer_arn_suffix,
-                topic_arn=args.alarm_topic_arn,
-                tags=tags,
-            ),
-            opts=child,
-        )
-
         instances = aws.ec2.SecurityGroup(
             f"{name}-instances-sg",
             description=f"fleet {args.stack}/{config.name}: hosts, reached only through the load balancer",
@@ -295,6 +280,23 @@ class Service(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, aliases=slot_aliases(name, slot, "release")),
             )
         self.release = releases[live_slot]
+        alarms = Alarms(
+            f"{name}-alarms",
+            AlarmsArgs(
+                stack=args.stack,
+                service=config.name,
+                thresholds=config.alarms,
+                # The live release's, once its group passed its gate: a failed release leaves them on the slot that
+                # serves. The dimension updates in place when another slot becomes live.
+                target_group_arn_suffix=pulumi.Output.all(
+                    target_groups[live_slot].arn_suffix, self.release.group_name
+                ).apply(lambda values: str(values[0])),
+                load_balancer_arn_suffix=args.load_balancer_arn_suffix,
+                topic_arn=args.alarm_topic_arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
         serving = [releases[live_slot].group, *([releases[canary_slot].group] if canary_slot else [])]
         forward = traffic_forward(
             target_groups, live_slot, canary_slot, config.canary.weight if config.canary is not None else 0

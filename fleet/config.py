@@ -1136,7 +1136,7 @@ def _tls_has_a_certificate(problems: Problems, key: str, values: Mapping[str, An
 
 def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
     """With hostnames, the stack's shared listeners hold port 80 (and 443 with TLS): no service's own listener may,
-    a moving service runs no canary, and the rules fit the load balancer's quota."""
+    and a moving service runs no canary."""
     services: tuple[ServiceConfig, ...] = values["services"]
     if not valid(services, values["tls"], values["dns"]):
         return
@@ -1172,16 +1172,26 @@ def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], g
                 "a service served both on its own publicPort and by hostnames is moving between them: finish the "
                 "move (remove publicPort) before starting a canary, or remove its hostnames",
             )
-    rules = sum(
-        (2 if service.hostnames else 0) + (0 if service.canary is None else 1 if service.hostnames else 2)
-        for service in services
-    )
+
+
+def listener_rules(service: ServiceConfig) -> int:
+    """The listener rules a service declares: its track rule and its traffic rule (its host rule with hostnames),
+    both with a publicPort and hostnames, and its canary's header rule."""
+    return 2 + (1 if service.hostnames and service.public_port is not None else 0) + (1 if service.canary else 0)
+
+
+def _rules_fit_the_quota(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The services' listener rules fit the load balancer's quota of rules."""
+    services: tuple[ServiceConfig, ...] = values["services"]
+    if not valid(services):
+        return
+    rules = sum(listener_rules(service) for service in services)
     if rules > MAX_RULES:
         problems.add(
             "services",
-            f"need {rules} listener rules (two per service with hostnames, its host and track rules, one more for "
-            "each canary of such a service, two for each canary of a service on its own port); a load balancer "
-            f"takes at most {MAX_RULES} (AWS's default quota): split the services across stacks",
+            f"need {rules} listener rules (two per service, its track rule and its traffic or host rule, one more "
+            "for a service with both a publicPort and hostnames, one more for each canary); a load balancer takes "
+            f"at most {MAX_RULES} (AWS's default quota): split the services across stacks",
         )
 
 
@@ -1228,6 +1238,7 @@ TOP_LEVEL = Schema(
         _promoted_stack_never_builds,
         _https_ports,
         _shared_listeners,
+        _rules_fit_the_quota,
         _tls_has_a_certificate,
         _hostnames_in_the_zone,
         _names_aws_accepts,

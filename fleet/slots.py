@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fleet.clock import iso, parse_iso
-from fleet.config import ServiceConfig
+from fleet.config import FleetConfig, ServiceConfig, problem
 from fleet.names import CANARY_TRACK, FIRST_SLOT, LIVE_TRACK, SLOTS, WARM_TRACK
 from fleet.outputs import DeployedRelease, ServiceOutputs, WarmRelease
 
@@ -261,6 +261,38 @@ def plan_slots(
     if problems:
         return SlotPlan(transition, problems=tuple(problems))
     return SlotPlan(transition, tuple(occupants), tuple(retired), (), warm_since, warm_retires)
+
+
+def plan_services(
+    stack: str,
+    config: FleetConfig,
+    release_ids: Mapping[str, str],
+    canary_release_ids: Mapping[str, str],
+    previous: Mapping[str, ServiceOutputs],
+    now: datetime,
+    rolled_back: Mapping[str, Mapping[str, RolledBack]],
+    live_desired: Mapping[str, int | None],
+) -> dict[str, SlotPlan]:
+    """`plan_slots` of every service of the config, by name (the program's, and `fleetctl check`'s offline, with no
+    markers: those live in SSM)."""
+    return {
+        service.name: plan_slots(
+            stack,
+            service,
+            release_ids[service.name],
+            canary_release_ids.get(service.name) if service.canary else None,
+            previous.get(service.name),
+            now,
+            rolled_back.get(service.name, {}),
+            live_desired.get(service.name),
+        )
+        for service in config.services
+    }
+
+
+def refusals(plans: Mapping[str, SlotPlan]) -> list[str]:
+    """Every plan's problems, as the program's validation error lists them (`fleet:<key>: <message>`)."""
+    return [problem(key, message) for plan in plans.values() for key, message in plan.problems]
 
 
 def _place_canary(

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from fleet.config import ConfigError, FleetConfig, fleet_keys
+from fleet import clock
+from fleet.config import ConfigError, FleetConfig, canary_release, fleet_keys
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
+from fleet.outputs import OutputsError, parse_services
+from fleet.release import identify_on_disk
+from fleet.slots import plan_services, refusals
 from fleet.stack_files import others, stack_file_config, stack_file_name, stack_files
 from fleet.validation import REGION_KEY, validate
 from fleetctl.errors import CommandError
@@ -77,7 +81,30 @@ def validate_stack(
         )
     except ConfigError as error:
         return [*error.problems, *problems]
+    if last_outputs and tree.project_root is not None:
+        problems.extend(_slot_problems(validated.config, tree.project_root, last_outputs))
     return problems or ValidStack(config=validated.config, raw=raw, warnings=validated.warnings)
+
+
+def _slot_problems(config: FleetConfig, project_root: Path, last_outputs: Mapping[str, Any]) -> list[str]:
+    """What the program's slot plan refuses given the last outputs (a release with every slot taken), now. A release
+    its alarms rolled back is refused by `pulumi up` alone: the markers are in SSM, not in the outputs."""
+    canaries = [canary_release(service) for service in config.services if service.canary]
+    try:
+        previous = parse_services(last_outputs)
+    except OutputsError:
+        return []  # validate reported it
+    plans = plan_services(
+        config.stack,
+        config,
+        {name: identity.release_id for name, identity in identify_on_disk(config.services, project_root).items()},
+        {name: identity.release_id for name, identity in identify_on_disk(canaries, project_root).items()},
+        previous,
+        clock.now(),
+        {},
+        {},
+    )
+    return refusals(plans)
 
 
 def stack_region(project: Path, stack: str) -> str | None:

@@ -163,3 +163,31 @@ def test_a_secret_in_the_clear_under_secure_is_refused_by_both(project, capsys):
     assert program_refusal(project, config) == {"fleet:services.web.settings.DB_PASSWORD"}
     reset_runtime()
     assert check_refusal(project, capsys) == {"fleet:services.web.settings.DB_PASSWORD"}
+
+
+def test_given_the_stack_outputs_check_refuses_a_release_with_every_slot_taken_as_the_program_does(
+    project, capsys, tmp_path
+):
+    """Live, warm and canary hold the three release slots (fleet/slots.py): a new release has nowhere to boot."""
+    config = staging_project(project, lambda config: None)
+    canary = {"image": {"version": "1.1.0", "build": "images/web"}}
+    deployed = run_program("staging", config, project_root=project).outputs
+    reset_runtime()
+    web(config)["image"]["version"] = "1.0.1"
+    deployed = run_program(
+        "staging", config, project_root=project, stack_outputs={qualified("staging"): deployed}
+    ).outputs  # 1.0.1 live, 1.0.0 warm
+    reset_runtime()
+    web(config)["canary"] = canary
+    deployed = run_program(
+        "staging", config, project_root=project, stack_outputs={qualified("staging"): deployed}
+    ).outputs  # and the canary
+    reset_runtime()
+    web(config)["image"]["version"] = "1.0.2"
+    write_stack(project, "staging", config)
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(deployed))
+
+    assert program_refusal(project, config, deployed) == {"fleet:services.web.image.version"}
+    reset_runtime()
+    assert check_refusal(project, capsys, "--from-outputs", str(outputs_file)) == {"fleet:services.web.image.version"}

@@ -27,7 +27,9 @@ def add_parser(subparsers: Any) -> None:
         "repository: every key and value, build contexts that hold a Dockerfile, aws:region and the region of the "
         "certificate and alarm topic, services removed while a promoted stack still runs their images, and a "
         "fleet:promotion.from that names a stack of the project. With --from-outputs, also the changes that would "
-        "cut traffic (a new port, a new VPC, a rename). Prints every problem, each naming its key, and exits 1; "
+        "cut traffic (a new port, a new VPC, a rename) and a release with no free release slot (live, warm and "
+        "canary hold all three); a release its alarms rolled back is refused by `pulumi up` alone (its marker is "
+        "in SSM). Prints every problem, each naming its key, and exits 1; "
         "prints a short summary and the deploy's warnings when the stack is valid.",
     )
     parser.add_argument("stacks", nargs="+", metavar="STACK", help="the stack to check, such as staging")
@@ -35,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
         "--from-outputs",
         type=Path,
         metavar="FILE",
-        help="the stack's last outputs (`pulumi stack output --json`): also refuse what would cut its traffic",
+        help="the stack's last outputs (`pulumi stack output --json`): also refuse what would cut its traffic, "
+        "and a release with no free slot",
     )
     parser.set_defaults(handler=run)
 

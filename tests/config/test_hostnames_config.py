@@ -178,7 +178,16 @@ def test_a_service_moving_from_its_own_port_to_hostnames_runs_no_canary():
 def test_more_listener_rules_than_a_load_balancer_takes_is_an_error():
     raw = with_services(**{f"s{index}": [f"s{index}.example.com"] for index in range(MAX_RULES // 2 + 1)})
     (problem,) = problems(raw)
-    assert problem.startswith("fleet:services: need 102 listener rules (two per service with hostnames")
+    assert problem.startswith("fleet:services: need 102 listener rules (two per service, its track rule and its")
+
+
+def test_services_on_their_own_ports_count_their_track_and_traffic_rules_against_the_quota_too():
+    raw = staging()
+    web = raw["services"]["web"]
+    raw["services"] = {f"s{index}": {**web, "publicPort": 1000 + index} for index in range(MAX_RULES // 2 + 1)}
+
+    (problem,) = problems(raw)
+    assert problem.startswith("fleet:services: need 102 listener rules")
 
 
 def test_hostnames_are_not_part_of_the_release():

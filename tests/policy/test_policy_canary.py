@@ -127,3 +127,16 @@ def test_a_canary_share_above_fifty_percent_declared_by_the_program_is_caught(pr
     run = program("staging", with_canary(staging_config, {"version": "1.1.0", "build": "images/web"}))
 
     assert violations(run) == [("weighted-forwards-bound-the-canary-share", "web-traffic-rule")]
+
+
+def test_a_stack_with_a_warm_release_and_a_canary_passes_every_policy(program, update, staging_config):
+    """A warm group (min 0, AlarmNotification suspended, its scaling policies kept) is deliberate, not a finding."""
+    released = copy.deepcopy(staging_config)
+    released["fleet:services"]["web"]["image"]["version"] = "1.0.1"
+    first = program("staging", staging_config)
+    warm = update("staging", released, first)
+
+    run = update("staging", with_canary(released, {"version": "1.1.0", "build": "images/web"}), warm)
+
+    assert {"warm", "canary"} <= set(run.outputs["services"]["web"])
+    assert violations(run) == []

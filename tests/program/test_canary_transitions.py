@@ -225,7 +225,7 @@ def test_the_live_group_is_untouched_until_the_finish_and_then_only_turned_warm(
         staging({"weight": 10}),
         staging({"weight": 40}),
         staging({"weight": 40, "image": {"version": "1.2.0", "build": "images/web"}}),
-        staging({"weight": 40, "instances": 3}),
+        staging({"weight": 40, "image": {"version": "1.2.0", "build": "images/web"}, "instances": 3}),
     ):
         update = serving.up(config)
         assert (update.succeeded, update.steps[live.urn]) == (True, "same")

@@ -145,3 +145,9 @@ def test_model_shows_the_outage_a_trigger_fixed_to_the_release_id_without_initer
     assert update.succeeded
     assert group_step(update) == "update"
     assert served_by(model) is None
+
+
+def test_after_a_failed_cutover_the_alarms_still_watch_the_slot_that_serves(stack):
+    (alarm,) = [entry for entry in stack.state if entry.urn.endswith("::web-alarms-unhealthy-hosts")]
+
+    assert alarm.inputs["dimensions"]["TargetGroup"].startswith("targetgroup/web-tg/")
