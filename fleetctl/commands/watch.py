@@ -356,11 +356,13 @@ def watched_services(outputs: Mapping[str, Any], stack: str, service: str | None
     services = deployed_services(outputs, stack)
     if service is not None and service not in services:
         raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
-    found = [_watched(name, services[name]) for name in ([service] if service else sorted(services))]
+    found = [warm_switch(name, services[name]) for name in ([service] if service else sorted(services))]
     return [watched for watched in found if watched is not None and watched.retires_at > now]
 
 
-def _watched(name: str, service: ServiceOutputs) -> Watched | None:
+def warm_switch(name: str, service: ServiceOutputs) -> Watched | None:
+    """What a switch of service `name` to its warm release acts on, from its outputs; None without a warm release.
+    The watch's and `fleetctl rollback --now`'s."""
     warm, live, capacity = service.warm, service.release, service.capacity
     if warm is None:
         return None
