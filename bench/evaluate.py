@@ -1,4 +1,4 @@
-"""How long the fleet program takes to evaluate under Pulumi's mocks, and the cut-over its defaults imply.
+"""How long the fleet program takes to evaluate under Pulumi's mocks, the cut-over its defaults imply, and an undo's.
 
 Run after the README's install (no test tools needed): `.venv/bin/python bench/evaluate.py`. Each measurement is a
 fresh Python process (so imports are paid each time, as in a real `pulumi preview`), repeated and reduced to its
@@ -11,6 +11,10 @@ the shared HTTPS listener (1 to 20); the cut-over critical path of the defaults 
 AWS's defaults. The floor is importing the Pulumi SDKs the program runs on: exactly the `pulumi`, `pulumi_aws` and
 `pulumi_docker` modules a one-service run loads (pulumi_aws loads a submodule on first use, so a bare import would
 understate it), found by a first probe rather than listed by hand, so it follows the program.
+
+It then prints the modelled time to undo a release (`bench/undo.py`): within the warm window, after it and today,
+each the sum of its cited steps, with the automatic rollback's time and the warm window's cost; `--undo` prints only
+that, measuring nothing.
 
 Time is CPU time (`time.process_time`), not the wall clock: on a shared machine the wall clock also counts the time
 other processes held the CPU. The program's time leaves out what the mock monitor spends answering its
@@ -135,8 +139,17 @@ def cutover_critical_path() -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes per measurement (default 5)")
+    parser.add_argument(
+        "--undo", action="store_true", help="print only the modelled undo of a release (bench/undo.py): no measurement"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench import undo
+
+    undo_lines, undo_passed = undo.report(undo.default_service())
+    if args.undo:
+        print("\n".join(undo_lines))
+        return 0 if undo_passed else 1
 
     sdk_modules = run_probe("SDK modules", *program_probe(SERVICE_COUNTS[0]))["sdk_modules"]
     probes = (
@@ -197,7 +210,8 @@ def main() -> int:
             "cut-over shorter by", f"{aws / fleet:8.1f} x", f">= {CUTOVER_SPEEDUP} x", aws / fleet >= CUTOVER_SPEEDUP
         ),
     ]
-    return 0 if all(results) else 1
+    print("\n".join(undo_lines))
+    return 0 if all(results) and undo_passed else 1
 
 
 def verdict(name: str, measured: str, target: str, passed: bool) -> bool:

@@ -156,6 +156,7 @@ QUESTIONS = {
     "cross-account.md": "prod in its own account and region: how it pulls staging's images",
     "fleetctl.md": "what each fleetctl command checks and prints, and its exit codes",
     "limits.md": "the names, values and timeouts fleet derives from AWS's limits, and why",
+    "warm-rollback.md": "the warm window, rollback by a switch, canary finish without a boot, automatic rollback",
 }
 """The question each page answers, in the order the README and the index list them; a page not named here comes
 after them, by its title. A page is listed only once it exists."""

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from bench.undo import NOW_CALLS
 from fleet.names import rollback_marker_path
 from tests.fleetctl.fleetctl_samples import outputs
 from tests.fleetctl.test_rollback import HISTORY, id_of_1_1_0, pinned_web, prod_on_1_2_0, web_release_id
@@ -86,6 +87,24 @@ def test_now_pins_the_warm_release_in_the_stack_file_so_the_next_update_declares
     assert pinned_web(project.read("Pulumi.prod.yaml"))[0] == "1.1.0"
     assert web_release_id(project) == id_of_1_1_0
     assert result.out.splitlines()[-1].startswith(f"web: traffic switched to warm release {id_of_1_1_0} at ")
+
+
+def test_now_makes_exactly_the_calls_the_bench_models(rollback_now, monkeypatch):
+    calls: list[str] = []
+    client = boto3.Session.client
+
+    def recording_client(session: boto3.Session, name: str, **kwargs: Any) -> Any:
+        made = client(session, name, **kwargs)
+        prefix = {"elbv2": "elasticloadbalancing"}.get(name, name)
+        made.meta.events.register("before-call", lambda model, **_: calls.append(f"{prefix}:{model.name}"))
+        return made
+
+    monkeypatch.setattr(boto3.Session, "client", recording_client)
+
+    result = rollback_now("--service", "web", "--now")
+
+    assert result.code == 0, result.err
+    assert tuple(calls) == NOW_CALLS
 
 
 def test_without_now_aws_is_unchanged(rollback_now, fleet):

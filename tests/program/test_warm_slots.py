@@ -171,7 +171,7 @@ def test_a_release_its_alarms_rolled_back_is_refused_in_one_line_before_any_reso
 
     (line,) = refused.value.problems
     assert line.startswith(f"fleet:services.web.image.version: release {bad} (version 1.0.1) was rolled back by")
-    assert "fleetctl rollback staging web" in line
+    assert "fleetctl rollback staging --service web" in line
     assert [key for key in mocks.inputs if key[0] != "pulumi:pulumi:Stack"] == []
 
 
