@@ -137,7 +137,7 @@ class Service(pulumi.ComponentResource):
                 tags=tags,
                 keep_images=args.images_promoted,
                 replica=args.image_replicated,
-                keeps_build=not args.plan.live.created,
+                keeps_build=ran_before(args.plan.live, args.previous) is not None,
             ),
             opts=child,
         )
@@ -204,7 +204,7 @@ class Service(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        carried_canary = plan.canary is not None and not plan.canary.created
+        carried_canary = plan.canary is not None and ran_before(plan.canary, args.previous) is not None
         canary_image_opts = (
             pulumi.ResourceOptions(parent=self, ignore_changes=list(BUILD_INPUTS)) if carried_canary else child
         )
@@ -224,7 +224,9 @@ class Service(pulumi.ComponentResource):
             record = occupant.record
             if occupant.role == WARM_TRACK and record is not None:
                 return recorded_release(config, record), record.image_ref or image_ref
-            kept = record.image_ref if record is not None and record.image_ref else None
+            # A building stack boots a release it ran before from its recorded image; a promoted one boots what its
+            # guard verified (the same pinned ref: it is part of the release id).
+            kept = ran_before(occupant, args.previous) if config.image.build is not None else None
             if occupant.role == CANARY_TRACK:
                 assert canary_config is not None
                 assert canary_ref is not None
@@ -399,6 +401,16 @@ class Service(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"outputs": self.outputs})
+
+
+def ran_before(occupant: Occupant, previous: ServiceOutputs | None) -> str | None:
+    """The image a release ran before, as the outputs record it: its slot's (a carried release), else its history
+    entry's (a rollback after the window). Its hosts boot from it and nothing is built: a rebuild would push the
+    tag of that build again, which the repository's immutable tags refuse. None for a release never run."""
+    if occupant.record is not None and occupant.record.image_ref:
+        return occupant.record.image_ref
+    history = previous.history if previous else ()
+    return next((e.image_ref for e in history if e.release_id == occupant.release_id and e.image_ref), None)
 
 
 def recorded_release(config: ServiceConfig, record: DeployedRelease) -> ServiceConfig:

@@ -38,9 +38,9 @@ class ServiceImageArgs:
     `keep-` rule `fleetctl retain` relies on."""
     keeps_build: bool = False
     """The live release runs an image an earlier update built (a routine deploy, a switch back to the warm release,
-    a canary finish; its hosts boot from the `imageRef` the outputs record): the image keeps the inputs of the build
-    in the state, so nothing is built, and no tag pushed again into the repository, whose tags are immutable (a
-    switch's config asks for the warm release's build, whose tag ECR already holds)."""
+    a canary finish, a rollback to a release of the history; its hosts boot from the `imageRef` the outputs record):
+    the image keeps the inputs of the build in the state, so nothing is built, and no tag pushed again into the
+    repository, whose tags are immutable (the config asks for that earlier build, whose tag ECR already holds)."""
 
 
 class ServiceImage(pulumi.ComponentResource):

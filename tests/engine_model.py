@@ -61,7 +61,40 @@ snapshot (pkg/resource/deploy):
    SetRulePriorities): a second listener on a port of the load balancer fails (`DuplicateListener`), and so does a
    second rule of one priority on a listener (`PriorityInUse`); pending deletes are still in AWS. The model also
    answers which service a request reaches (`serves`): the listener on its port, its rules by priority (first
-   match), else its default action; a redirect is followed; a target group no healthy group is in serves nobody.
+   match), else its default action; a redirect is followed; a forward reaches every target group of weight > 0 in
+   it (internal/service/elbv2/listener_rule.go: a target group's `weight` is 0-999, default 1), and serves the
+   request's service only if each of them has a healthy host (a target group no healthy group is in serves nobody).
+   A target group of a slot of service `<name>` (fleet.names.slot_target_group_name), or its canary's before slots
+   (`<name>-canary-tg`), belongs to that service.
+   `hosts` counts a service's healthy hosts *serving* (in the target groups the probes reach with weight > 0) apart
+   from its *warm* ones (healthy, in one of its target groups no probe reaches: weight 0, or only fleet's
+   `X-Fleet-Track` header rules); `dead_ends` names every client route (a rule with no header condition, a default
+   action no catch-all rule shadows) that forwards to a target group with no healthy host.
+15. An update of a group waits for capacity only when `desired_capacity`, `min_size` or `desired_capacity_type`
+   changes (terraform-provider-aws 00a919d1 internal/service/autoscaling/group.go `resourceGroupUpdate`:
+   `shouldWaitForCapacity`), against the values the provider recorded. The wait wants exactly max(min, desired)
+   healthy in the group and, when `wait_for_elb_capacity` > 0, exactly that many of its instances healthy in its
+   target groups (so a `wait_for_elb_capacity` other than max(min, desired) is never met); the instances a scale-up
+   adds get healthy only if the scenario says so, and a failed launch ends the wait as on a create (rule 11). An
+   unmet wait is a partial failure: AWS has the new sizes, the bridge returns them with an init error
+   (pulumi-terraform-bridge 59de6c66 pkg/tfbridge/provider.go `Update`, `initializationError`), and the engine
+   saves the init errors, the new outputs and the *old* inputs (pulumi/pulumi step.go `UpdateStep.Apply`;
+   pkg/engine/update.go `OnResourceStepPost`, pulumi/pulumi#2011). The provider diffs against its outputs
+   (the bridge's `Diff` takes the old outputs as its state), so the retry of the same config sees no change: an
+   empty update that waits on nothing (rule 2), unless `replace_on_changes` covers `#initerror` (rule 1).
+   `EngineModel.set_healthy` makes a group in AWS unhealthy (a warm release that got sick) or healthy again.
+16. A change made outside Pulumi (`EngineModel.change_outside`: `fleetctl watch`'s ModifyRule or
+   UpdateAutoScalingGroup) is in AWS, not in the state. An update sends only the keys the provider's diff of the
+   program's inputs against the state shows (group.go `resourceGroupUpdate`, internal/service/elbv2/listener_rule.go
+   `resourceListenerRuleUpdate`: each sends what `d.HasChange` reports; ModifyRule gets the actions only when
+   `action` changed), so a key the program still declares as the state has it stays as AWS has it; a refresh
+   reads AWS's values into the state (and clears init errors, rule 6).
+17. A pulumi-docker `Image` pushes its tag on every create and update (pulumi/pulumi-docker provider.go `Update`
+   calls `dockerBuild`, which pushes; see fleet/build_tag.py), and a repository with immutable tags refuses a tag it
+   already holds (ECR PutImage `ImageTagAlreadyExistsException`, botocore's ecr model): the step fails.
+18. `ignore_changes` (step_generator.go `processIgnoreChanges`, called before the diff when the resource has an
+   old state): each ignored input takes its value from the old state's inputs, and that is what the state keeps; a
+   new resource takes the program's.
 
 Scenarios say which new groups get healthy; everything else succeeds. `untracked=True` models older bridges,
 which report a capacity timeout as a plain error and keep nothing in state (pulumi-aws #5178): the group is left
@@ -72,18 +105,22 @@ from __future__ import annotations
 
 import copy
 import itertools
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import pulumi
 
+from fleet.config import CANARY_SUFFIX
+from fleet.names import SLOTS, slot_target_group_name
 from fleet.resource_types import (
     ACM_CERTIFICATE,
     AUTOSCALING_GROUP,
     CERTIFICATE_VALIDATION,
     DNS_RECORD,
+    DOCKER_IMAGE,
+    ECR_REPOSITORY,
     LAUNCH_TEMPLATE,
     LISTENER,
     LISTENER_CERTIFICATE,
@@ -116,6 +153,9 @@ sets its id only once ACM has issued the certificate: one that never validates f
 `failing`); internal/service/route53/record.go at 6f9f4734: a record's type and alias update in place;
 internal/service/elbv2/listener_certificate.go at 4e22d67d)."""
 
+
+GROUP_SIZES = ("desiredCapacity", "minSize", "desiredCapacityType")
+"""A group's inputs whose change makes the provider wait for capacity on an update (rule 15)."""
 
 DEFAULT_DELETE_TIMEOUT_MINUTES = 10
 """terraform-provider-aws's default delete timeout of a group (internal/service/autoscaling/group.go)."""
@@ -159,6 +199,13 @@ class Entry:
     inputs: dict[str, Any]
     trigger: Any
     healthy: bool = True
+    """Whether its hosts pass their health checks (all but the `booting` ones)."""
+    booting: int = 0
+    """Hosts a failed scale-up added that never got healthy (rule 15)."""
+    outputs: dict[str, Any] | None = None
+    """What the provider recorded, when a failed update left it apart from the inputs (rule 15)."""
+    drift: dict[str, Any] = field(default_factory=dict)
+    """Values something outside Pulumi set in AWS (`EngineModel.change_outside`), unknown to the state (rule 16)."""
     init_errors: bool = False
     pending_delete: bool = False
     dependencies: frozenset[str] = frozenset()
@@ -171,15 +218,31 @@ class Entry:
     drained: bool = False
     """A group whose delete timed out: AWS finished draining it since (rule 12)."""
     arn: str = ""
-    """A listener's ARN: AWS's, kept by an update in place (what its rules' `listenerArn` refer to)."""
+    """A listener's or target group's ARN: AWS's, kept by an update in place and by an alias's takeover (rule 13;
+    what rules' `listenerArn` and forwards refer to)."""
 
     @property
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
     @property
+    def applied(self) -> dict[str, Any]:
+        """The values the provider recorded and diffs against (rule 15)."""
+        return self.inputs if self.outputs is None else self.outputs
+
+    @property
+    def actual(self) -> dict[str, Any]:
+        """The values AWS has (rule 16)."""
+        return {**self.applied, **self.drift}
+
+    @property
     def desired(self) -> int:
-        return int(self.inputs.get("desiredCapacity", 0))
+        return int(self.actual.get("desiredCapacity", 0))
+
+    @property
+    def healthy_count(self) -> int:
+        """Its hosts that pass their health checks."""
+        return self.desired - self.booting if self.healthy else 0
 
 
 @dataclass
@@ -200,6 +263,32 @@ class Update:
     """After each step and each wave of deletes: (what was done, the service each probed request reached)."""
     exported: dict[str, Any] = field(default_factory=dict)
     """The stack outputs the program registered, empty if it registered none (rule 7)."""
+    failure: str | None = None
+    """What failed the update: the program's error or the step's."""
+    moments: list[Moment] = field(default_factory=list)
+    """After each step and each wave of deletes, as `routes`: each service's hosts and the client routes to nowhere
+    (rule 14)."""
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """A service's healthy hosts at one moment (rule 14)."""
+
+    serving: int
+    """In the target groups its clients' requests reach (weight > 0)."""
+    warm: int
+    """In its other target groups (weight 0, or reached by fleet's header rules alone): out of traffic."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The load balancer's view after one step or one wave of deletes."""
+
+    done: str
+    hosts: dict[str, Hosts]
+    """By service."""
+    dead_ends: tuple[str, ...]
+    """The client routes that forward to a target group with no healthy host (`EngineModel.dead_ends`)."""
 
 
 class _EngineMocks(FleetMocks):
@@ -264,17 +353,42 @@ class EngineModel:
         self.leaked: list[Entry] = []
         """Groups in AWS that no state tracks: what `fleetctl audit` reports as orphans."""
         self._serial = itertools.count(1)
+        self.pushed: set[str] = set()
+        """The images (`<repository URL>:<tag>`) pushed to ECR so far (rule 17)."""
+        self.parameters: dict[str, str] = {}
+        """SSM parameters in AWS that no stack declares and the program reads: `fleetctl watch`'s rollback markers
+        (`/fleet-rollbacks/<stack>/<service>/<release id>`)."""
+        self._services: tuple[str, ...] = ()
+        """The services of the last update's config (rule 14)."""
+        self._probes: tuple[tuple[int, str], ...] = ()
+        """The last update's probes (rule 14)."""
 
     # -- what an operator runs -------------------------------------------------------------------------------
     def up(self, config: dict[str, Any], **options: Any) -> Update:
         """`pulumi up` (see `_up`), remembered in this process while `remembering`."""
-        key = _key((self.stack, self.state, self.leaked, self.outputs, self._serial, config, sorted(options.items())))
+        services = config.get("fleet:services")
+        self._services = tuple(services) if isinstance(services, dict) else ()
+        self._probes = tuple(options.get("probes", ()))
+        key = _key(
+            (
+                self.stack,
+                self.state,
+                self.leaked,
+                self.outputs,
+                self.parameters,
+                self.pushed,
+                self._serial,
+                config,
+                sorted(options.items()),
+            )
+        )
         if not remembering or " at 0x" in key:  # an object without a faithful repr: not a key to trust
             return self._up(config, **options)
         if key not in _remembered:
             before = (list(self.state), list(self.leaked))
             update = self._up(config, **options)
-            _remembered[key] = _copy((before, self.state, self.leaked, self.outputs, self._serial, update))
+            remembered = (before, self.state, self.leaked, self.outputs, self.pushed, self._serial, update)
+            _remembered[key] = _copy(remembered)
             if len(_remembered) > REMEMBERED_UPDATES:
                 _remembered.popitem(last=False)
             return update
@@ -285,7 +399,7 @@ class EngineModel:
         """A copy of a remembered update applied to this model: the entries it had before are the same objects
         after (changed as the update changed them), as they are after a real run, so a test may compare them by
         identity."""
-        (before_state, before_leaked), state, leaked, outputs, serial, update = _copy(remembered)
+        (before_state, before_leaked), state, leaked, outputs, pushed, serial, update = _copy(remembered)
         mine: dict[int, Entry] = {}
         for copied, entry in zip([*before_state, *before_leaked], [*self.state, *self.leaked], strict=True):
             vars(entry).update(vars(copied))
@@ -294,7 +408,13 @@ class EngineModel:
         def own(entries: list[Entry]) -> list[Entry]:
             return [mine.get(id(entry), entry) for entry in entries]
 
-        self.state, self.leaked, self.outputs, self._serial = own(state), own(leaked), outputs, serial
+        self.state, self.leaked, self.outputs, self.pushed, self._serial = (
+            own(state),
+            own(leaked),
+            outputs,
+            pushed,
+            serial,
+        )
         update.deleted, update.deleted_at_once = own(update.deleted), own(update.deleted_at_once)
         update.delete_waves = [own(wave) for wave in update.delete_waves]
         return update
@@ -310,6 +430,7 @@ class EngineModel:
         targets: frozenset[str] | None = None,
         delete_first: frozenset[str] = frozenset(),
         probes: tuple[tuple[int, str], ...] = (),
+        now: datetime | None = None,
         **kwargs: Any,
     ) -> Update:
         """`pulumi up` with the stack file `config`; the groups it creates get healthy only if `healthy`.
@@ -318,12 +439,14 @@ class EngineModel:
         fails once (rule 11). `targets`: logical names of `pulumi up --target` (rule 9). `delete_first`: logical
         names the provider replaces delete-before-replace in this update, as it does a fixed-name resource whose
         ForceNew input changed (rule 10). `probes`: (port, Host header) requests answered after every step
-        (`Update.routes`, rule 14).
+        (`Update.routes`, `Update.moments`, rule 14; `up` keeps them). `now`: the program's clock
+        (`run_program(now=...)`), part of what the update is remembered by.
         """
+        assert tuple(probes) == self._probes, "`up` keeps the probes"
         self._untracked, self._failing, self._failed_launch = untracked, failing, failed_launch
-        self._targets, self._delete_first, self._probes = targets, delete_first, probes
+        self._targets, self._delete_first = targets, delete_first
         update = Update(succeeded=False)
-        mocks = _EngineMocks(live_desired=self._live_desired())
+        mocks = _EngineMocks(live_desired=self._live_desired(), rollback_markers=dict(self.parameters))
         mocks.overrides, mocks.arns = {}, {}
         monitor = _EngineMonitor(mocks, self, update, healthy)
         self._olds = {entry.urn: entry for entry in self.state if not entry.pending_delete}  # rule 4
@@ -332,9 +455,16 @@ class EngineModel:
         stack_outputs = {qualified(self.stack): self.outputs, **kwargs.pop("stack_outputs", {})}
         try:
             update.run = run_program(
-                self.stack, config, stack_outputs=stack_outputs, mocks=mocks, monitor=monitor, project_root=ROOT
+                self.stack,
+                config,
+                stack_outputs=stack_outputs,
+                mocks=mocks,
+                monitor=monitor,
+                project_root=ROOT,
+                **({} if now is None else {"now": now}),
             )
-        except Exception:  # any failure of the update: nothing is deleted at the end (rule 5)
+        except Exception as failure:  # any failure of the update: nothing is deleted at the end (rule 5)
+            update.failure = str(failure)
             update.exported = dict(mocks.exported)
             self.outputs = {**self.outputs, **update.exported}  # rule 7
             return update
@@ -349,7 +479,7 @@ class EngineModel:
             deleted += [entry for entry in wave if entry not in timed_out]
             gone = [entry for entry in wave if entry not in timed_out]
             self.state = [e for e in self.state if all(e is not deleted for deleted in gone)]
-            update.routes.append(("delete " + ", ".join(e.name for e in gone), self._answers()))
+            self._record(update, "delete " + ", ".join(e.name for e in gone))
             if timed_out:
                 update.succeeded = False
                 for entry in timed_out:
@@ -364,15 +494,22 @@ class EngineModel:
         """Rule 12: whether deleting `entry` outlasts its stored timeout (groups drain; nothing else waits)."""
         if entry.type != AUTOSCALING_GROUP or entry.drained:
             return False
-        delays = [int(e.inputs.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
+        delays = [int(e.actual.get("deregistrationDelay", 300)) for e in self.state if e.type == TARGET_GROUP]
         return -(-max(delays, default=0) // 60) + SHUTDOWN_MINUTES > entry.delete_timeout_minutes
 
     def _targeted(self, name: str) -> bool:
         return self._targets is None or name in self._targets
 
     def refresh(self) -> None:
-        for entry in self.state:  # rule 6
-            entry.init_errors = False
+        for entry in self.state:  # rules 6 and 16
+            entry.inputs, entry.outputs, entry.drift, entry.init_errors = entry.actual, None, {}, False
+
+    def change_outside(self, name: str, **values: Any) -> Entry:
+        """Something outside Pulumi sets `values` (engine names: `actions`, `minSize`...) on the resource `name`
+        (its logical name; not a pending delete) in AWS, as `fleetctl watch` does (rule 16)."""
+        (entry,) = [e for e in self.state if e.name == name and not e.pending_delete]
+        entry.drift.update(values)
+        return entry
 
     # -- what serves -----------------------------------------------------------------------------------------
     def groups(self) -> list[Entry]:
@@ -381,35 +518,94 @@ class EngineModel:
 
     def healthy_hosts(self) -> int:
         """Hosts passing health checks behind the load balancer: every healthy group still in AWS serves."""
-        return sum(entry.desired for entry in [*self.groups(), *self.leaked] if entry.healthy)
+        return sum(entry.healthy_count for entry in [*self.groups(), *self.leaked])
+
+    def set_healthy(self, name: str, healthy: bool) -> Entry:
+        """The hosts of the group `name` (its logical name; not a pending delete) fail their health checks, or all
+        pass again: what happens to a warm release between updates (rule 15)."""
+        (entry,) = [group for group in self.groups() if group.name == name and not group.pending_delete]
+        entry.healthy = healthy
+        if healthy:
+            entry.booting = 0
+        return entry
 
     def serves(self, port: int, host: str) -> str | None:
         """The service whose healthy hosts a request on `port` with Host `host` reaches; None for a fixed response,
-        no listener, or a target group without healthy hosts (rule 14)."""
-        listener = next((e for e in self.state if e.type == LISTENER and e.inputs.get("port") == port), None)
-        if listener is None:
+        no listener, or a forward to a target group without healthy hosts (rule 14)."""
+        reached = self.route(port, host)
+        if not reached or any(self._healthy_in(arn) == 0 for arn in reached):
             return None
-        rules = sorted(
-            (e for e in self.state if e.type == LISTENER_RULE and e.inputs.get("listenerArn") == listener.arn),
-            key=lambda rule: int(rule.inputs["priority"]),
-        )
+        services = {self._service_of(arn) for arn in reached}
+        return services.pop() if len(services) == 1 else None
+
+    def route(self, port: int, host: str) -> list[str]:
+        """The target groups (ARNs) a request on `port` with Host `host` and no other header reaches: those of
+        weight > 0 in the forward it meets; none for a fixed response or no listener (rule 14)."""
+        listener = next((e for e in self.state if e.type == LISTENER and e.actual.get("port") == port), None)
+        if listener is None:
+            return []
         action = next(
-            (rule.inputs["actions"][0] for rule in rules if all(_met(c, host) for c in rule.inputs["conditions"])),
-            listener.inputs["defaultActions"][0],
+            (rule.actual["actions"][0] for rule in self._rules(listener) if _met_by_all(rule, host)),
+            listener.actual["defaultActions"][0],
         )
         if action["type"] == "redirect":
-            return self.serves(int(action["redirect"]["port"]), host)
-        if action["type"] != "forward":
-            return None
-        arn = action.get("targetGroupArn") or action["forward"]["targetGroups"][0]["arn"]
-        served = any(
-            arn in group.inputs.get("targetGroupArns", []) for group in [*self.groups(), *self.leaked] if group.healthy
-        )
-        # A slot's target group (`<service>-tg`, `-tgb`, `-tgc`, fleet/names.py) serves its service.
-        return re.sub(r"-tg[bc]?$", "", str(arn).rsplit("/", 1)[-1]) if served else None
+            return self.route(int(action["redirect"]["port"]), host)
+        return _forwarded(action)
 
-    def _answers(self) -> dict[tuple[int, str], str | None]:
-        return {probe: self.serves(*probe) for probe in self._probes}
+    def hosts(self, service: str) -> Hosts:
+        """The service's healthy hosts serving the last update's probes, apart from its warm ones (rule 14)."""
+        reached = {arn for probe in self._probes for arn in self.route(*probe)}
+        mine = [
+            (group, set(group.actual.get("targetGroupArns", [])))
+            for group in [*self.groups(), *self.leaked]
+            if any(self._service_of(arn) == service for arn in group.actual.get("targetGroupArns", []))
+        ]
+        return Hosts(
+            serving=sum(group.healthy_count for group, arns in mine if arns & reached),
+            warm=sum(group.healthy_count for group, arns in mine if not arns & reached),
+        )
+
+    def dead_ends(self) -> tuple[str, ...]:
+        """Client routes that forward to a target group with no healthy host: a rule with no header condition, or
+        a listener's default action when no catch-all rule (`path_pattern *` alone) shadows it (rule 14). fleet's
+        `X-Fleet-Track` header rules carry no client traffic: they attach target groups, empty ones included."""
+        dead = []
+        for listener in (e for e in self.state if e.type == LISTENER):
+            rules = [rule for rule in self._rules(listener) if not _has_header_condition(rule)]
+            routes = [(rule.name, rule.actual["actions"][0]) for rule in rules]
+            if not any(_catch_all(rule) for rule in rules):
+                routes.append((listener.name, listener.actual["defaultActions"][0]))
+            dead += [
+                f"{where} -> {arn.rsplit('/', 1)[-1]}"
+                for where, action in routes
+                for arn in _forwarded(action)
+                if self._healthy_in(arn) == 0
+            ]
+        return tuple(dead)
+
+    def _rules(self, listener: Entry) -> list[Entry]:
+        """The rules on `listener`, in the order AWS evaluates them (by priority)."""
+        return sorted(
+            (e for e in self.state if e.type == LISTENER_RULE and e.actual.get("listenerArn") == listener.arn),
+            key=lambda rule: int(rule.actual["priority"]),
+        )
+
+    def _healthy_in(self, arn: str) -> int:
+        """Healthy hosts registered in the target group `arn` (every group in AWS, pending deletes included)."""
+        groups = [*self.groups(), *self.leaked]
+        return sum(group.healthy_count for group in groups if arn in group.actual.get("targetGroupArns", []))
+
+    def _service_of(self, arn: str) -> str:
+        """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
+        name = str(arn).rsplit("/", 1)[-1]
+        owner = next((service for service in self._services if name in _target_group_names(service)), None)
+        return owner if owner is not None else name.removesuffix("-tg")
+
+    def _record(self, update: Update, done: str) -> None:
+        """Where the probes go, each service's hosts and the dead ends, once `done` (rule 14)."""
+        update.routes.append((done, {probe: self.serves(*probe) for probe in self._probes}))
+        hosts = {service: self.hosts(service) for service in self._services}
+        update.moments.append(Moment(done=done, hosts=hosts, dead_ends=self.dead_ends()))
 
     # -- the engine's step decisions -------------------------------------------------------------------------
     def step(
@@ -434,6 +630,8 @@ class EngineModel:
                 old = self._olds.pop(alias)
                 old.urn = urn
                 self._olds[urn] = old
+        if old is not None:  # rule 18
+            inputs = _ignoring(inputs, old.inputs, options.ignore_changes)
         trigger = options.replacement_trigger
         if not self._targeted(name):  # rule 9: left as it is, or not created
             monitor.update.steps[urn] = "same" if old is not None else "skipped create"
@@ -448,18 +646,29 @@ class EngineModel:
             kind = "create"
         elif name in self._delete_first or self._must_replace(old, type_, inputs, options):
             kind = "replace"
-        elif inputs != old.inputs or old.init_errors:  # rule 2: an empty update of a resource with init errors
+        elif inputs != old.applied or old.init_errors:  # rule 2: an empty update of a resource with init errors
             kind = "update"
         else:
             kind = "same"
+        if type_ == DOCKER_IMAGE and kind != "same":
+            self._push(monitor.update, urn, str(inputs["imageName"]))
         monitor.update.steps[urn] = kind
         if kind in ("update", "same"):
             assert old is not None
-            old.inputs, old.trigger, old.init_errors, old.dependencies = inputs, trigger, False, dependencies
+            unmet = self._resize(monitor, old, inputs) if type_ == AUTOSCALING_GROUP else None
+            for key in _changed(inputs, old.applied):  # rule 16: the provider sends what its diff shows
+                old.drift.pop(key, None)
+            if unmet is None:
+                old.inputs, old.outputs, old.init_errors = inputs, None, False
+            else:  # rule 15: the new values in AWS and the outputs, the old inputs, init errors
+                old.outputs, old.init_errors = inputs, True
+            old.trigger, old.dependencies = trigger, dependencies
             old.property_dependencies, old.replace_on_changes = property_dependencies, tuple(options.replace_on_changes)
             old.delete_timeout_minutes = timeout
             self._assign(monitor, type_, name, old)
-            monitor.update.routes.append((f"{kind} {name}", self._answers()))
+            self._record(monitor.update, f"{kind} {name}")
+            if unmet is not None:
+                raise unmet(f"{urn}: timeout while waiting for capacity on update")
             return
         new = Entry(
             urn=urn,
@@ -471,7 +680,7 @@ class EngineModel:
             property_dependencies=property_dependencies,
             replace_on_changes=tuple(options.replace_on_changes),
             delete_timeout_minutes=timeout,
-            arn=mock_arn(type_, f"{name}-{next(self._serial)}"),
+            arn=self._arn(type_, name),
         )
         new.healthy = type_ != AUTOSCALING_GROUP or monitor.healthy
         self._assign(monitor, type_, name, new)
@@ -482,7 +691,7 @@ class EngineModel:
             self.leaked.append(new)
             raise CapacityWaitTimeoutError(f"{urn}: timeout while waiting for capacity (nothing kept in state)")
         self.state.append(new)
-        monitor.update.routes.append((f"{kind} {name}", self._answers()))
+        self._record(monitor.update, f"{kind} {name}")
         if old is not None:
             old.pending_delete = True  # rule 3: even when the create partially fails
             self._replaced.add(urn)
@@ -518,13 +727,45 @@ class EngineModel:
         others = [e for e in self.state if e.type == type_ and e is not old]
         place = {LISTENER: ("loadBalancerArn", "port"), LISTENER_RULE: ("listenerArn", "priority")}.get(type_)
         if place and any(
-            tuple(e.inputs.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
+            tuple(e.actual.get(key) for key in place) == tuple(inputs.get(key) for key in place) for e in others
         ):
             refusal = "DuplicateListener" if type_ == LISTENER else "PriorityInUse"
             raise AwsRefusedError(f"{urn}: {refusal}, {place[1]} {inputs.get(place[1])} is taken")
 
+    def _push(self, update: Update, urn: str, image: str) -> None:
+        """Rule 17: a build pushes its tag; a repository with immutable tags refuses one it already holds."""
+        repository = image.split("/", 1)[-1].rsplit(":", 1)[0]
+        immutable = any(
+            e.type == ECR_REPOSITORY and e.inputs.get("name") == repository
+            for e in self.state
+            if e.inputs.get("imageTagMutability") == "IMMUTABLE"
+        )
+        if immutable and image in self.pushed:
+            update.steps[urn] = "failed"
+            raise ProviderError(f"{urn}: ImageTagAlreadyExistsException: {image} is already in its repository")
+        self.pushed.add(image)
+
+    def _resize(self, monitor: _EngineMonitor, group: Entry, inputs: dict[str, Any]) -> type[Exception] | None:
+        """Rule 15: AWS takes a group's new sizes, and the provider waits for them when one changed. The error an
+        unmet wait ends the update with; None when it was met or there was none."""
+        if all(inputs.get(key) == group.applied.get(key) for key in GROUP_SIZES):
+            return None
+        before, after = group.desired, int(inputs.get("desiredCapacity", 0))
+        added = max(0, after - before)
+        launch_failed = bool(added) and self._failed_launch and not inputs.get("ignoreFailedScalingActivities")
+        group.booting = min(group.booting, after) + (added if not monitor.healthy or launch_failed else 0)
+        if not str(inputs.get("waitForCapacityTimeout", "10m")).rstrip("smh").strip("0"):
+            return None  # a zero timeout: no wait
+        if launch_failed:
+            return ScalingActivityFailedError
+        healthy = after - group.booting if group.healthy else 0
+        wanted, in_target_groups = max(int(inputs.get("minSize", 0)), after), int(inputs.get("waitForElbCapacity", 0))
+        if healthy != wanted or (in_target_groups > 0 and healthy != in_target_groups):
+            return CapacityWaitTimeoutError
+        return None
+
     def _must_replace(self, old: Entry, type_: str, inputs: dict[str, Any], options: Any) -> bool:
-        changed = {key for key in inputs.keys() | old.inputs.keys() if inputs.get(key) != old.inputs.get(key)}
+        changed = _changed(inputs, old.applied)
         covers = set(options.replace_on_changes)
         return (
             (None not in (options.replacement_trigger, old.trigger) and options.replacement_trigger != old.trigger)
@@ -544,11 +785,18 @@ class EngineModel:
 
     @staticmethod
     def _assign(monitor: _EngineMonitor, type_: str, name: str, entry: Entry) -> None:
-        """What the program sees of the resource: its id, for a group its name (the id), for a listener its ARN."""
+        """What the program sees of the resource: its id, for a group its name (the id), for a listener or a target
+        group its ARN."""
         mocks: _EngineMocks = monitor.mocks  # type: ignore[assignment]
         mocks.overrides[(type_, name)] = (entry.id, entry.id if type_ == AUTOSCALING_GROUP else None)
-        if type_ == LISTENER:
+        if type_ in (LISTENER, TARGET_GROUP):
             mocks.arns[(type_, name)] = entry.arn
+
+    def _arn(self, type_: str, name: str) -> str:
+        """A new resource's ARN: a target group's is the mocks' (named after it, so `_service_of` can tell whose it
+        is), anything else's unique to this resource."""
+        serial = next(self._serial)
+        return mock_arn(type_, name if type_ == TARGET_GROUP else f"{name}-{serial}")
 
     def _live_desired(self) -> dict[str, int]:
         return {entry.id: entry.desired for entry in self.groups()}
@@ -582,6 +830,31 @@ def _copy(remembered: tuple[Any, ...]) -> tuple[Any, ...]:
     return copy.deepcopy(remembered, memo)
 
 
+def _ignoring(inputs: dict[str, Any], old: dict[str, Any], ignored: tuple[str, ...]) -> dict[str, Any]:
+    """Rule 18: `inputs` with each ignored property path (`key` or `key.nested`) set back to its `old` value (or
+    removed when it had none)."""
+    kept = copy.deepcopy(inputs)
+    for path in ignored:
+        *parents, last = path.split(".")
+        source: Any = old
+        target: Any = kept
+        for key in parents:
+            source = source.get(key, {}) if isinstance(source, dict) else {}
+            target = target.setdefault(key, {}) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        if isinstance(source, dict) and last in source:
+            target[last] = copy.deepcopy(source[last])
+        else:
+            target.pop(last, None)
+    return kept
+
+
+def _changed(inputs: dict[str, Any], recorded: dict[str, Any]) -> set[str]:
+    """The keys the provider's diff of `inputs` against what it `recorded` shows."""
+    return {key for key in inputs.keys() | recorded.keys() if inputs.get(key) != recorded.get(key)}
+
+
 def _minutes(timeout: str) -> int | None:
     """A custom timeout as the program gives it (`70m`), in minutes; None when it gives none."""
     return int(timeout.removesuffix("m")) if timeout else None
@@ -592,6 +865,37 @@ def _met(condition: dict[str, Any], host: str) -> bool:
     if "hostHeader" in condition:
         return any(matches(pattern, host) for pattern in condition["hostHeader"]["values"])
     return "pathPattern" in condition  # the catch-all `*`; a request with no X-Fleet-Track header meets no other
+
+
+def _target_group_names(service: str) -> set[str]:
+    """The logical names of a service's target groups: its slots' (fleet.names), and its canary's before slots."""
+    return {slot_target_group_name(service, slot) for slot in SLOTS} | {f"{service}{CANARY_SUFFIX}-tg"}
+
+
+def _met_by_all(rule: Entry, host: str) -> bool:
+    """Whether a request with Host `host` and no other header meets every condition of `rule`."""
+    return all(_met(condition, host) for condition in rule.actual["conditions"])
+
+
+def _has_header_condition(rule: Entry) -> bool:
+    """fleet's `X-Fleet-Track` rules: only a request with that header meets them."""
+    return any("httpHeader" in condition for condition in rule.actual["conditions"])
+
+
+def _catch_all(rule: Entry) -> bool:
+    """A rule every request meets (fleet's only path condition is `*`)."""
+    return all("pathPattern" in condition for condition in rule.actual["conditions"])
+
+
+def _forwarded(action: dict[str, Any]) -> list[str]:
+    """The target groups (ARNs) a forward action sends requests to: each of weight > 0 (a weight's default is 1,
+    internal/service/elbv2/listener_rule.go); none for a fixed response or a redirect."""
+    if action["type"] != "forward":
+        return []
+    if action.get("targetGroupArn"):
+        return [str(action["targetGroupArn"])]
+    groups = action["forward"]["targetGroups"]
+    return [str(group["arn"]) for group in groups if int(group.get("weight", 1)) > 0]
 
 
 def schedule_deletes(condemned: list[Entry]) -> list[list[Entry]]:

@@ -53,10 +53,15 @@ def moto_url() -> Iterator[str]:
     rebuilds every EC2 region it has served (moto/core/base_backend.py `BackendDict.reset`), and loading ~1,300
     images with their snapshots per region made a reset cost more than building a test's fleet. No test reads
     those images: the fleets launch from AMI ids of their own.
+
+    It is moto's own server (`python -m moto.server`) with two per-request lookups done once: see
+    tests/moto_server_main.py.
     """
     port = _free_port()
+    # -P: the script's folder (tests/) stays off sys.path, so none of the tests' packages shadows a module moto imports.
+    server_main = str(Path(__file__).with_name("moto_server_main.py"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-P", server_main, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TZ": "UTC", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},

@@ -41,6 +41,7 @@ from fleet.resource_types import (
     ECR_REGISTRY_POLICY,
     ECR_REPLICATION_CONFIGURATION,
     GET_IMAGE,
+    GET_PARAMETERS_BY_PATH,
     LAUNCH_TEMPLATE,
     TARGET_GROUP,
 )
@@ -214,6 +215,11 @@ def _registry_lines(declared: ProgramRun) -> list[str]:
         lines.append(
             "image lookups:  NOT checked offline (the mocks hold no images): `pulumi up` looks each image up in "
             "this stack's registry and refuses a live service's absent one before declaring anything"
+        )
+    if any(token == GET_PARAMETERS_BY_PATH for token, _ in declared.invokes):
+        lines.append(
+            "rollback marks: NOT checked offline (the mocks hold none): `pulumi up` reads fleetctl watch's marks in "
+            "SSM and refuses a release its alarms rolled back; `fleetctl status` shows a service rolled back"
         )
     return lines
 

@@ -112,6 +112,8 @@ class Marker:
     at: str | None
     alarms: tuple[str, ...]
     served_by: str | None
+    by: str
+    """The command that switched (`fleetctl watch`, the default of markers that do not say)."""
 
 
 @dataclass(frozen=True)
@@ -239,10 +241,10 @@ class ServiceStatus:
     def _marker_text(self) -> str:
         marker = self.traffic.marker
         if marker is None:
-            return f"no marker {self.traffic.marker_path} in SSM: not by fleetctl watch"
+            return f"no marker {self.traffic.marker_path} in SSM: not switched by fleetctl"
         alarms = f", alarms: {', '.join(marker.alarms)}" if marker.alarms else ""
         at = f" at {shown_iso(marker.at)}" if marker.at else ""
-        return f"by fleetctl watch{at}{alarms}; marker {marker.path} in SSM"
+        return f"by {marker.by}{at}{alarms}; marker {marker.path} in SSM"
 
     def _slot_of(self, target_group_arn: str) -> str:
         for role in (self.live, self.warm, self.canary):
@@ -379,6 +381,7 @@ def _marker(ssm: Any, path: str) -> Marker | None:
         at=record.get("at") if isinstance(record.get("at"), str) else None,
         alarms=tuple(str(alarm) for alarm in alarms) if isinstance(alarms, list) else (),
         served_by=record.get("servedBy") if isinstance(record.get("servedBy"), str) else None,
+        by=str(record["by"]) if isinstance(record.get("by"), str) and record["by"] else "fleetctl watch",
     )
 
 
@@ -440,7 +443,13 @@ def _service_json(status: ServiceStatus) -> dict[str, Any]:
             "rolledBackOutsidePulumi": status.rolled_back_outside_pulumi,
             "marker": None
             if marker is None
-            else {"path": marker.path, "at": marker.at, "alarms": list(marker.alarms), "servedBy": marker.served_by},
+            else {
+                "path": marker.path,
+                "at": marker.at,
+                "alarms": list(marker.alarms),
+                "servedBy": marker.served_by,
+                "by": marker.by,
+            },
         },
     }
 

@@ -82,7 +82,7 @@ def test_plan_prints_what_the_program_declares_per_service(plan):
     code, out, _ = plan("staging")
 
     assert code == 0
-    assert out.splitlines()[2:] == [
+    assert out.split("\n\n", 1)[1].splitlines() == [
         "web",
         f"  release:        {release_id('staging')} (version 1.0.0)",
         f"  image:          built from images/web, pushed as fleet-staging-web:{staging_tag()} "
@@ -564,3 +564,12 @@ def test_a_warm_release_a_new_release_replaces_within_its_window_is_retired_with
         "  retires:        warm release old0old0old0 (version 0.9.0): a newer release takes its place; this "
         "`pulumi up` deletes it"
     )
+
+
+def test_plan_says_it_cannot_check_the_rollback_marks_offline(plan):
+    _, out, _ = plan("staging")
+
+    assert (
+        "rollback marks: NOT checked offline (the mocks hold none): `pulumi up` reads fleetctl watch's marks in SSM "
+        "and refuses a release its alarms rolled back; `fleetctl status` shows a service rolled back"
+    ) in out.splitlines()

@@ -199,7 +199,7 @@ def test_traffic_on_the_warm_slot_without_a_marker_says_it_was_not_the_watch(fle
 
     _, out = status(fleet, capsys)
 
-    assert f"(no marker {MARKER} in SSM: not by fleetctl watch)" in line(out, "traffic")
+    assert f"(no marker {MARKER} in SSM: not switched by fleetctl)" in line(out, "traffic")
 
 
 def test_traffic_weights_that_differ_from_the_outputs_are_reported_exit_1(fleet, capsys):
@@ -282,10 +282,25 @@ def test_status_whose_reader_has_gone_ends_quietly_with_141(fleet):
 
 def test_the_json_names_the_watch_marker_of_a_rollback_outside_pulumi(fleet, capsys):
     fleet.switch_traffic({fleet.warm_target_group_arn: 100})
-    marker = {"at": "2026-12-02T01:12:00Z", "alarms": ["fleet-prod-web-5xx"], "servedBy": WARM_RELEASE}
+    marker = {
+        "at": "2026-12-02T01:12:00Z",
+        "alarms": ["fleet-prod-web-5xx"],
+        "servedBy": WARM_RELEASE,
+        "by": "fleetctl watch",
+    }
     fleet.session.client("ssm").put_parameter(Name=MARKER, Type="String", Value=json.dumps(marker))
 
     traffic = status_json(fleet, capsys)["services"]["web"]["traffic"]
 
     assert (traffic["agreesWithOutputs"], traffic["rolledBackOutsidePulumi"]) == (False, True)
     assert traffic["marker"] == {"path": MARKER, **marker}
+
+
+def test_a_marker_names_the_command_that_switched(fleet, capsys):
+    fleet.switch_traffic({fleet.warm_target_group_arn: 100})
+    marker = {"at": "2026-12-02T01:12:00Z", "alarms": [], "servedBy": WARM_RELEASE, "by": "fleetctl rollback --now"}
+    fleet.session.client("ssm").put_parameter(Name=MARKER, Type="String", Value=json.dumps(marker))
+
+    _, out = status(fleet, capsys)
+
+    assert f"(by fleetctl rollback --now at 2026-12-02 01:12 UTC; marker {MARKER} in SSM)" in line(out, "traffic")

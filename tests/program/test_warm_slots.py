@@ -146,6 +146,15 @@ def test_a_rollback_after_the_window_is_a_full_release_into_a_free_slot(update, 
     assert (web["release"]["slot"], web["warm"]["slot"]) == ("c", "b")
 
 
+def test_a_rollback_after_the_window_boots_the_image_its_history_records_and_builds_nothing(update, first, released):
+    late = update("staging", version("1.0.0"), released, now=T0 + timedelta(minutes=71))
+
+    ref = first.outputs["services"]["web"]["release"]["imageRef"]
+    assert late.outputs["services"]["web"]["release"]["imageRef"] == ref
+    image = late.one("docker:index/image:Image", "web-image-image")
+    assert set(image.registration.ignore_changes) == {"imageName", "build"}
+
+
 def test_with_the_window_off_a_release_declares_no_warm_release(update, program):
     first = program("staging", version("1.0.0", window=0), now=T0)
 
