@@ -252,6 +252,17 @@ def automatic_rollback() -> Undo:
     return Undo("automatic rollback, from the alarm firing", (poll, api_calls(SWITCH_CALLS), RULE_PROPAGATION))
 
 
+NOW_CALLS = tuple(call for call in SWITCH_CALLS if call != "cloudwatch:DescribeAlarms")
+"""`fleetctl rollback --now`'s calls: the watch's switch path without the alarm poll (its checks, DescribeTargetHealth
+and DescribeRules, then the marker, UpdateAutoScalingGroup, ResumeProcesses and ModifyRule)."""
+
+
+def rollback_now() -> Undo:
+    """From `fleetctl rollback STACK --service NAME --now` to traffic on the warm release: the watch's switch, run by
+    an operator, no `pulumi up`. The outputs' read before it (`pulumi stack output`) is not modelled: no cited time."""
+    return Undo("rollback --now, by an operator", (api_calls(NOW_CALLS), RULE_PROPAGATION))
+
+
 def automatic_rollback_worst_seconds() -> float:
     """The same with every call of the watch taking all its attempts and timeouts (`worst_case_seconds`)."""
     return worst_case_seconds(DEFAULT_INTERVAL_SECONDS) + RULE_PROPAGATION.seconds
@@ -270,7 +281,7 @@ def default_service() -> ServiceConfig:
 def report(service: ServiceConfig) -> tuple[list[str], bool]:
     """The lines `bench/evaluate.py --undo` prints, and whether every target holds."""
     switch, full, current = within_window(service), after_window(service), today(service)
-    automatic = automatic_rollback()
+    automatic, now = automatic_rollback(), rollback_now()
     sources: list[str] = []
     lines = ["undo of a bad release (modelled: nothing ran against AWS); by `pulumi up`, from the start of the update"]
     for undo in (switch, full, current, automatic):
@@ -278,6 +289,8 @@ def report(service: ServiceConfig) -> tuple[list[str], bool]:
         lines.extend(_step_line(step, sources) for step in undo.steps)
     worst = automatic_rollback_worst_seconds()
     lines.append(f"    {worst:5.1f} s  at worst: every call of the watch takes all its attempts and timeouts")
+    lines.append(f"  {now.name}: {now.seconds:.1f} s, {current.seconds / now.seconds:.1f} x faster than today's undo")
+    lines.extend(_step_line(step, sources) for step in now.steps)
     for path in alarm_paths(service.alarms):
         lines.append(
             f"  the {path.alarm} alarm fires {path.detection_seconds} s after its metric turns bad "

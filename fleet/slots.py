@@ -45,7 +45,7 @@ FINISH = "finish"
 
 @dataclass(frozen=True)
 class RolledBack:
-    """A marker `fleetctl watch` wrote: a release of a service its alarms rolled back."""
+    """A marker `fleetctl watch` (on its alarms) or `fleetctl rollback --now` wrote: a release rolled back."""
 
     at: str
     """When (ISO-8601 UTC)."""
@@ -53,6 +53,8 @@ class RolledBack:
     """The alarms that fired."""
     served_by: str | None = None
     """The warm release traffic went back to."""
+    by: str = "fleetctl watch"
+    """The command that switched (`fleetctl watch`, `fleetctl rollback --now`)."""
 
 
 @dataclass(frozen=True)
@@ -445,12 +447,12 @@ def _rolled_back_problems(
     for key, wanted_id, version in wanted:
         marker = rolled_back.get(wanted_id)
         if marker is not None:
-            alarms = f" ({', '.join(marker.alarms)})" if marker.alarms else ""
+            alarms = f" by its alarms ({', '.join(marker.alarms)})" if marker.alarms else ""
             problems.append(
                 (
                     key,
-                    f"release {wanted_id} (version {version}) was rolled back by its alarms{alarms} at {marker.at} "
-                    f"(fleetctl watch); pin the release that serves with "
+                    f"release {wanted_id} (version {version}) was rolled back{alarms} at {marker.at} "
+                    f"({marker.by}); pin the release that serves with "
                     f"`fleetctl rollback {stack} --service {service.name}`, or release a change",
                 )
             )

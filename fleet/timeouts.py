@@ -38,9 +38,12 @@ DEPLOY_JOB_MINUTES = LONGEST_UPDATE_MINUTES + DEPLOY_JOB_MARGIN_MINUTES
 stack and possibly a group no state tracks."""
 GITHUB_JOB_LIMIT_MINUTES = 360
 """The longest a job may run on a GitHub-hosted runner (GitHub Actions usage limits)."""
-DEPLOY_WATCH_MINUTES = GITHUB_JOB_LIMIT_MINUTES - DEPLOY_JOB_MINUTES - 20
-"""How long a deploy job's `fleetctl watch --rollback --for` watches the warm window after its `pulumi up`: what
-is left of GitHub's job limit after the longest update, with 20 minutes to spare for the watch's last poll and the
-steps after it. A longer `warmRollbackMinutes` is watched this long only: its window's rest stays open, unwatched."""
-DEPLOY_AND_WATCH_JOB_MINUTES = DEPLOY_JOB_MINUTES + DEPLOY_WATCH_MINUTES + 10
-"""The `timeout-minutes` of a deploy job that watches: the longest update and the longest watch, with margin."""
+WATCH_JOB_MARGIN_MINUTES = 20
+"""What a watch job does besides watching: checkout, installing requirements, the last poll and its switch."""
+WATCH_JOB_MINUTES = GITHUB_JOB_LIMIT_MINUTES - 10
+"""The `timeout-minutes` of a deploy workflow's watch job (its own job, not the deploy's: a deploy never waits
+behind a watch): GitHub's job limit, less a margin for the runner's own start."""
+DEPLOY_WATCH_MINUTES = WATCH_JOB_MINUTES - WATCH_JOB_MARGIN_MINUTES
+"""How long a watch job's `fleetctl watch --rollback --for` watches the warm window: what its job's timeout leaves
+after the job's other steps. A longer `warmRollbackMinutes` is watched this long only: its window's rest stays open,
+unwatched."""

@@ -76,7 +76,8 @@ def rollback_markers(stack: str) -> dict[str, dict[str, RolledBack]]:
 
 
 def parse_marker(value: str) -> RolledBack:
-    """A marker's value as `fleetctl watch` writes it: `{"at": ISO, "alarms": [...], "servedBy": release id}`; a
+    """A marker's value as `fleetctl watch` and `fleetctl rollback --now` write it: `{"at": ISO, "alarms": [...],
+    "servedBy": release id, "by": command}` (`by` absent: the watch, which wrote none before `--now`); a
     marker whose value cannot be read still marks its release (the time then says so)."""
     try:
         data = json.loads(value)
@@ -89,4 +90,5 @@ def parse_marker(value: str) -> RolledBack:
         at=str(data.get("at") or "an unknown time"),
         alarms=tuple(str(alarm) for alarm in alarms) if isinstance(alarms, list) else (),
         served_by=str(data["servedBy"]) if data.get("servedBy") else None,
+        by=str(data.get("by") or RolledBack.by),
     )

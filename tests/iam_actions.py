@@ -304,6 +304,7 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
 WATCH_CALLS: dict[str, str] = {
     "cloudwatch:DescribeAlarms": "*",
     "elasticloadbalancing:DescribeTargetHealth": "*",
+    "elasticloadbalancing:DescribeRules": "*",
     "ssm:PutParameter": "arn:aws:ssm:<REGION>:<ACCOUNT_ID>:parameter/fleet-rollbacks/<STACK>/web/5b1f0c9e2a7d",
     "autoscaling:UpdateAutoScalingGroup": "arn:aws:autoscaling:<REGION>:<ACCOUNT_ID>:autoScalingGroup:"
     "0d5d4e8a-2b8f-4c0e-9a51-3f4e5d6c7b8a:autoScalingGroupName/fleet-<STACK>-web-20261201000000",

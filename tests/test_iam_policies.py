@@ -193,6 +193,7 @@ def test_host_role_names_match_the_resources_the_deploy_policy_scopes_iam_writes
         ("deploy-trust-staging.json", "repo:<OWNER>/<REPO>:environment:staging"),
         ("deploy-trust-prod.json", "repo:<OWNER>/<REPO>:environment:production"),
         ("preview-trust.json", "repo:<OWNER>/<REPO>:environment:preview"),
+        ("watch-trust-prod.json", "repo:<OWNER>/<REPO>:environment:production-watch"),
     ],
 )
 def test_each_role_trusts_only_github_oidc_for_one_exact_subject(file: str, subject: str) -> None:
@@ -244,13 +245,27 @@ def test_the_watch_calls_the_table_lists_are_those_its_switch_makes() -> None:
     assert list(WATCH_CALLS) == list(SWITCH_CALLS)
 
 
+@pytest.mark.parametrize("file", ["deploy-policy.json", "watch-policy.json"])
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_each_deploy_role_makes_every_call_of_the_watch_on_its_own_stacks_resources(stack: str) -> None:
-    policy = instantiated("deploy-policy.json", stack)
+def test_each_deploy_and_watch_role_makes_every_call_of_the_watch_on_its_own_stacks_resources(
+    stack: str, file: str
+) -> None:
+    policy = instantiated(file, stack)
 
     refused = [action for action in WATCH_CALLS if not grants_on(policy, action, watch_resource(action, stack))]
 
     assert refused == []
+
+
+def test_the_watch_policy_grants_exactly_the_calls_of_the_watchs_switch() -> None:
+    assert set(allowed_actions(load("watch-policy.json"))) == set(WATCH_CALLS)
+
+
+def test_the_watch_role_cannot_switch_another_stacks_rule_group_or_marker() -> None:
+    staging = instantiated("watch-policy.json", "staging")
+    writes = ("ssm:PutParameter", "autoscaling:UpdateAutoScalingGroup", "elasticloadbalancing:ModifyRule")
+
+    assert [action for action in writes if grants_on(staging, action, watch_resource(action, "prod"))] == []
 
 
 def test_a_deploy_role_cannot_write_another_stacks_rollback_marker() -> None:

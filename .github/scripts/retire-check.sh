@@ -9,6 +9,8 @@
 # - The commit is the one the stack's deploy job ($DEPLOY_JOB) last ran, and only if that job succeeded: the retire
 #   re-applies what was deployed and reviewed (prod's program and stack file), never main's newer commits, and
 #   never repeats a failed update. The only change is the time: the warm window has closed.
+# - Nor when that run's watch job ($WATCH_JOB) failed: its watch rolled the release back (or could not), the program
+#   refuses that release until the stack file pins what serves, so re-applying it would only fail.
 set -euo pipefail
 
 status=0
@@ -34,15 +36,20 @@ else
     echo "$STACK: a warm release is overdue, but a Deploy run is under way: its update retires it"
   else
     conclusion=""
+    watched=""
     while read -r run_id head_sha; do
       conclusion=$(gh api "repos/${GITHUB_REPOSITORY}/actions/runs/${run_id}/jobs" \
         --jq '.jobs[] | select(.name == env.DEPLOY_JOB) | .conclusion')
       if [ -n "$conclusion" ] && [ "$conclusion" != skipped ]; then
+        watched=$(gh api "repos/${GITHUB_REPOSITORY}/actions/runs/${run_id}/jobs" \
+          --jq '.jobs[] | select(.name == env.WATCH_JOB) | .conclusion')
         break
       fi
     done < <(gh api --method GET "$runs" -f branch=main -f event=push -f status=completed -f per_page=20 \
       --jq '.workflow_runs[] | "\(.id) \(.head_sha)"')
-    if [ "$conclusion" = success ]; then
+    if [ "$conclusion" = success ] && [ "$watched" = failure ]; then
+      echo "$STACK: a warm release is overdue, but its last deploy's watch failed (it rolled back, or could not): not retiring; pin what serves with fleetctl rollback"
+    elif [ "$conclusion" = success ]; then
       sha=$head_sha
       echo "$STACK: a warm release is overdue: re-applying ${sha}, the commit its last deploy ran"
     else

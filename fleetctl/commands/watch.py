@@ -38,6 +38,7 @@ from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 from fleetctl.pinning import deployed_services
 from fleetctl.stack_check import stack_session
 from fleetctl.stack_outputs import add_outputs_arguments, read_outputs_of, required_field
+from fleetctl.traffic import forwards_of, shares
 
 DEFAULT_INTERVAL_SECONDS = 15
 MAX_INTERVAL_SECONDS = 60
@@ -45,7 +46,7 @@ MAX_WATCH_MINUTES = 2880
 ALARM = "ALARM"
 
 CONNECT_TIMEOUT_SECONDS = 1
-READ_TIMEOUT_SECONDS = 4
+READ_TIMEOUT_SECONDS = 3
 ATTEMPTS = 2
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -60,6 +61,7 @@ MAX_RETRY_DELAY_SECONDS = 6.0
 SWITCH_CALLS = (
     "cloudwatch:DescribeAlarms",
     "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeRules",
     "ssm:PutParameter",
     "autoscaling:UpdateAutoScalingGroup",
     "autoscaling:ResumeProcesses",
@@ -99,6 +101,7 @@ class Watched:
 
     service: str
     live_release_id: str
+    live_target_group_arn: str
     alarms: tuple[str, ...]
     warm_release_id: str
     warm_version: str
@@ -252,14 +255,14 @@ def _on_alarm(
             f"roll back with {pin}",
             Outcome.ALARMED,
         )
-    healthy = healthy_targets(aws.elbv2, watched.warm_target_group_arn)
-    if healthy < watched.warm_desired:
+    refusal = switch_refusal(aws, watched)
+    if refusal is not None:
         return (
-            f"{watched.service}: alarms in ALARM at {iso(now)} ({names}); not rolled back: warm release "
-            f"{watched.warm_release_id} has {healthy} healthy of {watched.warm_desired} hosts; roll back with {pin}",
+            f"{watched.service}: alarms in ALARM at {iso(now)} ({names}); not rolled back: {refusal}; roll back "
+            f"with {pin}",
             Outcome.REFUSED,
         )
-    switch(aws, stack, stack_arg, watched, firing, now)
+    switch(aws, stack, stack_arg, watched, now, alarms=firing, by="fleetctl watch")
     _say(f"{iso(now)} {watched.service}: traffic switched to warm release {watched.warm_release_id}")
     return (
         f"{watched.service}: rolled back to {watched.warm_release_id} (version {watched.warm_version}) at "
@@ -268,16 +271,36 @@ def _on_alarm(
     )
 
 
-def switch(aws: Aws, stack: str, stack_arg: str, watched: Watched, firing: list[str], now: datetime) -> None:
-    """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule.
+def switch_refusal(aws: Aws, watched: Watched) -> str | None:
+    """Why the switch to the warm release must not run now, or None: the warm release has fewer healthy hosts than
+    its desired, or the traffic rule no longer sends to the live release the outputs name. That is a `pulumi up`
+    of the stack that moved traffic since the outputs were read (a new release, after its gate): the warm release
+    it read may be the one that update is deleting, so the switch is left to that update's own release."""
+    healthy = healthy_targets(aws.elbv2, watched.warm_target_group_arn)
+    if healthy < watched.warm_desired:
+        return f"warm release {watched.warm_release_id} has {healthy} healthy of {watched.warm_desired} hosts"
+    [rule] = aws.elbv2.describe_rules(RuleArns=[watched.traffic_rule_arn])["Rules"]
+    if watched.live_target_group_arn not in shares(forwards_of(rule["Actions"])):
+        return (
+            f"the traffic rule no longer sends to release {watched.live_release_id} (another `pulumi up` of the stack "
+            "moved it since its outputs were read)"
+        )
+    return None
+
+
+def switch(
+    aws: Aws, stack: str, stack_arg: str, watched: Watched, now: datetime, *, alarms: list[str], by: str
+) -> None:
+    """Send the service's traffic to its warm release: the marker, the warm group's capacity, then the rule. `by`
+    names the command in the marker (`fleetctl watch`, `fleetctl rollback --now`); `alarms`: the ones that fired.
 
     A call that fails after the marker is an error saying what is done: the bad release is refused from then on,
     while its traffic may not have moved."""
     marker = rollback_marker_path(stack, watched.service, watched.live_release_id)
     aws.ssm.put_parameter(
         Name=marker,
-        Description=f"fleetctl watch rolled back {watched.service} release {watched.live_release_id} on its alarms",
-        Value=json.dumps({"at": iso(now), "alarms": firing, "servedBy": watched.warm_release_id}),
+        Description=f"{by} rolled back {watched.service} release {watched.live_release_id}",
+        Value=json.dumps({"at": iso(now), "alarms": alarms, "servedBy": watched.warm_release_id, "by": by}),
         Type="String",
         Overwrite=True,
     )
@@ -333,11 +356,13 @@ def watched_services(outputs: Mapping[str, Any], stack: str, service: str | None
     services = deployed_services(outputs, stack)
     if service is not None and service not in services:
         raise CommandError(f"stack {stack} has no service {service}; it has: {', '.join(services)}")
-    found = [_watched(name, services[name]) for name in ([service] if service else sorted(services))]
+    found = [warm_switch(name, services[name]) for name in ([service] if service else sorted(services))]
     return [watched for watched in found if watched is not None and watched.retires_at > now]
 
 
-def _watched(name: str, service: ServiceOutputs) -> Watched | None:
+def warm_switch(name: str, service: ServiceOutputs) -> Watched | None:
+    """What a switch of service `name` to its warm release acts on, from its outputs; None without a warm release.
+    The watch's and `fleetctl rollback --now`'s."""
     warm, live, capacity = service.warm, service.release, service.capacity
     if warm is None:
         return None
@@ -350,6 +375,7 @@ def _watched(name: str, service: ServiceOutputs) -> Watched | None:
     return Watched(
         service=name,
         live_release_id=required_field(live, "release_id", f"{where}.release"),
+        live_target_group_arn=required_field(live, "target_group_arn", f"{where}.release"),
         alarms=service.alarms,
         warm_release_id=required_field(warm, "release_id", f"{where}.warm"),
         warm_version=required_field(warm, "version", f"{where}.warm"),

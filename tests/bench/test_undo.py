@@ -17,7 +17,13 @@ BASES = {undo.DOCUMENTED, undo.MEASURED, undo.SOURCE, undo.DEFAULT, undo.ASSUMED
 
 
 def every_undo(service: ServiceConfig) -> list[undo.Undo]:
-    return [undo.within_window(service), undo.after_window(service), undo.today(service), undo.automatic_rollback()]
+    return [
+        undo.within_window(service),
+        undo.after_window(service),
+        undo.today(service),
+        undo.automatic_rollback(),
+        undo.rollback_now(),
+    ]
 
 
 def test_a_rollback_within_the_window_changes_aws_at_least_ten_times_faster_than_today():
@@ -47,7 +53,14 @@ def test_a_switch_boots_pulls_and_drains_nothing_and_a_full_release_boots():
 def test_only_todays_undo_waits_for_the_bad_release_to_drain():
     drain = undo.drain(DEFAULTS)
 
-    assert [drain in each.steps for each in every_undo(DEFAULTS)] == [False, False, True, False]
+    assert [drain in each.steps for each in every_undo(DEFAULTS)] == [False, False, True, False, False]
+
+
+def test_rollback_now_is_its_aws_calls_then_the_rules_propagation_and_boots_nothing():
+    now = undo.rollback_now()
+
+    assert now.steps == (undo.api_calls(undo.NOW_CALLS), undo.RULE_PROPAGATION)
+    assert undo.PULUMI_UP not in now.steps
 
 
 def test_the_health_gate_and_the_drain_are_read_from_the_service_config():
@@ -121,6 +134,8 @@ def test_the_operators_page_states_the_models_times_at_the_defaults():
         f"propagation: {undo.automatic_rollback().seconds:.1f} s",
         f"{undo.automatic_rollback_worst_seconds():.1f} s at worst",
         f"**{undo.warm_instance_hours(DEFAULTS):.0f}\ninstance-hours per release**",
+        f"| `fleetctl rollback --now` (no `pulumi up`) | {undo.rollback_now().seconds:.1f} s |",
+        f"{current.seconds / undo.rollback_now().seconds:.1f} x faster than today's",
     ]
 
     assert [text for text in stated if text not in page] == []

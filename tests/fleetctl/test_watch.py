@@ -170,6 +170,7 @@ def test_a_rollback_writes_the_marker_of_the_rolled_back_release(run_watch, flee
         "at": "2026-12-02T01:00:30Z",
         "alarms": ["fleet-prod-web-p99-response-time"],
         "servedBy": WARM_RELEASE,
+        "by": "fleetctl watch",
     }
 
 
@@ -223,9 +224,30 @@ def test_a_switch_to_a_warm_release_with_fewer_healthy_hosts_than_its_desired_is
     assert marker(fleet) is None
 
 
-def test_a_switch_that_fails_after_the_marker_says_in_one_line_what_is_done_and_what_to_run(run_watch, fleet):
-    fleet.elbv2.delete_rule(RuleArn=fleet.traffic_rule_arn)  # ModifyRule then fails: RuleNotFound
+def test_an_alarm_after_another_update_moved_the_traffic_rule_switches_nothing_exit_2(run_watch, fleet):
+    """A deploy's `pulumi up` that ran a new release moved the rule to its own slot; the warm release the watch
+    read may be the one that update deletes, so the watch leaves the traffic where that update put it."""
+    fleet.elbv2.modify_rule(
+        RuleArn=fleet.traffic_rule_arn,
+        Actions=[{"Type": "forward", "TargetGroupArn": fleet.warm.target_group_arn}],  # stands in for a third slot
+    )
+    fleet.autoscaling.update_auto_scaling_group(AutoScalingGroupName=fleet.warm.asg_name, MinSize=0)
     fleet.set_alarm("target-5xx-rate", "ALARM")
+
+    result = run_watch("--rollback")
+
+    assert result.code == 2
+    assert result.lines[-1].endswith(
+        f"not rolled back: the traffic rule no longer sends to release {LIVE_RELEASE} (another `pulumi up` of the "
+        f"stack moved it since its outputs were read); roll back with fleetctl rollback {STACK} --service {SERVICE}"
+    )
+    assert marker(fleet) is None
+    assert fleet.group(fleet.warm)["MinSize"] == 0
+
+
+def test_a_switch_that_fails_after_the_marker_says_in_one_line_what_is_done_and_what_to_run(run_watch, fleet):
+    fleet.autoscaling.delete_auto_scaling_group(AutoScalingGroupName=fleet.warm.asg_name, ForceDelete=True)
+    fleet.set_alarm("target-5xx-rate", "ALARM")  # UpdateAutoScalingGroup then fails: no such group
 
     result = run_watch("--rollback")
 

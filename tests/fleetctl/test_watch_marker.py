@@ -38,7 +38,7 @@ def test_the_program_refuses_the_release_the_watch_rolled_back(aws: boto3.Sessio
     stack_outputs["services"]["web"]["release"]["releaseId"] = release_id
     [watched] = watch.watched_services(stack_outputs, STACK, None, now)
     clients = watch.Aws(*(aws.client(name) for name in ("cloudwatch", "elbv2", "autoscaling", "ssm")))
-    watch.switch(clients, STACK, STACK, watched, ["fleet-staging-web-target-5xx-rate"], now)
+    watch.switch(clients, STACK, STACK, watched, now, alarms=["fleet-staging-web-target-5xx-rate"], by="fleetctl watch")
 
     with pytest.raises(ConfigError) as refused:
         run_program(STACK, staging_config, project_root=ROOT, mocks=FleetMocks(rollback_markers=markers_in_ssm(aws)))

@@ -258,6 +258,15 @@ def test_a_release_its_alarms_rolled_back_is_refused_naming_the_version_and_the_
     assert "fleetctl rollback staging --service web" in message
 
 
+def test_a_release_an_operator_switched_away_from_is_refused_naming_the_command():
+    marker = RolledBack(at="2026-12-02T00:40:00Z", served_by="old", by="fleetctl rollback --now")
+
+    result = plan(outputs(live("new", "b"), warm("old", "a", 30)), "new", rolled_back={"new": marker})
+
+    ((_, message),) = result.problems
+    assert "release new (version 2.0.0) was rolled back at 2026-12-02T00:40:00Z (fleetctl rollback --now)" in message
+
+
 def test_a_canary_its_alarms_rolled_back_is_refused_naming_the_canary_version():
     marker = RolledBack(at="2026-12-02T00:40:00Z")
 

@@ -58,13 +58,14 @@ def check_steps(workflows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     return {step["id"]: step for step in steps if step.get("run") == CHECK}
 
 
-def test_the_check_of_each_stack_names_the_deploy_job_whose_last_run_it_re_applies(workflows, deploy):
+def test_the_check_of_each_stack_names_the_deploy_job_whose_last_run_it_re_applies_and_its_watch_job(workflows, deploy):
     steps = check_steps(workflows)
 
     assert set(steps) == set(STACKS)
     for stack, step in steps.items():
         assert step["env"]["STACK"] == stack
         assert step["env"]["DEPLOY_JOB"] == deploy["jobs"][stack]["name"]
+        assert step["env"]["WATCH_JOB"] == deploy["jobs"][f"{stack}-watch"]["name"]
 
 
 def test_each_check_runs_with_its_stacks_read_only_audit_role(workflows):
@@ -83,6 +84,7 @@ def test_the_check_job_reads_the_deploy_runs_and_nothing_more(workflows):
 
 SCRIPT = Path(__file__).resolve().parents[2] / ".github" / "scripts" / "retire-check.sh"
 DEPLOY_JOB = "pulumi up (prod)"
+WATCH_JOB = "watch the warm window (prod)"
 JQ = shutil.which("jq")
 
 # A stand-in `gh api` answering from the runs and jobs a test gives (GitHub's REST shapes), its --jq applied by the
@@ -152,6 +154,7 @@ def run_check(aws: boto3.Session, tmp_path: Path) -> Callable[..., Check]:
             "PATH": f"{bin_dir}:/usr/bin:/bin",
             "STACK": STACK,
             "DEPLOY_JOB": DEPLOY_JOB,
+            "WATCH_JOB": WATCH_JOB,
             "GITHUB_REPOSITORY": "acme/fleet",
             "GITHUB_OUTPUT": str(github_output),
         }
@@ -174,8 +177,12 @@ def deploy_run(run_id: int, sha: str) -> dict[str, Any]:
     return {"id": run_id, "head_sha": sha}
 
 
-def prod_job(conclusion: str) -> list[dict[str, Any]]:
-    return [{"name": "pulumi up (staging)", "conclusion": "success"}, {"name": DEPLOY_JOB, "conclusion": conclusion}]
+def prod_job(conclusion: str, watch: str = "success") -> list[dict[str, Any]]:
+    return [
+        {"name": "pulumi up (staging)", "conclusion": "success"},
+        {"name": DEPLOY_JOB, "conclusion": conclusion},
+        {"name": WATCH_JOB, "conclusion": watch},
+    ]
 
 
 OVERDUE = timedelta(minutes=-5)
@@ -206,6 +213,15 @@ def test_a_stack_whose_last_deploy_job_failed_is_not_retired(run_check):
     assert check.result.returncode == 0, check.result.stderr
     assert check.output == "sha=\n"
     assert "its last deploy job did not succeed (failure): not retiring" in check.result.stdout
+
+
+@pytest.mark.skipif(JQ is None, reason="the stand-in gh applies --jq with jq")
+def test_a_stack_whose_last_deploys_watch_failed_is_not_retired(run_check):
+    check = run_check(retires_in=OVERDUE, runs=[deploy_run(7, SHA_NEW)], jobs={"7": prod_job("success", "failure")})
+
+    assert check.result.returncode == 0, check.result.stderr
+    assert check.output == "sha=\n"
+    assert "its last deploy's watch failed (it rolled back, or could not): not retiring" in check.result.stdout
 
 
 @pytest.mark.skipif(JQ is None, reason="the stand-in gh applies --jq with jq")

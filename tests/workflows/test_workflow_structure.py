@@ -154,7 +154,7 @@ def test_every_pulumi_up_is_followed_by_a_second_one_that_resumes_scale_in_of_ne
 def test_each_stack_has_its_own_concurrency_group_that_never_cancels_a_running_update(
     deploy: dict[str, Any],
 ) -> None:
-    up_jobs = [job for job in deploy["jobs"].values() if steps_using(job, PULUMI_ACTION)]
+    up_jobs = [job for job in deploy["jobs"].values() if pulumi_operations(job)]
     groups = [job["concurrency"]["group"] for job in up_jobs]
     assert len(up_jobs) == 2
     assert len(set(groups)) == len(groups)

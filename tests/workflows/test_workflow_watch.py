@@ -1,5 +1,6 @@
-"""Each deploy job watches its stack's warm window after its updates (`fleetctl watch --rollback`), in the job that
-holds the stack's concurrency group, and its step rolls back when run as GitHub runs it against a real moto_server."""
+"""Each stack's warm window is watched (`fleetctl watch --rollback`) by a job of its own after that stack's deploy job,
+in its own concurrency group (a watch never blocks a deploy), and its step rolls back when run as GitHub runs it
+against a real moto_server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from fleet.timeouts import DEPLOY_WATCH_MINUTES
+from fleet.timeouts import DEPLOY_WATCH_MINUTES, GITHUB_JOB_LIMIT_MINUTES, WATCH_JOB_MINUTES
 from tests.fleetctl.warm_fleet import STACK, warm_fleet
 from tests.workflows.test_workflow_structure import pulumi_operations
 
@@ -27,32 +28,52 @@ def watch_step(job: dict[str, Any]) -> dict[str, Any]:
     return step
 
 
-def index_of(job: dict[str, Any], step: dict[str, Any]) -> int:
-    return next(index for index, candidate in enumerate(job["steps"]) if candidate is step)
+STACKS = {"staging": "staging", "prod": "prod"}
 
 
-def test_each_deploy_job_watches_its_own_stack_with_rollback_for_the_watch_budget(deploy):
-    for job_id in ("staging", "prod"):
-        job = deploy["jobs"][job_id]
-        step = watch_step(job)
-        up, _ = pulumi_operations(job)
-        assert step["run"] == WATCH_COMMAND, job_id
-        assert step["env"]["STACK"] == up["with"]["stack-name"], job_id
+def test_each_stack_is_watched_by_its_own_job_after_its_deploy_job_with_rollback_for_the_watch_budget(deploy):
+    for deploy_id in STACKS:
+        job = deploy["jobs"][f"{deploy_id}-watch"]
+        up, _ = pulumi_operations(deploy["jobs"][deploy_id])
+        assert job["needs"] == deploy_id
+        assert watch_step(job)["run"] == WATCH_COMMAND, deploy_id
+        assert watch_step(job)["env"]["STACK"] == up["with"]["stack-name"], deploy_id
 
 
-def test_the_watch_runs_after_the_last_pulumi_up_of_its_job_and_before_its_audit(deploy):
-    for job_id in ("staging", "prod"):
-        job = deploy["jobs"][job_id]
-        _, settle = pulumi_operations(job)
-        [audit] = [step for step in job["steps"] if "fleetctl audit" in step.get("run", "")]
-        assert index_of(job, settle) < index_of(job, watch_step(job)) < index_of(job, audit), job_id
+def test_no_deploy_job_watches(deploy):
+    for deploy_id in STACKS:
+        assert not [step for step in deploy["jobs"][deploy_id]["steps"] if WATCH in step.get("run", "")], deploy_id
+
+
+def test_a_watch_job_holds_its_own_concurrency_group_and_a_newer_watch_cancels_it(deploy):
+    for deploy_id, stack in STACKS.items():
+        concurrency = deploy["jobs"][f"{deploy_id}-watch"]["concurrency"]
+        assert concurrency == {"group": f"watch-{stack}", "cancel-in-progress": True}, deploy_id
+        assert concurrency["group"] != deploy["jobs"][deploy_id]["concurrency"]["group"]
+
+
+def test_prods_deploy_waits_for_stagings_deploy_not_for_its_watch(deploy):
+    assert deploy["jobs"]["prod"]["needs"] == ["changes", "staging"]
+
+
+def test_prods_watch_runs_without_an_approval_under_the_watch_role(deploy):
+    job = deploy["jobs"]["prod-watch"]
+    [credentials] = [step for step in job["steps"] if "configure-aws-credentials" in step.get("uses", "")]
+    assert job["environment"] == "production-watch"
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_WATCH_ROLE_ARN_PROD }}"
+
+
+def test_a_watch_jobs_timeout_covers_its_watch_within_githubs_job_limit(deploy):
+    for deploy_id in STACKS:
+        job = deploy["jobs"][f"{deploy_id}-watch"]
+        assert DEPLOY_WATCH_MINUTES < job["timeout-minutes"] == WATCH_JOB_MINUTES <= GITHUB_JOB_LIMIT_MINUTES
 
 
 def test_the_watch_reads_the_outputs_from_the_jobs_state_backend(deploy):
-    for job_id in ("staging", "prod"):
-        env = watch_step(deploy["jobs"][job_id])["env"]
-        assert env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}", job_id
-        assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", job_id
+    for deploy_id in STACKS:
+        env = watch_step(deploy["jobs"][f"{deploy_id}-watch"])["env"]
+        assert env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}", deploy_id
+        assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", deploy_id
 
 
 def test_the_watch_step_run_as_github_runs_it_switches_a_service_whose_alarm_fired(
@@ -68,7 +89,7 @@ def test_the_watch_step_run_as_github_runs_it_switches_a_service_whose_alarm_fir
     pulumi.write_text(f"#!/bin/sh\nexec cat {shlex.quote(str(outputs))}\n")  # `pulumi stack output --json`
     pulumi.chmod(0o755)
     fleetctl = [sys.executable, "-m", "fleetctl"]
-    script = watch_step(deploy["jobs"]["prod"])["run"].replace(".venv/bin/fleetctl", shlex.join(fleetctl))
+    script = watch_step(deploy["jobs"]["prod-watch"])["run"].replace(".venv/bin/fleetctl", shlex.join(fleetctl))
 
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
