@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from fleet.names import MAX_CUTOVER_MINUTES, SCALING_OFF, SCALING_TAG
+from fleet.names import MAX_CUTOVER_MINUTES, SCALING_OFF, SCALING_TAG, TRACK_TAG, WARM_TRACK
 from fleet.resource_types import AUTOSCALING_GROUP, SCALING_POLICY
 
 from .base import as_dict, as_list, number, references
@@ -54,12 +54,21 @@ def autoscaling_group_waits_for_capacity(resource: Resource) -> list[str]:
     if timeout is None or timeout is UNKNOWN:  # absent: the provider's default, "10m"
         return problems
     seconds = parse_duration(str(timeout))
+    if seconds == 0 and group_tags(resource).get(TRACK_TAG) == WARM_TRACK:
+        # A warm group is out of traffic: its update to the warm role must not wait for its hosts (a release that
+        # replaces a sick live release); becoming live again sets a bounded timeout back, and that update waits.
+        return problems
     limit = f'a duration like "10m" or "600s", above 0 and at most {MAX_CAPACITY_WAIT_SECONDS // 60}m'
     if seconds is None:
         problems.append(f"Autoscaling group wait_for_capacity_timeout={timeout!r} is not a duration: use {limit}.")
     elif not 0 < seconds <= MAX_CAPACITY_WAIT_SECONDS:
         problems.append(f"Autoscaling group wait_for_capacity_timeout={timeout!r} is unbounded or off: use {limit}.")
     return problems
+
+
+def group_tags(group: Resource) -> dict[str, object]:
+    """An autoscaling group's tags (a list of `{key, value, propagateAtLaunch}`), by key."""
+    return {str(as_dict(tag).get("key")): as_dict(tag).get("value") for tag in as_list(group.props.get("tags"))}
 
 
 def autoscaling_group_is_not_named(resource: Resource) -> list[str]:
@@ -118,8 +127,7 @@ def autoscaling_groups_scale_themselves(resources: Sequence[Resource]) -> list[t
     for group in (resource for resource in resources if resource.type == AUTOSCALING_GROUP):
         if {group.urn, group.resource_id, group.props.get("name")} & scaled:
             continue
-        tags = {as_dict(tag).get("key"): as_dict(tag).get("value") for tag in as_list(group.props.get("tags"))}
-        if tags.get(SCALING_TAG) == SCALING_OFF:
+        if group_tags(group).get(SCALING_TAG) == SCALING_OFF:
             continue
         violations.append(
             (

@@ -49,6 +49,15 @@ def test_compliant_group_passes(rule: ResourceRule, group_inputs: dict[str, Any]
             id="capacity-timeout-of-zero",
         ),
         pytest.param(
+            {
+                "waitForCapacityTimeout": "0",
+                "tags": [{"key": "fleet:track", "value": "live", "propagateAtLaunch": False}],
+            },
+            releases.autoscaling_group_waits_for_capacity,
+            "wait_for_capacity_timeout='0' is unbounded or off",
+            id="a-live-group-with-a-capacity-timeout-of-zero",
+        ),
+        pytest.param(
             {"waitForCapacityTimeout": "2h"},
             releases.autoscaling_group_waits_for_capacity,
             "wait_for_capacity_timeout='2h' is unbounded or off",
@@ -99,6 +108,14 @@ def test_a_group_breaking_a_rule_is_rejected_saying_what_to_set(
             {"namePrefix": REMOVED, "name": "web-group-1a2b3c4"},
             releases.autoscaling_group_is_not_named,
             id="name-the-engine-auto-generated",
+        ),
+        pytest.param(
+            {
+                "waitForCapacityTimeout": "0",
+                "tags": [{"key": "fleet:track", "value": "warm", "propagateAtLaunch": False}],
+            },
+            releases.autoscaling_group_waits_for_capacity,
+            id="a-warm-group-out-of-traffic-waits-for-no-capacity",
         ),
     ],
 )
