@@ -18,6 +18,7 @@ from tests.program.warm_fleet import (
     assert_safe,
     boots,
     group_name,
+    settled,
     staging,
     template_name,
 )
@@ -26,10 +27,7 @@ from tests.program.warm_fleet import (
 @pytest.fixture
 def serving() -> Fleet:
     """Staging serving V1 from slot a, settled."""
-    fleet = Fleet()
-    assert fleet.up(staging(V1)).succeeded
-    assert fleet.up(staging(V1)).succeeded
-    return fleet
+    return settled()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tests.program.warm_fleet import (
     assert_safe,
     boots,
     group_name,
+    settled,
     staging,
     template_name,
     traffic_changes,
@@ -27,10 +28,7 @@ from tests.program.warm_fleet import (
 @pytest.fixture
 def serving() -> Fleet:
     """Staging serving V1 by its hostname from slot a, settled."""
-    fleet = Fleet(probes=HOSTNAME_PROBES, traffic_rule=HOST_RULE)
-    assert fleet.up(staging(V1, hostnames=True)).succeeded
-    assert fleet.up(staging(V1, hostnames=True)).succeeded
-    return fleet
+    return settled(Fleet(probes=HOSTNAME_PROBES, traffic_rule=HOST_RULE), hostnames=True)
 
 
 def test_a_release_by_hostname_boots_in_a_free_slot_and_moves_the_host_rule_once_gated(serving):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.engine_model import Hosts
+from tests.program import warm_fleet
 from tests.program.warm_fleet import (
     SERVING,
     TRAFFIC_RULE,
@@ -26,10 +27,7 @@ from tests.program.warm_fleet import (
 @pytest.fixture
 def released() -> Fleet:
     """V2 live in slot b, V1 warm in slot a."""
-    fleet = Fleet()
-    for version in (V1, V1, V2):
-        assert fleet.up(staging(version)).succeeded
-    return fleet
+    return warm_fleet.released()
 
 
 @pytest.fixture

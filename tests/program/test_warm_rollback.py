@@ -9,6 +9,7 @@ import pytest
 
 from fleet.resource_types import AUTOSCALING_GROUP
 from tests.engine_model import Hosts
+from tests.program import warm_fleet
 from tests.program.warm_fleet import (
     SERVING,
     TRAFFIC_RULE,
@@ -20,6 +21,7 @@ from tests.program.warm_fleet import (
     assert_safe,
     boots,
     group_name,
+    settled,
     staging,
     template_name,
     traffic_changes,
@@ -29,17 +31,13 @@ from tests.program.warm_fleet import (
 @pytest.fixture
 def serving() -> Fleet:
     """Staging serving V1 from slot a, settled."""
-    fleet = Fleet()
-    assert fleet.up(staging(V1)).succeeded
-    assert fleet.up(staging(V1)).succeeded
-    return fleet
+    return settled()
 
 
 @pytest.fixture
 def released(serving: Fleet) -> Fleet:
     """V2 live in slot b, V1 warm in slot a."""
-    assert serving.up(staging(V2)).succeeded
-    return serving
+    return warm_fleet.released(serving)
 
 
 def test_a_release_boots_in_a_free_slot_and_the_previous_release_stays_warm(serving):

@@ -113,6 +113,21 @@ class Fleet:
         self.model.parameters[rollback_marker_path("staging", SERVICE, bad)] = json.dumps(marker)
 
 
+def settled(fleet: Fleet | None = None, *, hostnames: bool = False) -> Fleet:
+    """A fleet serving V1 from slot a after two updates (the second turns scale-in back on): where scenarios start."""
+    fleet = fleet or Fleet()
+    for _ in range(2):
+        assert fleet.up(staging(V1, hostnames=hostnames)).succeeded
+    return fleet
+
+
+def released(fleet: Fleet | None = None) -> Fleet:
+    """V2 live in slot b, V1 warm in slot a."""
+    fleet = settled(fleet)
+    assert fleet.up(staging(V2)).succeeded
+    return fleet
+
+
 def created(update: Update, type_: str) -> list[str]:
     """The logical names of the resources of `type_` an update created or replaced."""
     return [
