@@ -323,7 +323,7 @@ def read_only_calls(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     import botocore.client
 
     from fleetctl.cli import main
-    from tests.audit.moto_fleet import Fleet
+    from tests.audit.moto_fleet import Fleet, put_alarm
 
     calls: set[str] = set()
     make_api_call = botocore.client.BaseClient._make_api_call
@@ -337,16 +337,7 @@ def read_only_calls(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     fleet.add_dns("example.com", ["www.example.com"])
     fleet.add_https(fleet.imported_certificate("www.example.com"))
     fleet.alarm_names = ["fleet-prod-web-5xx"]
-    aws.client("cloudwatch").put_metric_alarm(
-        AlarmName="fleet-prod-web-5xx",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    put_alarm(aws.client("cloudwatch"), "fleet-prod-web-5xx")
     fleet.add_warm("9a8b7c6d5e4f", warm_since=datetime.now(UTC))
     fleet.add_traffic_rule()
     fleet.add_canary("4c1d2e3f5a6b")

@@ -30,6 +30,23 @@ PROJECT = "fleet"
 RELEASE_PARENTS = "fleet:service:Service$fleet:release:Release"
 
 
+def put_alarm(cloudwatch: Any, name: str, state: str | None = None) -> None:
+    """An alarm named `name` in moto. moto evaluates no alarm, so its state is what `state` sets (moto's initial one
+    without it); the readers under test (audit, status, watch) read names and states only."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=5,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    if state is not None:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"set to {state} by the test")
+
+
 @dataclass
 class Release:
     release_id: str

@@ -25,7 +25,7 @@ from fleetctl.audit_rules import Finding, Orphans, audit, orphans
 from fleetctl.cli import build_parser, main
 from fleetctl.commands import audit as audit_command
 from tests.audit.audit_run import DEFAULT_MIN_ORPHAN_AGE, findings, run_audit
-from tests.audit.moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet
+from tests.audit.moto_fleet import AMI, LIVE_RELEASE, STACK, Fleet, put_alarm
 
 REPO = Path(__file__).resolve().parents[2]
 # moto stamps what it creates with the real time, so tests that need an old orphan move the audit's clock instead.
@@ -509,25 +509,10 @@ def test_host_launched_from_the_live_template_with_another_image_is_mutated(
     assert found == [Finding("mutated-instance", "web", host["InstanceId"], detail)]
 
 
-def put_alarm(fleet: Fleet, name: str, state: str) -> None:
-    cloudwatch = fleet.session.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/ApplicationELB",
-        MetricName="UnHealthyHostCount",
-        Statistic="Maximum",
-        Period=60,
-        EvaluationPeriods=2,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"set to {state} by the test")
-
-
 def test_alarm_of_the_live_release_in_alarm_state_is_reported(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
-    put_alarm(fleet, "fleet-prod-web-unhealthy-hosts", "ALARM")
-    put_alarm(fleet, "fleet-prod-web-5xx", "OK")
-    put_alarm(fleet, "fleet-prod-web-p99", "INSUFFICIENT_DATA")
+    put_alarm(fleet.session.client("cloudwatch"), "fleet-prod-web-unhealthy-hosts", "ALARM")
+    put_alarm(fleet.session.client("cloudwatch"), "fleet-prod-web-5xx", "OK")
+    put_alarm(fleet.session.client("cloudwatch"), "fleet-prod-web-p99", "INSUFFICIENT_DATA")
     fleet.alarm_names = ["fleet-prod-web-unhealthy-hosts", "fleet-prod-web-5xx", "fleet-prod-web-p99"]
     fleet.write_export()
 
@@ -540,7 +525,7 @@ def test_alarm_of_the_live_release_in_alarm_state_is_reported(fleet: Fleet, caps
 def test_alarm_in_alarm_state_that_the_stack_does_not_list_is_not_the_audits(
     fleet: Fleet, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    put_alarm(fleet, "someone-elses-alarm", "ALARM")
+    put_alarm(fleet.session.client("cloudwatch"), "someone-elses-alarm", "ALARM")
     fleet.alarm_names = []
     fleet.write_export()
 

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 
 from fleet.names import service_prefix
+from tests.audit.moto_fleet import put_alarm
 
 STACK = "prod"
 SERVICE = "web"
@@ -169,15 +170,5 @@ def warm_fleet(session: boto3.Session) -> WarmFleet:
     cloudwatch = session.client("cloudwatch")
     alarms = [f"{prefix}-{suffix}" for suffix in ALARM_SUFFIXES]
     for name in alarms:
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            Namespace="AWS/ApplicationELB",
-            MetricName="HTTPCode_Target_5XX_Count",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=5,
-            Threshold=1,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="setup")
+        put_alarm(cloudwatch, name, "OK")
     return WarmFleet(session, listener["ListenerArn"], rule["RuleArn"], live, warm, alarms)
