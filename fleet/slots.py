@@ -30,6 +30,7 @@ from fleet.clock import iso, parse_iso
 from fleet.config import FleetConfig, ServiceConfig, problem
 from fleet.names import CANARY_TRACK, FIRST_SLOT, LIVE_TRACK, SLOTS, WARM_TRACK
 from fleet.outputs import CanaryRelease, DeployedRelease, ServiceOutputs, WarmRelease
+from fleet.rollback_markers import UNKNOWN_TIME, RolledBack
 from fleet.rollout import GroupSizes
 
 LEGACY_CANARY_SLOT = SLOTS[2]
@@ -41,20 +42,6 @@ FIRST = "first"
 RELEASE = "release"
 SWITCH = "switch"
 FINISH = "finish"
-
-
-@dataclass(frozen=True)
-class RolledBack:
-    """A marker `fleetctl watch` (on its alarms) or `fleetctl rollback --now` wrote: a release rolled back."""
-
-    at: str
-    """When (ISO-8601 UTC)."""
-    alarms: tuple[str, ...] = ()
-    """The alarms that fired."""
-    served_by: str | None = None
-    """The warm release traffic went back to."""
-    by: str = "fleetctl watch"
-    """The command that switched (`fleetctl watch`, `fleetctl rollback --now`)."""
 
 
 @dataclass(frozen=True)
@@ -451,7 +438,7 @@ def _rolled_back_problems(
             problems.append(
                 (
                     key,
-                    f"release {wanted_id} (version {version}) was rolled back{alarms} at {marker.at} "
+                    f"release {wanted_id} (version {version}) was rolled back{alarms} at {marker.at or UNKNOWN_TIME} "
                     f"({marker.by}); pin the release that serves with "
                     f"`fleetctl rollback {stack} --service {service.name}`, or release a change",
                 )

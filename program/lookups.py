@@ -7,7 +7,6 @@ shows the values `pulumi up` would send.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -15,8 +14,9 @@ import pulumi_aws as aws
 
 from fleet.names import marker_release, rollback_markers_path
 from fleet.resource_types import READ_STACK_OUTPUTS
+from fleet.rollback_markers import RolledBack, parse_marker
 from fleet.rollout import GroupSizes, LiveService
-from fleet.slots import RolledBack, SlotPlan, becoming_live
+from fleet.slots import SlotPlan, becoming_live
 
 
 def last_outputs(qualified_stack: str) -> dict[str, Any]:
@@ -73,22 +73,3 @@ def rollback_markers(stack: str) -> dict[str, dict[str, RolledBack]]:
             continue
         markers.setdefault(where[0], {})[where[1]] = parse_marker(value)
     return markers
-
-
-def parse_marker(value: str) -> RolledBack:
-    """A marker's value as `fleetctl watch` and `fleetctl rollback --now` write it: `{"at": ISO, "alarms": [...],
-    "servedBy": release id, "by": command}` (`by` absent: the watch, which wrote none before `--now`); a
-    marker whose value cannot be read still marks its release (the time then says so)."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        data = None
-    if not isinstance(data, dict):
-        return RolledBack(at="an unknown time")
-    alarms = data.get("alarms")
-    return RolledBack(
-        at=str(data.get("at") or "an unknown time"),
-        alarms=tuple(str(alarm) for alarm in alarms) if isinstance(alarms, list) else (),
-        served_by=str(data["servedBy"]) if data.get("servedBy") else None,
-        by=str(data.get("by") or RolledBack.by),
-    )

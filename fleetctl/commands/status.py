@@ -30,6 +30,7 @@ from fleet.outputs import (
     WarmRelease,
     output_key,
 )
+from fleet.rollback_markers import RolledBack, parse_marker
 from fleetctl.audit_facts import rule_forwards
 from fleetctl.commands.rollback import release_to_pin
 from fleetctl.errors import CommandError
@@ -105,18 +106,6 @@ class Role:
 
 
 @dataclass(frozen=True)
-class Marker:
-    """The record `fleetctl watch` writes when it switches traffic back to the warm release."""
-
-    path: str
-    at: str | None
-    alarms: tuple[str, ...]
-    served_by: str | None
-    by: str
-    """The command that switched (`fleetctl watch`, the default of markers that do not say)."""
-
-
-@dataclass(frozen=True)
 class Rollback:
     kind: str
     """`switch`, `switch-waits` (the warm release is unhealthy), `full-release`, `done` (traffic is already back on
@@ -133,7 +122,7 @@ class Traffic:
     """None: the outputs record no traffic rule (a stack deployed before warm releases)."""
     forwards: tuple[Forward, ...] | None
     """None: the rule does not exist."""
-    marker: Marker | None = None
+    marker: RolledBack | None = None
     marker_path: str | None = None
 
 
@@ -244,7 +233,7 @@ class ServiceStatus:
             return f"no marker {self.traffic.marker_path} in SSM: not switched by fleetctl"
         alarms = f", alarms: {', '.join(marker.alarms)}" if marker.alarms else ""
         at = f" at {shown_iso(marker.at)}" if marker.at else ""
-        return f"by {marker.by}{at}{alarms}; marker {marker.path} in SSM"
+        return f"by {marker.by}{at}{alarms}; marker {self.traffic.marker_path} in SSM"
 
     def _slot_of(self, target_group_arn: str) -> str:
         for role in (self.live, self.warm, self.canary):
@@ -319,7 +308,7 @@ def read_statuses(
     return statuses
 
 
-def _with_marker(status: ServiceStatus, path: str, marker: Marker | None) -> ServiceStatus:
+def _with_marker(status: ServiceStatus, path: str, marker: RolledBack | None) -> ServiceStatus:
     return replace(status, traffic=replace(status.traffic, marker=marker, marker_path=path))
 
 
@@ -364,25 +353,11 @@ def _traffic(elbv2: Any, rule_arn: str | None) -> Traffic:
     return Traffic(None, None) if rule_arn is None else Traffic(rule_arn, rule_forwards(elbv2, rule_arn))
 
 
-def _marker(ssm: Any, path: str) -> Marker | None:
+def _marker(ssm: Any, path: str) -> RolledBack | None:
     try:
-        value = ssm.get_parameter(Name=path)["Parameter"]["Value"]
+        return parse_marker(ssm.get_parameter(Name=path)["Parameter"]["Value"])
     except ssm.exceptions.ParameterNotFound:
         return None
-    try:
-        record = json.loads(value)
-    except json.JSONDecodeError:
-        record = {}
-    if not isinstance(record, dict):
-        record = {}
-    alarms = record.get("alarms")
-    return Marker(
-        path=path,
-        at=record.get("at") if isinstance(record.get("at"), str) else None,
-        alarms=tuple(str(alarm) for alarm in alarms) if isinstance(alarms, list) else (),
-        served_by=record.get("servedBy") if isinstance(record.get("servedBy"), str) else None,
-        by=str(record["by"]) if isinstance(record.get("by"), str) and record["by"] else "fleetctl watch",
-    )
 
 
 def render(statuses: list[ServiceStatus], now: datetime) -> str:
@@ -444,7 +419,7 @@ def _service_json(status: ServiceStatus) -> dict[str, Any]:
             "marker": None
             if marker is None
             else {
-                "path": marker.path,
+                "path": status.traffic.marker_path,
                 "at": marker.at,
                 "alarms": list(marker.alarms),
                 "servedBy": marker.served_by,

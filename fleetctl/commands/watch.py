@@ -18,7 +18,6 @@ behind is a refused deploy, never a `pulumi up` that undoes a rollback. Then pin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ from botocore.config import Config
 from fleet.clock import iso, parse_iso
 from fleet.names import rollback_marker_path, service_prefix
 from fleet.outputs import SERVICES, STACK, ServiceOutputs
+from fleet.rollback_markers import RolledBack
 from fleetctl.cli import whole_number
 from fleetctl.errors import AWS_ERRORS, CommandError, aws_problem
 from fleetctl.pinning import deployed_services
@@ -300,7 +300,7 @@ def switch(
     aws.ssm.put_parameter(
         Name=marker,
         Description=f"{by} rolled back {watched.service} release {watched.live_release_id}",
-        Value=json.dumps({"at": iso(now), "alarms": alarms, "servedBy": watched.warm_release_id, "by": by}),
+        Value=RolledBack(iso(now), tuple(alarms), watched.warm_release_id, by).value(),
         Type="String",
         Overwrite=True,
     )
