@@ -338,7 +338,9 @@ def test_the_modelled_worst_case_from_an_alarm_to_the_switch_is_within_two_minut
 
 def test_piped_through_head_the_watch_ends_with_its_verdict_and_no_traceback(fleet, tmp_path):
     file = tmp_path / "prod.json"
-    file.write_text(json.dumps(fleet.outputs(datetime.now(UTC) + timedelta(seconds=8))))
+    # A window of 4 s: the process starts within it (well under a second, idle), prints its line, which `head`
+    # takes and leaves, then polls once a second into the closed pipe until the window ends.
+    file.write_text(json.dumps(fleet.outputs(datetime.now(UTC) + timedelta(seconds=4))))
     command = f"{sys.executable} -m fleetctl watch {STACK} --interval 1 --from-outputs {file} | head -1"
 
     result = subprocess.run(
