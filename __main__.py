@@ -22,7 +22,8 @@ from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import clock, rollout
-from fleet.config import ConfigError, canary_release, fleet_keys, listener_ports, problem
+from fleet.config import fleet_keys, listener_ports
+from fleet.config_types import ConfigError, canary_release, problem
 from fleet.dns import certificate_names
 from fleet.image_use import repositories_in_use
 from fleet.names import NAMESPACE, SERVICES_KEY, repository_name, stack_tags

@@ -128,7 +128,7 @@ def program_probe(count: int, hostnames: bool = False) -> tuple[str, str]:
 
 def cutover_critical_path() -> tuple[int, int]:
     """(fleet defaults, AWS defaults) in seconds: health checks until a new instance serves, plus the drain."""
-    from fleet.config import ImageSource, ServiceConfig
+    from fleet.config_types import ImageSource, ServiceConfig
 
     defaults = ServiceConfig(name="web", image=ImageSource(version="0"), host_image="ami-00000000")
     health = defaults.health_check

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.alarms import PERIOD_SECONDS, _breached_for
-from fleet.config import AlarmThresholds, ImageSource, ServiceConfig
+from fleet.config_types import AlarmThresholds, ImageSource, ServiceConfig
 from fleetctl.commands.watch import DEFAULT_INTERVAL_SECONDS, SWITCH_CALLS, worst_case_seconds
 
 DOCUMENTED = "documented"

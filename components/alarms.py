@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import AlarmThresholds
+from fleet.config_types import AlarmThresholds
 from fleet.names import service_prefix
 
 NAMESPACE = "AWS/ApplicationELB"

@@ -22,7 +22,7 @@ import pulumi_aws as aws
 
 from components.listeners import ListenerAliases
 from fleet import resource_types as types
-from fleet.config import FleetConfig
+from fleet.config_types import FleetConfig
 from fleet.names import NAMESPACE, TLS_POLICY, stack_tags
 from fleet.outputs import ServiceOutputs
 from fleet.rollout import front_door_handback, front_door_takeover

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import ServiceConfig
+from fleet.config_types import ServiceConfig
 from fleet.names import TLS_POLICY
 
 ListenerAliases = tuple[pulumi.Input[str] | None, pulumi.Input[str] | None]

@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 
 from fleet import rollout
-from fleet.config import Scaling, ServiceConfig
+from fleet.config_types import Scaling, ServiceConfig
 from fleet.limits import template_description
 from fleet.names import FIRST_SLOT, LIVE_TRACK, SCALING_OFF, SCALING_TAG, TRACK_TAG, WARM_TRACK, slot_prefix
 from fleet.slots import warm_min_size

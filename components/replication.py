@@ -8,7 +8,7 @@ from typing import cast
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import Consumer
+from fleet.config_types import Consumer
 from fleet.outputs import write_record
 from fleet.replication import registry_outputs, replication_configuration
 

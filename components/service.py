@@ -33,7 +33,7 @@ from components.slots import (
 )
 from fleet import clock, rollout
 from fleet.clock import iso
-from fleet.config import Capacity, ImageSource, Scaling, ServiceConfig, canary_release
+from fleet.config_types import Capacity, ImageSource, Scaling, ServiceConfig, canary_release
 from fleet.names import (
     CANARY_TRACK,
     FIRST_SLOT,

@@ -13,7 +13,7 @@ import pulumi
 
 from components.front_door import HostRoute
 from components.listeners import ListenerAliases
-from fleet.config import ServiceConfig
+from fleet.config_types import ServiceConfig
 from fleet.outputs import ServiceOutputs
 from fleet.slots import SlotPlan
 
@@ -56,7 +56,7 @@ class ServiceArgs:
     image_replicated: bool = False
     """Promoted stacks: the image ref names the copy ECR replicates into this stack's own registry."""
     canary_release_id: str | None = None
-    """The release id of the service's canary (`fleet.config.canary_release`), when it has one."""
+    """The release id of the service's canary (`fleet.config_types.canary_release`), when it has one."""
     canary_image_ref: pulumi.Output[str] | None = None
     """Promoted stacks: the canary's verified image reference, like `image_ref`."""
     host_route: HostRoute | None = None

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 from fleet.build_tag import build_tag
-from fleet.config import ImageSource
+from fleet.config_types import ImageSource
 from fleet.names import CANARY_TRACK, repository_name
 from fleet.platforms import platform_for
 from fleet.retention import lifecycle_policy

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import Setting
+from fleet.config_types import Setting
 from fleet.names import SECRET_TAG
 
 

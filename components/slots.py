@@ -31,7 +31,7 @@ import pulumi_aws as aws
 from components.canary import WEIGHTS_RULE_PRIORITY, weighted_forward
 from components.listeners import declare_target_group
 from fleet import resource_types as types
-from fleet.config import ServiceConfig
+from fleet.config_types import ServiceConfig
 from fleet.names import LIVE_TRACK, SLOTS, TRACK_HEADER, TRACK_TAG, slot_target_group_name
 from fleet.slots import LEGACY_CANARY_SLOT
 

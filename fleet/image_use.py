@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.config import ECR_DIGEST_REF, FleetConfig, fleet_keys
+from fleet.config import fleet_keys
+from fleet.config_types import ECR_DIGEST_REF, FleetConfig
 from fleet.names import repository_name, same_stack, service_of_repository, stack_prefix
 from fleet.outputs import ServiceOutputs
 from fleet.replication import same_image

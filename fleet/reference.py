@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from fleet import config, outputs
+from fleet.config_types import ConfigError
 from fleet.names import NAMESPACE
 from fleet.schema import INVALID, Flag, Inside, Key, Kind, Nested, OrNull, Schema, TrackingTarget, Whole
 
@@ -279,7 +280,7 @@ def error_sample() -> str:
     }
     try:
         config.parse_config({"services": {"web": service}}, "staging")
-    except config.ConfigError as error:
+    except ConfigError as error:
         return str(error)
     raise AssertionError("the sample configuration is meant to be invalid")
 

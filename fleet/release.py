@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from fleet.config import ServiceConfig, Setting
+from fleet.config_types import ServiceConfig, Setting
 
 BOOT_SCRIPT = "components/boot.sh"
 """The script every host runs at boot, relative to the project: changing it changes every service's release."""

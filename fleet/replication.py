@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.config import ECR_DIGEST_REF, Consumer, FleetConfig, ImageSource
+from fleet.config_types import ECR_DIGEST_REF, Consumer, FleetConfig, ImageSource
 from fleet.names import stack_prefix
 from fleet.outputs import ConsumerOutputs, RegistryOutputs
 from fleet.regions import partition_of

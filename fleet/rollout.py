@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fleet.config import Capacity, FleetConfig
+from fleet.config_types import Capacity, FleetConfig
 from fleet.outputs import CapacityOutputs, DeployedRelease, ServiceOutputs
 from fleet.routing import SHARED_HTTP_PORT, SHARED_HTTPS_PORT
 

@@ -15,7 +15,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from fleet.config import ConfigError, SecretText
+from fleet.config_types import ConfigError, SecretText
 
 
 def with_secret_settings(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fleet.clock import iso, parse_iso
-from fleet.config import FleetConfig, ServiceConfig, problem
+from fleet.config_types import FleetConfig, ServiceConfig, problem
 from fleet.names import CANARY_TRACK, FIRST_SLOT, LIVE_TRACK, SLOTS, WARM_TRACK
 from fleet.outputs import CanaryRelease, DeployedRelease, ServiceOutputs, WarmRelease
 from fleet.rollback_markers import UNKNOWN_TIME, RolledBack

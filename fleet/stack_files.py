@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 
 STACK_FILE_GLOB = "Pulumi.*.yaml"
 

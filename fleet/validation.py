@@ -18,15 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fleet import rollout
-from fleet.config import (
-    ConfigError,
-    FleetConfig,
-    NetworkConfig,
-    parse_config,
-    plain_secret_warnings,
-    problem,
-    region_problems,
-)
+from fleet.config import parse_config, plain_secret_warnings, region_problems
+from fleet.config_types import ConfigError, FleetConfig, NetworkConfig, problem
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems
 from fleet.outputs import OutputsError, live_vpc_id, parse_services
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fleet.config import FleetConfig
+from fleet.config_types import FleetConfig
 from fleet.dns import certificate_names, validation_domains
 from fleet.outputs import DnsOutputs
 from fleet.resource_types import ACM_CERTIFICATE, DNS_RECORD, LISTENER_CERTIFICATE

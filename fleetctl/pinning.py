@@ -19,18 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from fleet.config import (
-    AMI_ID,
-    ECR_DIGEST_REF,
-    INSTANCE_TYPE,
-    VERSION,
-    CanaryConfig,
-    ConfigError,
-    FleetConfig,
-    ServiceConfig,
-    fleet_keys,
-    parse_config,
-)
+from fleet.config import AMI_ID, INSTANCE_TYPE, VERSION, fleet_keys, parse_config
+from fleet.config_types import ECR_DIGEST_REF, CanaryConfig, ConfigError, FleetConfig, ServiceConfig
 from fleet.names import SERVICES_KEY
 from fleet.outputs import OutputsError, ReleaseEntry, ServiceOutputs, parse_services
 from fleet.platforms import platform_for

@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fleet import clock
-from fleet.config import ConfigError, FleetConfig, canary_release, fleet_keys
+from fleet.config import fleet_keys
+from fleet.config_types import ConfigError, FleetConfig, canary_release
 from fleet.names import PROMOTION_KEY, SERVICES_KEY
 from fleet.outputs import OutputsError, parse_services
 from fleet.release import identify_on_disk

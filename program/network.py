@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi_aws as aws
 
-from fleet.config import NetworkConfig
+from fleet.config_types import NetworkConfig
 
 
 @dataclass(frozen=True)

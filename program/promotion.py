@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from fleet.config import PromotionConfig, ServiceConfig, canary_release
+from fleet.config_types import PromotionConfig, ServiceConfig, canary_release
 from fleet.image_use import image_provenance
 from fleet.outputs import SERVICES, ServiceOutputs, parse_services_output
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
-from fleet.config import FleetConfig, PromotionConfig
+from fleet.config_types import FleetConfig, PromotionConfig
 from fleet.outputs import RegistryOutputs, parse_registry
 from fleet.replication import (
     PinnedImage,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleetctl.cli import main
 from fleetctl.simulation import qualified, reset_runtime, run_program
 from tests.checkout import stack_file

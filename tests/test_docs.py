@@ -124,7 +124,7 @@ def test_a_table_cell_keeps_placeholders_and_wildcards_visible_outside_code():
 
 
 def test_defaults_in_the_reference_are_the_dataclass_defaults():
-    from fleet.config import ServiceConfig
+    from fleet.config_types import ServiceConfig
 
     rows = {row.key: row for row in reference.sections()[1].rows}
     service = ServiceConfig(name="x", image=None, host_image="ami-0")  # type: ignore[arg-type]

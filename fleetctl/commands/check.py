@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fleet.config import Consumer, ServiceConfig
+from fleet.config_types import Consumer, ServiceConfig
 from fleet.release import identify_on_disk
 from fleet.replication import pinned_images, repository_prefix
 from fleet.stack_files import stack_file_name

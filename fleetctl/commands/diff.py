@@ -11,7 +11,7 @@ import argparse
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
-from fleet.config import FleetConfig, ServiceConfig, canary_release
+from fleet.config_types import FleetConfig, ServiceConfig, canary_release
 from fleet.names import NAMESPACE
 from fleet.release import BOOT_SCRIPT, BuiltImage, Change, PinnedImage, ReleaseIdentity, identify
 from fleet.rollout import health_check_path_warning

@@ -16,7 +16,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from ruamel.yaml import YAML
 
-from fleet.config import AMI_ID, ConfigError, fleet_keys, parse_config
+from fleet.config import AMI_ID, fleet_keys, parse_config
+from fleet.config_types import ConfigError
 from fleet.names import PROMOTION_KEY
 from fleet.platforms import platform_for
 from fleetctl.cli import project_dir

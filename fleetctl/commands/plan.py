@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fleet.config import ACCOUNT_ID, FleetConfig, ServiceConfig
+from fleet.config import ACCOUNT_ID
+from fleet.config_types import FleetConfig, ServiceConfig
 from fleet.image_use import OWN_HISTORY, SOURCE_DEPLOYED, image_provenance
 from fleet.names import FIRST_SLOT, slot_name, slot_target_group_name
 from fleet.outputs import (

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from fleet.config import ECR_DIGEST_REF, MAX_CANARY_WEIGHT, CanaryConfig
-from fleet.names import PROMOTION_KEY, same_stack
+from fleet.config_types import ECR_DIGEST_REF, CanaryConfig
+from fleet.names import MAX_CANARY_WEIGHT, PROMOTION_KEY, same_stack
 from fleet.outputs import OutputsError, parse_registry
 from fleetctl.cli import project_dir, whole_number
 from fleetctl.errors import CommandError

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fleet.config import ECR_DIGEST_REF
+from fleet.config_types import ECR_DIGEST_REF
 from fleet.retention import keep_tag
 from fleetctl.errors import CommandError
 from fleetctl.pinning import deployed_services, short_ref

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleet.config import Consumer
+from fleet.config_types import Consumer
 from fleet.replication import registry_policy, replication_configuration
 from fleet.resource_types import ECR_REGISTRY_POLICY
 from fleetctl.audit_rules import Finding

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bench import undo
-from fleet.config import AlarmThresholds, Capacity, HealthCheck, ServiceConfig
+from fleet.config_types import AlarmThresholds, Capacity, HealthCheck, ServiceConfig
 from tests.checkout import ROOT
 
 DEFAULTS = undo.default_service()

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import ConfigError, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import ConfigError
 from tests.checkout import ROOT, stack_file
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import CanaryConfig, ImageSource, canary_release, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import CanaryConfig, ImageSource, canary_release
 from fleet.release import identify
 from tests.checkout import ROOT, stack_file
 from tests.config.test_config import problems

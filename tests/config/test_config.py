@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import AlarmThresholds, Capacity, ConfigError, HealthCheck, Scaling, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import AlarmThresholds, Capacity, ConfigError, HealthCheck, Scaling
 from fleetctl.simulation import FleetMocks
 from tests.checkout import ROOT, stack_file
 

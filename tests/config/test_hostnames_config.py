@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import ConfigError, ServiceConfig, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import ConfigError, ServiceConfig
 from fleet.release import identify
 from fleet.routing import MAX_HOSTNAMES, MAX_RULES
 from tests.checkout import ROOT, stack_file

@@ -13,7 +13,8 @@ import botocore.session
 import pytest
 
 from fleet import instance_types
-from fleet.config import ConfigError, parse_config
+from fleet.config import parse_config
+from fleet.config_types import ConfigError
 from tests.checkout import ROOT, stack_file
 
 HEADER = '''"""Every EC2 instance type AWS's API accepts: the `InstanceType` enum of the EC2 model botocore ships.

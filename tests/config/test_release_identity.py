@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from fleet.config import Capacity, HealthCheck, ImageSource, ServiceConfig
+from fleet.config_types import Capacity, HealthCheck, ImageSource, ServiceConfig
 from fleet.release import BuiltImage, Change, PinnedImage, fingerprint, identify, read_tree
 
 WEB = ServiceConfig(

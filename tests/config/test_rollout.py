@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.config import Capacity
+from fleet.config_types import Capacity
 from fleet.rollout import LiveService, group_trigger, planned_desired
 
 CAPACITY = Capacity(min=2, desired=3, max=8)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.config import CAPACITY, SCALING, Capacity
+from fleet.config import CAPACITY, SCALING
+from fleet.config_types import Capacity
 from fleet.schema import InOrder, Key, Problems, Requires, Schema, Whole, parse
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import MAX_SETTINGS, ConfigError, SecretText, Setting, fleet_keys, parse_config, plain_secret_warnings
+from fleet.config import MAX_SETTINGS, fleet_keys, parse_config, plain_secret_warnings
+from fleet.config_types import ConfigError, SecretText, Setting
 from fleet.release import identify
 from fleet.secret_settings import with_secret_settings
 from tests.checkout import ROOT, stack_file

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleet.names import rollback_markers_path
 from fleetctl.commands import watch
 from fleetctl.simulation import FleetMocks, run_program

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.config import AlarmThresholds, ConfigError, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import AlarmThresholds, ConfigError
 from fleet.release import identify
 from fleet.resource_types import METRIC_ALARM
 from fleetctl.simulation import ACCOUNT, REGION, FleetMocks

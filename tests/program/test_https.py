@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.listeners import TLS_POLICY
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleet.resource_types import AUTOSCALING_GROUP, LISTENER, SECURITY_GROUP
 from fleetctl.simulation import ACCOUNT, REGION
 from tests.policy.test_policy_on_program import violations

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from fleet import resource_types as types
-from fleet.config import ConfigError, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import ConfigError
 from fleet.limits import AUTONAME_SUFFIX, ECR_REPOSITORY, NAME_PREFIX_SUFFIX
 from tests.checkout import ROOT, stack_file
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleet.resource_types import (
     ECR_LIFECYCLE_POLICY,
     ECR_REGISTRY_POLICY,

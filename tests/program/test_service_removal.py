@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet.config import ConfigError, fleet_keys, parse_config
+from fleet.config import fleet_keys, parse_config
+from fleet.config_types import ConfigError
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems, repositories_in_use
 from fleet.resource_types import ECR_REPOSITORY
 from fleet.stack_files import project_stack_files

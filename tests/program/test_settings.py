@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import components.settings
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleet.resource_types import AUTOSCALING_GROUP, IAM_ROLE_POLICY, LAUNCH_TEMPLATE, SSM_PARAMETER
 from fleetctl.simulation import ProgramRun
 from policy.__main__ import evaluate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleetctl.simulation import FleetMocks, qualified
 
 

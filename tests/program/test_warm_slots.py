@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from components.release import TEMPLATE_INPUTS
-from fleet.config import ConfigError
+from fleet.config_types import ConfigError
 from fleet.names import rollback_marker_path
 from fleet.resource_types import (
     AUTOSCALING_GROUP,

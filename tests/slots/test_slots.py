@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleet.clock import iso
-from fleet.config import CanaryConfig, Capacity, ImageSource, ServiceConfig
+from fleet.config_types import CanaryConfig, Capacity, ImageSource, ServiceConfig
 from fleet.outputs import CanaryRelease, CapacityOutputs, DeployedRelease, ServiceOutputs, WarmRelease
 from fleet.slots import FINISH, FIRST, RELEASE, ROUTINE, SWITCH, RolledBack, plan_slots
 
