@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from fleet import rollout
-from fleet.config import parse_config, plain_secret_warnings, region_problems
+from fleet.config import parse_config, region_problems
 from fleet.config_types import ConfigError, FleetConfig, NetworkConfig, problem
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems
 from fleet.outputs import OutputsError, live_vpc_id, parse_services
+from fleet.service_settings import plain_secret_warnings
 
 REGION_KEY = "aws:region"
 # AWS region names: partition prefix, geography, number (eu-west-1, us-gov-west-1, ap-southeast-5, cn-north-1).

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet.config import RESERVED_SETTING_PREFIX, RESERVED_SETTINGS
 from fleet.release import BOOT_SCRIPT
+from fleet.service_settings import RESERVED_SETTING_PREFIX, RESERVED_SETTINGS
 from policy.hosts import installs_packages
 from tests.checkout import ROOT
 

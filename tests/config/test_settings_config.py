@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from fleet.config import MAX_SETTINGS, fleet_keys, parse_config, plain_secret_warnings
+from fleet.config import fleet_keys, parse_config
 from fleet.config_types import ConfigError, SecretText, Setting
 from fleet.release import identify
 from fleet.secret_settings import with_secret_settings
+from fleet.service_settings import MAX_SETTINGS, plain_secret_warnings
 from tests.checkout import ROOT, stack_file
 from tests.ciphertexts import ciphertext
 

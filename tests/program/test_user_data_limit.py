@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import re
 
-from fleet.config import MAX_SETTINGS
 from fleet.release import BOOT_SCRIPT
 from fleet.resource_types import LAUNCH_TEMPLATE
+from fleet.service_settings import MAX_SETTINGS
 from tests.checkout import ROOT
 from tests.program.test_name_limits import PULUMI_MAX_STACK_NAME
 
@@ -22,7 +22,7 @@ USER_DATA_LIMIT = 16 * 1024
 RELEASE_ID_LENGTH = 12
 """`fleet.release.identify`: the first 12 hex digits of a sha256."""
 SETTING_NAME = 128
-"""`SETTING_NAME` in fleet/config.py: 1-128 characters."""
+"""`SETTING_NAME` in fleet/service_settings.py: 1-128 characters."""
 PARAMETER_VERSION = len(str(2**63 - 1))
 """An SSM parameter's version is a Long (botocore ssm model `PSParameterVersion`)."""
 REGION = 32
