@@ -22,7 +22,7 @@ from components.replication import Replication, ReplicationArgs
 from components.service import Service
 from components.service_args import ServiceArgs
 from fleet import clock, rollout
-from fleet.config import fleet_keys, listener_ports
+from fleet.config import fleet_keys
 from fleet.config_types import ConfigError, canary_release, problem
 from fleet.dns import certificate_names
 from fleet.image_use import repositories_in_use
@@ -41,6 +41,7 @@ from fleet.outputs import (
     write_dns,
 )
 from fleet.release import BOOT_SCRIPT, identify_on_disk
+from fleet.routing import listener_ports
 from fleet.secret_settings import with_secret_settings
 from fleet.slots import plan_services, refusals, retry_afresh
 from fleet.stack_files import others, project_stack_files, stack_file_name

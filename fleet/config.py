@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ from fleet.routing import (
     SHARED_HTTP_PORT,
     SHARED_HTTPS_PORT,
     is_wildcard,
+    listener_rules,
     overlaps,
     valid_hostname,
 )
@@ -749,12 +750,6 @@ def _shared_listeners(problems: Problems, key: str, values: Mapping[str, Any], g
             )
 
 
-def listener_rules(service: ServiceConfig) -> int:
-    """The listener rules a service declares: its track rule and its traffic rule (its host rule with hostnames),
-    both with a publicPort and hostnames, and its canary's header rule."""
-    return 2 + (1 if service.hostnames and service.public_port is not None else 0) + (1 if service.canary else 0)
-
-
 def _rules_fit_the_quota(problems: Problems, key: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
     """The services' listener rules fit the load balancer's quota of rules."""
     services: tuple[ServiceConfig, ...] = values["services"]
@@ -833,31 +828,6 @@ def parse_config(raw: Mapping[str, Any], stack: str, project_root: Path | None =
     if problems.items:
         raise ConfigError([problem(key, message) for key, message in problems.items])
     return config
-
-
-@dataclass(frozen=True)
-class ListenerPorts:
-    """The ports of the load balancer's listeners: each service's own, then the shared ones when a service has
-    hostnames. The load balancer's firewall opens exactly these."""
-
-    http: list[int]
-    https: list[int]
-
-
-def listener_ports(config: FleetConfig) -> ListenerPorts:
-    routed = any(service.hostnames for service in config.services)
-    http = [service.public_port for service in config.services if service.public_port is not None]
-    https = [
-        service.https_port
-        for service in config.services
-        if service.https_port is not None and service.public_port is not None
-    ]
-    if not config.https:
-        https = []
-    return ListenerPorts(
-        http=[*http, *([SHARED_HTTP_PORT] if routed else [])],
-        https=[*https, *([SHARED_HTTPS_PORT] if routed and config.https else [])],
-    )
 
 
 def region_problems(config: FleetConfig, region: str) -> list[tuple[str, str]]:

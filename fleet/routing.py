@@ -1,6 +1,7 @@
 """Routing by host name on the stack's shared listeners: what a hostname may be, which services' names overlap,
-and the listener-rule priority of each service. Plain Python, no Pulumi: `fleet.config` checks hostnames with it,
-`components/front_door.py` declares the rules it numbers, and the tests read both.
+and the listener-rule priority of each service; and the listeners' ports and rules the services take. Plain Python,
+no Pulumi: `fleet.config` checks hostnames and the rules' quota with it, `components/front_door.py` declares the
+rules it numbers, `__main__.py` opens the ports it lists, and the tests read both.
 
 The limits are the Application Load Balancer's ("Quotas for your Application Load Balancers" and "Condition types
 for listener rules", Elastic Load Balancing user guide):
@@ -21,6 +22,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from fleet.config_types import FleetConfig, ServiceConfig
 
 MAX_HOSTNAME_LENGTH = 128
 MAX_HOSTNAMES = 3
@@ -132,3 +135,34 @@ def rule_priorities(hostnames: Mapping[str, Iterable[str]], previous: Mapping[st
         taken.add((band, slot))
         given[service] = _priority(band, slot)
     return given
+
+
+def listener_rules(service: ServiceConfig) -> int:
+    """The listener rules a service declares: its track rule and its traffic rule (its host rule with hostnames),
+    both with a publicPort and hostnames, and its canary's header rule."""
+    return 2 + (1 if service.hostnames and service.public_port is not None else 0) + (1 if service.canary else 0)
+
+
+@dataclass(frozen=True)
+class ListenerPorts:
+    """The ports of the load balancer's listeners: each service's own, then the shared ones when a service has
+    hostnames. The load balancer's firewall opens exactly these."""
+
+    http: list[int]
+    https: list[int]
+
+
+def listener_ports(config: FleetConfig) -> ListenerPorts:
+    routed = any(service.hostnames for service in config.services)
+    http = [service.public_port for service in config.services if service.public_port is not None]
+    https = [
+        service.https_port
+        for service in config.services
+        if service.https_port is not None and service.public_port is not None
+    ]
+    if not config.https:
+        https = []
+    return ListenerPorts(
+        http=[*http, *([SHARED_HTTP_PORT] if routed else [])],
+        https=[*https, *([SHARED_HTTPS_PORT] if routed and config.https else [])],
+    )
