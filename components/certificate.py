@@ -38,7 +38,7 @@ class Certificate(pulumi.ComponentResource):
         super().__init__("fleet:certificate:Certificate", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         domain = common_name(args.names)
-        assert domain is not None, "fleet.config refuses names none of which fits a certificate's Common Name"
+        assert domain is not None, "fleet.config_rules refuses names none of which fits a certificate's Common Name"
 
         certificate = aws.acm.Certificate(
             name,

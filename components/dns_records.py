@@ -23,7 +23,7 @@ from fleet.dns import dual_stack
 @dataclass
 class DnsRecordsArgs:
     hostnames: tuple[str, ...]
-    """Every hostname of the stack, each once; all inside the zone (`fleet.config` refuses others)."""
+    """Every hostname of the stack, each once; all inside the zone (`fleet.config_rules` refuses others)."""
     zone_id: str
     load_balancer_dns_name: pulumi.Input[str]
     load_balancer_zone_id: pulumi.Input[str]

@@ -19,7 +19,8 @@ class ListenerCertificatesArgs:
     listener_arn: pulumi.Input[str]
     """The shared HTTPS listener."""
     certificate_arns: tuple[str, ...]
-    """ACM certificates of the stack's region, each once (`fleet.config` checks their form and region)."""
+    """ACM certificates of the stack's region, each once (`fleet.config` checks their form, `fleet.config_rules`
+    their region)."""
 
 
 class ListenerCertificates(pulumi.ComponentResource):

@@ -47,7 +47,7 @@ def declare_listeners(
     takes_over: ListenerAliases = (None, None),
 ) -> Entrypoint:
     """The HTTP listener `<name>-listener`, and with a certificate the HTTPS listener `<name>-https-listener`, of a
-    service with a publicPort (and with a certificate an httpsPort: `fleet.config` requires both).
+    service with a publicPort (and with a certificate an httpsPort: `fleet.config_rules` requires both).
 
     `https_opened_by`: what lets clients reach the HTTPS port (the load balancer's security group, whose inline
     ingress rule opens it). The redirect waits for it and for the HTTPS listener (which waits for its certificate,

@@ -1,7 +1,7 @@
 """Names in DNS and on certificates: which hostnames a zone holds and which names a managed certificate needs.
 
 Plain functions of the configured hostnames, so the program, `fleetctl` and the audit agree on them, and so the
-config rules (`fleet.config`) can refuse what ACM or Route 53 would refuse before anything is declared.
+config rules (`fleet.config_rules`) can refuse what ACM or Route 53 would refuse before anything is declared.
 """
 
 from __future__ import annotations

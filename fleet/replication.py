@@ -124,7 +124,7 @@ def pull_problems(images: Iterable[PinnedImage], source: str, account: str, regi
     """(key, message) for each image in a registry this stack's hosts (in `account`, `region`) never pull from,
     found before a release starts rather than at its health gate.
 
-    A host pulls from its own registry only: another region's needs a token of that region (fleet.config
+    A host pulls from its own registry only: another region's needs a token of that region (fleet.config_rules
     `_image_region_problems` refuses those offline), another account's needs a grant fleet never makes (the
     source replicates instead).
     """

@@ -207,9 +207,9 @@ class FrontDoorTakeover:
 
 def front_door_takeover(config: FleetConfig, previous: Mapping[str, ServiceOutputs]) -> FrontDoorTakeover:
     """Which listeners the last update left on ports 80 and 443 are now the front door's, read from its outputs
-    (`publicPort`, and the `url` of a service served over HTTPS). `fleet.config` refuses any service of this config
-    its own listener on those ports once a service has hostnames, so such a listener is a leftover: of a service
-    now on hostnames, or of one this update removes."""
+    (`publicPort`, and the `url` of a service served over HTTPS). `fleet.config_rules` refuses any service of this
+    config its own listener on those ports once a service has hostnames, so such a listener is a leftover: of a
+    service now on hostnames, or of one this update removes."""
     http_owner = next((name for name, entry in previous.items() if entry.public_port == SHARED_HTTP_PORT), None)
     https_owner = next(
         (

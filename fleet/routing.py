@@ -1,7 +1,8 @@
 """Routing by host name on the stack's shared listeners: what a hostname may be, which services' names overlap,
 and the listener-rule priority of each service; and the listeners' ports and rules the services take. Plain Python,
-no Pulumi: `fleet.config` checks hostnames and the rules' quota with it, `components/front_door.py` declares the
-rules it numbers, `__main__.py` opens the ports it lists, and the tests read both.
+no Pulumi: `fleet.config` and `fleet.config_rules` check hostnames and the rules' quota with it,
+`components/front_door.py` declares the rules it numbers, `__main__.py` opens the ports it lists, and the tests
+read both.
 
 The limits are the Application Load Balancer's ("Quotas for your Application Load Balancers" and "Condition types
 for listener rules", Elastic Load Balancing user guide):

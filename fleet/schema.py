@@ -4,7 +4,7 @@
 is allowed, said in the message) and whether it is required; the dataclass field default is the key's default. One
 routine, `parse`, then reports unknown keys, each bad value and the rules across keys, all at once. A rule of a
 generic shape (keys in order, one of some keys set, a key that needs another) is a `Check` the table states, its
-`__doc__` saying in words what it checks; the others are functions of `fleet.config`.
+`__doc__` saying in words what it checks; the others are functions of `fleet.config_rules`.
 
 Plain classes rather than dataclasses: a program run imports this module, and creating a dataclass costs about a
 millisecond.

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fleet import rollout
-from fleet.config import parse_config, region_problems
+from fleet.config import parse_config
+from fleet.config_rules import region_problems
 from fleet.config_types import ConfigError, FleetConfig, NetworkConfig, problem
 from fleet.image_use import PromotedImage, promoted_images, removed_service_problems
 from fleet.outputs import OutputsError, live_vpc_id, parse_services

@@ -39,7 +39,7 @@ class PromotionGuard:
     """The verified image reference of each service of a promoted stack, and the `promotion` stack output.
 
     Reads the source stack's outputs once and checks each service's image against them and this stack's own. A
-    promoted stack never builds (`fleet.config`), so every service names its image by reference.
+    promoted stack never builds (`fleet.config_rules`), so every service names its image by reference.
     """
 
     image_refs: dict[str, pulumi.Output[str]]

@@ -114,7 +114,7 @@ from typing import Any
 
 import pulumi
 
-from fleet.config import CANARY_SUFFIX
+from fleet.config_rules import CANARY_SUFFIX
 from fleet.names import SLOTS, slot_target_group_name
 from fleet.resource_types import (
     ACM_CERTIFICATE,
@@ -600,7 +600,7 @@ class EngineModel:
         return sum(group.healthy_count for group in groups if arn in group.actual.get("targetGroupArns", []))
 
     def _service_of(self, arn: str) -> str:
-        """The service a target group belongs to, by its name (rule 14; fleet/config.py keeps the names apart)."""
+        """The service a target group belongs to, by its name (rule 14; fleet/config_rules.py keeps the names apart)."""
         name = str(arn).rsplit("/", 1)[-1]
         owner = next((service for service in self._services if name in _target_group_names(service)), None)
         return owner if owner is not None else name.removesuffix("-tg")

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import MAX_ADDITIONAL_CERTIFICATES, fleet_keys, parse_config, region_problems
+from fleet.config import MAX_ADDITIONAL_CERTIFICATES, fleet_keys, parse_config
+from fleet.config_rules import region_problems
 from fleet.config_types import DnsConfig, TlsConfig
 from fleet.dns import CERTIFICATE_NAME_QUOTA
 from fleet.schema import describe

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from fleet.config import MAX_CONSUMERS, fleet_keys, parse_config, region_problems
+from fleet.config import MAX_CONSUMERS, fleet_keys, parse_config
+from fleet.config_rules import region_problems
 from fleet.config_types import ConfigError, Consumer, RegistryConfig
 from tests.checkout import ROOT, stack_file
 
