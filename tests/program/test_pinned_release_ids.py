@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.config_types import ImageSource, ServiceConfig
+from fleet.config import ImageSource, ServiceConfig
 from fleet.release import identify
 from tests.checkout import stack_file
 
