@@ -111,7 +111,7 @@ def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
 
 @functools.cache
 def build_parser() -> argparse.ArgumentParser:
-    """fleetctl's parser, built once per process: it is the same every time (~9 ms to build, ~450 times a run of
+    """fleetctl's parser, built once per process: it is the same every time (~3 ms to build, ~450 times a run of
     the test suite, which calls `main` in-process), and parsing leaves it as it was."""
     parser = argparse.ArgumentParser(
         prog="fleetctl",
