@@ -41,9 +41,9 @@ OLD_COLLECTION_THRESHOLD = 1000
 def pytest_collection_finish() -> None:
     """The garbage collector of a test process, tuned for what it holds: the objects of some 1,600 modules (the SDK,
     the AWS provider, botocore: what collection imported) and, once tests have run, the remembered program runs.
-    Each collection of the oldest generation scanned all of it: ~0.4 s each, some 8 s of a worker's time in all
-    (measured with `gc.callbacks` on the whole suite), for almost no garbage, as what is imported lives as long as
-    the process.
+    Each collection of the oldest generation scanned all of it: ~0.4 s each; collections took some 8 s of the two
+    workers' time in all (measured with `gc.callbacks` on the whole suite), for almost no garbage, as what is
+    imported lives as long as the process.
 
     So what collection imported is frozen (`gc.freeze`: never scanned again, never freed, as it would not be), and
     the thresholds let fewer collections scan more: cyclic garbage is still freed, later. A program run turns the
