@@ -18,7 +18,7 @@ that, measuring nothing.
 
 Time is CPU time (`time.process_time`), not the wall clock: on a shared machine the wall clock also counts the time
 other processes held the CPU. The program's time leaves out what the mock monitor spends answering its
-registrations and invokes (`RecordingMonitor.engine_seconds`, the CPU the SDK's calls of it take): in a
+registrations and invokes (`RecordingMonitor.engine_seconds`, the CPU of the threads the SDK calls it from): in a
 real `pulumi preview` that is the engine's work, in the engine's process. It is printed beside, for the record.
 """
 

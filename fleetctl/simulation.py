@@ -8,7 +8,6 @@ tests specify the program with it, and `fleetctl plan` shows a stack's declarati
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import copy
 import gc
@@ -16,6 +15,7 @@ import hashlib
 import json
 import runpy
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +66,7 @@ class RecordingMonitor(MockMonitor):
         self.dependencies: dict[tuple[str, str], tuple[str, ...]] = {}
         """URNs each registration depends on: its `depends_on` and the resources its inputs come from."""
         self.engine_seconds = 0.0
+        self._engine_seconds_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         with self._engine_work():
@@ -79,13 +80,15 @@ class RecordingMonitor(MockMonitor):
 
     @contextlib.contextmanager
     def _engine_work(self) -> Iterator[None]:
-        """The SDK calls the monitor through the loop's executor (`_InPlace`), where a real run waits on the engine's
-        gRPC answer: the calling thread's CPU time during the call is the stand-in engine's."""
+        """The SDK calls the monitor from executor threads, where a real run waits on the engine's gRPC answer: the
+        calling thread's CPU time is the stand-in engine's."""
         start = time.thread_time()
         try:
             yield
         finally:
-            self.engine_seconds += time.thread_time() - start
+            spent = time.thread_time() - start
+            with self._engine_seconds_lock:
+                self.engine_seconds += spent
 
     @staticmethod
     def registration(request: Any) -> Registration:
@@ -325,9 +328,7 @@ def run_program(
     pulumi.runtime.set_mocks(
         mocks, project="fleet", stack=stack, preview=False, organization=ORGANIZATION, monitor=monitor
     )
-    loop = _ensure_event_loop()
-    loop.set_exception_handler(_drop_copies_of_reported_failures)
-    loop.set_default_executor(_ANSWER_IN_PLACE)
+    _ensure_event_loop().set_exception_handler(_drop_copies_of_reported_failures)
     declared: list[tuple[str, str, pulumi.ResourceOptions, str | None]] = []
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
@@ -373,26 +374,6 @@ def declared_resources(
         )
         for type_, name, options, parent in declared
     ]
-
-
-class _InPlace(concurrent.futures.ThreadPoolExecutor):
-    """An executor that runs each call in the thread that submits it, and returns its finished future.
-
-    The SDK hands every monitor call to the event loop's default executor (`run_in_executor`), where a real run waits
-    on the engine's gRPC answer. The mock monitor answers at once, in memory, so a thread per call bought nothing
-    but the hand-off: a fifth of a program run's time. The coroutine still awaits a future and the loop still
-    schedules what follows, as before. (A subclass, as asyncio accepts no other kind of default executor.)"""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as failure:  # the call's failure is the future's, as in a worker thread
-            future.set_exception(failure)
-        return future
-
-
-_ANSWER_IN_PLACE = _InPlace(max_workers=1)
 
 
 _reported_failures: set[tuple[type[BaseException], str]] = set()
