@@ -168,9 +168,10 @@ def health_gate(service: ServiceConfig) -> Step:
         f"health checks: {health.healthy_threshold} in a row, {health.interval_seconds} s apart",
         float(health.healthy_threshold * health.interval_seconds),
         DEFAULT,
-        "healthCheck.healthyThreshold x healthCheck.intervalSeconds (fleet/config.py); ELB docs 'Health checks for "
-        "Application Load Balancer target groups': HealthyThresholdCount consecutive successes put a target in "
-        "service (a new target that answers at once needs one; a host registered while it boots has failed first)",
+        "healthCheck.healthyThreshold x healthCheck.intervalSeconds (defaults: fleet/config_types.py); ELB docs "
+        "'Health checks for Application Load Balancer target groups': HealthyThresholdCount consecutive successes put "
+        "a target in service (a new target that answers at once needs one; a host registered while it boots has "
+        "failed first)",
     )
 
 
@@ -195,8 +196,8 @@ def drain(service: ServiceConfig) -> Step:
         f"deregistration delay of the bad release's hosts: drainSeconds = {service.drain_seconds}",
         float(service.drain_seconds),
         DEFAULT,
-        "drainSeconds (fleet/config.py); ELB docs 'Edit target group attributes': the load balancer stops sending "
-        "requests to deregistering targets and waits the deregistration delay for in-flight ones",
+        "drainSeconds (default: fleet/config_types.py); ELB docs 'Edit target group attributes': the load balancer "
+        "stops sending requests to deregistering targets and waits the deregistration delay for in-flight ones",
     )
 
 
