@@ -153,3 +153,15 @@ def test_each_service_gets_its_own_listener_target_group_and_release(program, st
     assert len(run.of_type("aws:lb/targetGroup:TargetGroup")) == 2 * 3  # three release slots each
     assert len(run.of_type(AUTOSCALING_GROUP)) == 2
     assert set(run.outputs["services"]) == {"web", "api"}
+
+
+def test_a_stack_of_twenty_services_declares_a_release_of_each(program, staging_config):
+    """The size of the bench's larger stacks (bench/evaluate.py): a run that only small stacks exercised once hid a
+    harness change that hit the recursion limit at ten services."""
+    web = staging_config["fleet:services"]["web"]
+    services = {"web": web, **{f"svc{index}": {**web, "publicPort": 1000 + index} for index in range(1, 20)}}
+    run = program("staging", {**staging_config, "fleet:services": services})
+
+    groups = {group.name for group in run.of_type(AUTOSCALING_GROUP)}
+    assert groups == {f"{name}-release-group" for name in services}
+    assert set(run.outputs["services"]) == set(services)
